@@ -1,0 +1,1 @@
+"""fincrm: a CRM for lenders."""

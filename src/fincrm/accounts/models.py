@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import PII_ROLES, PORTFOLIO_WIDE_ROLES, Role
+
+
+class Team(models.Model):
+    """A sales or service team; teams nest, and a lead sees every team below theirs."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent team"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def subtree_ids(self) -> set[int]:
+        """This team and every team below it (one query per level; team trees are shallow)."""
+        ids = {self.pk}
+        frontier = [self.pk]
+        while frontier:
+            frontier = list(Team.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            frontier = [pk for pk in frontier if pk not in ids]
+            ids.update(frontier)
+        return ids
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="members",
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def sees_whole_portfolio(self) -> bool:
+        return self.is_superuser or self.role in PORTFOLIO_WIDE_ROLES
+
+    @property
+    def may_see_pii(self) -> bool:
+        return self.is_superuser or self.role in PII_ROLES
+
+    def visible_team_ids(self) -> set[int]:
+        """Teams whose clients this user sees as a lead (empty for other roles)."""
+        if self.role == Role.TEAM_LEAD and self.team_id:
+            return self.team.subtree_ids()
+        return set()

@@ -1,0 +1,1 @@
+"""Pure analytics for fincrm: NumPy/polars in, NumPy/polars out, no Django, ever."""

@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fincrm.core.permissions import CustomerOwnedQuerySet, RestrictedQuerySet
+from fincrm.core.validators import validate_ric, validate_uscc
+
+from .choices import (
+    Channel,
+    CityTier,
+    ClientType,
+    CustomerKind,
+    Industry,
+    NeedsLevel,
+    RiskAppetite,
+    SourceChannel,
+)
+
+MSG_COMPANY_NEEDS_USCC = _("A company needs a unified social credit code and no resident ID.")
+MSG_PERSON_NEEDS_RIC = _("An individual needs a resident ID number and no credit code.")
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(RestrictedQuerySet):
+    owner_field = "owner"
+    team_field = "team"
+
+
+class Customer(models.Model):
+    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, null=True, blank=True, unique=True,
+        validators=[validate_uscc],
+    )
+    id_number = models.CharField(
+        _("resident ID number"), max_length=18, null=True, blank=True, unique=True,
+        validators=[validate_ric],
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices)
+    province = models.CharField(_("province"), max_length=20)
+    city = models.CharField(_("city"), max_length=30)
+    city_tier = models.CharField(_("city tier"), max_length=4, choices=CityTier.choices)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    registered_capital = models.DecimalField(
+        _("registered capital (CNY)"), null=True, blank=True, **MONEY
+    )
+    annual_revenue = models.DecimalField(_("annual revenue (CNY)"), null=True, blank=True, **MONEY)
+    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    client_type = models.CharField(_("client type"), max_length=12, choices=ClientType.choices)
+    needs_level = models.CharField(
+        _("needs level"), max_length=14, choices=NeedsLevel.choices, default=NeedsLevel.BASIC
+    )
+    risk_appetite = models.CharField(
+        _("risk appetite"), max_length=12, choices=RiskAppetite.choices,
+        default=RiskAppetite.STEADY,
+    )
+    source_channel = models.CharField(
+        _("source channel"), max_length=12, choices=SourceChannel.choices, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="customers",
+    )
+    team = models.ForeignKey(
+        "accounts.Team", verbose_name=_("team"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="customers",
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    founded_on = models.DateField(_("founding date"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["industry", "-created_at"]),
+            models.Index(fields=["city_tier", "-created_at"]),
+            models.Index(fields=["province", "city"]),
+            models.Index(fields=["client_type"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="customer_identifier_matches_kind",
+                condition=(
+                    Q(kind="company", credit_code__isnull=False, id_number__isnull=True)
+                    | Q(kind="person", id_number__isnull=False, credit_code__isnull=True)
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+    @property
+    def is_company(self) -> bool:
+        return self.kind == CustomerKind.COMPANY
+
+    @property
+    def identifier(self) -> str:
+        return (self.credit_code if self.is_company else self.id_number) or ""
+
+    def clean(self) -> None:
+        if self.kind == CustomerKind.COMPANY and (not self.credit_code or self.id_number):
+            raise ValidationError({"credit_code": MSG_COMPANY_NEEDS_USCC})
+        if self.kind == CustomerKind.PERSON and (not self.id_number or self.credit_code):
+            raise ValidationError({"id_number": MSG_PERSON_NEEDS_RIC})
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("client"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("role"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    wechat_id = models.CharField(_("WeChat ID"), max_length=60, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE
+    )
+    is_key = models.BooleanField(_("key contact"), default=False)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_key", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FinancialStatement(models.Model):
+    """One period's figures for a client, in CNY."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("client"), on_delete=models.CASCADE,
+        related_name="financial_statements",
+    )
+    period_end = models.DateField(_("period end"))
+    revenue = models.DecimalField(_("revenue"), **MONEY)
+    cost = models.DecimalField(_("cost of sales"), **MONEY)
+    net_profit = models.DecimalField(_("net profit"), **MONEY)
+    total_assets = models.DecimalField(_("total assets"), **MONEY)
+    total_liabilities = models.DecimalField(_("total liabilities"), **MONEY)
+    current_assets = models.DecimalField(_("current assets"), **MONEY)
+    current_liabilities = models.DecimalField(_("current liabilities"), **MONEY)
+    inventory = models.DecimalField(_("inventory"), **MONEY)
+    receivables = models.DecimalField(_("receivables"), **MONEY)
+    operating_cash_flow = models.DecimalField(_("operating cash flow"), **MONEY)
+    interest_expense = models.DecimalField(_("interest expense"), **MONEY)
+    audited = models.BooleanField(_("audited"), default=False)
+
+    history = HistoricalRecords()
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("financial statement")
+        verbose_name_plural = _("financial statements")
+        ordering = ["customer", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "period_end"], name="one_statement_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.period_end:%Y-%m}"

@@ -1,0 +1,90 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProductType(models.TextChoices):
+    WORKING_CAPITAL = "working_capital", _("Working-capital loan")
+    EQUIPMENT_LEASING = "equipment_leasing", _("Equipment leasing")
+    FACTORING = "factoring", _("Factoring")
+    SUPPLY_CHAIN = "supply_chain", _("Supply-chain finance")
+    PROJECT = "project", _("Project finance")
+    BILL_DISCOUNTING = "bill_discounting", _("Bill discounting")
+
+
+class Stage(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    SUBMITTED = "submitted", _("Submitted")
+    DOCUMENTS = "documents", _("Documents")
+    DUE_DILIGENCE = "due_diligence", _("Due diligence")
+    CREDIT_REVIEW = "credit_review", _("Credit review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CONTRACT = "contract", _("Contract")
+    DISBURSED = "disbursed", _("Disbursed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: The pipeline: which stage may follow which. Rejection ends an application at review;
+#: a client may withdraw at any open stage.
+STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.LEAD: frozenset({Stage.SUBMITTED, Stage.WITHDRAWN}),
+    Stage.SUBMITTED: frozenset({Stage.DOCUMENTS, Stage.WITHDRAWN}),
+    Stage.DOCUMENTS: frozenset({Stage.DUE_DILIGENCE, Stage.WITHDRAWN}),
+    Stage.DUE_DILIGENCE: frozenset({Stage.CREDIT_REVIEW, Stage.DOCUMENTS, Stage.WITHDRAWN}),
+    Stage.CREDIT_REVIEW: frozenset({Stage.APPROVED, Stage.REJECTED, Stage.DUE_DILIGENCE}),
+    Stage.APPROVED: frozenset({Stage.CONTRACT, Stage.WITHDRAWN}),
+    Stage.CONTRACT: frozenset({Stage.DISBURSED, Stage.WITHDRAWN}),
+    Stage.REJECTED: frozenset(),
+    Stage.DISBURSED: frozenset(),
+    Stage.WITHDRAWN: frozenset(),
+}
+
+#: Stages in pipeline order, for progress bars and funnels.
+PIPELINE: tuple[str, ...] = (
+    Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS, Stage.DUE_DILIGENCE, Stage.CREDIT_REVIEW,
+    Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED,
+)
+CLOSED_STAGES = frozenset({Stage.REJECTED, Stage.DISBURSED, Stage.WITHDRAWN})
+
+
+class DocumentKind(models.TextChoices):
+    BUSINESS_LICENCE = "business_licence", _("Business licence")
+    ID_CARD = "id_card", _("ID card of the legal representative")
+    FINANCIAL_STATEMENTS = "financial_statements", _("Financial statements (3 years)")
+    BANK_STATEMENTS = "bank_statements", _("Bank statements (12 months)")
+    TAX_RECORDS = "tax_records", _("Tax records")
+    TRADE_CONTRACTS = "trade_contracts", _("Trade contracts and invoices")
+    COLLATERAL = "collateral", _("Collateral title documents")
+    EQUIPMENT_QUOTE = "equipment_quote", _("Equipment quotation")
+    PROJECT_PLAN = "project_plan", _("Project feasibility study")
+
+
+class DocumentStatus(models.TextChoices):
+    MISSING = "missing", _("Missing")
+    RECEIVED = "received", _("Received")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class GuaranteeType(models.TextChoices):
+    CREDIT = "credit", _("Unsecured (credit)")
+    GUARANTEE = "guarantee", _("Third-party guarantee")
+    MORTGAGE = "mortgage", _("Mortgage")
+    PLEDGE = "pledge", _("Pledge")
+    RECEIVABLES = "receivables", _("Receivables assignment")
+
+
+class FacilityStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+class LoanClass(models.TextChoices):
+    """China's five-tier loan classification (贷款五级分类)."""
+
+    NORMAL = "normal", _("Normal")
+    SPECIAL_MENTION = "special_mention", _("Special mention")
+    SUBSTANDARD = "substandard", _("Substandard")
+    DOUBTFUL = "doubtful", _("Doubtful")
+    LOSS = "loss", _("Loss")

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fincrm.analytics.delinquency import classify, days_past_due
+from fincrm.core.permissions import CustomerOwnedQuerySet, RestrictedQuerySet
+
+from .choices import (
+    CLOSED_STAGES,
+    PIPELINE,
+    DocumentKind,
+    DocumentStatus,
+    FacilityStatus,
+    GuaranteeType,
+    LoanClass,
+    ProductType,
+    Stage,
+)
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+RATE = {"max_digits": 6, "decimal_places": 3}  # annual rate in percent, e.g. 6.350
+
+
+class FacilityOwnedQuerySet(RestrictedQuerySet):
+    owner_field = "facility__customer__owner"
+    team_field = "facility__customer__team"
+
+
+class Product(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    product_type = models.CharField(_("type"), max_length=20, choices=ProductType.choices)
+    min_rate = models.DecimalField(_("minimum rate (%)"), **RATE)
+    max_rate = models.DecimalField(_("maximum rate (%)"), **RATE)
+    min_tenor_months = models.PositiveSmallIntegerField(_("minimum tenor (months)"))
+    max_tenor_months = models.PositiveSmallIntegerField(_("maximum tenor (months)"))
+    min_amount = models.DecimalField(_("minimum amount (CNY)"), **MONEY)
+    max_amount = models.DecimalField(_("maximum amount (CNY)"), **MONEY)
+    required_documents = models.JSONField(_("required documents"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(name="product_rate_range", condition=Q(min_rate__lte=models.F("max_rate"))),
+            models.CheckConstraint(
+                name="product_tenor_range",
+                condition=Q(min_tenor_months__lte=models.F("max_tenor_months")),
+            ),
+            models.CheckConstraint(
+                name="product_amount_range", condition=Q(min_amount__lte=models.F("max_amount"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def document_labels(self) -> list[str]:
+        labels = dict(DocumentKind.choices)
+        return [str(labels.get(code, code)) for code in self.required_documents]
+
+
+class Application(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("client"), on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="applications"
+    )
+    amount = models.DecimalField(_("amount requested (CNY)"), **MONEY)
+    tenor_months = models.PositiveSmallIntegerField(_("tenor (months)"))
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.LEAD)
+    stage_changed_at = models.DateTimeField(_("stage since"), default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    history = HistoricalRecords()
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["stage", "-stage_changed_at"])]
+        constraints = [
+            models.CheckConstraint(name="application_amount_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.product} · {self.amount:,.0f}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("financing:application", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in CLOSED_STAGES
+
+    @property
+    def progress_percent(self) -> int:
+        """Share of the pipeline done, for progress bars (closed-unsuccessful counts as 100)."""
+        if self.stage in PIPELINE:
+            return round(100 * (PIPELINE.index(self.stage) + 1) / len(PIPELINE))
+        return 100
+
+
+class ApplicationStageChange(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(_("from"), max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=16, choices=Stage.choices)
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["application", "changed_at", "id"]
+
+
+class ApplicationDocument(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=24, choices=DocumentKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.MISSING
+    )
+    file = models.FileField(_("file"), upload_to="applications/%Y/%m/", blank=True)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application document")
+        verbose_name_plural = _("application documents")
+        ordering = ["application", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "kind"], name="one_document_per_kind"),
+        ]
+
+
+class Facility(models.Model):
+    """An approved and contracted line of financing."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("client"), on_delete=models.PROTECT,
+        related_name="facilities",
+    )
+    application = models.OneToOneField(
+        Application, verbose_name=_("application"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="facility",
+    )
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT)
+    contract_number = models.CharField(_("contract number"), max_length=32, unique=True)
+    approved_limit = models.DecimalField(_("approved limit (CNY)"), **MONEY)
+    drawn_amount = models.DecimalField(_("drawn (CNY)"), default=Decimal(0), **MONEY)
+    rate = models.DecimalField(_("annual rate (%)"), **RATE)
+    tenor_months = models.PositiveSmallIntegerField(_("tenor (months)"))
+    start_date = models.DateField(_("start"))
+    maturity_date = models.DateField(_("maturity"), db_index=True)
+    guarantee_type = models.CharField(
+        _("guarantee"), max_length=12, choices=GuaranteeType.choices, default=GuaranteeType.CREDIT
+    )
+    collateral_value = models.DecimalField(_("collateral value (CNY)"), default=Decimal(0), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=12, choices=FacilityStatus.choices, default=FacilityStatus.ACTIVE
+    )
+    #: Kept current by ``facility_refresh_delinquency``; the source of truth is the schedule.
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0, db_index=True)
+    loan_class = models.CharField(
+        _("loan classification"), max_length=16, choices=LoanClass.choices,
+        default=LoanClass.NORMAL, db_index=True,
+    )
+
+    history = HistoricalRecords()
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(name="facility_drawn_within_limit",
+                                   condition=Q(drawn_amount__lte=models.F("approved_limit"))),
+            models.CheckConstraint(name="facility_maturity_after_start",
+                                   condition=Q(maturity_date__gt=models.F("start_date"))),
+        ]
+
+    def __str__(self) -> str:
+        return self.contract_number
+
+    @property
+    def utilisation(self) -> float:
+        return float(self.drawn_amount / self.approved_limit) if self.approved_limit else 0.0
+
+    def compute_days_past_due(self, as_of: date | None = None) -> int:
+        """Days past due from the repayment schedule (uses prefetched installments if any)."""
+        as_of = as_of or timezone.localdate()
+        rows = list(self.installments.all())
+        return days_past_due(
+            [r.due_date for r in rows], [r.amount_due for r in rows], [r.amount_paid for r in rows],
+            as_of,
+        )
+
+    def compute_loan_class(self, as_of: date | None = None) -> str:
+        return classify(self.compute_days_past_due(as_of))
+
+
+class Installment(models.Model):
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="installments")
+    number = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due"))
+    principal_due = models.DecimalField(_("principal due"), **MONEY)
+    interest_due = models.DecimalField(_("interest due"), **MONEY)
+    amount_paid = models.DecimalField(_("paid"), default=Decimal(0), **MONEY)
+    paid_off_on = models.DateField(_("paid off on"), null=True, blank=True)
+
+    objects = FacilityOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["facility", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "number"], name="one_installment_number"),
+        ]
+        indexes = [models.Index(fields=["due_date", "paid_off_on"])]
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.principal_due + self.interest_due
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.amount_due - self.amount_paid, Decimal(0))
+
+
+class Payment(models.Model):
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("paid on"), db_index=True)
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    reference = models.CharField(_("reference"), max_length=40, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = FacilityOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-paid_on", "-id"]
+        constraints = [models.CheckConstraint(name="payment_positive", condition=Q(amount__gt=0))]
