@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "fincrm.accounts",
     "fincrm.customers",
     "fincrm.financing",
+    "fincrm.engagement",
+    "fincrm.demo",
 ]
 
 MIDDLEWARE = [

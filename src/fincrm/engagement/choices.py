@@ -1,0 +1,26 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InteractionChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    VISIT = "visit", _("Visit")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+    SMS = "sms", _("SMS")
+    MEETING = "meeting", _("Meeting")
+    PORTAL = "portal", _("Portal message")
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "out", _("Outbound")
+    INBOUND = "in", _("Inbound")
+
+
+class Outcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    INTERESTED = "interested", _("Interested")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    ISSUE_RAISED = "issue_raised", _("Issue raised")
+    INFO_SENT = "info_sent", _("Information sent")
