@@ -45,7 +45,7 @@ DEBUG = env_bool("FINCRM_DEBUG", False)
 SECRET_KEY = os.environ.get("FINCRM_SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or os.environ.get("FINCRM_INSECURE_DEV_KEY") == "1":
-        SECRET_KEY = "fincrm-insecure-development-key-never-use-in-production"  # noqa: S105
+        SECRET_KEY = "fincrm-insecure-development-key-never-use-in-production"
     else:
         raise ImproperlyConfigured(
             "FINCRM_SECRET_KEY is not set. Set it, or set FINCRM_DEBUG=1 for local development."
@@ -137,9 +137,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -12,6 +12,8 @@ class Role(models.TextChoices):
 
 
 #: Roles that see every client (read); the others see their own or their teams'.
-PORTFOLIO_WIDE_ROLES = frozenset({Role.RISK_OFFICER, Role.SERVICE_AGENT, Role.EXECUTIVE, Role.ADMIN})
+PORTFOLIO_WIDE_ROLES = frozenset(
+    {Role.RISK_OFFICER, Role.SERVICE_AGENT, Role.EXECUTIVE, Role.ADMIN}
+)
 #: Roles that may read ID numbers and phones unmasked.
 PII_ROLES = frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.ADMIN})

@@ -12,8 +12,12 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -29,7 +33,9 @@ class Team(models.Model):
         ids = {self.pk}
         frontier = [self.pk]
         while frontier:
-            frontier = list(Team.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            frontier = list(
+                Team.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
             frontier = [pk for pk in frontier if pk not in ids]
             ids.update(frontier)
         return ids
@@ -38,8 +44,12 @@ class Team(models.Model):
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="members",
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
 

@@ -37,7 +37,9 @@ BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "90+")
 
 
 def days_past_due(
-    due_dates: Sequence[date], amounts_due: Sequence[float], amounts_paid: Sequence[float],
+    due_dates: Sequence[date],
+    amounts_due: Sequence[float],
+    amounts_paid: Sequence[float],
     as_of: date,
 ) -> int:
     """Days since the oldest installment that fell due before ``as_of`` and is not fully paid.

@@ -12,8 +12,18 @@ _ALL_STAFF = frozenset(Role.values)
 NAV = (
     ("home", _("Workbench"), _ALL_STAFF),
     ("customers:list", _("Clients"), _ALL_STAFF),
-    ("financing:applications", _("Applications"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.EXECUTIVE, Role.ADMIN})),
-    ("customers:import", _("Import"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
+    (
+        "financing:applications",
+        _("Applications"),
+        frozenset(
+            {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.EXECUTIVE, Role.ADMIN}
+        ),
+    ),
+    (
+        "customers:import",
+        _("Import"),
+        frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN}),
+    ),
 )
 
 
@@ -24,7 +34,11 @@ def navigation(request):
     role = Role.ADMIN if user.is_superuser else user.role
     current = getattr(getattr(request, "resolver_match", None), "view_name", "")
     items = [
-        {"url": reverse(name), "label": label, "active": current.split(":")[0] == name.split(":")[0]}
+        {
+            "url": reverse(name),
+            "label": label,
+            "active": current.split(":")[0] == name.split(":")[0],
+        }
         for name, label, roles in NAV
         if role in roles
     ]

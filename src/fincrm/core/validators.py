@@ -8,7 +8,9 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 MSG_BAD_USCC = _("Not a valid unified social credit code (18 characters, check digit must match).")
-MSG_BAD_RIC = _("Not a valid resident ID number (18 digits with a real birth date, place and check digit).")
+MSG_BAD_RIC = _(
+    "Not a valid resident ID number (18 digits with a real birth date, place and check digit)."
+)
 
 
 def normalize_uscc(value: str) -> str:

@@ -1,4 +1,87 @@
-from django.http import HttpResponse
+"""Shared view plumbing: every list and detail view restricts its queryset to what the
+acting user may see (NetBox's ``restrict()``), so a new view cannot forget it."""
 
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.generic import DetailView, ListView
+
+from fincrm.customers.models import Customer
+from fincrm.engagement.models import Interaction
+from fincrm.financing.choices import CLOSED_STAGES
+from fincrm.financing.models import Application, Facility
+
+
+class RestrictedQuerysetMixin(LoginRequiredMixin):
+    """Restrict ``queryset`` (or ``model``) to the rows the user may ``permission_action``."""
+
+    permission_action = "view"
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if not hasattr(qs, "restrict"):
+            raise ImproperlyConfigured(
+                f"{qs.model.__name__} has no restrict(): add a RestrictedQuerySet"
+            )
+        return qs.restrict(self.request.user, self.permission_action)
+
+
+class RestrictedListView(RestrictedQuerysetMixin, ListView):
+    paginate_by = 25
+    filterset_class = None
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.filterset_class is None:
+            return qs
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=qs, request=self.request
+        )
+        return self.filterset.qs if self.filterset.is_bound else qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if self.filterset_class is not None:
+            ctx["filterset"] = self.filterset
+            query = self.request.GET.copy()
+            query.pop("page", None)
+            ctx["query_without_page"] = query.urlencode()
+        return ctx
+
+
+class RestrictedDetailView(RestrictedQuerysetMixin, DetailView):
+    pass
+
+
+@login_required
 def home(request):
-    return HttpResponse("")
+    """The workbench: what needs the user's attention today, within their own book."""
+    user = request.user
+    today = timezone.localdate()
+    customers = Customer.objects.restrict(user)
+    facilities = Facility.objects.restrict(user).filter(status="active")
+    applications = Application.objects.restrict(user).exclude(stage__in=CLOSED_STAGES)
+    context = {
+        "customer_count": customers.count(),
+        "open_application_count": applications.count(),
+        "overdue_facility_count": facilities.filter(days_past_due__gt=0).count(),
+        "maturing": facilities.filter(maturity_date__range=(today, today + timedelta(days=60)))
+        .select_related("customer", "product")
+        .order_by("maturity_date")[:8],
+        "overdue": facilities.filter(days_past_due__gt=0)
+        .select_related("customer", "product")
+        .order_by("-days_past_due")[:8],
+        "stalled": applications.select_related("customer", "product").order_by("stage_changed_at")[
+            :8
+        ],
+        "recent_interactions": Interaction.objects.restrict(user)
+        .select_related("customer")
+        .order_by("-occurred_at")[:8],
+    }
+    return render(request, "core/home.html", context)

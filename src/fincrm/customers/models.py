@@ -49,11 +49,19 @@ class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices)
     name = models.CharField(_("name"), max_length=200, db_index=True)
     credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, null=True, blank=True, unique=True,
+        _("unified social credit code"),
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
         validators=[validate_uscc],
     )
     id_number = models.CharField(
-        _("resident ID number"), max_length=18, null=True, blank=True, unique=True,
+        _("resident ID number"),
+        max_length=18,
+        null=True,
+        blank=True,
+        unique=True,
         validators=[validate_ric],
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
@@ -73,19 +81,29 @@ class Customer(models.Model):
         _("needs level"), max_length=14, choices=NeedsLevel.choices, default=NeedsLevel.BASIC
     )
     risk_appetite = models.CharField(
-        _("risk appetite"), max_length=12, choices=RiskAppetite.choices,
+        _("risk appetite"),
+        max_length=12,
+        choices=RiskAppetite.choices,
         default=RiskAppetite.STEADY,
     )
     source_channel = models.CharField(
         _("source channel"), max_length=12, choices=SourceChannel.choices, blank=True
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("team"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        "accounts.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     founded_on = models.DateField(_("founding date"), null=True, blank=True)
@@ -169,7 +187,9 @@ class FinancialStatement(models.Model):
     """One period's figures for a client, in CNY."""
 
     customer = models.ForeignKey(
-        Customer, verbose_name=_("client"), on_delete=models.CASCADE,
+        Customer,
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
         related_name="financial_statements",
     )
     period_end = models.DateField(_("period end"))

@@ -1,2 +1,17 @@
+from django.urls import path
+
+from . import import_views, views
+
 app_name = "customers"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.CustomerListView.as_view(), name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+]
+
+urlpatterns += [
+    path("import/", import_views.import_upload, name="import"),
+    path("import/<str:token>/", import_views.import_preview, name="import_preview"),
+]

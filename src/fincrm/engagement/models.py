@@ -14,12 +14,18 @@ class Interaction(models.Model):
     """One contact with a client on any channel: the raw material of the timeline."""
 
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("client"), on_delete=models.CASCADE,
+        "customers.Customer",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
         related_name="interactions",
     )
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("contact"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="interactions",
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
     )
     channel = models.CharField(_("channel"), max_length=10, choices=InteractionChannel.choices)
     direction = models.CharField(
@@ -32,8 +38,12 @@ class Interaction(models.Model):
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     attachment = models.FileField(_("attachment"), upload_to="interactions/%Y/%m/", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("logged by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("logged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = CustomerOwnedQuerySet.as_manager()

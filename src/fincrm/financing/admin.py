@@ -44,8 +44,16 @@ class InstallmentInline(admin.TabularInline):
 
 @admin.register(Facility)
 class FacilityAdmin(SimpleHistoryAdmin):
-    list_display = ["contract_number", "customer", "product", "approved_limit", "drawn_amount",
-                    "days_past_due", "loan_class", "status"]
+    list_display = [
+        "contract_number",
+        "customer",
+        "product",
+        "approved_limit",
+        "drawn_amount",
+        "days_past_due",
+        "loan_class",
+        "status",
+    ]
     list_filter = ["loan_class", "status", "product"]
     raw_id_fields = ["customer", "application"]
     inlines = [InstallmentInline]

@@ -41,8 +41,14 @@ STAGE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 #: Stages in pipeline order, for progress bars and funnels.
 PIPELINE: tuple[str, ...] = (
-    Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS, Stage.DUE_DILIGENCE, Stage.CREDIT_REVIEW,
-    Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED,
+    Stage.LEAD,
+    Stage.SUBMITTED,
+    Stage.DOCUMENTS,
+    Stage.DUE_DILIGENCE,
+    Stage.CREDIT_REVIEW,
+    Stage.APPROVED,
+    Stage.CONTRACT,
+    Stage.DISBURSED,
 )
 CLOSED_STAGES = frozenset({Stage.REJECTED, Stage.DISBURSED, Stage.WITHDRAWN})
 
@@ -88,3 +94,8 @@ class LoanClass(models.TextChoices):
     SUBSTANDARD = "substandard", _("Substandard")
     DOUBTFUL = "doubtful", _("Doubtful")
     LOSS = "loss", _("Loss")
+
+
+def pipeline_choices() -> list[tuple[str, str]]:
+    """(stage, label) in pipeline order, for progress bars."""
+    return [(stage, Stage(stage).label) for stage in PIPELINE]

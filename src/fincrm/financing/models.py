@@ -53,7 +53,9 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(name="product_rate_range", condition=Q(min_rate__lte=models.F("max_rate"))),
+            models.CheckConstraint(
+                name="product_rate_range", condition=Q(min_rate__lte=models.F("max_rate"))
+            ),
             models.CheckConstraint(
                 name="product_tenor_range",
                 condition=Q(min_tenor_months__lte=models.F("max_tenor_months")),
@@ -73,7 +75,9 @@ class Product(models.Model):
 
 class Application(models.Model):
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("client"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
         related_name="applications",
     )
     product = models.ForeignKey(
@@ -124,8 +128,12 @@ class ApplicationStageChange(models.Model):
     to_stage = models.CharField(_("to"), max_length=16, choices=Stage.choices)
     changed_at = models.DateTimeField(_("when"), default=timezone.now)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -133,6 +141,9 @@ class ApplicationStageChange(models.Model):
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
         ordering = ["application", "changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_stage or '-'} -> {self.to_stage}"
 
 
 class ApplicationDocument(models.Model):
@@ -152,17 +163,26 @@ class ApplicationDocument(models.Model):
             models.UniqueConstraint(fields=["application", "kind"], name="one_document_per_kind"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
 
 class Facility(models.Model):
     """An approved and contracted line of financing."""
 
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("client"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
         related_name="facilities",
     )
     application = models.OneToOneField(
-        Application, verbose_name=_("application"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="facility",
+        Application,
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="facility",
     )
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT)
     contract_number = models.CharField(_("contract number"), max_length=32, unique=True)
@@ -182,8 +202,11 @@ class Facility(models.Model):
     #: Kept current by ``facility_refresh_delinquency``; the source of truth is the schedule.
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0, db_index=True)
     loan_class = models.CharField(
-        _("loan classification"), max_length=16, choices=LoanClass.choices,
-        default=LoanClass.NORMAL, db_index=True,
+        _("loan classification"),
+        max_length=16,
+        choices=LoanClass.choices,
+        default=LoanClass.NORMAL,
+        db_index=True,
     )
 
     history = HistoricalRecords()
@@ -194,10 +217,14 @@ class Facility(models.Model):
         verbose_name_plural = _("facilities")
         ordering = ["-start_date", "-id"]
         constraints = [
-            models.CheckConstraint(name="facility_drawn_within_limit",
-                                   condition=Q(drawn_amount__lte=models.F("approved_limit"))),
-            models.CheckConstraint(name="facility_maturity_after_start",
-                                   condition=Q(maturity_date__gt=models.F("start_date"))),
+            models.CheckConstraint(
+                name="facility_drawn_within_limit",
+                condition=Q(drawn_amount__lte=models.F("approved_limit")),
+            ),
+            models.CheckConstraint(
+                name="facility_maturity_after_start",
+                condition=Q(maturity_date__gt=models.F("start_date")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -212,7 +239,9 @@ class Facility(models.Model):
         as_of = as_of or timezone.localdate()
         rows = list(self.installments.all())
         return days_past_due(
-            [r.due_date for r in rows], [r.amount_due for r in rows], [r.amount_paid for r in rows],
+            [r.due_date for r in rows],
+            [r.amount_due for r in rows],
+            [r.amount_paid for r in rows],
             as_of,
         )
 
@@ -240,6 +269,9 @@ class Installment(models.Model):
         ]
         indexes = [models.Index(fields=["due_date", "paid_off_on"])]
 
+    def __str__(self) -> str:
+        return f"{self.facility_id} #{self.number} {self.due_date}"
+
     @property
     def amount_due(self) -> Decimal:
         return self.principal_due + self.interest_due
@@ -264,3 +296,6 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["-paid_on", "-id"]
         constraints = [models.CheckConstraint(name="payment_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.paid_on} {self.amount}"

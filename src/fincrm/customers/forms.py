@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.accounts.choices import Role
+from fincrm.accounts.models import User
+from fincrm.core.validators import normalize_ric, normalize_uscc
+
+from .choices import CustomerKind
+from .geo import CITIES, CITY_BY_NAME
+from .models import Customer
+
+MSG_CITY_PROVINCE_MISMATCH = _("%(city)s is in %(province)s, not %(given)s.")
+
+
+class CustomerForm(forms.ModelForm):
+    city = forms.ChoiceField(
+        label=_("City"),
+        choices=[("", "---------")] + [(c.name, f"{c.name}（{c.province}）") for c in CITIES],
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name",
+            "credit_code",
+            "id_number",
+            "phone",
+            "email",
+            "client_type",
+            "industry",
+            "province",
+            "city",
+            "address",
+            "registered_capital",
+            "annual_revenue",
+            "employee_count",
+            "needs_level",
+            "risk_appetite",
+            "source_channel",
+            "owner",
+            "birthday",
+            "founded_on",
+            "tags",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}),
+            "founded_on": forms.DateInput(attrs={"type": "date"}),
+            "tags": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].widget = forms.Select(
+            choices=[("", "---------"), *sorted({(c.province, c.province) for c in CITIES})]
+        )
+        owners = User.objects.filter(
+            role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD], is_active=True
+        )
+        if user is not None and user.role == Role.ACCOUNT_MANAGER:
+            owners = owners.filter(pk=user.pk)
+        elif user is not None and user.role == Role.TEAM_LEAD:
+            owners = owners.filter(team_id__in=user.visible_team_ids()) | owners.filter(pk=user.pk)
+        self.fields["owner"].queryset = owners.order_by("username")
+        self.fields["owner"].required = True
+        if user is not None and user.role == Role.ACCOUNT_MANAGER and not self.instance.pk:
+            self.fields["owner"].initial = user.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        city, province = cleaned.get("city"), cleaned.get("province")
+        kind = cleaned.get("kind")
+        if kind == CustomerKind.COMPANY:
+            cleaned["id_number"] = self.instance.id_number = None
+        elif kind == CustomerKind.PERSON:
+            cleaned["credit_code"] = self.instance.credit_code = None
+        known = CITY_BY_NAME.get(city or "")
+        if known and province and known.province != province:
+            self.add_error(
+                "city",
+                MSG_CITY_PROVINCE_MISMATCH
+                % {"city": city, "province": known.province, "given": province},
+            )
+        return cleaned
+
+    def clean_credit_code(self):
+        value = self.cleaned_data.get("credit_code")
+        return normalize_uscc(value) if value else None
+
+    def clean_id_number(self):
+        value = self.cleaned_data.get("id_number")
+        return normalize_ric(value) if value else None

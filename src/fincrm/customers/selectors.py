@@ -1,0 +1,89 @@
+"""Reads of the client book, always restricted to what the acting user may see."""
+
+from __future__ import annotations
+
+from datetime import time
+from itertools import chain
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from fincrm.engagement.models import Interaction
+from fincrm.financing.models import (
+    Application,
+    ApplicationStageChange,
+    Facility,
+    Installment,
+    Payment,
+)
+
+from .models import Customer, FinancialStatement
+
+TIMELINE_LIMIT = 60
+
+
+def customer_list(*, user, action: str = "view") -> QuerySet[Customer]:
+    return Customer.objects.restrict(user, action).select_related("owner", "team")
+
+
+def customer_get(*, user, pk: int, action: str = "view") -> Customer:
+    """The client, or 404 when it does not exist *or* the user may not see it."""
+    return get_object_or_404(customer_list(user=user, action=action), pk=pk)
+
+
+def customer_360(*, customer: Customer) -> dict:
+    """Everything the 360° page shows, in a fixed number of queries whatever the history."""
+    statements = list(FinancialStatement.objects.filter(customer=customer).order_by("period_end"))
+    applications = list(
+        Application.objects.filter(customer=customer)
+        .select_related("product")
+        .prefetch_related("documents")
+        .order_by("-created_at")
+    )
+    facilities = list(
+        Facility.objects.filter(customer=customer)
+        .select_related("product")
+        .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
+        .order_by("-start_date")
+    )
+    return {
+        "contacts": list(customer.contacts.all()),
+        "statements": statements,
+        "applications": applications,
+        "facilities": facilities,
+        "timeline": customer_timeline(customer=customer),
+        "tags": list(customer.tags.all()),
+    }
+
+
+def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict]:
+    """Interactions, application stage moves and payments merged, newest first."""
+    interactions = Interaction.objects.filter(customer=customer).select_related("created_by")[
+        :limit
+    ]
+    stage_changes = (
+        ApplicationStageChange.objects.filter(application__customer=customer)
+        .select_related("application__product", "changed_by")
+        .order_by("-changed_at")[:limit]
+    )
+    payments = (
+        Payment.objects.filter(facility__customer=customer)
+        .select_related("facility")
+        .order_by("-paid_on")[:limit]
+    )
+    events = chain(
+        ({"kind": "interaction", "at": i.occurred_at, "obj": i} for i in interactions),
+        ({"kind": "stage", "at": s.changed_at, "obj": s} for s in stage_changes),
+        ({"kind": "payment", "at": p.paid_on, "obj": p} for p in payments),
+    )
+    return sorted(events, key=_event_sort_key, reverse=True)[:limit]
+
+
+def _event_sort_key(event: dict):
+    at = event["at"]
+    # Payments carry a date, the rest a datetime: compare local (date, time-or-midnight).
+    if hasattr(at, "date"):
+        local = timezone.localtime(at)
+        return (local.date(), local.time())
+    return (at, time(0))

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import itertools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from fincrm.core.masking import shown
+from fincrm.core.views import RestrictedListView
+from fincrm.financing.choices import pipeline_choices
+
+from . import selectors, services
+from .filtersets import CustomerFilterSet
+from .forms import CustomerForm
+from .models import Customer
+
+CHART_FIELDS = ("revenue", "net_profit", "total_assets", "total_liabilities", "operating_cash_flow")
+
+
+class CustomerListView(RestrictedListView):
+    model = Customer
+    filterset_class = CustomerFilterSet
+    template_name = "customers/customer_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("owner", "team")
+
+
+@login_required
+def customer_detail(request, pk: int):
+    """The 360° page."""
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    data = selectors.customer_360(customer=customer)
+    statements = data["statements"]
+    chart = {
+        "periods": [s.period_end.isoformat() for s in statements],
+        "series": {f: [float(getattr(s, f)) for s in statements] for f in CHART_FIELDS},
+    }
+    history = list(customer.history.select_related("history_user").order_by("-history_date")[:20])
+    context = {
+        "customer": customer,
+        "can_change": request.user.has_perm("customers.change_customer", customer),
+        "pipeline": pipeline_choices(),
+        "chart": chart,
+        "changes": _history_diffs(history, user=request.user),
+        **data,
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+PII_FIELDS = frozenset({"id_number", "phone"})
+
+
+def _history_diffs(records, *, user) -> list[dict]:
+    """Turn consecutive history records into who / when / field: old -> new (PII masked)."""
+    rows = []
+    for newer, older in itertools.pairwise(records):
+        delta = newer.diff_against(older)
+        if delta.changes:
+            rows.append(
+                {
+                    "at": newer.history_date,
+                    "by": newer.history_user,
+                    "changes": [
+                        {
+                            "field": newer.instance._meta.get_field(c.field).verbose_name,
+                            "old": shown(c.old, user=user) if c.field in PII_FIELDS else c.old,
+                            "new": shown(c.new, user=user) if c.field in PII_FIELDS else c.new,
+                        }
+                        for c in delta.changes
+                    ],
+                }
+            )
+    if records and records[-1].history_type == "+":
+        rows.append(
+            {
+                "at": records[-1].history_date,
+                "by": records[-1].history_user,
+                "created": True,
+                "changes": [],
+            }
+        )
+    return rows
+
+
+@login_required
+def customer_create(request):
+    if not request.user.has_perm("customers.add_customer"):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "tags"}
+        try:
+            customer = services.customer_create(data=data, tags=form.cleaned_data["tags"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Client %(name)s created.") % {"name": customer.name})
+            return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "is_new": True})
+
+
+@login_required
+def customer_edit(request, pk: int):
+    customer = selectors.customer_get(user=request.user, pk=pk, action="change")
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "tags"}
+        try:
+            services.customer_update(
+                customer=Customer.objects.get(pk=customer.pk),
+                data=data,
+                tags=form.cleaned_data["tags"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})

@@ -1,0 +1,30 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Stage
+from .models import Application, Product
+
+
+class ApplicationFilterSet(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
+    product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
+    q = django_filters.CharFilter(
+        label=_("Client"), field_name="customer__name", lookup_expr="icontains"
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("created_at", "created_at"),
+            ("amount", "amount"),
+            ("stage_changed_at", "stage_changed_at"),
+        ),
+        field_labels={
+            "created_at": _("Created"),
+            "amount": _("Amount"),
+            "stage_changed_at": _("Stage since"),
+        },
+    )
+
+    class Meta:
+        model = Application
+        fields: list[str] = []

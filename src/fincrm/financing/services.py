@@ -1,0 +1,151 @@
+"""Writes for the financing pipeline and loan servicing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.analytics.delinquency import classify
+
+from .choices import STAGE_TRANSITIONS, DocumentStatus, FacilityStatus, Stage
+from .models import (
+    Application,
+    ApplicationDocument,
+    ApplicationStageChange,
+    Facility,
+    Installment,
+    Payment,
+)
+
+MSG_BAD_TRANSITION = _("An application at stage “%(current)s” cannot move to “%(target)s”.")
+MSG_DOCUMENTS_MISSING = _("Documents still missing: %(missing)s.")
+MSG_PAYMENT_NOT_POSITIVE = _("A payment must be a positive amount.")
+MSG_FACILITY_NOT_ACTIVE = _("Payments can only be recorded on an active facility.")
+
+#: Stages that can only be entered once every required document has been accepted.
+NEEDS_ALL_DOCUMENTS = frozenset(
+    {Stage.CREDIT_REVIEW, Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED}
+)
+
+
+@transaction.atomic
+def application_create(
+    *, customer, product, amount: Decimal, tenor_months: int, purpose: str = "", created_by=None
+) -> Application:
+    """Open an application as a lead, with the product's document checklist."""
+    application = Application(
+        customer=customer,
+        product=product,
+        amount=amount,
+        tenor_months=tenor_months,
+        purpose=purpose,
+    )
+    application.full_clean()
+    application.save()
+    ApplicationStageChange.objects.create(
+        application=application, from_stage="", to_stage=Stage.LEAD, changed_by=created_by
+    )
+    ApplicationDocument.objects.bulk_create(
+        ApplicationDocument(application=application, kind=kind)
+        for kind in product.required_documents
+    )
+    return application
+
+
+@transaction.atomic
+def application_move_stage(
+    *, application: Application, to_stage: str, user=None, note: str = ""
+) -> Application:
+    """Move along the pipeline, recording who moved it, when and why."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    current = application.stage
+    if to_stage not in STAGE_TRANSITIONS.get(current, ()):
+        raise ValidationError(
+            MSG_BAD_TRANSITION
+            % {
+                "current": Stage(current).label,
+                "target": Stage(to_stage).label if to_stage in Stage.values else to_stage,
+            },
+            code="bad_transition",
+        )
+    if to_stage in NEEDS_ALL_DOCUMENTS:
+        missing = [
+            d.get_kind_display()
+            for d in application.documents.all()
+            if d.status != DocumentStatus.ACCEPTED
+        ]
+        if missing:
+            raise ValidationError(
+                MSG_DOCUMENTS_MISSING % {"missing": "、".join(map(str, missing))},
+                code="documents_missing",
+            )
+    now = timezone.now()
+    application.stage = to_stage
+    application.stage_changed_at = now
+    application.save(update_fields=["stage", "stage_changed_at"])
+    ApplicationStageChange.objects.create(
+        application=application,
+        from_stage=current,
+        to_stage=to_stage,
+        changed_at=now,
+        changed_by=user,
+        note=note,
+    )
+    return application
+
+
+@transaction.atomic
+def document_set_status(*, document: ApplicationDocument, status: str) -> ApplicationDocument:
+    document.status = status
+    if (
+        status in (DocumentStatus.RECEIVED, DocumentStatus.ACCEPTED)
+        and document.received_at is None
+    ):
+        document.received_at = timezone.now()
+    document.full_clean()
+    document.save()
+    return document
+
+
+def facility_refresh_delinquency(*, facility: Facility, as_of: date | None = None) -> Facility:
+    """Recompute days past due and the five-tier class from the schedule and store them."""
+    dpd = facility.compute_days_past_due(as_of)
+    facility.days_past_due = dpd
+    facility.loan_class = classify(dpd)
+    facility.save(update_fields=["days_past_due", "loan_class"])
+    return facility
+
+
+@transaction.atomic
+def payment_record(
+    *, facility: Facility, amount: Decimal, paid_on: date, reference: str = ""
+) -> Payment:
+    """Record a repayment and apply it to the oldest open installments first."""
+    if amount is None or amount <= 0:
+        raise ValidationError(MSG_PAYMENT_NOT_POSITIVE, code="not_positive")
+    facility = Facility.objects.select_for_update().get(pk=facility.pk)
+    if facility.status != FacilityStatus.ACTIVE:
+        raise ValidationError(MSG_FACILITY_NOT_ACTIVE, code="not_active")
+    payment = Payment(facility=facility, amount=amount, paid_on=paid_on, reference=reference)
+    payment.full_clean()
+    payment.save()
+    remaining = amount
+    open_rows = Installment.objects.filter(facility=facility, paid_off_on__isnull=True).order_by(
+        "number"
+    )
+    for installment in open_rows:
+        if remaining <= 0:
+            break
+        applied = min(remaining, installment.outstanding)
+        installment.amount_paid += applied
+        remaining -= applied
+        if installment.outstanding == 0:
+            installment.paid_off_on = paid_on
+        installment.save(update_fields=["amount_paid", "paid_off_on"])
+    facility_refresh_delinquency(facility=facility)
+    return payment

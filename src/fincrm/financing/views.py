@@ -1,0 +1,66 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fincrm.core.views import RestrictedListView
+
+from . import services
+from .choices import pipeline_choices
+from .filtersets import ApplicationFilterSet
+from .forms import StageMoveForm
+from .models import Application
+
+
+class ApplicationListView(RestrictedListView):
+    model = Application
+    filterset_class = ApplicationFilterSet
+    template_name = "financing/application_list.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("customer", "product", "customer__owner")
+
+
+def _application_for(user, pk: int, action: str = "view") -> Application:
+    qs = Application.objects.restrict(user, action).select_related("customer", "product")
+    return get_object_or_404(qs, pk=pk)
+
+
+@login_required
+def application_detail(request, pk: int):
+    application = _application_for(request.user, pk)
+    can_change = Application.objects.restrict(request.user, "change").filter(pk=pk).exists()
+    context = {
+        "application": application,
+        "documents": application.documents.all(),
+        "changes": application.stage_changes.select_related("changed_by"),
+        "pipeline": pipeline_choices(),
+        "can_change": can_change,
+        "form": StageMoveForm(application=application) if can_change else None,
+    }
+    return render(request, "financing/application_detail.html", context)
+
+
+@login_required
+@require_POST
+def application_move(request, pk: int):
+    application = _application_for(request.user, pk, "change")
+    form = StageMoveForm(request.POST, application=application)
+    if form.is_valid():
+        try:
+            services.application_move_stage(
+                application=application,
+                to_stage=form.cleaned_data["to_stage"],
+                user=request.user,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Stage updated."))
+    else:
+        messages.error(request, _("Choose a stage this application can move to."))
+    return redirect(application)
