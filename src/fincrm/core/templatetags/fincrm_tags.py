@@ -54,3 +54,11 @@ def stage_state(stage, current):
     if stage == current:
         return "current"
     return "done" if PIPELINE.index(stage) < PIPELINE.index(current) else "todo"
+
+
+@register.filter
+def person(user, empty: str = "—"):
+    """A user's display name: full name, else username, else ``empty``."""
+    if user is None:
+        return empty
+    return user.get_full_name() or user.username

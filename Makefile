@@ -1,0 +1,60 @@
+# fincrm — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CUSTOMERS ?= 1000
+SEED ?= 7
+export FINCRM_DEBUG ?= 1
+
+.PHONY: install demo serve test test-fast lint format browser-deps clean messages
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/fincrm migrate --no-input
+	$(BIN)/fincrm demo-data --customers $(CUSTOMERS) --seed $(SEED) --reset
+	@if $(BIN)/fincrm help evaluate >/dev/null 2>&1; then $(BIN)/fincrm evaluate --full; fi
+	$(BIN)/fincrm collectstatic --no-input -v 0
+	@echo "fincrm is serving on http://127.0.0.1:8000/ — log in with one of the demo users above."
+	$(BIN)/fincrm runserver 127.0.0.1:8000
+
+serve: install
+	$(BIN)/fincrm runserver 127.0.0.1:8000
+
+# Browser tests need Debian's Chromium; install it when we can (root or sudo), else they skip.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium not installed and no root: browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+test: install browser-deps
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+messages: install
+	cd src/fincrm && ../../$(BIN)/fincrm makemessages -l zh_Hans --no-obsolete && ../../$(BIN)/fincrm compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,79 @@
+"""Shared fixtures: the named users of every role (STYLE.md) and a client for each manager.
+
+``manager_a`` (team 华东一组) and ``manager_b`` (team 华南一组) are account managers;
+``lead`` leads 华东事业部, the parent of 华东一组; ``risk``, ``agent``, ``exec`` and ``admin``
+have their roles; ``outsider`` has none.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("FINCRM_DEBUG", "1")
+
+
+@pytest.fixture
+def teams(db):
+    from fincrm.accounts.models import Team
+
+    root = Team.objects.create(name="总部")
+    east = Team.objects.create(name="华东事业部", parent=root)
+    east1 = Team.objects.create(name="华东一组", parent=east)
+    south = Team.objects.create(name="华南事业部", parent=root)
+    south1 = Team.objects.create(name="华南一组", parent=south)
+    return {"root": root, "east": east, "east1": east1, "south": south, "south1": south1}
+
+
+@pytest.fixture
+def users(teams):
+    from fincrm.accounts.choices import Role
+    from fincrm.testing.factories import UserFactory
+
+    return {
+        "manager_a": UserFactory(
+            username="manager_a", role=Role.ACCOUNT_MANAGER, team=teams["east1"]
+        ),
+        "manager_b": UserFactory(
+            username="manager_b", role=Role.ACCOUNT_MANAGER, team=teams["south1"]
+        ),
+        "lead": UserFactory(username="lead", role=Role.TEAM_LEAD, team=teams["east"]),
+        "risk": UserFactory(username="risk", role=Role.RISK_OFFICER, team=teams["root"]),
+        "agent": UserFactory(username="agent", role=Role.SERVICE_AGENT, team=teams["root"]),
+        "exec": UserFactory(username="exec", role=Role.EXECUTIVE, team=teams["root"]),
+        "admin": UserFactory(
+            username="admin", role=Role.ADMIN, team=teams["root"], is_staff=True, is_superuser=True
+        ),
+        "outsider": UserFactory(username="outsider", role="", team=None),
+    }
+
+
+@pytest.fixture
+def book(users):
+    """One company and one person for each manager."""
+    from fincrm.testing.factories import CustomerFactory
+
+    return {
+        "a_company": CustomerFactory(owner=users["manager_a"], name="苏州恒瑞精密机械有限公司"),
+        "a_person": CustomerFactory(owner=users["manager_a"], person=True, name="王建国"),
+        "b_company": CustomerFactory(owner=users["manager_b"], name="深圳华信供应链管理有限公司"),
+        "b_person": CustomerFactory(owner=users["manager_b"], person=True, name="陈美玲"),
+    }
+
+
+@pytest.fixture
+def login(client):
+    """Log a named user in with the Django test client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests hash dozens of passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

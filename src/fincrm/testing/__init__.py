@@ -1,0 +1,1 @@
+"""Test support shipped with the package: factories and the named users of every role."""
