@@ -32,14 +32,17 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     role = Role.ADMIN if user.is_superuser else user.role
-    current = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    current = getattr(getattr(request, "resolver_match", None), "view_name", "") or ""
+    visible = [(name, label) for name, label, roles in NAV if role in roles]
+    # Highlight the exact page, else the first entry of the same app (a client's page -> Clients).
+    active = (
+        current
+        if any(name == current for name, _l in visible)
+        else next(
+            (name for name, _l in visible if name.split(":")[0] == current.split(":")[0]), None
+        )
+    )
     items = [
-        {
-            "url": reverse(name),
-            "label": label,
-            "active": current.split(":")[0] == name.split(":")[0],
-        }
-        for name, label, roles in NAV
-        if role in roles
+        {"url": reverse(name), "label": label, "active": name == active} for name, label in visible
     ]
     return {"nav_items": items, "user_role_label": Role(role).label if role else ""}

@@ -1,0 +1,48 @@
+"""End to end: a manager logs in, finds a client and reads its 360° page."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from fincrm.engagement.models import Interaction
+from fincrm.testing.factories import PASSWORD, StatementFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_manager_searches_and_opens_the_360_page(page, log_in, users, book):
+    customer = book["a_company"]
+    StatementFactory(customer=customer, period_end=date(2024, 12, 31), revenue=Decimal("48000000"))
+    StatementFactory(customer=customer, period_end=date(2025, 12, 31))
+    Interaction.objects.create(customer=customer, channel="visit", subject="季度回访")
+
+    log_in("manager_a", PASSWORD)
+    page.click("nav.mainnav a[href='/customers/']")
+    page.fill("#id_q", "恒瑞")
+    page.click("form.filters button[type=submit]")
+    rows = page.locator("#customer-table tbody tr")
+    assert rows.count() == 1
+    rows.first.locator("a").first.click()
+
+    assert page.locator("#client-name").inner_text() == customer.name
+    assert page.locator("#timeline").get_by_text("季度回访").is_visible()
+    page.wait_for_selector("#fin-chart[data-rendered='1']")
+    assert page.locator("#fin-chart canvas").count() >= 1
+    page.screenshot(path="var/screenshot-360.png", full_page=False)
+
+
+def test_another_managers_client_is_not_found(page, log_in, users, book):
+    log_in("manager_b", PASSWORD)
+    response = page.goto(page.base_url + f"/customers/{book['a_company'].pk}/")
+    assert response.status == 404
+    page.goto(page.base_url + "/customers/?q=恒瑞")
+    assert page.locator("#customer-table tbody tr td.empty").count() == 1
+
+
+def test_pages_send_a_strict_content_security_policy(page, log_in, users, book):
+    log_in("agent", PASSWORD)
+    response = page.goto(page.base_url + f"/customers/{book['a_person'].pk}/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    id_text = page.locator("#id-number").inner_text()
+    assert "*" in id_text and id_text != book["a_person"].id_number
