@@ -70,8 +70,15 @@ INSTALLED_APPS = [
     "fincrm.customers",
     "fincrm.financing",
     "fincrm.engagement",
+    "fincrm.evaluation",
     "fincrm.demo",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background work (evaluation runs, event-driven re-scoring) goes through the Django tasks API;
+# the database backend needs no extra server: `fincrm db_worker` executes what is queued.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

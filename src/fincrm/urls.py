@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("fincrm.accounts.urls")),
     path("customers/", include("fincrm.customers.urls")),
     path("financing/", include("fincrm.financing.urls")),
+    path("evaluation/", include("fincrm.evaluation.urls")),
+    path("engagement/", include("fincrm.engagement.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -19,6 +19,10 @@ NAV = (
             {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.EXECUTIVE, Role.ADMIN}
         ),
     ),
+    ("engagement:tasks", _("Tasks"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
+    ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),
+    ("evaluation:runs", _("Tier migration"), _ALL_STAFF - {Role.SERVICE_AGENT}),
+    ("evaluation:policy", _("Policy"), frozenset({Role.ADMIN})),
     (
         "customers:import",
         _("Import"),

@@ -80,3 +80,9 @@ def _object_predicate(action: Action):
 
 can_view = _object_predicate("view")
 can_change = _object_predicate("change")
+
+
+@rules.predicate
+def is_admin(user) -> bool:
+    """Administrators manage policy and users."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.role == Role.ADMIN))

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
 
+from fincrm.evaluation.choices import Grade, Lifecycle, Tier
+
 from .choices import CityTier, ClientType, CustomerKind, Industry, NeedsLevel, RiskAppetite
 from .geo import PROVINCES
 from .models import Contact, Customer
@@ -35,6 +37,19 @@ class CustomerFilterSet(django_filters.FilterSet):
     )
     owner = django_filters.ModelChoiceFilter(label=_("Account manager"), queryset=_managers)
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    tier = django_filters.ChoiceFilter(
+        label=_("Value tier"), choices=Tier.choices, field_name="classification__tier"
+    )
+    grade = django_filters.ChoiceFilter(
+        label=_("Credit grade"), choices=Grade.choices, field_name="classification__grade"
+    )
+    lifecycle = django_filters.ChoiceFilter(
+        label=_("Lifecycle"), choices=Lifecycle.choices, field_name="classification__lifecycle"
+    )
+    size_band = django_filters.CharFilter(
+        label=_("Financing size"), field_name="classification__size_band"
+    )
+    segment = django_filters.CharFilter(label=_("Segment"), method="in_segment")
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(
@@ -43,6 +58,7 @@ class CustomerFilterSet(django_filters.FilterSet):
             ("annual_revenue", "annual_revenue"),
             ("registered_capital", "registered_capital"),
             ("city_tier", "city_tier"),
+            ("classification__value_score", "value_score"),
         ),
         field_labels={
             "name": _("Name"),
@@ -50,6 +66,7 @@ class CustomerFilterSet(django_filters.FilterSet):
             "annual_revenue": _("Annual revenue"),
             "registered_capital": _("Registered capital"),
             "city_tier": _("City tier"),
+            "value_score": _("Value score"),
         },
     )
 
@@ -70,3 +87,10 @@ class CustomerFilterSet(django_filters.FilterSet):
             | Q(phone__startswith=value)
             | Q(pk__in=Contact.objects.filter(phone__startswith=value).values("customer_id"))
         )
+
+    def in_segment(self, queryset, name, value):
+        # Segments are a JSON list of codes; matching the quoted code works on every backend.
+        code = value.strip()
+        if not code:
+            return queryset
+        return queryset.filter(classification__segments__icontains=f'"{code}"')

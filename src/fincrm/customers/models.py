@@ -205,6 +205,7 @@ class FinancialStatement(models.Model):
     operating_cash_flow = models.DecimalField(_("operating cash flow"), **MONEY)
     interest_expense = models.DecimalField(_("interest expense"), **MONEY)
     audited = models.BooleanField(_("audited"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from fincrm.engagement.models import Interaction
+from fincrm.evaluation.models import TierChange
 from fincrm.financing.models import (
     Application,
     ApplicationStageChange,
@@ -58,7 +59,7 @@ def customer_360(*, customer: Customer) -> dict:
 
 
 def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict]:
-    """Interactions, application stage moves and payments merged, newest first."""
+    """Interactions, stage moves, payments and tier changes merged, newest first."""
     interactions = Interaction.objects.filter(customer=customer).select_related("created_by")[
         :limit
     ]
@@ -72,7 +73,9 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         .select_related("facility")
         .order_by("-paid_on")[:limit]
     )
+    tier_changes = TierChange.objects.filter(customer=customer)[:limit]
     events = chain(
+        ({"kind": "tier", "at": t.changed_at, "obj": t} for t in tier_changes),
         ({"kind": "interaction", "at": i.occurred_at, "obj": i} for i in interactions),
         ({"kind": "stage", "at": s.changed_at, "obj": s} for s in stage_changes),
         ({"kind": "payment", "at": p.paid_on, "obj": p} for p in payments),

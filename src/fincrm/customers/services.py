@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from fincrm.core.validators import normalize_ric, normalize_uscc
+from fincrm.evaluation.tasks import customer_changed
 
 from .choices import CustomerKind
 from .geo import city_tier
@@ -81,4 +82,5 @@ def customer_update(*, customer: Customer, data: dict[str, Any], tags=None) -> C
     customer.save()
     if tags is not None:
         customer.tags.set(tags)
+    customer_changed(customer.pk)
     return customer

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from fincrm.core.masking import shown
 from fincrm.core.views import RestrictedListView
+from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import pipeline_choices
 
 from . import selectors, services
@@ -27,7 +28,7 @@ class CustomerListView(RestrictedListView):
     paginate_by = 25
 
     def get_queryset(self):
-        return super().get_queryset().select_related("owner", "team")
+        return super().get_queryset().select_related("owner", "team", "classification")
 
 
 @login_required
@@ -47,6 +48,7 @@ def customer_detail(request, pk: int):
         "pipeline": pipeline_choices(),
         "chart": chart,
         "changes": _history_diffs(history, user=request.user),
+        "evaluation": customer_evaluation(customer=customer),
         **data,
     }
     return render(request, "customers/customer_detail.html", context)

@@ -24,3 +24,30 @@ class Outcome(models.TextChoices):
     NOT_INTERESTED = "not_interested", _("Not interested")
     ISSUE_RAISED = "issue_raised", _("Issue raised")
     INFO_SENT = "info_sent", _("Information sent")
+
+
+class TaskKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow-up contact")
+    VISIT = "visit", _("Follow-up visit")
+    CARE = "care", _("Client care")
+    REVIEW = "review", _("Periodic review")
+    REPORT = "report", _("Value-added report")
+    OTHER = "other", _("Other")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
+class NotificationKind(models.TextChoices):
+    TIER_CHANGED = "tier_changed", _("Tier changed")
+    ALERT = "alert", _("Risk alert")
+    TASK = "task", _("Task")

@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.core.permissions import CustomerOwnedQuerySet
 
-from .choices import Direction, InteractionChannel, Outcome
+from .choices import (
+    Direction,
+    InteractionChannel,
+    NotificationKind,
+    Outcome,
+    Priority,
+    TaskKind,
+    TaskStatus,
+)
 
 
 class Interaction(models.Model):
@@ -56,3 +64,102 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.subject}"
+
+
+#: Outcomes that count as having reached the client (loyalty, contact-lost warning).
+SUCCESSFUL_OUTCOMES = (Outcome.REACHED, Outcome.INTERESTED, Outcome.INFO_SENT, Outcome.ISSUE_RAISED)
+
+
+class Task(models.Model):
+    """Something an account manager must do for a client, by a date.
+
+    ``source_key`` names the rule that created a task automatically (e.g. ``plan:contact``):
+    a client has at most one *open* task per source key, which is what makes re-running the
+    evaluation idempotent.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("client"),
+        on_delete=models.CASCADE,
+        related_name="tasks",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=TaskKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    detail = models.TextField(_("detail"), blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=InteractionChannel.choices, blank=True
+    )
+    priority = models.CharField(
+        _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
+    )
+    due_on = models.DateField(_("due"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    source_key = models.CharField(_("source"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["owner", "status", "due_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "source_key"],
+                condition=models.Q(status="open") & ~models.Q(source_key=""),
+                name="task_one_open_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
+
+
+class Notification(models.Model):
+    """A message to one user (tier changed, alert raised); read once, kept for the record."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("client"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
+    #: Free text, or empty when the template renders ``kind`` with ``data`` in the reader's
+    #: language (a tier change: ``{"from": "key", "to": "core"}``).
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message or self.get_kind_display()

@@ -200,6 +200,7 @@ class Facility(models.Model):
         _("status"), max_length=12, choices=FacilityStatus.choices, default=FacilityStatus.ACTIVE
     )
     #: Kept current by ``facility_refresh_delinquency``; the source of truth is the schedule.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     days_past_due = models.PositiveIntegerField(_("days past due"), default=0, db_index=True)
     loan_class = models.CharField(
         _("loan classification"),

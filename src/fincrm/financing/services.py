@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import classify
+from fincrm.evaluation.tasks import customer_changed
 
 from .choices import STAGE_TRANSITIONS, DocumentStatus, FacilityStatus, Stage
 from .models import (
@@ -96,6 +97,7 @@ def application_move_stage(
         changed_by=user,
         note=note,
     )
+    customer_changed(application.customer_id)
     return application
 
 
@@ -117,7 +119,7 @@ def facility_refresh_delinquency(*, facility: Facility, as_of: date | None = Non
     dpd = facility.compute_days_past_due(as_of)
     facility.days_past_due = dpd
     facility.loan_class = classify(dpd)
-    facility.save(update_fields=["days_past_due", "loan_class"])
+    facility.save(update_fields=["days_past_due", "loan_class", "updated_at"])
     return facility
 
 
@@ -148,4 +150,5 @@ def payment_record(
             installment.paid_off_on = paid_on
         installment.save(update_fields=["amount_paid", "paid_off_on"])
     facility_refresh_delinquency(facility=facility)
+    customer_changed(payment.facility.customer_id)
     return payment

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import RestrictedListView
+from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import services
 from .choices import pipeline_choices
@@ -20,7 +22,24 @@ class ApplicationListView(RestrictedListView):
     template_name = "financing/application_list.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("customer", "product", "customer__owner")
+        """Green-channel clients' applications first (they jump the queue), then the rest.
+
+        An explicit sort chosen in the filters still wins over the green-channel order.
+        """
+        green = Q(customer__classification__tier__in=green_channel_tiers())
+        qs = (
+            super()
+            .get_queryset()
+            .select_related("customer", "product", "customer__owner")
+            .annotate(
+                green_channel=Case(
+                    When(green, then=Value(True)), default=Value(False), output_field=BooleanField()
+                )
+            )
+        )
+        if self.request.GET.get("ordering"):
+            return qs
+        return qs.order_by("-green_channel", *Application._meta.ordering)
 
 
 def _application_for(user, pk: int, action: str = "view") -> Application:

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "engagement"
+
+urlpatterns = [
+    path("tasks/", views.TaskListView.as_view(), name="tasks"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+]

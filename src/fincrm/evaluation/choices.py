@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    """Value tiers, best first (核心/重点/普通/低效)."""
+
+    CORE = "core", _("Core")
+    KEY = "key", _("Key")
+    ORDINARY = "ordinary", _("Ordinary")
+    LOW = "low", _("Low-value")
+
+
+class Lifecycle(models.TextChoices):
+    POTENTIAL = "potential", _("Potential")
+    NEW = "new", _("New")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class RunKind(models.TextChoices):
+    FULL = "full", _("Full")
+    INCREMENTAL = "incremental", _("Incremental")
+    EVENT = "event", _("Single client")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")

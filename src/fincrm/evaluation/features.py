@@ -1,0 +1,351 @@
+"""DB → frame: everything the scoring needs about each client, read in bulk.
+
+One aggregated query per source table (customers, facilities, installments, payments,
+applications, interactions, statements), whatever the number of clients; the per-client
+arithmetic happens in polars. Queries are written with the ORM (portable between SQLite and
+PostgreSQL) and executed on a raw cursor so no model instance is built per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+import polars as pl
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from fincrm.analytics.ratios import compute_ratios, latest_ratios
+from fincrm.customers.models import Customer, FinancialStatement
+from fincrm.engagement.models import SUCCESSFUL_OUTCOMES, Interaction
+from fincrm.financing.choices import FacilityStatus
+from fincrm.financing.models import Application, Facility, Installment, Payment
+
+#: SQLite allows 32,766 bound parameters; stay well below for ``IN (...)`` lists.
+ID_CHUNK = 10_000
+YEAR = timedelta(days=365)
+
+
+def fetch(qs: QuerySet, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Run a ``values_list`` queryset on a raw cursor straight into a frame."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+
+
+def fetch_for(
+    qs: QuerySet, field: str, ids: Sequence[int] | None, schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    """``fetch`` restricted to some client ids (chunked), or to all clients when ids is None."""
+    if ids is None:
+        return fetch(qs, schema)
+    frames = [
+        fetch(qs.filter(**{f"{field}__in": ids[i : i + ID_CHUNK]}), schema)
+        for i in range(0, len(ids), ID_CHUNK)
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+def _to_date(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, str):  # SQLite aggregates of datetimes come back as text
+        return (
+            datetime.fromisoformat(value[:19]).date()
+            if len(value) > 10
+            else date.fromisoformat(value)
+        )
+    return value
+
+
+def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """Normalise date/datetime columns fetched from any backend to ``pl.Date``."""
+    for column in columns:
+        series = frame[column]
+        if series.dtype != pl.Date:
+            frame = frame.with_columns(
+                pl.Series(column, [_to_date(v) for v in series.to_list()], dtype=pl.Date)
+            )
+    return frame
+
+
+def _days_since(column: str, as_of: date) -> pl.Expr:
+    return (pl.lit(as_of) - pl.col(column)).dt.total_days()
+
+
+def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> pl.DataFrame:
+    """One row per client with the input columns of ``fincrm.analytics.tiering``.
+
+    Parameters
+    ----------
+    as_of : date
+        The evaluation date; windows ("last 12 months") end on it.
+    customer_ids : sequence of int, optional
+        Restrict to these clients (incremental and single-client runs); None = all.
+    """
+    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    year_ago = as_of - YEAR
+
+    customers = fetch_for(
+        Customer.objects.order_by("pk").values_list(
+            "pk",
+            "kind",
+            "client_type",
+            "needs_level",
+            "risk_appetite",
+            "city_tier",
+            "industry",
+            "annual_revenue",
+            "founded_on",
+            "birthday",
+            "owner_id",
+        ),
+        "pk",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "kind": pl.String,
+            "client_type": pl.String,
+            "needs_level": pl.String,
+            "risk_appetite": pl.String,
+            "city_tier": pl.String,
+            "industry": pl.String,
+            "annual_revenue": pl.Float64,
+            "founded_on": pl.Date,
+            "birthday": pl.Date,
+            "owner_id": pl.Int64,
+        },
+    )
+    customers = _dates(customers, "founded_on", "birthday")
+
+    live = Q(status=FacilityStatus.ACTIVE)
+    facilities = fetch_for(
+        Facility.objects.order_by()
+        .values("customer_id")
+        .annotate(
+            approved_limit=Sum("approved_limit", filter=live),
+            balance=Sum("drawn_amount", filter=live),
+            facility_count=Count("pk"),
+            product_count=Count("product__product_type", distinct=True),
+            first_start=Min("start_date"),
+            last_start=Max("start_date"),
+            current_dpd=Max("days_past_due", filter=live),
+        )
+        .values_list(
+            "customer_id",
+            "approved_limit",
+            "balance",
+            "facility_count",
+            "product_count",
+            "first_start",
+            "last_start",
+            "current_dpd",
+        ),
+        "customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "approved_limit": pl.Float64,
+            "balance": pl.Float64,
+            "facility_count": pl.Int64,
+            "product_count": pl.Int64,
+            "first_start": pl.Date,
+            "last_start": pl.Date,
+            "current_dpd": pl.Int64,
+        },
+    )
+    facilities = _dates(facilities, "first_start", "last_start")
+
+    installments = fetch_for(
+        Installment.objects.order_by()
+        .filter(due_date__gt=year_ago, due_date__lte=as_of)
+        .values_list(
+            "facility__customer_id",
+            "due_date",
+            "paid_off_on",
+            "principal_due",
+            "interest_due",
+            "amount_paid",
+        ),
+        "facility__customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "due_date": pl.Date,
+            "paid_off_on": pl.Date,
+            "principal_due": pl.Float64,
+            "interest_due": pl.Float64,
+            "amount_paid": pl.Float64,
+        },
+    )
+    installments = _dates(installments, "due_date", "paid_off_on")
+    repayment = installments.group_by("customer_id").agg(
+        # Interest earned = the interest share of what was actually paid on each instalment.
+        interest_income_12m=(
+            pl.col("interest_due")
+            * (pl.col("amount_paid") / (pl.col("principal_due") + pl.col("interest_due"))).clip(
+                0, 1
+            )
+        )
+        .fill_nan(0)
+        .sum(),
+        max_dpd_12m=(pl.col("paid_off_on").fill_null(as_of) - pl.col("due_date"))
+        .dt.total_days()
+        .clip(0)
+        .max(),
+    )
+
+    payments = fetch_for(
+        Payment.objects.order_by()
+        .values("facility__customer_id")
+        .annotate(last_paid=Max("paid_on"))
+        .values_list("facility__customer_id", "last_paid"),
+        "facility__customer_id",
+        ids,
+        {"customer_id": pl.Int64, "last_paid": pl.Date},
+    )
+    payments = _dates(payments, "last_paid")
+
+    applications = fetch_for(
+        Application.objects.order_by()
+        .values("customer_id")
+        .annotate(last_application=Max("created_at"))
+        .values_list("customer_id", "last_application"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "last_application": pl.Object},
+    )
+    applications = _dates(applications, "last_application")
+
+    recent = Q(occurred_at__date__gt=year_ago)
+    reached = Q(outcome__in=SUCCESSFUL_OUTCOMES)
+    interactions = fetch_for(
+        Interaction.objects.order_by()
+        .values("customer_id")
+        .annotate(
+            interactions_12m=Count("pk", filter=recent),
+            successful_interactions_12m=Count("pk", filter=recent & reached),
+            last_successful=Max("occurred_at", filter=reached),
+        )
+        .values_list(
+            "customer_id", "interactions_12m", "successful_interactions_12m", "last_successful"
+        ),
+        "customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "interactions_12m": pl.Int64,
+            "successful_interactions_12m": pl.Int64,
+            "last_successful": pl.Object,
+        },
+    )
+    interactions = _dates(interactions, "last_successful")
+
+    ratios = latest_statement_ratios(ids)
+
+    frame = (
+        customers.join(facilities, on="customer_id", how="left")
+        .join(repayment, on="customer_id", how="left")
+        .join(payments, on="customer_id", how="left")
+        .join(applications, on="customer_id", how="left")
+        .join(interactions, on="customer_id", how="left")
+        .join(ratios, on="customer_id", how="left")
+    )
+    last_transaction = pl.max_horizontal("last_paid", "last_start")
+    return frame.with_columns(
+        tenure_days=_days_since("first_start", as_of).fill_null(0).clip(0),
+        interest_income_12m=pl.col("interest_income_12m").fill_null(0.0),
+        fee_income_12m=pl.lit(0.0),  # fees are not recorded yet: see the issue note
+        balance=pl.col("balance").fill_null(0.0),
+        approved_limit=pl.col("approved_limit").fill_null(0.0),
+        revenue=pl.coalesce("statement_revenue", "annual_revenue"),
+        predicted_demand=pl.lit(None, dtype=pl.Float64),
+        renewals=(pl.col("facility_count").fill_null(0) - 1).clip(0),
+        product_count=pl.col("product_count").fill_null(0),
+        share_of_wallet=pl.lit(None, dtype=pl.Float64),
+        interactions_12m=pl.col("interactions_12m").fill_null(0),
+        successful_interactions_12m=pl.col("successful_interactions_12m").fill_null(0),
+        max_dpd_12m=pl.max_horizontal(
+            pl.col("max_dpd_12m").fill_null(0), pl.col("current_dpd").fill_null(0)
+        ),
+        current_dpd=pl.col("current_dpd").fill_null(0),
+        open_warnings=pl.lit(0, dtype=pl.Int64),
+        credit_grade=pl.lit(None, dtype=pl.String),
+        days_since_last_application=_days_since("last_application", as_of),
+        days_since_last_transaction=(pl.lit(as_of) - last_transaction).dt.total_days(),
+        days_since_successful_contact=_days_since("last_successful", as_of),
+        has_facility=pl.col("facility_count").fill_null(0) > 0,
+        company_age_years=_days_since("founded_on", as_of) / 365.25,
+        age_years=_days_since("birthday", as_of) / 365.25,
+    )
+
+
+def latest_statement_ratios(ids: Sequence[int] | None) -> pl.DataFrame:
+    """Latest revenue, growth and balance-sheet ratios per client (analytics.ratios)."""
+    money = [
+        "revenue",
+        "cost",
+        "net_profit",
+        "total_assets",
+        "total_liabilities",
+        "current_assets",
+        "current_liabilities",
+        "inventory",
+        "receivables",
+        "operating_cash_flow",
+        "interest_expense",
+    ]
+    statements = fetch_for(
+        FinancialStatement.objects.order_by().values_list("customer_id", "period_end", *money),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(money, pl.Float64)},
+    )
+    statements = _dates(statements, "period_end")
+    schema = {
+        "customer_id": pl.Int64,
+        "statement_revenue": pl.Float64,
+        "revenue_growth": pl.Float64,
+        "debt_to_asset": pl.Float64,
+        "current_ratio": pl.Float64,
+    }
+    if statements.is_empty():
+        return pl.DataFrame(schema=schema)
+    ratios = latest_ratios(compute_ratios(statements))
+    revenue = (
+        statements.sort("period_end")
+        .group_by("customer_id")
+        .agg(statement_revenue=pl.col("revenue").last())
+    )
+    return (
+        ratios.select("customer_id", "revenue_growth", "debt_to_asset", "current_ratio")
+        .join(revenue, on="customer_id", how="left")
+        .select(list(schema))
+    )
+
+
+def changed_customer_ids(*, since: datetime) -> list[int]:
+    """Clients whose own data or whose financing, payments or contacts changed since a time."""
+    sources: Iterable[QuerySet] = (
+        Customer.objects.filter(updated_at__gte=since).values_list("pk", flat=True),
+        Application.objects.filter(stage_changed_at__gte=since).values_list(
+            "customer_id", flat=True
+        ),
+        Payment.objects.filter(recorded_at__gte=since).values_list(
+            "facility__customer_id", flat=True
+        ),
+        Interaction.objects.filter(occurred_at__gte=since).values_list("customer_id", flat=True),
+        FinancialStatement.objects.filter(updated_at__gte=since).values_list(
+            "customer_id", flat=True
+        ),
+        Facility.objects.filter(updated_at__gte=since).values_list("customer_id", flat=True),
+    )
+    changed: set[int] = set()
+    for qs in sources:
+        changed.update(qs.order_by().distinct())
+    return sorted(changed)

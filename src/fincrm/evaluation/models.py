@@ -1,0 +1,174 @@
+"""Results of the evaluation engine: policy versions, runs, per-client snapshots.
+
+``Classification`` is the *current* state of each client (one row, filterable from the client
+list); ``Snapshot`` rows are the immutable record of every run, so any past tier or grade can
+be explained with the policy version and the reasons that produced it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.core.permissions import CustomerOwnedQuerySet
+
+from .choices import Lifecycle, RunKind, RunStatus, Tier
+
+
+class PolicyVersion(models.Model):
+    """One immutable version of the policy; exactly one is active at a time."""
+
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    config = models.JSONField(_("configuration"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="policy_one_active_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
+
+
+class EvaluationRun(models.Model):
+    kind = models.CharField(_("kind"), max_length=12, choices=RunKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    policy = models.ForeignKey(
+        PolicyVersion, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="runs"
+    )
+    as_of = models.DateField(_("as of"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    customers_evaluated = models.PositiveIntegerField(_("clients evaluated"), default=0)
+    tier_changes = models.PositiveIntegerField(_("tier changes"), default=0)
+    tasks_created = models.PositiveIntegerField(_("tasks created"), default=0)
+    #: Minimum value score of core / key / ordinary used by this run.
+    cutoffs = models.JSONField(_("tier cut-offs"), default=dict)
+    #: The fitted k-means segmenter (``KMeansSegmenter.to_dict()``), full runs only.
+    clusters = models.JSONField(_("clusters"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation run")
+        verbose_name_plural = _("evaluation runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Snapshot(models.Model):
+    """What one run decided about one client, and why. Never updated after it is written."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="snapshots")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="snapshots"
+    )
+    created_at = models.DateTimeField(_("evaluated"), default=timezone.now)
+    contribution = models.FloatField(_("contribution"))
+    potential = models.FloatField(_("potential"))
+    loyalty = models.FloatField(_("loyalty"))
+    risk = models.FloatField(_("risk"))
+    value_score = models.FloatField(_("value score"))
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
+    grade = models.CharField(_("credit grade"), max_length=4)
+    grade_source = models.CharField(_("grade source"), max_length=10)
+    size_band = models.CharField(_("financing size"), max_length=12)
+    lifecycle = models.CharField(_("lifecycle"), max_length=10, choices=Lifecycle.choices)
+    segments = models.JSONField(_("segments"), default=list)
+    cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} @ run {self.run_id}: {self.tier}"
+
+
+class Classification(models.Model):
+    """The current classification of a client: one row, rewritten by each run."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="classification",
+    )
+    run = models.ForeignKey(EvaluationRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, db_index=True)
+    tier_since = models.DateTimeField(_("tier since"))
+    value_score = models.FloatField(_("value score"), db_index=True)
+    grade = models.CharField(_("credit grade"), max_length=4, db_index=True)
+    size_band = models.CharField(_("financing size"), max_length=12, db_index=True)
+    lifecycle = models.CharField(
+        _("lifecycle"), max_length=10, choices=Lifecycle.choices, db_index=True
+    )
+    segments = models.JSONField(_("segments"), default=list)
+    cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated"))
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("classification")
+        verbose_name_plural = _("classifications")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.tier}"
+
+
+class TierChange(models.Model):
+    """A client moved between tiers: an event on its timeline."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="tier_changes"
+    )
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    from_tier = models.CharField(_("from"), max_length=10, choices=Tier.choices, blank=True)
+    to_tier = models.CharField(_("to"), max_length=10, choices=Tier.choices)
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier}"

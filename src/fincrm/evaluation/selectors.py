@@ -1,0 +1,148 @@
+"""Reads of evaluation results, restricted to what the acting user may see."""
+
+from __future__ import annotations
+
+import polars as pl
+from django.db.models import Count, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from fincrm.analytics.policy import TIERS
+from fincrm.analytics.tiering import REASON_TEXTS, migration_matrix
+
+from .choices import RunStatus, Tier
+from .models import Classification, EvaluationRun, Snapshot, TierChange
+from .services import policy_active, policy_config
+
+TIER_HISTORY_LIMIT = 20
+
+
+def reason_text(reason: dict) -> str:
+    """One reason of a score in the reader's language ("Interest income of 1,200 CNY ...")."""
+    template = REASON_TEXTS.get(reason.get("code", ""))
+    if template is None:
+        return reason.get("code", "")
+    try:
+        return _(template).format(value=reason.get("value"))
+    except (ValueError, TypeError, KeyError):
+        return _(template)
+
+
+def segment_names() -> dict[str, str]:
+    """Segment code → name in the reader's language, from the active policy."""
+    policy = policy_config(policy_active())
+    chinese = (get_language() or "").startswith("zh")
+    return {rule.code: rule.name_zh if chinese else rule.name_en for rule in policy.segments}
+
+
+def customer_evaluation(*, customer) -> dict | None:
+    """The latest snapshot of a client, its reasons in words, and its tier history."""
+    snapshot = Snapshot.objects.filter(customer=customer).select_related("run__policy").first()
+    if snapshot is None:
+        return None
+    names = segment_names()
+    return {
+        "snapshot": snapshot,
+        "sub_scores": [
+            (_("Contribution"), snapshot.contribution),
+            (_("Potential"), snapshot.potential),
+            (_("Loyalty"), snapshot.loyalty),
+            (_("Risk (higher is safer)"), snapshot.risk),
+        ],
+        "reasons": [
+            {"text": reason_text(r), "points": r.get("points", 0), "component": r.get("component")}
+            for r in snapshot.reasons
+        ],
+        "segments": [names.get(code, code) for code in snapshot.segments],
+        "tier_history": list(TierChange.objects.filter(customer=customer)[:TIER_HISTORY_LIMIT]),
+    }
+
+
+def run_list() -> QuerySet[EvaluationRun]:
+    return EvaluationRun.objects.select_related("policy").order_by("-started_at", "-id")
+
+
+def runs_for_matrix() -> QuerySet[EvaluationRun]:
+    return run_list().filter(status=RunStatus.SUCCEEDED)
+
+
+def tier_migration(*, user, before: EvaluationRun, after: EvaluationRun) -> dict:
+    """Counts of clients from each tier in ``before`` to each tier in ``after``.
+
+    Only clients the user may see count; clients not evaluated in ``before`` show as "new".
+    """
+
+    def tiers(run: EvaluationRun) -> pl.DataFrame:
+        rows = (
+            Snapshot.objects.restrict(user, "view")
+            .filter(run=run)
+            .values_list("customer_id", "tier")
+        )
+        return pl.DataFrame(
+            list(rows.iterator(chunk_size=10_000)),
+            schema={"customer_id": pl.Int64, "tier": pl.String},
+            orient="row",
+        )
+
+    matrix = migration_matrix(tiers(before), tiers(after))
+    labels = dict(Tier.choices)
+    from_col = matrix.columns[0]
+    rows = []
+    for row in matrix.iter_rows(named=True):
+        source = row[from_col]
+        counts = [row.get(t, 0) or 0 for t in TIERS]
+        rows.append({"tier": labels.get(source, _("New")), "code": source, "counts": counts})
+    return {"columns": [labels[t] for t in TIERS], "rows": rows}
+
+
+def tier_counts(*, user) -> dict[str, int]:
+    rows = (
+        Classification.objects.restrict(user, "view")
+        .values("tier")
+        .annotate(n=Count("pk"))
+        .values_list("tier", "n")
+    )
+    return dict(rows)
+
+
+def segment_overview(*, user) -> dict:
+    """Rule segments with their sizes, and the clusters of the last full run described."""
+    names = segment_names()
+    visible = Classification.objects.restrict(user, "view")
+    segment_rows = visible.values_list("segments", flat=True).iterator(chunk_size=20_000)
+    sizes = dict.fromkeys(names, 0)
+    total = 0
+    for codes in segment_rows:
+        total += 1
+        for code in codes or ():
+            sizes[code] = sizes.get(code, 0) + 1
+    run = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, clusters__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
+    clusters = []
+    if run is not None:
+        counts = dict(
+            visible.filter(run__isnull=False)
+            .values("cluster")
+            .annotate(n=Count("pk"))
+            .values_list("cluster", "n")
+        )
+        for profile in run.clusters.get("profiles", []):
+            clusters.append({**profile, "visible": counts.get(profile.get("cluster"), 0)})
+    return {
+        "total": total,
+        "segments": [
+            {"code": code, "name": names.get(code, code), "size": size}
+            for code, size in sizes.items()
+        ],
+        "clusters": clusters,
+        "run": run,
+    }
+
+
+def green_channel_tiers() -> list[str]:
+    """Tiers whose service plan grants green-channel approval (their applications go first)."""
+    policy = policy_config(policy_active())
+    return [tier for tier, plan in policy.service_plans.items() if plan.green_channel]

@@ -1,0 +1,462 @@
+"""Writes of the evaluation engine: publish a policy version, run an evaluation.
+
+A run reads every client it evaluates in bulk (:mod:`.features`), scores them with the pure
+analytics, and writes snapshots, the current classification, tier-change events,
+notifications and service-plan tasks in one transaction: a run that fails leaves the previous
+results exactly as they were, and its row says why it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import polars as pl
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
+from fincrm.analytics.segments import KMeansSegmenter, rule_segments
+from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
+from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
+from fincrm.engagement.models import Notification, Task
+
+from .choices import RunKind, RunStatus, Tier
+from .features import changed_customer_ids, load_features
+from .models import Classification, EvaluationRun, PolicyVersion, Snapshot, TierChange
+
+log = logging.getLogger(__name__)
+
+BATCH = 5_000
+#: A service-plan task is created this many days before it falls due.
+TASK_LOOKAHEAD_DAYS = 14
+#: Below this many clients, data-driven clusters say nothing: skip k-means.
+MIN_CLIENTS_FOR_CLUSTERS = 50
+
+VISIT_OR_CALL = {True: TaskKind.VISIT, False: TaskKind.FOLLOW_UP}
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    return None
+
+
+# --- policy ------------------------------------------------------------------------------
+
+
+def policy_active() -> PolicyVersion:
+    """The active policy version; the default shipped in code becomes v1 on first use."""
+    version = PolicyVersion.objects.filter(is_active=True).first()
+    if version is not None:
+        return version
+    with transaction.atomic():
+        version, _created = PolicyVersion.objects.get_or_create(
+            number=1,
+            defaults={
+                "config": default_policy().model_dump(mode="json"),
+                "is_active": True,
+                "note": "default policy shipped with fincrm",
+            },
+        )
+    return version
+
+
+def policy_config(version: PolicyVersion) -> PolicyConfig:
+    return PolicyConfig.model_validate(version.config)
+
+
+@transaction.atomic
+def policy_publish(*, config: dict, user=None, note: str = "") -> PolicyVersion:
+    """Validate ``config`` and make it the new active version, or change nothing.
+
+    Raises
+    ------
+    ValidationError
+        With one message per problem; the active version stays active.
+    """
+    errors = policy_errors(config)
+    if errors:
+        raise ValidationError(errors)
+    normalised = PolicyConfig.model_validate(config).model_dump(mode="json")
+    policy_active()  # make sure v1 exists so numbering starts from it
+    latest = PolicyVersion.objects.select_for_update().aggregate(n=Max("number"))["n"] or 0
+    PolicyVersion.objects.filter(is_active=True).update(is_active=False)
+    return PolicyVersion.objects.create(
+        number=latest + 1, config=normalised, note=note, is_active=True, created_by=user
+    )
+
+
+# --- runs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The analytics output of one run, before it is written."""
+
+    frame: pl.DataFrame  # features + sub-scores + tier + segments + cluster
+    cutoffs: dict[str, float]
+    clusters: dict | None
+
+
+def score_frame(
+    features: pl.DataFrame,
+    policy: PolicyConfig,
+    *,
+    cutoffs: dict[str, float] | None = None,
+    segmenter: KMeansSegmenter | None = None,
+    fit_clusters: bool = False,
+) -> Scored:
+    """Score, tier and segment a feature frame (no DB access: also used by the preview)."""
+    scores = score_customers(features, policy)
+    frame = features.join(scores, on="customer_id", how="left")
+    if cutoffs is None:
+        cutoffs = tier_cutoffs(frame["value_score"], policy)
+    frame = frame.with_columns(tier=assign_tiers(frame["value_score"], cutoffs))
+    frame = frame.with_columns(segments=rule_segments(frame, policy.segments))
+    clusters = None
+    if fit_clusters and frame.height >= MIN_CLIENTS_FOR_CLUSTERS:
+        segmenter = KMeansSegmenter(
+            k=policy.clustering.k, features=policy.clustering.features, seed=policy.clustering.seed
+        ).fit(frame)
+        clusters = segmenter.to_dict()
+        labels = pl.Series("cluster", segmenter.labels_, dtype=pl.Int64)
+    elif segmenter is not None and frame.height:
+        labels = pl.Series("cluster", segmenter.predict(frame), dtype=pl.Int64)
+    else:
+        labels = pl.Series("cluster", [None] * frame.height, dtype=pl.Int64)
+    frame = frame.with_columns(labels)
+    return Scored(frame=frame, cutoffs=cutoffs, clusters=clusters)
+
+
+def _last_full_run() -> EvaluationRun | None:
+    return (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, kind=RunKind.FULL)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def evaluation_run(
+    *,
+    kind: str = RunKind.FULL,
+    customer_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    as_of: date | None = None,
+    progress: Progress | None = None,
+) -> EvaluationRun:
+    """Evaluate the whole book (full), what changed (incremental) or given clients (event).
+
+    An incremental or single-client run reuses the tier cut-offs and clusters of the last full
+    run so its results are the ones a full run would give; with no full run yet it becomes one.
+    """
+    progress = progress or _no_progress
+    as_of = as_of or timezone.localdate()
+    version = policy_active()
+    policy = policy_config(version)
+    base = _last_full_run()
+    if kind != RunKind.FULL and base is None:
+        kind, customer_ids = RunKind.FULL, None
+    if kind == RunKind.INCREMENTAL and customer_ids is None:
+        last = EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-started_at")
+        since = since or last.values_list("started_at", flat=True).first()
+        customer_ids = changed_customer_ids(since=since)
+    if kind == RunKind.FULL:
+        customer_ids = None
+
+    run = EvaluationRun.objects.create(kind=kind, policy=version, as_of=as_of)
+    try:
+        with transaction.atomic():
+            _evaluate(run, policy, base, customer_ids, progress)
+    except Exception as exc:
+        log.exception("evaluation run %s failed", run.pk)
+        run.status = RunStatus.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:2000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    return run
+
+
+def _evaluate(
+    run: EvaluationRun,
+    policy: PolicyConfig,
+    base: EvaluationRun | None,
+    customer_ids: Sequence[int] | None,
+    progress: Progress,
+) -> None:
+    full = run.kind == RunKind.FULL
+    progress("read", 0, 1)
+    features = load_features(as_of=run.as_of, customer_ids=customer_ids)
+    progress("read", 1, 1)
+    if full:
+        scored = score_frame(features, policy, fit_clusters=True)
+    else:
+        segmenter = KMeansSegmenter.from_dict(base.clusters) if base.clusters else None
+        cutoffs = base.cutoffs if base.policy_id == run.policy_id else None
+        scored = score_frame(features, policy, cutoffs=cutoffs, segmenter=segmenter)
+    frame = scored.frame
+    progress("score", 1, 1)
+
+    now = timezone.now()
+    previous = _previous_tiers(frame["customer_id"].to_list())
+    frame = frame.join(previous, on="customer_id", how="left").with_columns(
+        tier_changed=pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier"))
+    )
+    _write_snapshots(run, frame, now, progress)
+    _write_classifications(run, frame, now, progress)
+    changes = _write_tier_changes(run, frame, now)
+    tasks = _write_plan_tasks(policy, frame, run.as_of, progress)
+
+    run.status = RunStatus.SUCCEEDED
+    run.customers_evaluated = frame.height
+    run.tier_changes = changes
+    run.tasks_created = tasks
+    run.cutoffs = scored.cutoffs
+    run.clusters = scored.clusters if full else (base.clusters if base else None)
+    run.finished_at = timezone.now()
+    run.save()
+
+
+def _previous_tiers(ids: list[int]) -> pl.DataFrame:
+    schema = {
+        "customer_id": pl.Int64,
+        "previous_tier": pl.String,
+        "tier_since": pl.Datetime("us", "UTC"),
+    }
+    rows: list[tuple] = []
+    for i in range(0, len(ids), 10_000):
+        rows.extend(
+            Classification.objects.filter(customer_id__in=ids[i : i + 10_000]).values_list(
+                "customer_id", "tier", "tier_since"
+            )
+        )
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _batches(frame: pl.DataFrame):
+    for offset in range(0, frame.height, BATCH):
+        yield offset, frame.slice(offset, BATCH)
+
+
+def _reasons(value) -> list[dict]:
+    return [dict(r) for r in value] if value is not None else []
+
+
+def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
+    columns = [
+        "customer_id",
+        "contribution",
+        "potential",
+        "loyalty",
+        "risk",
+        "value_score",
+        "tier",
+        "grade",
+        "credit_grade",
+        "size_band",
+        "lifecycle",
+        "segments",
+        "cluster",
+        "reasons",
+    ]
+    for offset, batch in _batches(frame.select(columns)):
+        Snapshot.objects.bulk_create(
+            [
+                Snapshot(
+                    run=run,
+                    customer_id=row["customer_id"],
+                    created_at=now,
+                    contribution=round(row["contribution"], 2),
+                    potential=round(row["potential"], 2),
+                    loyalty=round(row["loyalty"], 2),
+                    risk=round(row["risk"], 2),
+                    value_score=round(row["value_score"], 2),
+                    tier=row["tier"],
+                    grade=row["grade"],
+                    grade_source="scorecard" if row["credit_grade"] else "expert",
+                    size_band=row["size_band"],
+                    lifecycle=row["lifecycle"],
+                    segments=list(row["segments"] or []),
+                    cluster=row["cluster"],
+                    reasons=_reasons(row["reasons"]),
+                )
+                for row in batch.iter_rows(named=True)
+            ],
+            batch_size=BATCH,
+        )
+        progress("snapshots", offset + batch.height, frame.height)
+
+
+def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> None:
+    fields = [
+        "run",
+        "tier",
+        "tier_since",
+        "value_score",
+        "grade",
+        "size_band",
+        "lifecycle",
+        "segments",
+        "cluster",
+        "evaluated_at",
+    ]
+    columns = ["customer_id", "tier", "tier_changed", "tier_since", "value_score", "grade"]
+    columns += ["size_band", "lifecycle", "segments", "cluster"]
+    for offset, batch in _batches(frame.select(columns)):
+        Classification.objects.bulk_create(
+            [
+                Classification(
+                    customer_id=row["customer_id"],
+                    run=run,
+                    tier=row["tier"],
+                    tier_since=now if row["tier_changed"] else row["tier_since"],
+                    value_score=round(row["value_score"], 2),
+                    grade=row["grade"],
+                    size_band=row["size_band"],
+                    lifecycle=row["lifecycle"],
+                    segments=list(row["segments"] or []),
+                    cluster=row["cluster"],
+                    evaluated_at=now,
+                )
+                for row in batch.iter_rows(named=True)
+            ],
+            update_conflicts=True,
+            unique_fields=["customer"],
+            update_fields=fields,
+            batch_size=BATCH,
+        )
+        progress("classifications", offset + batch.height, frame.height)
+
+
+def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:
+    """A timeline event per client whose tier moved, and a notification to its owner.
+
+    A client's first classification is recorded as an event but notifies nobody: a first run
+    over the whole book would otherwise flood every inbox.
+    """
+    changed = frame.filter(pl.col("tier_changed")).select(
+        "customer_id", "owner_id", "previous_tier", "tier"
+    )
+    count = 0
+    for _offset, batch in _batches(changed):
+        rows = list(batch.iter_rows(named=True))
+        TierChange.objects.bulk_create(
+            [
+                TierChange(
+                    customer_id=r["customer_id"],
+                    run=run,
+                    from_tier=r["previous_tier"] or "",
+                    to_tier=r["tier"],
+                    changed_at=now,
+                )
+                for r in rows
+            ]
+        )
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=r["owner_id"],
+                    customer_id=r["customer_id"],
+                    kind=NotificationKind.TIER_CHANGED,
+                    data={"from": r["previous_tier"], "to": r["tier"]},
+                    created_at=now,
+                )
+                for r in rows
+                if r["previous_tier"] and r["owner_id"]
+            ]
+        )
+        count += len(rows)
+    return count
+
+
+def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress) -> int:
+    """Turn each tier's service plan into follow-up and report tasks for the owner.
+
+    At most one open task per client and plan item (a partial unique constraint), so a re-run
+    creates nothing new; a task is created ``TASK_LOOKAHEAD_DAYS`` before it falls due.
+    """
+    plans = policy.service_plans
+    horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
+    rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
+    rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = {tier.value: str(tier.label) for tier in Tier}
+        new_tasks: list[Task] = []
+        for row in rows.iter_rows(named=True):
+            plan = plans[row["tier"]]
+            since = row["days_since_successful_contact"]
+            cadence = plan.contact_every_days
+            due = as_of if since is None else as_of + timedelta(days=cadence - since)
+            if due <= horizon:
+                new_tasks.append(
+                    Task(
+                        customer_id=row["customer_id"],
+                        owner_id=row["owner_id"],
+                        kind=VISIT_OR_CALL[plan.priority_channel == "visit"],
+                        title=_("Service plan: contact this %(tier)s client (every %(days)s days)")
+                        % {"tier": labels[row["tier"]], "days": cadence},
+                        channel=plan.priority_channel,
+                        priority=Priority.HIGH if row["tier"] == Tier.CORE else Priority.NORMAL,
+                        due_on=max(due, as_of - timedelta(days=365)),
+                        source_key="plan:contact",
+                    )
+                )
+            if plan.report_every_days:
+                new_tasks.append(
+                    Task(
+                        customer_id=row["customer_id"],
+                        owner_id=row["owner_id"],
+                        kind=TaskKind.REPORT,
+                        title=_("Send the value-added report to this %(tier)s client")
+                        % {"tier": labels[row["tier"]]},
+                        channel="email",
+                        priority=Priority.NORMAL,
+                        due_on=as_of + timedelta(days=plan.report_every_days),
+                        source_key="plan:report",
+                    )
+                )
+    before = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
+    for offset in range(0, len(new_tasks), BATCH):
+        Task.objects.bulk_create(new_tasks[offset : offset + BATCH], ignore_conflicts=True)
+        progress("tasks", offset + BATCH, len(new_tasks))
+    after = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
+    return after - before
+
+
+# --- preview -----------------------------------------------------------------------------
+
+
+def policy_preview(*, config: dict) -> dict:
+    """How many clients would change tier under ``config`` (nothing is written).
+
+    Returns ``{"errors": [...]}`` for an invalid config, else the migration counts between
+    the current classification and the tiers the new policy would give.
+    """
+    errors = policy_errors(config)
+    if errors:
+        return {"errors": errors}
+    policy = PolicyConfig.model_validate(config)
+    features = load_features(as_of=timezone.localdate())
+    scored = score_frame(features, policy).frame.select("customer_id", "tier")
+    current = _previous_tiers(scored["customer_id"].to_list()).select(
+        "customer_id", "previous_tier"
+    )
+    joined = scored.join(current, on="customer_id", how="left")
+    moved = joined.filter(
+        pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier"))
+    )
+    matrix = joined.group_by("previous_tier", "tier").len().sort("previous_tier", "tier").to_dicts()
+    return {
+        "errors": [],
+        "clients": joined.height,
+        "changed": moved.height,
+        "by_tier": dict(joined.group_by("tier").len().iter_rows()),
+        "matrix": matrix,
+    }
