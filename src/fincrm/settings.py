@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "fincrm.financing",
     "fincrm.engagement",
     "fincrm.evaluation",
+    "fincrm.risk",
     "fincrm.demo",
     "django_tasks",
     "django_tasks_db",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", include("fincrm.customers.urls")),
     path("financing/", include("fincrm.financing.urls")),
     path("evaluation/", include("fincrm.evaluation.urls")),
+    path("risk/", include("fincrm.risk.urls")),
     path("engagement/", include("fincrm.engagement.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

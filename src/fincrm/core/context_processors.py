@@ -20,6 +20,8 @@ NAV = (
         ),
     ),
     ("engagement:tasks", _("Tasks"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
+    ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
+    ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:runs", _("Tier migration"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:policy", _("Policy"), frozenset({Role.ADMIN})),

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
-
 from fincrm.evaluation.choices import Grade, Lifecycle, Tier
 
 from .choices import CityTier, ClientType, CustomerKind, Industry, NeedsLevel, RiskAppetite

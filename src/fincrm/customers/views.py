@@ -12,6 +12,7 @@ from fincrm.core.masking import shown
 from fincrm.core.views import RestrictedListView
 from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import pipeline_choices
+from fincrm.risk.selectors import customer_risk
 
 from . import selectors, services
 from .filtersets import CustomerFilterSet
@@ -49,6 +50,7 @@ def customer_detail(request, pk: int):
         "chart": chart,
         "changes": _history_diffs(history, user=request.user),
         "evaluation": customer_evaluation(customer=customer),
+        **customer_risk(customer=customer),
         **data,
     }
     return render(request, "customers/customer_detail.html", context)

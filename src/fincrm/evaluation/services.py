@@ -30,6 +30,7 @@ from fincrm.engagement.models import Notification, Task
 from .choices import RunKind, RunStatus, Tier
 from .features import changed_customer_ids, load_features
 from .models import Classification, EvaluationRun, PolicyVersion, Snapshot, TierChange
+from .risk import assess, latest_grades
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,11 @@ def _evaluate(
     progress("read", 0, 1)
     features = load_features(as_of=run.as_of, customer_ids=customer_ids)
     progress("read", 1, 1)
+    credit = assess(features=features, policy=policy, as_of=run.as_of, run_started=run.started_at)
+    features = features.drop("credit_grade", "open_warnings").join(
+        credit, on="customer_id", how="left"
+    )
+    progress("credit risk", 1, 1)
     if full:
         scored = score_frame(features, policy, fit_clusters=True)
     else:
@@ -259,7 +265,7 @@ def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
         "value_score",
         "tier",
         "grade",
-        "credit_grade",
+        "grade_method",
         "size_band",
         "lifecycle",
         "segments",
@@ -280,7 +286,7 @@ def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
                     value_score=round(row["value_score"], 2),
                     tier=row["tier"],
                     grade=row["grade"],
-                    grade_source="scorecard" if row["credit_grade"] else "expert",
+                    grade_source=row["grade_method"] or "expert",
                     size_band=row["size_band"],
                     lifecycle=row["lifecycle"],
                     segments=list(row["segments"] or []),
@@ -444,6 +450,9 @@ def policy_preview(*, config: dict) -> dict:
         return {"errors": errors}
     policy = PolicyConfig.model_validate(config)
     features = load_features(as_of=timezone.localdate())
+    # The grades of the last assessments, as the next run would use (nothing is re-scored).
+    grades = latest_grades(features["customer_id"].to_list())
+    features = features.drop("credit_grade").join(grades, on="customer_id", how="left")
     scored = score_frame(features, policy).frame.select("customer_id", "tier")
     current = _previous_tiers(scored["customer_id"].to_list()).select(
         "customer_id", "previous_tier"

@@ -1,0 +1,562 @@
+"""DB ↔ credit-risk analytics: point-in-time features, scorecard training, assessments,
+grade → control proposals, periodic review scheduling and early-warning alerts.
+
+Everything here is bulk (one query per table, polars arithmetic, ``bulk_create``); the human
+side (approving a proposal, acknowledging an alert, completing a review) is in
+:mod:`fincrm.risk.services`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+from django.apps import apps
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from fincrm.accounts.choices import Role
+from fincrm.accounts.models import User
+from fincrm.analytics.early_warning import dedupe, evaluate_rules
+from fincrm.analytics.policy import PolicyConfig
+from fincrm.analytics.ratios import compute_ratios, latest_ratios, ratio_changes
+from fincrm.analytics.scorecard import (
+    Scorecard,
+    auc,
+    build_default_labels,
+    expert_score,
+    grade_from_pd,
+    ks,
+)
+from fincrm.customers.models import Customer, FinancialStatement
+from fincrm.engagement.choices import NotificationKind
+from fincrm.engagement.models import Notification
+from fincrm.financing.choices import CLOSED_STAGES
+from fincrm.financing.models import Application, Facility, Installment
+from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
+from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
+
+from .features import fetch_for
+
+#: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
+SCORE_FEATURES = (
+    "max_dpd_12m",
+    "debt_to_asset",
+    "current_ratio",
+    "interest_coverage",
+    "revenue_growth",
+    "net_margin",
+    "tenure_days",
+    "utilisation",
+)
+#: Annual statements become known about four months after the period ends: a statement
+#: is only used once it would have been on file (no look-ahead in training).
+REPORTING_LAG = timedelta(days=120)
+HOLDOUT_SHARE = 0.3
+BATCH = 5_000
+
+MONEY = [
+    "revenue",
+    "cost",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+    "current_assets",
+    "current_liabilities",
+    "inventory",
+    "receivables",
+    "operating_cash_flow",
+    "interest_expense",
+]
+
+
+def _statements(ids: Sequence[int] | None, known_by: date) -> pl.DataFrame:
+    return fetch_for(
+        FinancialStatement.objects.order_by()
+        .filter(period_end__lte=known_by)
+        .values_list("customer_id", "period_end", *MONEY),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(MONEY, pl.Float64)},
+    )
+
+
+def point_in_time_features(*, as_of: date, customer_ids: Sequence[int] | None = None):
+    """The scorecard's characteristics as they were known on ``as_of`` (nothing later)."""
+    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    customers = fetch_for(
+        Customer.objects.order_by("pk").values_list("pk"), "pk", ids, {"customer_id": pl.Int64}
+    )
+    facilities = fetch_for(
+        Facility.objects.order_by()
+        .filter(start_date__lte=as_of)
+        .values_list(
+            "customer_id", "approved_limit", "drawn_amount", "start_date", "maturity_date"
+        ),
+        "customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "approved_limit": pl.Float64,
+            "drawn_amount": pl.Float64,
+            "start_date": pl.Date,
+            "maturity_date": pl.Date,
+        },
+    )
+    live = facilities.filter(pl.col("maturity_date") > as_of)
+    exposure = facilities.group_by("customer_id").agg(first_start=pl.col("start_date").min())
+    exposure = exposure.join(
+        live.group_by("customer_id").agg(
+            limit=pl.col("approved_limit").sum(), drawn=pl.col("drawn_amount").sum()
+        ),
+        on="customer_id",
+        how="left",
+    )
+    installments = fetch_for(
+        Installment.objects.order_by()
+        .filter(due_date__gt=as_of - timedelta(days=365), due_date__lt=as_of)
+        .values_list("facility__customer_id", "due_date", "paid_off_on"),
+        "facility__customer_id",
+        ids,
+        {"customer_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
+    )
+    # Lateness as known on as_of: a payment made after as_of had not happened yet.
+    settled = pl.when(pl.col("paid_off_on") <= as_of).then(pl.col("paid_off_on"))
+    lateness = (settled.otherwise(pl.lit(as_of)) - pl.col("due_date")).dt.total_days().clip(0)
+    dpd = (
+        installments.with_columns(late=lateness)
+        .group_by("customer_id")
+        .agg(
+            max_dpd_12m=pl.col("late").max(),
+            current_dpd=pl.col("late")
+            .filter(pl.col("paid_off_on").is_null() | (pl.col("paid_off_on") > as_of))
+            .max(),
+        )
+    )
+    statements = _statements(ids, as_of - REPORTING_LAG)
+    if statements.is_empty():
+        ratios = pl.DataFrame(
+            schema={
+                "customer_id": pl.Int64,
+                "debt_to_asset": pl.Float64,
+                "current_ratio": pl.Float64,
+                "interest_coverage": pl.Float64,
+                "revenue_growth": pl.Float64,
+                "net_margin": pl.Float64,
+            }
+        )
+        changes = pl.DataFrame(
+            schema={"customer_id": pl.Int64, "revenue_change": pl.Float64, "ocf_change": pl.Float64}
+        )
+    else:
+        all_ratios = compute_ratios(statements)
+        ratios = latest_ratios(all_ratios).select(
+            "customer_id",
+            "debt_to_asset",
+            "current_ratio",
+            "interest_coverage",
+            "revenue_growth",
+            "net_margin",
+        )
+        changes = ratio_changes(all_ratios).select("customer_id", "revenue_change", "ocf_change")
+    return (
+        customers.join(exposure, on="customer_id", how="left")
+        .join(dpd, on="customer_id", how="left")
+        .join(ratios, on="customer_id", how="left")
+        .join(changes, on="customer_id", how="left")
+        .with_columns(
+            max_dpd_12m=pl.col("max_dpd_12m").fill_null(0).cast(pl.Float64),
+            current_dpd=pl.col("current_dpd").fill_null(0),
+            tenure_days=(pl.lit(as_of) - pl.col("first_start")).dt.total_days().cast(pl.Float64),
+            utilisation=pl.when(pl.col("limit") > 0).then(pl.col("drawn") / pl.col("limit")),
+        )
+    )
+
+
+def scorecard_train(*, policy: PolicyConfig, as_of: date, seed: int = 0) -> ScorecardModel:
+    """Fit a scorecard on the book's own outcomes and make it the active model.
+
+    Observation date = ``as_of`` − horizon; the population is every client that had a
+    facility on that date; default = 90+ days past due within the horizon. Hold-out AUC and KS
+    on a random 30 % are stored with the model.
+
+    Raises
+    ------
+    InsufficientData
+        Too few defaults (or non-defaults) to fit: the expert rule stays in use.
+    """
+    scaling = policy.scorecard
+    observation = as_of - timedelta(days=scaling.horizon_days)
+    features = point_in_time_features(as_of=observation).filter(pl.col("first_start").is_not_null())
+    observed = fetch_for(
+        Installment.objects.order_by()
+        .filter(due_date__gt=observation, due_date__lte=as_of)
+        .values_list("facility__customer_id", "due_date", "paid_off_on"),
+        "facility__customer_id",
+        None,
+        {"customer_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
+    )
+    # Each instalment is one observation of days past due, taken when it was settled (or now).
+    observations = observed.select(
+        "customer_id",
+        as_of=pl.min_horizontal(pl.col("paid_off_on").fill_null(as_of), pl.lit(as_of)),
+        dpd=(pl.col("paid_off_on").fill_null(as_of) - pl.col("due_date")).dt.total_days(),
+    )
+    labels = build_default_labels(
+        observations,
+        observation_date=observation,
+        horizon_days=scaling.horizon_days,
+        default_dpd=scaling.default_dpd,
+    )
+    data = features.join(labels, on="customer_id", how="left").with_columns(
+        pl.col("default").fill_null(0)
+    )
+    y = data["default"].to_numpy().astype(int)
+    rng = np.random.default_rng(seed)
+    holdout = rng.random(data.height) < HOLDOUT_SHARE
+    X = data.select(SCORE_FEATURES)
+    card = Scorecard(
+        features=list(SCORE_FEATURES),
+        base_points=scaling.base_points,
+        base_odds=scaling.base_odds,
+        pdo=scaling.pdo,
+        min_defaults=scaling.min_defaults,
+        monotonic={"max_dpd_12m": "ascending", "debt_to_asset": "ascending"},
+    )
+    card.fit(X.filter(pl.Series(~holdout)), y[~holdout])
+    auc_holdout = ks_holdout = None
+    if holdout.any() and 0 < y[holdout].sum() < holdout.sum():
+        p = card.predict_pd(X.filter(pl.Series(holdout)))
+        auc_holdout, ks_holdout = float(auc(y[holdout], p)), float(ks(y[holdout], p))
+    ScorecardModel.objects.filter(is_active=True).update(is_active=False)
+    return ScorecardModel.objects.create(
+        observation_date=observation,
+        params=card.to_dict(),
+        features=list(SCORE_FEATURES),
+        n_train=int((~holdout).sum()),
+        n_defaults=int(y[~holdout].sum()),
+        auc_train=float(card.auc_),
+        auc_holdout=auc_holdout,
+        ks_holdout=ks_holdout,
+        is_active=True,
+    )
+
+
+def _scores(features: pl.DataFrame, policy: PolicyConfig):
+    """Score with the active scorecard, else the expert rule; returns (frame, method, model)."""
+    model = ScorecardModel.objects.filter(is_active=True).first()
+    scaling = policy.scorecard
+    if model is not None:
+        card = Scorecard.from_dict(model.params)
+        scored = card.score(features.select(model.features))
+        points = scored.select(pl.selectors.starts_with("points_"))
+        return scored.select("score", "pd"), points, ScoreMethod.SCORECARD, model
+    expert = expert_score(
+        features, base_points=scaling.base_points, pdo=scaling.pdo, base_odds=scaling.base_odds
+    )
+    return expert.select("score", "pd"), None, ScoreMethod.EXPERT, None
+
+
+def assess(
+    *, features: pl.DataFrame, policy: PolicyConfig, as_of: date, run_started
+) -> pl.DataFrame:
+    """Score every client of ``features``, write assessments, proposals, reviews and alerts.
+
+    Returns a frame (customer_id, credit_grade, open_warnings) for the value tiering.
+    """
+    ids = features["customer_id"].to_list()
+    pit = point_in_time_features(as_of=as_of, customer_ids=ids)
+    scores, points, method, model = _scores(pit, policy)
+    bands = [(band.grade, band.max_pd) for band in policy.grades]
+    grades = grade_from_pd(scores["pd"].to_numpy(), bands)
+    result = pit.select("customer_id").with_columns(
+        score=scores["score"], pd=scores["pd"], credit_grade=pl.Series(grades, dtype=pl.String)
+    )
+    previous = _previous_assessments(ids)
+    signals = _signals(pit, features, result, previous, as_of)
+    _write_assessments(result, points, signals, method, model, run_started)
+    _propose_controls(result, previous, policy)
+    _schedule_reviews(result, policy, as_of)
+    _raise_alerts(signals, policy, as_of, features)
+    open_alerts = _open_alert_counts(ids)
+    return result.select(
+        "customer_id",
+        "credit_grade",
+        grade_method=pl.lit(str(method)),
+        open_warnings=pl.col("customer_id").replace_strict(
+            open_alerts, default=0, return_dtype=pl.Int64
+        ),
+    )
+
+
+def _open_alert_counts(ids: list[int]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for i in range(0, len(ids), BATCH):
+        counts.update(
+            Alert.objects.filter(customer_id__in=ids[i : i + BATCH])
+            .exclude(status=AlertStatus.CLOSED)
+            .values("customer_id")
+            .annotate(n=Count("pk"))
+            .values_list("customer_id", "n")
+        )
+    return counts
+
+
+def _previous_assessments(ids: list[int]) -> pl.DataFrame:
+    """The latest assessment of each client before this run (grade, score, signals)."""
+    schema = {
+        "customer_id": pl.Int64,
+        "previous_grade": pl.String,
+        "previous_score": pl.Float64,
+        "previous_utilisation": pl.Float64,
+    }
+    rows = []
+    for i in range(0, len(ids), BATCH):
+        chunk = ids[i : i + BATCH]
+        latest = (
+            CreditAssessment.objects.filter(customer_id__in=chunk)
+            .values("customer_id")
+            .annotate(last=Max("pk"))
+            .values_list("last", flat=True)
+        )
+        rows.extend(
+            (c, g, s, (sig or {}).get("utilisation"))
+            for c, g, s, sig in CreditAssessment.objects.filter(pk__in=list(latest)).values_list(
+                "customer_id", "grade", "score", "signals"
+            )
+        )
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def latest_grades(ids: list[int]) -> pl.DataFrame:
+    """customer_id, credit_grade of each client's latest assessment."""
+    return _previous_assessments(ids).select("customer_id", credit_grade="previous_grade")
+
+
+def _signals(pit, features, result, previous, as_of) -> pl.DataFrame:
+    """Every early-warning signal per client (null where it cannot be measured)."""
+    complaints = _complaints_90d(features["customer_id"].to_list(), as_of)
+    maturity = _maturity_without_renewal(features["customer_id"].to_list(), as_of)
+    return (
+        result.join(pit, on="customer_id", how="left")
+        .join(previous, on="customer_id", how="left")
+        .join(
+            features.select("customer_id", "days_since_successful_contact", "owner_id"),
+            on="customer_id",
+            how="left",
+        )
+        .join(complaints, on="customer_id", how="left")
+        .join(maturity, on="customer_id", how="left")
+        .select(
+            "customer_id",
+            "owner_id",
+            "current_dpd",
+            "utilisation",
+            "revenue_change",
+            "ocf_change",
+            "current_ratio",
+            "debt_to_asset",
+            "days_since_successful_contact",
+            "maturity_without_renewal_days",
+            utilisation_change=pl.col("utilisation") - pl.col("previous_utilisation"),
+            score_change=pl.col("score") - pl.col("previous_score"),
+            complaints_90d=pl.col("complaints_90d").fill_null(0),
+        )
+    )
+
+
+def _complaints_90d(ids: list[int], as_of: date) -> pl.DataFrame:
+    schema = {"customer_id": pl.Int64, "complaints_90d": pl.Int64}
+    if not apps.is_installed("fincrm.service"):
+        return pl.DataFrame(schema=schema)
+    ticket = apps.get_model("service", "Ticket")
+    qs = (
+        ticket.objects.order_by()
+        .filter(kind="complaint", opened_at__date__gt=as_of - timedelta(days=90))
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    return fetch_for(qs, "customer_id", ids, schema)
+
+
+def _maturity_without_renewal(ids: list[int], as_of: date) -> pl.DataFrame:
+    """Days to the nearest maturity of a live facility, for clients with no open application."""
+    schema = {"customer_id": pl.Int64, "next_maturity": pl.Date}
+    maturities = fetch_for(
+        Facility.objects.order_by()
+        .filter(status="active", maturity_date__gte=as_of)
+        .values("customer_id")
+        .annotate(next_maturity=Min("maturity_date"))
+        .values_list("customer_id", "next_maturity"),
+        "customer_id",
+        ids,
+        schema,
+    )
+    renewing = set(
+        Application.objects.exclude(stage__in=CLOSED_STAGES).values_list("customer_id", flat=True)
+    )
+    return maturities.filter(~pl.col("customer_id").is_in(list(renewing))).select(
+        "customer_id",
+        maturity_without_renewal_days=(pl.col("next_maturity") - pl.lit(as_of)).dt.total_days(),
+    )
+
+
+def _write_assessments(result, points, signals, method, model, now) -> None:
+    signal_cols = ["utilisation", "current_dpd", "revenue_change", "ocf_change", "current_ratio"]
+    frame = result.join(signals.select("customer_id", *signal_cols), on="customer_id", how="left")
+    if points is not None:
+        frame = pl.concat([frame, points], how="horizontal")
+    point_cols = [c for c in frame.columns if c.startswith("points_")]
+    for offset in range(0, frame.height, BATCH):
+        batch = frame.slice(offset, BATCH)
+        CreditAssessment.objects.bulk_create(
+            [
+                CreditAssessment(
+                    customer_id=row["customer_id"],
+                    assessed_at=now,
+                    method=method,
+                    model=model,
+                    score=round(row["score"], 1),
+                    pd=row["pd"],
+                    grade=row["credit_grade"],
+                    points={c[7:]: round(row[c], 1) for c in point_cols if row[c] is not None},
+                    signals={c: row[c] for c in signal_cols if row[c] is not None},
+                )
+                for row in batch.iter_rows(named=True)
+            ]
+        )
+
+
+def _propose_controls(result, previous, policy: PolicyConfig) -> None:
+    """A pending proposal of the new grade's controls for each client whose grade moved."""
+    moved = result.join(previous, on="customer_id", how="inner").filter(
+        pl.col("previous_grade") != pl.col("credit_grade")
+    )
+    if moved.is_empty():
+        return
+    ids = moved["customer_id"].to_list()
+    pending = {
+        p.customer_id: p
+        for p in ControlProposal.objects.filter(customer_id__in=ids, status="pending")
+    }
+    new, updated = [], []
+    for row in moved.iter_rows(named=True):
+        controls = policy.grade_controls[row["credit_grade"]].model_dump(mode="json")
+        proposal = pending.get(row["customer_id"])
+        if proposal is None:
+            new.append(
+                ControlProposal(
+                    customer_id=row["customer_id"],
+                    from_grade=row["previous_grade"],
+                    to_grade=row["credit_grade"],
+                    controls=controls,
+                )
+            )
+        else:
+            proposal.to_grade, proposal.controls = row["credit_grade"], controls
+            updated.append(proposal)
+    # Proposals are credit-relevant: write their audit history too.
+    bulk_create_with_history(new, ControlProposal, batch_size=BATCH)
+    bulk_update_with_history(updated, ControlProposal, ["to_grade", "controls"], batch_size=BATCH)
+
+
+def _schedule_reviews(result, policy: PolicyConfig, as_of: date) -> None:
+    """Each client with a grade gets one scheduled review at its grade's frequency."""
+    scheduled = set(Review.objects.filter(status="scheduled").values_list("customer_id", flat=True))
+    last_done = dict(
+        Review.objects.filter(status="done")
+        .values("customer_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("customer_id", "last")
+    )
+    reviews = []
+    for row in result.iter_rows(named=True):
+        if row["customer_id"] in scheduled:
+            continue
+        frequency = policy.grade_controls[row["credit_grade"]].review_frequency
+        done = last_done.get(row["customer_id"])
+        start = timezone.localtime(done).date() if done else as_of
+        reviews.append(
+            Review(
+                customer_id=row["customer_id"],
+                due_on=start + timedelta(days=FREQUENCY_DAYS[frequency]),
+                frequency=frequency,
+                grade=row["credit_grade"],
+            )
+        )
+    Review.objects.bulk_create(reviews, batch_size=BATCH, ignore_conflicts=True)
+
+
+def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, features) -> None:
+    """Fire the policy's early-warning rules; new alerts go to the owner (and, when critical,
+    to the risk officers), never twice for the same open alert."""
+    rules = policy.early_warning
+    fired = evaluate_rules(signals.drop("owner_id"), rules)
+    if fired.is_empty():
+        return
+    ids = fired["customer_id"].unique().to_list()
+    open_rows = list(
+        Alert.objects.filter(customer_id__in=ids)
+        .exclude(status=AlertStatus.CLOSED)
+        .values_list("customer_id", "rule_code", "raised_on", "severity")
+    )
+    recent = list(
+        Alert.objects.filter(
+            customer_id__in=ids,
+            status=AlertStatus.CLOSED,
+            raised_on__gt=as_of - timedelta(days=max(r.cooldown_days for r in rules)),
+        ).values_list("customer_id", "rule_code", "raised_on", "severity")
+    )
+    open_alerts = pl.DataFrame(
+        open_rows + recent,
+        schema={
+            "customer_id": pl.Int64,
+            "rule_code": pl.String,
+            "raised_on": pl.Date,
+            "severity": pl.String,
+        },
+        orient="row",
+    )
+    cooldowns = {r.code: r.cooldown_days for r in rules}
+    new = dedupe(fired, open_alerts, as_of, cooldowns)
+    owners = dict(features.select("customer_id", "owner_id").iter_rows())
+    now = timezone.now()
+    alerts = [
+        Alert(
+            customer_id=row["customer_id"],
+            rule_code=row["rule_code"],
+            signal=row["signal"],
+            value=float(row["value"]),
+            threshold=float(row["threshold"]),
+            severity=row["severity"],
+            raised_on=as_of,
+            raised_at=now,
+            assigned_to_id=owners.get(row["customer_id"]),
+        )
+        for row in new.iter_rows(named=True)
+    ]
+    Alert.objects.bulk_create(alerts, batch_size=BATCH)
+    officers = list(
+        User.objects.filter(role=Role.RISK_OFFICER, is_active=True).values_list("pk", flat=True)
+    )
+    notes = []
+    for alert in alerts:
+        data = {"rule": alert.rule_code, "severity": alert.severity, "value": alert.value}
+        recipients = {alert.assigned_to_id} if alert.assigned_to_id else set()
+        if alert.severity == Severity.CRITICAL:
+            recipients.update(officers)
+        notes.extend(
+            Notification(
+                recipient_id=user_id,
+                customer_id=alert.customer_id,
+                kind=NotificationKind.ALERT,
+                data=data,
+                created_at=now,
+            )
+            for user_id in recipients
+        )
+    Notification.objects.bulk_create(notes, batch_size=BATCH)

@@ -1,0 +1,87 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScoreMethod(models.TextChoices):
+    SCORECARD = "scorecard", _("Statistical scorecard")
+    EXPERT = "expert", _("Expert rule")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReviewFrequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    HALF_YEARLY = "half_yearly", _("Half-yearly")
+    YEARLY = "yearly", _("Yearly")
+
+
+FREQUENCY_DAYS = {
+    ReviewFrequency.MONTHLY: 30,
+    ReviewFrequency.QUARTERLY: 91,
+    ReviewFrequency.HALF_YEARLY: 182,
+    ReviewFrequency.YEARLY: 365,
+}
+
+
+class ReviewStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    DONE = "done", _("Done")
+
+
+class ReviewDecision(models.TextChoices):
+    KEEP = "keep", _("Keep limits")
+    TIGHTEN = "tighten", _("Tighten limits")
+    LOOSEN = "loosen", _("Loosen limits")
+    ADD_GUARANTEE = "add_guarantee", _("Require an additional guarantee")
+
+
+#: Human names of early-warning signals (codes from the policy's rules).
+SIGNAL_LABELS = {
+    "current_dpd": _("Days past due"),
+    "utilisation_change": _("Utilisation change"),
+    "revenue_change": _("Revenue change between statements"),
+    "ocf_change": _("Operating cash flow change"),
+    "current_ratio": _("Current ratio"),
+    "debt_to_asset": _("Debt-to-asset ratio"),
+    "score_change": _("Credit score change"),
+    "complaints_90d": _("Complaints in 90 days"),
+    "days_since_successful_contact": _("Days since the client was last reached"),
+    "maturity_without_renewal_days": _("Days to maturity without a renewal"),
+}
+
+
+RATIO_LABELS = {
+    "current_ratio": _("Current ratio"),
+    "quick_ratio": _("Quick ratio"),
+    "debt_to_asset": _("Debt to assets"),
+    "interest_coverage": _("Interest coverage"),
+    "net_margin": _("Net margin"),
+    "roa": _("Return on assets"),
+    "revenue_growth": _("Revenue growth"),
+    "ocf_to_debt": _("Operating cash flow to debt"),
+    "receivable_turnover": _("Receivable turnover"),
+    "inventory_turnover": _("Inventory turnover"),
+}
+#: Ratios shown as percentages; the others as multiples.
+PERCENT_RATIOS = frozenset({"debt_to_asset", "net_margin", "roa", "revenue_growth", "ocf_to_debt"})

@@ -1,0 +1,218 @@
+"""Credit risk records: scorecard models, assessments, control proposals, alerts, reviews.
+
+Assessments, proposals and reviews carry django-simple-history: every change to
+credit-relevant data says who changed what and when.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fincrm.core.permissions import CustomerOwnedQuerySet
+
+from .choices import (
+    AlertStatus,
+    ProposalStatus,
+    ReviewDecision,
+    ReviewFrequency,
+    ReviewStatus,
+    ScoreMethod,
+    Severity,
+)
+
+
+class ScorecardModel(models.Model):
+    """A scorecard fitted on the portfolio's own repayment outcomes (``Scorecard.to_dict``)."""
+
+    created_at = models.DateTimeField(_("trained"), default=timezone.now)
+    observation_date = models.DateField(_("observation date"))
+    params = models.JSONField(_("parameters"))
+    features = models.JSONField(_("characteristics"))
+    n_train = models.PositiveIntegerField(_("clients in training"))
+    n_defaults = models.PositiveIntegerField(_("defaults in training"))
+    auc_train = models.FloatField(_("AUC (training)"))
+    auc_holdout = models.FloatField(_("AUC (hold-out)"), null=True)
+    ks_holdout = models.FloatField(_("KS (hold-out)"), null=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("scorecard model")
+        verbose_name_plural = _("scorecard models")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"scorecard {self.created_at:%Y-%m-%d}"
+
+
+class CreditAssessment(models.Model):
+    """A client's credit score, PD and grade at one time, with each characteristic's points."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="credit_assessments"
+    )
+    assessed_at = models.DateTimeField(_("assessed"), default=timezone.now)
+    method = models.CharField(_("method"), max_length=10, choices=ScoreMethod.choices)
+    model = models.ForeignKey(
+        ScorecardModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.FloatField(_("score"))
+    pd = models.FloatField(_("probability of default"))
+    grade = models.CharField(_("grade"), max_length=4, db_index=True)
+    points = models.JSONField(_("points by characteristic"), default=dict)
+    #: The early-warning signals measured with this assessment (the next run compares).
+    signals = models.JSONField(_("signals"), default=dict)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("credit assessment")
+        verbose_name_plural = _("credit assessments")
+        ordering = ["-assessed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-assessed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.grade} ({self.score:.0f})"
+
+
+class ControlProposal(models.Model):
+    """New controls proposed when a client's grade changes; a risk officer decides."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="control_proposals"
+    )
+    from_grade = models.CharField(_("from grade"), max_length=4, blank=True)
+    to_grade = models.CharField(_("to grade"), max_length=4)
+    controls = models.JSONField(_("proposed controls"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("control proposal")
+        verbose_name_plural = _("control proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status="pending"),
+                name="proposal_one_pending_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_grade or '—'} → {self.to_grade}"
+
+
+class Alert(models.Model):
+    """An early-warning signal that fired for a client: who must act, and why."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="alerts"
+    )
+    rule_code = models.CharField(_("rule"), max_length=40)
+    signal = models.CharField(_("signal"), max_length=40)
+    value = models.FloatField(_("value"))
+    threshold = models.FloatField(_("threshold"))
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    status = models.CharField(
+        _("status"), max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN
+    )
+    raised_on = models.DateField(_("raised"), db_index=True)
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        verbose_name=_("assigned to"),
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["customer", "rule_code", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.rule_code} ({self.severity})"
+
+
+class Review(models.Model):
+    """A periodic credit review of one client, at its grade's frequency."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="reviews"
+    )
+    due_on = models.DateField(_("due"), db_index=True)
+    frequency = models.CharField(_("frequency"), max_length=12, choices=ReviewFrequency.choices)
+    grade = models.CharField(_("grade when scheduled"), max_length=4)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.SCHEDULED
+    )
+    decision = models.CharField(
+        _("decision"), max_length=14, choices=ReviewDecision.choices, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("officer"),
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    assessment = models.ForeignKey(
+        CreditAssessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords()
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(status="scheduled"),
+                name="review_one_scheduled_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: review due {self.due_on}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == ReviewStatus.SCHEDULED and self.due_on < timezone.localdate()

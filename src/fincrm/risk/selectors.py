@@ -1,0 +1,201 @@
+"""Reads of credit-risk data for pages, restricted to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, roll_rates
+from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
+from fincrm.customers.models import Customer, FinancialStatement
+from fincrm.financing.choices import FacilityStatus, LoanClass
+from fincrm.financing.models import Facility, Installment
+
+from .choices import PERCENT_RATIOS, SEVERITY_RANK, AlertStatus, ProposalStatus, ReviewStatus
+from .models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
+
+MONEY = (
+    "revenue",
+    "cost",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+    "current_assets",
+    "current_liabilities",
+    "inventory",
+    "receivables",
+    "operating_cash_flow",
+    "interest_expense",
+)
+
+
+def _statement_frame(qs) -> pl.DataFrame:
+    rows = list(qs.values_list("customer_id", "period_end", *MONEY))
+    return pl.DataFrame(
+        [(c, p, *(float(v) if v is not None else None for v in rest)) for c, p, *rest in rows],
+        schema={"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(MONEY, pl.Float64)},
+        orient="row",
+    )
+
+
+def customer_ratios(*, customer: Customer) -> dict:
+    """Each ratio per period with the industry's median (latest period of each peer)."""
+    own = _statement_frame(FinancialStatement.objects.filter(customer=customer))
+    if own.is_empty():
+        return {"periods": [], "rows": []}
+    ratios = compute_ratios(own).sort("period_end")
+    peers = FinancialStatement.objects.filter(customer__industry=customer.industry)
+    peer_ratios = compute_ratios(_statement_frame(peers))
+    industry = pl.DataFrame(
+        {"customer_id": peer_ratios["customer_id"].unique()}, schema={"customer_id": pl.Int64}
+    ).with_columns(industry=pl.lit(customer.industry))
+    medians = industry_medians(peer_ratios, industry)
+    median_row = medians.row(0, named=True) if medians.height else {}
+    return {
+        "periods": [p.isoformat() for p in ratios["period_end"]],
+        "rows": [
+            {
+                "code": name,
+                "percent": name in PERCENT_RATIOS,
+                "values": ratios[name].to_list(),
+                "median": median_row.get(name),
+            }
+            for name in RATIOS
+        ],
+    }
+
+
+def latest_assessment(*, customer: Customer) -> CreditAssessment | None:
+    return customer.credit_assessments.select_related("model").first()
+
+
+def alert_list(*, user) -> QuerySet[Alert]:
+    return (
+        Alert.objects.restrict(user, "view")
+        .exclude(status=AlertStatus.CLOSED)
+        .select_related("customer", "assigned_to")
+    )
+
+
+def alert_inbox(*, user) -> list[Alert]:
+    """Open alerts the user must act on (own clients; risk officers: all), worst first."""
+    qs = alert_list(user=user)
+    if not user.sees_whole_portfolio:
+        qs = qs.filter(assigned_to=user) | qs.filter(customer__owner=user)
+    rows = list(qs.distinct()[:500])
+    return sorted(rows, key=lambda a: (-SEVERITY_RANK[a.severity], -a.raised_at.timestamp()))
+
+
+def proposal_list(*, user) -> QuerySet[ControlProposal]:
+    return (
+        ControlProposal.objects.restrict(user, "view")
+        .filter(status=ProposalStatus.PENDING)
+        .select_related("customer")
+    )
+
+
+def review_list(*, user) -> QuerySet[Review]:
+    return (
+        Review.objects.restrict(user, "view")
+        .filter(status=ReviewStatus.SCHEDULED)
+        .select_related("customer", "customer__owner")
+        .order_by("due_on", "id")
+    )
+
+
+def overdue_reviews(*, user) -> QuerySet[Review]:
+    return review_list(user=user).filter(due_on__lt=timezone.localdate())
+
+
+def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
+    """Buckets and five-tier classes of live facilities, and the month-over-month roll rates."""
+    as_of = as_of or timezone.localdate()
+    facilities = Facility.objects.restrict(user, "view").filter(status=FacilityStatus.ACTIVE)
+    by_class = dict(
+        facilities.values("loan_class").annotate(n=Count("pk")).values_list("loan_class", "n")
+    )
+    dpd = list(facilities.values_list("days_past_due", flat=True).iterator(chunk_size=20_000))
+    buckets = dict.fromkeys(BUCKETS, 0)
+    for days in dpd:
+        buckets[bucket(days)] += 1
+    return {
+        "as_of": as_of,
+        "classes": [(LoanClass(c).label, by_class.get(c, 0)) for c in LOAN_CLASSES],
+        "buckets": list(buckets.items()),
+        "roll": _roll_rates(facilities, as_of),
+    }
+
+
+def _bucket_expr(dpd: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`fincrm.analytics.delinquency.bucket` (same edges)."""
+    return (
+        pl.when(dpd <= 0)
+        .then(pl.lit("current"))
+        .when(dpd <= 30)
+        .then(pl.lit("1-30"))
+        .when(dpd <= 60)
+        .then(pl.lit("31-60"))
+        .when(dpd <= 90)
+        .then(pl.lit("61-90"))
+        .otherwise(pl.lit("90+"))
+    )
+
+
+def _month_starts(as_of: date, months: int) -> list[date]:
+    ends, year, month = [], as_of.year, as_of.month
+    for _ in range(months):
+        first = date(year, month, 1)
+        ends.append(first)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return sorted(ends)
+
+
+def _roll_rates(facilities, as_of: date, months: int = 7) -> dict:
+    """DPD of each facility on the first day of each of the last months, then roll rates."""
+    points = _month_starts(as_of, months)
+    rows = list(
+        Installment.objects.filter(facility__in=facilities, due_date__lt=points[-1])
+        .filter(due_date__gte=date(points[0].year - 1, points[0].month, 1))
+        .values_list("facility_id", "due_date", "paid_off_on")
+        .iterator(chunk_size=50_000)
+    )
+    frame = pl.DataFrame(
+        rows,
+        schema={"facility_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
+        orient="row",
+    )
+    observations = []
+    for point in points:
+        unpaid = frame.filter(
+            (pl.col("due_date") < point)
+            & (pl.col("paid_off_on").is_null() | (pl.col("paid_off_on") >= point))
+        )
+        oldest = unpaid.group_by("facility_id").agg(oldest=pl.col("due_date").min())
+        dpd = oldest.select("facility_id", dpd=(pl.lit(point) - pl.col("oldest")).dt.total_days())
+        everyone = frame.select("facility_id").unique().join(dpd, on="facility_id", how="left")
+        observations.append(
+            everyone.with_columns(
+                month=pl.lit(point),
+                bucket=_bucket_expr(pl.col("dpd").fill_null(0)),
+            ).select("facility_id", "month", "bucket")
+        )
+    if not observations or frame.is_empty():
+        return {"buckets": list(BUCKETS), "rows": []}
+    matrix = roll_rates(pl.concat(observations))
+    return {"buckets": list(BUCKETS), "rows": matrix.to_dicts()}
+
+
+def active_scorecard() -> ScorecardModel | None:
+    return ScorecardModel.objects.filter(is_active=True).first()
+
+
+def customer_risk(*, customer: Customer) -> dict:
+    """What the 360° page shows about a client's credit risk."""
+    return {
+        "assessment": latest_assessment(customer=customer),
+        "open_alerts": list(customer.alerts.exclude(status=AlertStatus.CLOSED)[:20]),
+        "ratios": customer_ratios(customer=customer),
+    }

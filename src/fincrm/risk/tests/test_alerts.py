@@ -1,0 +1,124 @@
+import pytest
+from django.urls import reverse
+
+from fincrm.engagement.choices import NotificationKind
+from fincrm.engagement.models import Notification
+from fincrm.evaluation.choices import RunKind
+from fincrm.evaluation.services import evaluation_run
+from fincrm.financing.services import facility_refresh_delinquency
+from fincrm.risk.choices import AlertStatus
+from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review
+
+from .conftest import AS_OF
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_missed_payment_reaches_the_owners_inbox_once(late_facility, book, users, login):
+    facility = late_facility(days_late=35)
+    facility_refresh_delinquency(facility=facility, as_of=AS_OF)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+
+    alert = Alert.objects.get(customer=book["a_company"], signal="current_dpd")
+    assert alert.assigned_to == users["manager_a"]
+    assert alert.severity == "medium"  # dpd_30 escalates over dpd_1 and dpd_15: one alert
+    assert alert.value >= 30
+    assert Notification.objects.filter(
+        recipient=users["manager_a"], kind=NotificationKind.ALERT
+    ).exists()
+
+    page = login(users["manager_a"]).get(reverse("risk:alerts")).content.decode()
+    assert book["a_company"].name in page
+    page = login(users["manager_b"]).get(reverse("risk:alerts")).content.decode()
+    assert book["a_company"].name not in page
+
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    assert Alert.objects.filter(customer=book["a_company"], signal="current_dpd").count() == 1
+
+
+def test_a_critical_alert_also_reaches_the_risk_officers(late_facility, book, users):
+    late_facility(days_late=100)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+
+    alert = Alert.objects.get(customer=book["a_company"], signal="current_dpd")
+    assert alert.severity == "critical"
+    recipients = set(
+        Notification.objects.filter(
+            kind=NotificationKind.ALERT, customer=book["a_company"]
+        ).values_list("recipient__username", flat=True)
+    )
+    assert recipients == {"manager_a", "risk"}
+
+
+def test_closing_an_alert_needs_a_resolution(late_facility, book, users, login):
+    late_facility(days_late=35)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    alert = Alert.objects.get(customer=book["a_company"], signal="current_dpd")
+    client = login(users["manager_a"])
+    url = reverse("risk:alert_action", args=[alert.pk])
+
+    client.post(url, {"action": "close", "resolution": " "})
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    client.post(url, {"action": "close", "resolution": "客户已还款"})
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.CLOSED
+    assert login(users["manager_b"]).post(url, {"action": "ack"}).status_code == 404
+
+
+def test_every_client_is_assessed_and_scheduled_for_review(book):
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    assert CreditAssessment.objects.count() == 4
+    assert set(CreditAssessment.objects.values_list("method", flat=True)) == {"expert"}
+    assert Review.objects.filter(status="scheduled").count() == 4
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    assert Review.objects.filter(status="scheduled").count() == 4
+
+
+def test_a_grade_change_proposes_new_controls_for_a_risk_officer(late_facility, book, users, login):
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    before = CreditAssessment.objects.filter(customer=book["a_company"]).first().grade
+    late_facility(days_late=100)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    after = CreditAssessment.objects.filter(customer=book["a_company"]).first().grade
+    assert before != after
+
+    proposal = ControlProposal.objects.get(customer=book["a_company"])
+    assert (proposal.from_grade, proposal.to_grade, proposal.status) == (before, after, "pending")
+    assert "max_tenor_months" in proposal.controls
+    url = reverse("risk:proposal_decide", args=[proposal.pk])
+    assert login(users["manager_a"]).post(url, {"decision": "approve"}).status_code == 403
+    login(users["risk"]).post(url, {"decision": "approve", "note": "同意"})
+    proposal.refresh_from_db()
+    assert proposal.status == "approved" and proposal.decided_by == users["risk"]
+    assert proposal.history.count() >= 2  # audited: created, then decided
+
+
+def test_a_risk_officer_completes_a_review(book, users, login):
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    review = Review.objects.get(customer=book["a_company"])
+    url = reverse("risk:review_complete", args=[review.pk])
+    assert login(users["manager_a"]).post(url, {"decision": "keep"}).status_code == 403
+    login(users["risk"]).post(url, {"decision": "tighten", "notes": "增加保证"})
+    review.refresh_from_db()
+    assert (review.status, review.decision, review.officer) == ("done", "tighten", users["risk"])
+
+
+def test_the_risk_pages_render_for_each_role(book, users, login):
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    for who in ("manager_a", "lead", "risk", "exec"):
+        client = login(users[who])
+        for name in ("risk:alerts", "risk:proposals", "risk:reviews", "risk:portfolio"):
+            assert client.get(reverse(name)).status_code == 200, (who, name)
+    page = login(users["risk"]).get(reverse("risk:portfolio")).content.decode()
+    assert 'id="expert-fallback"' in page
+
+
+def test_the_360_page_shows_ratios_with_na_and_the_grade(book, users, login):
+    from fincrm.testing.factories import StatementFactory
+
+    StatementFactory(customer=book["a_company"], inventory=0, interest_expense=0)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    page = login(users["manager_a"]).get(book["a_company"].get_absolute_url()).content.decode()
+    assert 'id="credit-grade"' in page
+    assert 'id="ratios"' in page and "n/a" in page

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .choices import ReviewDecision
+from .models import Alert, ControlProposal, Review
+
+
+def _flash_errors(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def alerts(request):
+    return render(
+        request,
+        "risk/alerts.html",
+        {"alerts": selectors.alert_inbox(user=request.user)},
+    )
+
+
+@login_required
+@require_POST
+def alert_action(request, pk: int):
+    alert = get_object_or_404(Alert.objects.restrict(request.user, "view"), pk=pk)
+    if not (
+        alert.assigned_to_id == request.user.pk
+        or request.user.has_perm("risk.decide")
+        or Alert.objects.restrict(request.user, "change").filter(pk=pk).exists()
+    ):
+        raise PermissionDenied
+    try:
+        if request.POST.get("action") == "close":
+            services.alert_close(
+                alert=alert, user=request.user, resolution=request.POST.get("resolution", "")
+            )
+        else:
+            services.alert_acknowledge(alert=alert, user=request.user)
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    return redirect(request.POST.get("next") or "risk:alerts")
+
+
+@login_required
+def proposals(request):
+    return render(
+        request,
+        "risk/proposals.html",
+        {
+            "proposals": selectors.proposal_list(user=request.user)[:200],
+            "can_decide": request.user.has_perm("risk.decide"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def proposal_decide(request, pk: int):
+    if not request.user.has_perm("risk.decide"):
+        raise PermissionDenied
+    proposal = get_object_or_404(ControlProposal.objects.restrict(request.user, "view"), pk=pk)
+    try:
+        services.proposal_decide(
+            proposal=proposal,
+            user=request.user,
+            approve=request.POST.get("decision") == "approve",
+            note=request.POST.get("note", "")[:300],
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("risk:proposals")
+
+
+@login_required
+def reviews(request):
+    qs = selectors.review_list(user=request.user)
+    if request.GET.get("show") == "overdue":
+        qs = selectors.overdue_reviews(user=request.user)
+    return render(
+        request,
+        "risk/reviews.html",
+        {
+            "reviews": qs[:200],
+            "overdue": selectors.overdue_reviews(user=request.user).count(),
+            "decisions": ReviewDecision.choices,
+            "can_decide": request.user.has_perm("risk.decide"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_complete(request, pk: int):
+    if not request.user.has_perm("risk.decide"):
+        raise PermissionDenied
+    review = get_object_or_404(Review.objects.restrict(request.user, "view"), pk=pk)
+    try:
+        services.review_complete(
+            review=review,
+            user=request.user,
+            decision=request.POST.get("decision", ""),
+            notes=request.POST.get("notes", "")[:2000],
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(request, _("Review completed."))
+    return redirect("risk:reviews")
+
+
+@login_required
+def portfolio(request):
+    return render(
+        request,
+        "risk/portfolio.html",
+        {
+            "delinquency": selectors.portfolio_delinquency(user=request.user),
+            "scorecard": selectors.active_scorecard(),
+        },
+    )
