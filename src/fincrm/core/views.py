@@ -13,9 +13,13 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from fincrm.customers.models import Customer
-from fincrm.engagement.models import Interaction
+from fincrm.engagement.choices import TaskStatus
+from fincrm.engagement.models import Interaction, Notification, Task
+from fincrm.evaluation.choices import Tier
 from fincrm.financing.choices import CLOSED_STAGES
 from fincrm.financing.models import Application, Facility
+from fincrm.risk.choices import AlertStatus
+from fincrm.risk.models import Alert
 
 
 class RestrictedQuerysetMixin(LoginRequiredMixin):
@@ -67,7 +71,18 @@ def home(request):
     customers = Customer.objects.restrict(user)
     facilities = Facility.objects.restrict(user).filter(status="active")
     applications = Application.objects.restrict(user).exclude(stage__in=CLOSED_STAGES)
+    my_tasks = Task.objects.filter(owner=user, status=TaskStatus.OPEN)
     context = {
+        "task_count": my_tasks.count(),
+        "overdue_task_count": my_tasks.filter(due_on__lt=today).count(),
+        "alert_count": Alert.objects.restrict(user)
+        .filter(assigned_to=user)
+        .exclude(status=AlertStatus.CLOSED)
+        .count(),
+        "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .select_related("customer")
+        .order_by("-created_at")[:10],
+        "tier_labels": dict(Tier.choices),
         "customer_count": customers.count(),
         "open_application_count": applications.count(),
         "overdue_facility_count": facilities.filter(days_past_due__gt=0).count(),

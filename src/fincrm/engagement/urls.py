@@ -7,4 +7,5 @@ app_name = "engagement"
 urlpatterns = [
     path("tasks/", views.TaskListView.as_view(), name="tasks"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -9,7 +9,7 @@ from fincrm.core.views import RestrictedListView
 
 from . import services
 from .choices import TaskStatus
-from .models import Task
+from .models import Notification, Task
 
 
 class TaskListView(RestrictedListView):
@@ -39,3 +39,13 @@ def task_done(request, pk: int):
     task = get_object_or_404(Task.objects.restrict(request.user, "change"), pk=pk)
     services.task_complete(task=task)
     return redirect(request.POST.get("next") or "engagement:tasks")
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    """Mark the user's own notifications read (nobody else's: the filter is the recipient)."""
+    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return redirect("home")

@@ -62,3 +62,12 @@ def person(user, empty: str = "—"):
     if user is None:
         return empty
     return user.get_full_name() or user.username
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ labels|get_item:code }}``: a dict lookup with a variable key."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -15,8 +15,10 @@ def late_facility(book):
     def make(days_late: int):
         firm = book["a_company"]
         StatementFactory(customer=firm, period_end=date(2024, 12, 31))
-        start = AS_OF - timedelta(days=days_late + 40)
-        facility = FacilityFactory(customer=firm, start_date=start.replace(day=1))
+        first_due = AS_OF - timedelta(days=days_late)
+        assert first_due.day <= 28, "monthly_schedule keeps the day of the month"
+        month_before = (first_due.replace(day=1) - timedelta(days=1)).replace(day=first_due.day)
+        facility = FacilityFactory(customer=firm, start_date=month_before)
         monthly_schedule(
             facility, months=12, principal=Decimal("250000"), interest=Decimal("16000")
         )
