@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import RestrictedListView
+from fincrm.customers.selectors import customer_get
 
 from . import services
 from .choices import TaskStatus
+from .forms import InteractionForm
 from .models import Notification, Task
 
 
@@ -49,3 +53,15 @@ def notifications_read(request):
         read_at=timezone.now()
     )
     return redirect("home")
+
+
+@login_required
+def interaction_add(request, customer_pk: int):
+    """Quick-add an interaction on a client the user may change (htmx partial or full page)."""
+    customer = customer_get(user=request.user, pk=customer_pk, action="change")
+    form = InteractionForm(request.POST or None, request.FILES or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        services.interaction_log(customer=customer, created_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Interaction logged."))
+        return redirect(customer.get_absolute_url() + "#timeline")
+    return render(request, "engagement/interaction_form.html", {"form": form, "customer": customer})
