@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import polars as pl
 
 #: Loan classes in order of severity (codes match ``fincrm.financing.choices.LoanClass``).
 LOAN_CLASSES: tuple[str, ...] = ("normal", "special_mention", "substandard", "doubtful", "loss")
@@ -93,3 +94,55 @@ def bucket(dpd: int) -> str:
     if dpd <= 90:
         return "61-90"
     return "90+"
+
+
+def bucket_expr(dpd: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`bucket` (same edges) for polars frames."""
+    return (
+        pl.when(dpd <= 0)
+        .then(pl.lit("current"))
+        .when(dpd <= 30)
+        .then(pl.lit("1-30"))
+        .when(dpd <= 60)
+        .then(pl.lit("31-60"))
+        .when(dpd <= 90)
+        .then(pl.lit("61-90"))
+        .otherwise(pl.lit("90+"))
+    )
+
+
+def roll_rates(buckets: pl.DataFrame) -> pl.DataFrame:
+    """Month-over-month transitions between delinquency buckets.
+
+    Parameters
+    ----------
+    buckets : pl.DataFrame
+        facility_id, month (date), bucket — one observation per facility and month.
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per from-bucket (all of :data:`BUCKETS`, in order): ``from``, ``n`` (facilities
+        observed in that bucket with a next month) and, per to-bucket, the share that moved
+        there (0 when none; rows with ``n == 0`` are all 0).
+    """
+    ordered = buckets.sort("facility_id", "month").with_columns(
+        to=pl.col("bucket").shift(-1).over("facility_id"),
+        next_month=pl.col("month").shift(-1).over("facility_id"),
+    )
+    moves = ordered.filter(pl.col("to").is_not_null()).group_by("bucket", "to").len()
+    rows = []
+    for source in BUCKETS:
+        subset = moves.filter(pl.col("bucket") == source)
+        counts = dict(zip(subset["to"].to_list(), subset["len"].to_list(), strict=True))
+        total = sum(counts.values())
+        rows.append(
+            {
+                "from": source,
+                "n": total,
+                **{t: (counts.get(t, 0) / total if total else 0.0) for t in BUCKETS},
+            }
+        )
+    return pl.DataFrame(
+        rows, schema={"from": pl.String, "n": pl.Int64, **dict.fromkeys(BUCKETS, pl.Float64)}
+    )

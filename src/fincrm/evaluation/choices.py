@@ -29,3 +29,16 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+
+
+class Grade(models.TextChoices):
+    """Credit grades of the default policy (bands of probability of default)."""
+
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    BBB = "BBB", "BBB"
+    BB = "BB", "BB"
+    B = "B", "B"
+    CCC = "CCC", "CCC"
+    C = "C", "C"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import polars as pl
-from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -28,11 +28,15 @@ YEAR = timedelta(days=365)
 
 
 def fetch(qs: QuerySet, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Run a ``values_list`` queryset on a raw cursor straight into a frame."""
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    """A ``values_list`` queryset straight into a frame.
+
+    Rows go through the backend's converters (so an aggregated date is a date on SQLite too,
+    and money a Decimal), in chunks, without building a model instance per row.
+    """
+    rows = [
+        tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+        for row in qs.iterator(chunk_size=20_000)
+    ]
     return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
 
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 from django.apps import apps
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -161,7 +161,7 @@ def point_in_time_features(*, as_of: date, customer_ids: Sequence[int] | None = 
             "revenue_growth",
             "net_margin",
         )
-        changes = ratio_changes(all_ratios).select("customer_id", "revenue_change", "ocf_change")
+        changes = ratio_changes(statements).select("customer_id", "revenue_change", "ocf_change")
     return (
         customers.join(exposure, on="customer_id", how="left")
         .join(dpd, on="customer_id", how="left")
@@ -499,30 +499,26 @@ def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, feat
     if fired.is_empty():
         return
     ids = fired["customer_id"].unique().to_list()
-    open_rows = list(
+    horizon = as_of - timedelta(days=max(r.cooldown_days for r in rules))
+    existing_rows = list(
         Alert.objects.filter(customer_id__in=ids)
-        .exclude(status=AlertStatus.CLOSED)
-        .values_list("customer_id", "rule_code", "raised_on", "severity")
+        .filter(~Q(status=AlertStatus.CLOSED) | Q(raised_on__gt=horizon))
+        .values_list("customer_id", "rule_code", "signal", "raised_on", "severity", "status")
     )
-    recent = list(
-        Alert.objects.filter(
-            customer_id__in=ids,
-            status=AlertStatus.CLOSED,
-            raised_on__gt=as_of - timedelta(days=max(r.cooldown_days for r in rules)),
-        ).values_list("customer_id", "rule_code", "raised_on", "severity")
-    )
-    open_alerts = pl.DataFrame(
-        open_rows + recent,
+    existing = pl.DataFrame(
+        existing_rows,
         schema={
             "customer_id": pl.Int64,
             "rule_code": pl.String,
+            "signal": pl.String,
             "raised_on": pl.Date,
             "severity": pl.String,
+            "status": pl.String,
         },
         orient="row",
     )
     cooldowns = {r.code: r.cooldown_days for r in rules}
-    new = dedupe(fired, open_alerts, as_of, cooldowns)
+    new = dedupe(fired, existing, as_of, cooldowns)
     owners = dict(features.select("customer_id", "owner_id").iter_rows())
     now = timezone.now()
     alerts = [

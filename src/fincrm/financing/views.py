@@ -1,7 +1,7 @@
 from django.contrib import messages
-from django.db.models import BooleanField, Case, Q, Value, When
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST

@@ -8,7 +8,7 @@ import polars as pl
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, roll_rates
+from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.financing.choices import FacilityStatus, LoanClass
@@ -129,21 +129,6 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
     }
 
 
-def _bucket_expr(dpd: pl.Expr) -> pl.Expr:
-    """Vectorised :func:`fincrm.analytics.delinquency.bucket` (same edges)."""
-    return (
-        pl.when(dpd <= 0)
-        .then(pl.lit("current"))
-        .when(dpd <= 30)
-        .then(pl.lit("1-30"))
-        .when(dpd <= 60)
-        .then(pl.lit("31-60"))
-        .when(dpd <= 90)
-        .then(pl.lit("61-90"))
-        .otherwise(pl.lit("90+"))
-    )
-
-
 def _month_starts(as_of: date, months: int) -> list[date]:
     ends, year, month = [], as_of.year, as_of.month
     for _ in range(months):
@@ -179,13 +164,19 @@ def _roll_rates(facilities, as_of: date, months: int = 7) -> dict:
         observations.append(
             everyone.with_columns(
                 month=pl.lit(point),
-                bucket=_bucket_expr(pl.col("dpd").fill_null(0)),
+                bucket=bucket_expr(pl.col("dpd").fill_null(0)),
             ).select("facility_id", "month", "bucket")
         )
     if not observations or frame.is_empty():
         return {"buckets": list(BUCKETS), "rows": []}
     matrix = roll_rates(pl.concat(observations))
-    return {"buckets": list(BUCKETS), "rows": matrix.to_dicts()}
+    return {
+        "buckets": list(BUCKETS),
+        "rows": [
+            {"from": r["from"], "n": r["n"], "rates": [r[b] for b in BUCKETS]}
+            for r in matrix.iter_rows(named=True)
+        ],
+    }
 
 
 def active_scorecard() -> ScorecardModel | None:

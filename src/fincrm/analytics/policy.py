@@ -1,0 +1,425 @@
+"""The policy: every weight, cut-off, grade band, control, warning rule, segment and plan.
+
+A validated, immutable config (pydantic). The Django side stores versions of it as JSON and
+each snapshot records the version that produced it; :func:`default_policy` is the version
+shipped in code. Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+TIERS: tuple[str, ...] = ("core", "key", "ordinary", "low")
+LIFECYCLE_STAGES: tuple[str, ...] = ("potential", "new", "active", "dormant", "lost")
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+CHANNELS = Literal["visit", "phone", "wechat", "email", "sms", "meeting"]
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weights(_Config):
+    """Weights of the four sub-scores in the value score; they must sum to 1."""
+
+    contribution: float = Field(0.35, ge=0, le=1)
+    potential: float = Field(0.20, ge=0, le=1)
+    loyalty: float = Field(0.20, ge=0, le=1)
+    risk: float = Field(0.25, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Weights:
+        total = self.contribution + self.potential + self.loyalty + self.risk
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"must sum to 1 (got {total:.2f})")
+        return self
+
+
+class TierRules(_Config):
+    """Tier cut-offs.
+
+    ``absolute`` (the default): the minimum value score of core, key and ordinary. Absolute
+    cut-offs keep a client's tier a function of its own data, so an incremental run agrees with
+    a full run and a tier means the same thing next year. ``quantile``: the share of the book in
+    core, key and ordinary, counted from the top (a fixed-size core team's capacity).
+    """
+
+    method: Literal["absolute", "quantile"] = "absolute"
+    core: float = Field(70.0, ge=0)
+    key: float = Field(55.0, ge=0)
+    ordinary: float = Field(35.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierRules:
+        if self.method == "absolute":
+            if not (100 >= self.core >= self.key >= self.ordinary >= 0):
+                raise ValueError("absolute cut-offs must satisfy 100 ≥ core ≥ key ≥ ordinary ≥ 0")
+        else:
+            shares = (self.core, self.key, self.ordinary)
+            if min(shares) <= 0 or sum(shares) >= 1:
+                raise ValueError("quantile shares must each be > 0 and sum to less than 1")
+        return self
+
+
+class ContributionRules(_Config):
+    """Historical contribution: income, balances and tenure, each saturating at a reference."""
+
+    income_ref_cny: float = Field(1_000_000, gt=0)
+    balance_ref_cny: float = Field(20_000_000, gt=0)
+    tenure_ref_days: int = Field(1_825, gt=0)
+    income_weight: float = Field(0.5, ge=0)
+    balance_weight: float = Field(0.3, ge=0)
+    tenure_weight: float = Field(0.2, ge=0)
+
+
+DEFAULT_INDUSTRY_OUTLOOK = {
+    "A": 0.5, "B": 0.35, "C": 0.6, "D": 0.65, "E": 0.35, "F": 0.5, "G": 0.55,
+    "H": 0.4, "I": 0.8, "J": 0.5, "K": 0.2, "L": 0.55, "M": 0.8, "N": 0.6,
+    "O": 0.45, "P": 0.5, "Q": 0.7, "R": 0.45, "S": 0.5, "T": 0.5,
+}  # fmt: skip
+
+
+class PotentialRules(_Config):
+    """Potential value: growth, industry outlook, unused limit, predicted demand."""
+
+    growth_ref: float = Field(0.30, gt=0)
+    industry_outlook: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_INDUSTRY_OUTLOOK)
+    )
+    default_outlook: float = Field(0.5, ge=0, le=1)
+    growth_weight: float = Field(0.35, ge=0)
+    outlook_weight: float = Field(0.25, ge=0)
+    headroom_weight: float = Field(0.20, ge=0)
+    demand_weight: float = Field(0.20, ge=0)
+
+
+class LoyaltyRules(_Config):
+    """Loyalty: tenure, renewals, product count, share of wallet, responsiveness."""
+
+    tenure_ref_days: int = Field(1_825, gt=0)
+    renewals_ref: int = Field(3, gt=0)
+    products_ref: int = Field(3, gt=0)
+    tenure_weight: float = Field(0.3, ge=0)
+    renewals_weight: float = Field(0.25, ge=0)
+    products_weight: float = Field(0.15, ge=0)
+    wallet_weight: float = Field(0.1, ge=0)
+    responsiveness_weight: float = Field(0.2, ge=0)
+
+
+DEFAULT_GRADE_POINTS = {
+    "AAA": 100.0, "AA": 92.0, "A": 84.0, "BBB": 74.0, "BB": 62.0, "B": 48.0, "CCC": 30.0, "C": 10.0,
+}  # fmt: skip
+
+
+class RiskRules(_Config):
+    """Risk sub-score (higher = safer): grade points minus arrears and warning penalties."""
+
+    grade_points: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_GRADE_POINTS))
+    #: (days past due, penalty points): the penalty of the highest breakpoint reached.
+    dpd_penalties: list[tuple[int, float]] = Field(
+        default_factory=lambda: [(1, 10.0), (30, 25.0), (60, 40.0), (90, 60.0)]
+    )
+    warning_penalty: float = Field(5.0, ge=0)
+    max_warning_penalty: float = Field(20.0, ge=0)
+
+
+class LifecycleRules(_Config):
+    new_days: int = Field(180, gt=0)
+    dormant_days: int = Field(180, gt=0)
+    lost_days: int = Field(540, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LifecycleRules:
+        if self.lost_days <= self.dormant_days:
+            raise ValueError("lost_days must be greater than dormant_days")
+        return self
+
+
+class SizeBand(_Config):
+    code: str
+    upper_cny: float | None = None
+
+
+class ExpertGradeRules(_Config):
+    """Grade when no statistical score exists, documented so a risk officer can check it.
+
+    Start from the grade of the worst arrears in 12 months (``dpd_grades``: highest breakpoint
+    reached), then move one notch down for each balance-sheet breach (debt-to-asset above
+    ``max_debt_to_asset``, current ratio below ``min_current_ratio``) and one notch up when both
+    are comfortably inside (debt-to-asset below ``good_debt_to_asset`` and current ratio above
+    ``good_current_ratio``); missing ratios move nothing.
+    """
+
+    dpd_grades: list[tuple[int, str]] = Field(
+        default_factory=lambda: [
+            (0, "A"),
+            (1, "BBB"),
+            (15, "BB"),
+            (30, "B"),
+            (60, "CCC"),
+            (90, "C"),
+        ]
+    )
+    max_debt_to_asset: float = 0.75
+    min_current_ratio: float = 1.0
+    good_debt_to_asset: float = 0.5
+    good_current_ratio: float = 1.5
+
+
+class GradeBand(_Config):
+    grade: str
+    max_pd: float = Field(gt=0, le=1)
+
+
+class GradeControls(_Config):
+    limit_revenue_multiple: float = Field(ge=0)
+    max_tenor_months: int = Field(gt=0)
+    pricing_spread_bp: int = Field(ge=0)
+    guarantee: Literal["none", "guarantee", "collateral", "guarantee_and_collateral"]
+    margin_ratio: float = Field(ge=0, le=1)
+    review_frequency: Literal["monthly", "quarterly", "half_yearly", "yearly"]
+
+
+class ScorecardScaling(_Config):
+    base_points: float = 600.0
+    base_odds: float = Field(50.0, gt=0)
+    pdo: float = Field(20.0, gt=0)
+    min_defaults: int = Field(30, ge=1)
+    horizon_days: int = Field(365, gt=0)
+    default_dpd: int = Field(90, gt=0)
+
+
+class WarningRule(_Config):
+    code: str
+    signal: str
+    op: Literal[">=", ">", "<=", "<", "=="]
+    threshold: float
+    severity: Literal["low", "medium", "high", "critical"]
+    cooldown_days: int = Field(30, ge=0)
+
+
+class Condition(_Config):
+    field: str
+    op: Literal[">=", ">", "<=", "<", "==", "!=", "in"]
+    value: float | str | list[float | str]
+
+
+class SegmentRule(_Config):
+    """A client is in the segment when ALL conditions of ANY of ``any_of`` hold."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    any_of: list[list[Condition]]
+
+
+class Clustering(_Config):
+    k: int = Field(5, ge=2, le=20)
+    features: list[str] = Field(
+        default_factory=lambda: [
+            "revenue",
+            "revenue_growth",
+            "approved_limit",
+            "balance",
+            "tenure_days",
+            "interactions_12m",
+            "max_dpd_12m",
+        ]
+    )
+    seed: int = 0
+
+
+class ServicePlan(_Config):
+    contact_every_days: int = Field(gt=0)
+    priority_channel: CHANNELS
+    green_channel: bool = False
+    recommend_products: bool = True
+    report_every_days: int | None = Field(None, gt=0)
+
+
+def _grades() -> list[GradeBand]:
+    bands = [("AAA", 0.0005), ("AA", 0.001), ("A", 0.003), ("BBB", 0.008), ("BB", 0.02),
+             ("B", 0.06), ("CCC", 0.15), ("C", 1.0)]  # fmt: skip
+    return [GradeBand(grade=g, max_pd=p) for g, p in bands]
+
+
+def _controls() -> dict[str, GradeControls]:
+    rows = {
+        "AAA": (0.6, 60, 80, "none", 0.0, "yearly"),
+        "AA": (0.5, 48, 110, "none", 0.0, "yearly"),
+        "A": (0.4, 36, 150, "guarantee", 0.0, "half_yearly"),
+        "BBB": (0.3, 36, 220, "guarantee", 0.05, "half_yearly"),
+        "BB": (0.2, 24, 320, "collateral", 0.1, "quarterly"),
+        "B": (0.1, 12, 450, "guarantee_and_collateral", 0.2, "quarterly"),
+        "CCC": (0.0, 6, 600, "guarantee_and_collateral", 0.3, "monthly"),
+        "C": (0.0, 3, 800, "guarantee_and_collateral", 0.5, "monthly"),
+    }
+    keys = ("limit_revenue_multiple", "max_tenor_months", "pricing_spread_bp", "guarantee",
+            "margin_ratio", "review_frequency")  # fmt: skip
+    return {g: GradeControls(**dict(zip(keys, row, strict=True))) for g, row in rows.items()}
+
+
+def _warnings() -> list[WarningRule]:
+    rows = [
+        ("dpd_1", "current_dpd", ">=", 1, "low"),
+        ("dpd_15", "current_dpd", ">=", 15, "low"),
+        ("dpd_30", "current_dpd", ">=", 30, "medium"),
+        ("dpd_60", "current_dpd", ">=", 60, "high"),
+        ("dpd_90", "current_dpd", ">=", 90, "critical"),
+        ("utilisation_spike", "utilisation_change", ">=", 0.3, "medium"),
+        ("revenue_drop", "revenue_change", "<=", -0.3, "high"),
+        ("cash_flow_drop", "ocf_change", "<=", -0.5, "medium"),
+        ("current_ratio_breach", "current_ratio", "<", 1.0, "medium"),
+        ("leverage_breach", "debt_to_asset", ">", 0.8, "high"),
+        ("score_drop", "score_change", "<=", -40, "high"),
+        ("complaints", "complaints_90d", ">=", 2, "medium"),
+        ("contact_lost", "days_since_successful_contact", ">=", 120, "low"),
+        ("maturity_no_renewal", "maturity_without_renewal_days", "<=", 60, "low"),
+    ]
+    return [WarningRule(code=c, signal=s, op=o, threshold=t, severity=v) for c, s, o, t, v in rows]
+
+
+def _c(field: str, op: str, value) -> Condition:
+    return Condition(field=field, op=op, value=value)
+
+
+def _segments() -> list[SegmentRule]:
+    return [
+        SegmentRule(
+            code="startup",
+            name_zh="创业起步客户",
+            name_en="Startup owners",
+            any_of=[
+                [_c("kind", "==", "company"), _c("company_age_years", "<", 3)],
+                [_c("client_type", "==", "sme_owner"), _c("revenue", "<", 5_000_000)],
+            ],
+        ),
+        SegmentRule(
+            code="growing",
+            name_zh="成长型企业",
+            name_en="Growing entrepreneurs",
+            any_of=[[_c("revenue_growth", ">=", 0.2), _c("company_age_years", "<", 10)]],
+        ),
+        SegmentRule(
+            code="mature_investor",
+            name_zh="成熟投资客户",
+            name_en="Mature investors",
+            any_of=[
+                [_c("client_type", "==", "hnw")],
+                [_c("company_age_years", ">=", 10), _c("revenue", ">=", 200_000_000)],
+            ],
+        ),
+        SegmentRule(
+            code="supply_chain_core",
+            name_zh="供应链核心企业",
+            name_en="Supply-chain anchors",
+            any_of=[
+                [
+                    _c("client_type", "in", ["large", "institution"]),
+                    _c("industry", "in", ["C", "F", "G"]),
+                ]
+            ],
+        ),
+        SegmentRule(
+            code="watch",
+            name_zh="高风险关注客户",
+            name_en="Risk watch list",
+            any_of=[[_c("max_dpd_12m", ">=", 30)], [_c("open_warnings", ">=", 2)]],
+        ),
+    ]
+
+
+def _plans() -> dict[str, ServicePlan]:
+    return {
+        "core": ServicePlan(contact_every_days=14, priority_channel="visit", green_channel=True,
+                            recommend_products=True, report_every_days=30),
+        "key": ServicePlan(contact_every_days=30, priority_channel="phone",
+                           recommend_products=True, report_every_days=90),
+        "ordinary": ServicePlan(contact_every_days=90, priority_channel="wechat"),
+        "low": ServicePlan(contact_every_days=180, priority_channel="sms",
+                           recommend_products=False),
+    }  # fmt: skip
+
+
+class PolicyConfig(_Config):
+    weights: Weights = Field(default_factory=Weights)
+    tiers: TierRules = Field(default_factory=TierRules)
+    contribution: ContributionRules = Field(default_factory=ContributionRules)
+    potential: PotentialRules = Field(default_factory=PotentialRules)
+    loyalty: LoyaltyRules = Field(default_factory=LoyaltyRules)
+    risk: RiskRules = Field(default_factory=RiskRules)
+    lifecycle: LifecycleRules = Field(default_factory=LifecycleRules)
+    size_bands: list[SizeBand] = Field(
+        default_factory=lambda: [
+            SizeBand(code="none", upper_cny=1.0),
+            SizeBand(code="micro", upper_cny=1_000_000),
+            SizeBand(code="small", upper_cny=10_000_000),
+            SizeBand(code="medium", upper_cny=50_000_000),
+            SizeBand(code="large", upper_cny=200_000_000),
+            SizeBand(code="very_large", upper_cny=None),
+        ]
+    )
+    expert_grade: ExpertGradeRules = Field(default_factory=ExpertGradeRules)
+    grades: list[GradeBand] = Field(default_factory=_grades)
+    grade_controls: dict[str, GradeControls] = Field(default_factory=_controls)
+    scorecard: ScorecardScaling = Field(default_factory=ScorecardScaling)
+    early_warning: list[WarningRule] = Field(default_factory=_warnings)
+    segments: list[SegmentRule] = Field(default_factory=_segments)
+    clustering: Clustering = Field(default_factory=Clustering)
+    service_plans: dict[Literal["core", "key", "ordinary", "low"], ServicePlan] = Field(
+        default_factory=_plans
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyConfig:
+        grades = [band.grade for band in self.grades]
+        pds = [band.max_pd for band in self.grades]
+        if len(set(grades)) != len(grades):
+            raise ValueError("grades: grade codes must be unique")
+        if any(b <= a for a, b in pairwise(pds)) or pds[-1] != 1.0:
+            raise ValueError("grades: max_pd must increase and the last band must end at 1.0")
+        missing = [g for g in grades if g not in self.grade_controls]
+        if missing:
+            raise ValueError(f"grade_controls: no row for grade(s) {', '.join(missing)}")
+        unknown = [g for _days, g in self.expert_grade.dpd_grades if g not in grades]
+        unknown += [g for g in self.risk.grade_points if g not in grades]
+        if unknown:
+            raise ValueError(f"unknown grade(s) {', '.join(sorted(set(unknown)))}")
+        codes = [rule.code for rule in self.early_warning]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"early_warning: duplicate rule code(s) {', '.join(duplicates)}")
+        missing_plans = [t for t in TIERS if t not in self.service_plans]
+        if missing_plans:
+            raise ValueError(f"service_plans: no plan for tier(s) {', '.join(missing_plans)}")
+        uppers = [b.upper_cny for b in self.size_bands]
+        if not uppers or uppers[-1] is not None or None in uppers[:-1]:
+            raise ValueError("size_bands: only the last band may (and must) be open-ended")
+        if any(b <= a for a, b in pairwise(uppers[:-1])):
+            raise ValueError("size_bands: upper bounds must increase")
+        return self
+
+
+def default_policy() -> PolicyConfig:
+    """The policy shipped with fincrm (policy version 1)."""
+    return PolicyConfig()
+
+
+def policy_errors(data: dict) -> list[str]:
+    """Human-readable problems of a policy dict, or [] when it is valid.
+
+    Each message names where the problem is ("weights: must sum to 1 (got 1.10)").
+    """
+    try:
+        PolicyConfig.model_validate(data)
+    except ValidationError as exc:
+        messages = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            text = error["msg"].removeprefix("Value error, ")
+            messages.append(f"{where}: {text}" if where else text)
+        return messages
+    return []

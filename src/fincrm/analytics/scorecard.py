@@ -1,0 +1,292 @@
+"""Credit scorecard: optimal binning + weight of evidence + logistic regression, in points.
+
+Conventions
+-----------
+- Default (the event, ``y = 1``) = 90+ days past due within 12 months of the observation date.
+- WoE follows optbinning: ``ln(%non-events / %events)`` per bin, so a higher WoE is safer.
+- The model is ``ln(odds of default) = β0 + Σ βj·WoEj``. Scaling: ``factor = pdo / ln 2``,
+  ``offset = base_points − factor · ln(base_odds)`` with odds expressed good:bad, so
+  ``score = offset + factor · ln(odds good:bad)`` and each characteristic contributes
+  ``points_j = −factor · βj · WoEj + (offset − factor · β0) / n``; the points add up to the
+  score and ``pd = 1 / (1 + exp((score − offset) / factor))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from math import log
+
+import numpy as np
+import polars as pl
+
+
+class InsufficientData(ValueError):
+    """Too few defaults (or non-defaults) to fit a statistical scorecard."""
+
+
+def scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, float]:
+    """(factor, offset) of the points scale."""
+    factor = pdo / log(2)
+    return factor, base_points - factor * log(base_odds)
+
+
+def auc(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(np.asarray(y), np.asarray(p)))
+
+
+def ks(y: np.ndarray, p: np.ndarray) -> float:
+    """Kolmogorov–Smirnov statistic: max distance between the score CDFs of goods and bads."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _t = roc_curve(np.asarray(y), np.asarray(p))
+    return float(np.max(tpr - fpr))
+
+
+class Scorecard:
+    """A points scorecard fitted on the portfolio's own outcomes.
+
+    Parameters
+    ----------
+    features : list of str
+        Numeric characteristics (nulls allowed: they get the bin of missing values).
+    base_points, base_odds, pdo : float
+        ``base_points`` at good:bad odds of ``base_odds``; ``pdo`` points double the odds.
+    monotonic : dict, optional
+        feature → optbinning ``monotonic_trend`` ("ascending", "descending", ...): the event
+        rate must move that way across bins. Others use "auto".
+    min_defaults : int
+        Fewer events or non-events than this raise :class:`InsufficientData`.
+    max_n_bins : int
+    """
+
+    def __init__(
+        self,
+        features: Sequence[str],
+        base_points: float = 600.0,
+        base_odds: float = 50.0,
+        pdo: float = 20.0,
+        monotonic: dict[str, str] | None = None,
+        min_defaults: int = 30,
+        max_n_bins: int = 6,
+    ):
+        self.features = list(features)
+        self.base_points = base_points
+        self.base_odds = base_odds
+        self.pdo = pdo
+        self.monotonic = monotonic or {}
+        self.min_defaults = min_defaults
+        self.max_n_bins = max_n_bins
+
+    # --- fitting -----------------------------------------------------------------------
+
+    def fit(self, X: pl.DataFrame, y: np.ndarray) -> Scorecard:
+        from optbinning import OptimalBinning
+        from sklearn.linear_model import LogisticRegression
+
+        if not self.features:
+            raise ValueError("a scorecard needs at least one feature")
+        if self.pdo <= 0 or self.base_odds <= 0:
+            raise ValueError("pdo and base_odds must be positive")
+        missing = [f for f in self.features if f not in X.columns]
+        if missing:
+            raise ValueError(f"unknown feature(s): {', '.join(missing)}")
+        y = np.asarray(y).astype(int)
+        events = int(y.sum())
+        if events < self.min_defaults or len(y) - events < self.min_defaults:
+            raise InsufficientData(
+                f"{events} defaults and {len(y) - events} non-defaults; "
+                f"at least {self.min_defaults} of each are needed"
+            )
+        self.bins_ = {}
+        for feature in self.features:
+            x = X[feature].cast(pl.Float64).fill_nan(None).to_numpy()
+            binning = OptimalBinning(
+                name=feature,
+                dtype="numerical",
+                monotonic_trend=self.monotonic.get(feature, "auto"),
+                max_n_bins=self.max_n_bins,
+            )
+            binning.fit(x, y)
+            splits = np.asarray(binning.splits, dtype=float)
+            reps = np.concatenate([[splits[0] - 1] if splits.size else [0.0], splits])
+            woe = binning.transform(reps, metric="woe")
+            woe_missing = float(binning.transform(np.array([np.nan]), metric="woe")[0])
+            self.bins_[feature] = {
+                "splits": splits.tolist(),
+                "woe": [float(v) for v in woe],
+                "woe_missing": woe_missing,
+            }
+        W = self._woe(X)
+        model = LogisticRegression(C=1e3, max_iter=1000)
+        model.fit(W, y)
+        self.coef_ = model.coef_[0].astype(float)
+        self.intercept_ = float(model.intercept_[0])
+        self.feature_names_ = list(self.features)
+        self.auc_ = auc(y, self.predict_pd(X))
+        self.points_table_ = self._points_table(X, y)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("Scorecard is not fitted: call fit() or from_dict() first")
+
+    def _woe_column(self, feature: str, values: np.ndarray) -> np.ndarray:
+        spec = self.bins_[feature]
+        splits = np.asarray(spec["splits"], dtype=float)
+        woe = np.asarray(spec["woe"], dtype=float)
+        index = np.searchsorted(splits, values, side="right")
+        out = woe[np.clip(index, 0, len(woe) - 1)]
+        return np.where(np.isnan(values), spec["woe_missing"], out)
+
+    def _woe(self, X: pl.DataFrame) -> np.ndarray:
+        columns = [
+            self._woe_column(f, X[f].cast(pl.Float64).fill_nan(None).to_numpy().astype(float))
+            for f in self.features
+        ]
+        return np.column_stack(columns)
+
+    def _points_table(self, X: pl.DataFrame, y: np.ndarray) -> pl.DataFrame:
+        factor, offset = scaling(self.base_points, self.base_odds, self.pdo)
+        n = len(self.features)
+        rows = []
+        for j, feature in enumerate(self.features):
+            spec = self.bins_[feature]
+            splits = spec["splits"]
+            values = X[feature].cast(pl.Float64).fill_nan(None).to_numpy().astype(float)
+            index = np.where(
+                np.isnan(values), -1, np.searchsorted(np.asarray(splits), values, side="right")
+            )
+            edges = [-np.inf, *splits, np.inf]
+            labels = [f"[{edges[i]:.4g}, {edges[i + 1]:.4g})" for i in range(len(spec["woe"]))]
+            for i, (label, woe) in enumerate([*zip(labels, spec["woe"], strict=True),
+                                              ("missing", spec["woe_missing"])]):  # fmt: skip
+                members = index == (i if label != "missing" else -1)
+                rows.append(
+                    {
+                        "feature": feature,
+                        "bin": label,
+                        "woe": woe,
+                        "points": -factor * self.coef_[j] * woe
+                        + (offset - factor * self.intercept_) / n,
+                        "count": int(members.sum()),
+                        "event_rate": float(y[members].mean()) if members.any() else None,
+                    }
+                )
+        return pl.DataFrame(rows)
+
+    # --- scoring -----------------------------------------------------------------------
+
+    def score(self, X: pl.DataFrame) -> pl.DataFrame:
+        """score, pd and ``points_<feature>`` for each row (vectorised)."""
+        self._check_fitted()
+        factor, offset = scaling(self.base_points, self.base_odds, self.pdo)
+        W = self._woe(X)
+        n = len(self.features)
+        points = -factor * W * self.coef_[None, :] + (offset - factor * self.intercept_) / n
+        total = points.sum(axis=1)
+        pd_ = 1.0 / (1.0 + np.exp((total - offset) / factor))
+        frame = {"score": total, "pd": pd_}
+        frame.update({f"points_{f}": points[:, j] for j, f in enumerate(self.features)})
+        return pl.DataFrame(frame)
+
+    def predict_pd(self, X: pl.DataFrame) -> np.ndarray:
+        self._check_fitted()
+        logit = self.intercept_ + self._woe(X) @ self.coef_
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    # --- storage -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {
+            "features": self.features,
+            "base_points": self.base_points,
+            "base_odds": self.base_odds,
+            "pdo": self.pdo,
+            "bins": self.bins_,
+            "coef": self.coef_.tolist(),
+            "intercept": self.intercept_,
+            "auc": self.auc_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Scorecard:
+        card = cls(
+            features=data["features"],
+            base_points=data["base_points"],
+            base_odds=data["base_odds"],
+            pdo=data["pdo"],
+        )
+        card.bins_ = data["bins"]
+        card.coef_ = np.asarray(data["coef"], dtype=float)
+        card.intercept_ = float(data["intercept"])
+        card.auc_ = data.get("auc")
+        card.feature_names_ = list(card.features)
+        return card
+
+
+#: The expert rule: (feature, log-odds of default per unit, transform) — documented so a
+#: risk officer can check every number. Base log-odds −4.2 ≈ 1.5 % PD for a clean client.
+EXPERT_BASE_LOGIT = -4.2
+
+
+def expert_score(
+    X: pl.DataFrame, base_points: float = 600.0, pdo: float = 20.0, base_odds: float = 50.0
+) -> pl.DataFrame:
+    """Score and PD from a documented expert rule (when the book has too few defaults).
+
+    ln(odds of default) = −4.2
+      + 0.035 · min(max DPD in 12 months, 120)          (arrears dominate: 90 DPD → +3.15)
+      + 4.0 · max(debt-to-asset − 0.6, 0)               (leverage above 60 %)
+      + 0.8 if current ratio < 1                        (liquidity breach)
+      − 0.4 if interest coverage > 3                    (comfortable debt service)
+      − 1.0 · clip(revenue growth, −50 %, +50 %)        (shrinking firms are riskier)
+      − 0.5 · min(tenure / 5 years, 1)                  (a known repayment record)
+    Missing inputs contribute nothing. Output: score, pd, reasons (list of {factor, points}).
+    """
+    factor, offset = scaling(base_points, base_odds, pdo)
+    parts = {
+        "arrears": 0.035 * pl.col("max_dpd_12m").fill_null(0).clip(0, 120),
+        "leverage": 4.0 * (pl.col("debt_to_asset") - 0.6).clip(0).fill_null(0),
+        "liquidity": 0.8 * (pl.col("current_ratio") < 1).fill_null(False).cast(pl.Float64),
+        "coverage": -0.4 * (pl.col("interest_coverage") > 3).fill_null(False).cast(pl.Float64),
+        "growth": -1.0 * pl.col("revenue_growth").clip(-0.5, 0.5).fill_null(0),
+        "tenure": -0.5 * (pl.col("tenure_days").fill_null(0) / 1825).clip(0, 1),
+    }
+    frame = X.select(**{k: v.cast(pl.Float64) for k, v in parts.items()})
+    logit = EXPERT_BASE_LOGIT + frame.select(pl.sum_horizontal(pl.all())).to_series()
+    pd_ = 1 / (1 + (-logit).exp())
+    score = offset + factor * (-logit)
+    reasons = frame.select(
+        reasons=pl.concat_list(
+            [pl.struct(factor=pl.lit(k), points=-factor * pl.col(k)) for k in parts]
+        )
+    ).to_series()
+    return pl.DataFrame({"score": score, "pd": pd_, "reasons": reasons})
+
+
+def grade_from_pd(pd: np.ndarray, bands: Sequence[tuple[str, float]]) -> np.ndarray:
+    """The first band (ascending ``max_pd``) whose ``max_pd`` is at least the PD."""
+    grades = np.array([g for g, _p in bands], dtype=object)
+    edges = np.array([p for _g, p in bands], dtype=float)
+    index = np.searchsorted(edges, np.asarray(pd, dtype=float), side="left")
+    return grades[np.clip(index, 0, len(grades) - 1)]
+
+
+def build_default_labels(
+    observations: pl.DataFrame,
+    *,
+    observation_date: date,
+    horizon_days: int = 365,
+    default_dpd: int = 90,
+) -> pl.DataFrame:
+    """customer_id, default: 1 if days past due reached ``default_dpd`` at any observation
+    (column ``as_of``) in (observation_date, observation_date + horizon], else 0."""
+    end = observation_date + timedelta(days=horizon_days)
+    window = observations.filter((pl.col("as_of") > observation_date) & (pl.col("as_of") <= end))
+    return window.group_by("customer_id").agg(
+        default=(pl.col("dpd").max() >= default_dpd).cast(pl.Int64)
+    )

@@ -1,0 +1,189 @@
+"""Segments: rule-based (from the policy) and data-driven (k-means, each cluster described).
+
+Pure functions and an estimator over polars frames; nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from .policy import Condition, SegmentRule
+
+#: Above this many rows k-means is fitted in mini-batches (same result quality, bounded time).
+MINIBATCH_ABOVE = 50_000
+DISTINGUISHING = 3
+
+
+def _condition(frame: pl.DataFrame, rule: SegmentRule, condition: Condition) -> pl.Expr:
+    if condition.field not in frame.columns:
+        raise ValueError(f"segment {rule.code!r}: unknown field {condition.field!r}")
+    column, value = pl.col(condition.field), condition.value
+    if condition.op == "in":
+        values = value if isinstance(value, list) else [value]
+        return column.is_in(values)
+    ops = {
+        ">=": column.__ge__,
+        ">": column.__gt__,
+        "<=": column.__le__,
+        "<": column.__lt__,
+        "==": column.__eq__,
+        "!=": column.__ne__,
+    }
+    return ops[condition.op](value)
+
+
+def rule_segments(frame: pl.DataFrame, rules: Sequence[SegmentRule]) -> pl.Series:
+    """The codes of the segments each row belongs to (a list per row; nulls never match)."""
+    if not rules:
+        return pl.Series("segments", [[] for _ in range(frame.height)], dtype=pl.List(pl.String))
+    members = []
+    for rule in rules:
+        groups = [
+            pl.all_horizontal([_condition(frame, rule, c).fill_null(False) for c in group])
+            for group in rule.any_of
+            if group
+        ]
+        matched = pl.any_horizontal(groups) if groups else pl.lit(False)
+        members.append(pl.when(matched).then(pl.lit(rule.code)))
+    return frame.select(pl.concat_list(members).list.drop_nulls().alias("segments")).to_series()
+
+
+class KMeansSegmenter:
+    """k-means on standardised features; each cluster described by where it stands out.
+
+    Parameters
+    ----------
+    k : int
+        Number of clusters.
+    features : list of str
+        Numeric columns of the frame. Nulls are imputed with the median; columns spanning
+        orders of magnitude (money) are log-compressed (sign · log1p|x|) before standardising.
+    seed : int
+        Random state: same data and seed, same clusters.
+    """
+
+    def __init__(self, k: int = 5, features: Sequence[str] = (), seed: int = 0):
+        self.k = k
+        self.features = list(features)
+        self.seed = seed
+
+    def _matrix(self, frame: pl.DataFrame) -> np.ndarray:
+        missing = [f for f in self.features if f not in frame.columns]
+        if missing:
+            raise ValueError(f"unknown clustering feature(s): {', '.join(missing)}")
+        return (
+            frame.select([pl.col(f).cast(pl.Float64) for f in self.features])
+            .to_numpy()
+            .astype(float)
+        )
+
+    def _transform(self, raw: np.ndarray) -> np.ndarray:
+        x = np.where(np.isnan(raw), self.medians_, raw)
+        x[:, self.log_] = np.sign(x[:, self.log_]) * np.log1p(np.abs(x[:, self.log_]))
+        return (x - self.means_) / self.scales_
+
+    def fit(self, frame: pl.DataFrame) -> KMeansSegmenter:
+        from sklearn.cluster import KMeans, MiniBatchKMeans
+
+        if self.k < 2:
+            raise ValueError("k must be at least 2")
+        if not self.features:
+            raise ValueError("at least one feature is needed")
+        raw = self._matrix(frame)
+        if raw.shape[0] < self.k:
+            raise ValueError(f"{raw.shape[0]} rows cannot make {self.k} clusters")
+        medians = np.nanmedian(np.where(np.isnan(raw), np.nan, raw), axis=0)
+        self.medians_ = np.nan_to_num(medians, nan=0.0)
+        filled = np.where(np.isnan(raw), self.medians_, raw)
+        self.log_ = np.nanmax(np.abs(filled), axis=0) > 1_000
+        logged = filled.copy()
+        logged[:, self.log_] = np.sign(logged[:, self.log_]) * np.log1p(
+            np.abs(logged[:, self.log_])
+        )
+        self.means_ = logged.mean(axis=0)
+        scales = logged.std(axis=0)
+        self.scales_ = np.where(scales > 0, scales, 1.0)
+        x = (logged - self.means_) / self.scales_
+        if x.shape[0] > MINIBATCH_ABOVE:
+            model = MiniBatchKMeans(
+                n_clusters=self.k, random_state=self.seed, n_init=3, batch_size=4096
+            )
+        else:
+            model = KMeans(n_clusters=self.k, random_state=self.seed, n_init=4)
+        labels = model.fit_predict(x)
+        # Number clusters by size, largest first, so labels read the same run after run.
+        sizes = np.bincount(labels, minlength=self.k)
+        order = np.argsort(-sizes, kind="stable")
+        relabel = np.empty(self.k, dtype=int)
+        relabel[order] = np.arange(self.k)
+        self.centers_ = model.cluster_centers_[order]
+        self.labels_ = relabel[labels]
+        self.profiles_ = self._profiles(filled, self.labels_)
+        return self
+
+    def _profiles(self, filled: np.ndarray, labels: np.ndarray) -> list[dict]:
+        profiles = []
+        n = len(labels)
+        for cluster in range(self.k):
+            members = labels == cluster
+            center = self.centers_[cluster]
+            top = np.argsort(-np.abs(center), kind="stable")[:DISTINGUISHING]
+            profiles.append(
+                {
+                    "cluster": cluster,
+                    "size": int(members.sum()),
+                    "share": float(members.sum() / n),
+                    "means": {
+                        f: float(filled[members, j].mean()) if members.any() else None
+                        for j, f in enumerate(self.features)
+                    },
+                    "distinguishing": [
+                        {
+                            "feature": self.features[j],
+                            "z": round(float(center[j]), 2),
+                            "direction": "higher" if center[j] > 0 else "lower",
+                        }
+                        for j in top
+                    ],
+                }
+            )
+        return profiles
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "centers_"):
+            raise RuntimeError("KMeansSegmenter is not fitted: call fit() or from_dict() first")
+
+    def predict(self, frame: pl.DataFrame) -> np.ndarray:
+        """Nearest cluster centre of each row (in the fitted standardised space)."""
+        self._check_fitted()
+        x = self._transform(self._matrix(frame))
+        distances = ((x[:, None, :] - self.centers_[None, :, :]) ** 2).sum(axis=2)
+        return distances.argmin(axis=1)
+
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {
+            "k": self.k,
+            "features": self.features,
+            "seed": self.seed,
+            "medians": self.medians_.tolist(),
+            "log": self.log_.tolist(),
+            "means": self.means_.tolist(),
+            "scales": self.scales_.tolist(),
+            "centers": self.centers_.tolist(),
+            "profiles": self.profiles_,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> KMeansSegmenter:
+        segmenter = cls(k=data["k"], features=data["features"], seed=data["seed"])
+        segmenter.medians_ = np.asarray(data["medians"], dtype=float)
+        segmenter.log_ = np.asarray(data["log"], dtype=bool)
+        segmenter.means_ = np.asarray(data["means"], dtype=float)
+        segmenter.scales_ = np.asarray(data["scales"], dtype=float)
+        segmenter.centers_ = np.asarray(data["centers"], dtype=float)
+        segmenter.profiles_ = data["profiles"]
+        return segmenter

@@ -1,0 +1,374 @@
+"""Value tiering: four explained sub-scores, a weighted value score, tiers and lifecycle.
+
+Every sub-score is an absolute function of the client's own data (each component saturates at
+a reference value in the policy), never of the rest of the book: scoring ten clients gives
+exactly what scoring the whole book gives for those ten.
+
+Reasons. Each component ``c`` of sub-score ``s`` moves the value score by
+``points = W_s · 100 · share_c · (v_c − ½)`` where ``v_c ∈ [0, 1]`` is the component's value,
+``share_c`` its weight within ``s`` and ``W_s`` the policy weight of ``s``. Risk is expressed
+as the grade's points above 50 minus the arrears and warning penalties. Before clipping,
+``value_score = 50 + Σ points``, so the reasons add up to the score they explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import ceil
+
+import numpy as np
+import polars as pl
+
+from .policy import TIERS, PolicyConfig
+
+#: Reason code → English template; the UI translates the template and formats ``value``.
+#: ``gettext_noop`` marks them for the translation catalogue without importing Django.
+
+
+def gettext_noop(text: str) -> str:
+    return text
+
+
+REASON_TEXTS: dict[str, str] = {
+    "interest_fee_income": gettext_noop(
+        "Interest and fee income of {value:,.0f} CNY in the last 12 months"
+    ),
+    "balance": gettext_noop("Outstanding balance of {value:,.0f} CNY"),
+    "tenure": gettext_noop("Client for {value:,.0f} days"),
+    "revenue_growth": gettext_noop("Revenue growth of {value:.0%} in the latest year"),
+    "industry_outlook": gettext_noop("Industry outlook rated {value:.0%}"),
+    "unused_limit": gettext_noop("{value:.0%} of approved limits unused"),
+    "predicted_demand": gettext_noop("Predicted financing demand {value:.0%}"),
+    "renewals": gettext_noop("{value:.0f} renewals"),
+    "product_count": gettext_noop("Uses {value:.0f} product types"),
+    "share_of_wallet": gettext_noop("Share of wallet {value:.0%}"),
+    "responsiveness": gettext_noop("Reached in {value:.0%} of contacts in the last 12 months"),
+    "credit_grade": gettext_noop("Credit grade worth {value:.0f} of 100 risk points"),
+    "arrears": gettext_noop("Up to {value:.0f} days past due in the last 12 months"),
+    "open_warnings": gettext_noop("{value:.0f} open early-warning alerts"),
+}
+TOP_REASONS = 5
+
+
+def _saturate_log(column: str, ref: float) -> pl.Expr:
+    """ln(1+x)/ln(1+ref) clipped to [0, 1]: diminishing returns up to the reference."""
+    return ((pl.col(column).fill_null(0).clip(0) + 1).log() / np.log1p(ref)).clip(0, 1)
+
+
+def _ratio(column: str, ref: float) -> pl.Expr:
+    return (pl.col(column).cast(pl.Float64) / ref).clip(0, 1)
+
+
+def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Expr]]:
+    """(reason code, sub-score, raw value column, weight within sub-score, value in [0, 1])."""
+    c, p, lo = policy.contribution, policy.potential, policy.loyalty
+    outlook = pl.col("industry").replace_strict(
+        p.industry_outlook, default=p.default_outlook, return_dtype=pl.Float64
+    )
+    limit = pl.col("approved_limit").fill_null(0)
+    headroom = pl.when(limit > 0).then(
+        ((limit - pl.col("balance").fill_null(0)) / limit).clip(0, 1)
+    )
+    interactions = pl.col("interactions_12m").fill_null(0)
+    responsiveness = pl.when(interactions > 0).then(
+        (pl.col("successful_interactions_12m").fill_null(0) / interactions).clip(0, 1)
+    )
+    return [
+        ("interest_fee_income", "contribution", "income_12m", c.income_weight,
+         _saturate_log("income_12m", c.income_ref_cny)),
+        ("balance", "contribution", "balance", c.balance_weight,
+         _saturate_log("balance", c.balance_ref_cny)),
+        ("tenure", "contribution", "tenure_days", c.tenure_weight,
+         _ratio("tenure_days", c.tenure_ref_days)),
+        ("revenue_growth", "potential", "revenue_growth", p.growth_weight,
+         (0.5 + pl.col("revenue_growth") / (2 * p.growth_ref)).clip(0, 1)),
+        ("industry_outlook", "potential", "outlook", p.outlook_weight, outlook),
+        ("unused_limit", "potential", "headroom", p.headroom_weight, headroom),
+        ("predicted_demand", "potential", "predicted_demand", p.demand_weight,
+         pl.col("predicted_demand").clip(0, 1)),
+        ("tenure", "loyalty", "tenure_days", lo.tenure_weight,
+         _ratio("tenure_days", lo.tenure_ref_days)),
+        ("renewals", "loyalty", "renewals", lo.renewals_weight,
+         _ratio("renewals", lo.renewals_ref)),
+        ("product_count", "loyalty", "product_count", lo.products_weight,
+         _ratio("product_count", lo.products_ref)),
+        ("share_of_wallet", "loyalty", "share_of_wallet", lo.wallet_weight,
+         pl.col("share_of_wallet").clip(0, 1)),
+        ("responsiveness", "loyalty", "responsiveness", lo.responsiveness_weight, responsiveness),
+    ]  # fmt: skip
+
+
+def expert_grade(frame: pl.DataFrame, policy: PolicyConfig) -> pl.Series:
+    """The documented expert grade (see :class:`~.policy.ExpertGradeRules`)."""
+    rules = policy.expert_grade
+    grades = [band.grade for band in policy.grades]
+    index = {g: i for i, g in enumerate(grades)}
+    dpd = pl.col("max_dpd_12m").fill_null(0)
+    start = pl.lit(index[rules.dpd_grades[0][1]])
+    for days, grade in sorted(rules.dpd_grades)[1:]:
+        start = pl.when(dpd >= days).then(pl.lit(index[grade])).otherwise(start)
+    dta, cr = pl.col("debt_to_asset"), pl.col("current_ratio")
+    breaches = (dta > rules.max_debt_to_asset).fill_null(False).cast(pl.Int64) + (
+        cr < rules.min_current_ratio
+    ).fill_null(False).cast(pl.Int64)
+    strong = ((dta < rules.good_debt_to_asset) & (cr > rules.good_current_ratio)).fill_null(False)
+    notch = (start + breaches - strong.cast(pl.Int64)).clip(0, len(grades) - 1)
+    return frame.select(
+        notch.replace_strict(list(range(len(grades))), grades, return_dtype=pl.String)
+    ).to_series()
+
+
+def size_band(frame: pl.DataFrame, policy: PolicyConfig) -> pl.Series:
+    limit = pl.col("approved_limit").fill_null(0)
+    bands = policy.size_bands
+    expr = pl.lit(bands[-1].code)
+    for band in reversed(bands[:-1]):
+        expr = pl.when(limit < band.upper_cny).then(pl.lit(band.code)).otherwise(expr)
+    return frame.select(expr).to_series()
+
+
+def lifecycle_stage(frame: pl.DataFrame, policy: PolicyConfig) -> pl.Series:
+    """potential / new / active / dormant / lost from facility and application activity.
+
+    - no facility ever: *potential*, unless the last application is older than ``lost_days``
+      (then *lost*);
+    - first disbursement within ``new_days``: *new*;
+    - last transaction (drawdown or repayment) within ``dormant_days``: *active*; within
+      ``lost_days``: *dormant*; older or none: *lost*.
+    """
+    r = policy.lifecycle
+    app = pl.col("days_since_last_application")
+    txn = pl.col("days_since_last_transaction")
+    expr = (
+        pl.when(~pl.col("has_facility").fill_null(False))
+        .then(pl.when(app > r.lost_days).then(pl.lit("lost")).otherwise(pl.lit("potential")))
+        .when(pl.col("tenure_days").fill_null(0) <= r.new_days)
+        .then(pl.lit("new"))
+        .when(txn <= r.dormant_days)
+        .then(pl.lit("active"))
+        .when(txn <= r.lost_days)
+        .then(pl.lit("dormant"))
+        .otherwise(pl.lit("lost"))
+    )
+    return frame.select(expr).to_series()
+
+
+def _dpd_penalty(policy: PolicyConfig) -> pl.Expr:
+    dpd = pl.col("max_dpd_12m").fill_null(0)
+    penalty = pl.lit(0.0)
+    for days, points in sorted(policy.risk.dpd_penalties):
+        penalty = pl.when(dpd >= days).then(pl.lit(float(points))).otherwise(penalty)
+    return penalty
+
+
+def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
+    """Sub-scores, value score, grade, size band, lifecycle and reasons per client.
+
+    Parameters
+    ----------
+    frame : pl.DataFrame
+        One row per client with the columns listed in the module docs of
+        :mod:`fincrm.evaluation.features` (money in CNY, durations in days).
+    policy : PolicyConfig
+
+    Returns
+    -------
+    pl.DataFrame
+        customer_id, contribution, potential, loyalty, risk (0–100 each; risk: higher = safer),
+        value_score (0–100), expert_grade, grade, size_band, lifecycle, reasons (list of
+        {code, component, value, points}, the ``TOP_REASONS`` largest by |points|).
+    """
+    w = policy.weights
+    weights = {"contribution": w.contribution, "potential": w.potential, "loyalty": w.loyalty}
+    base = frame.with_columns(
+        income_12m=pl.col("interest_income_12m").fill_null(0)
+        + pl.col("fee_income_12m").fill_null(0),
+        expert_grade=expert_grade(frame, policy),
+        size_band=size_band(frame, policy),
+        lifecycle=lifecycle_stage(frame, policy),
+    )
+    base = base.with_columns(grade=pl.coalesce("credit_grade", "expert_grade"))
+    components = _components(policy)
+    base = base.with_columns(
+        [expr.cast(pl.Float64).alias(f"_v{i}") for i, (*_x, expr) in enumerate(components)]
+    )
+    # Each sub-score: weighted mean of its available components (unknown ones drop out).
+    subs: dict[str, pl.Expr] = {}
+    shares: list[pl.Expr] = []
+    for sub in weights:
+        members = [i for i, comp in enumerate(components) if comp[1] == sub]
+        known = pl.sum_horizontal(
+            [pl.col(f"_v{i}").is_not_null().cast(pl.Float64) * components[i][3] for i in members]
+        )
+        total = pl.sum_horizontal(
+            [pl.col(f"_v{i}").fill_null(0) * components[i][3] for i in members]
+        )
+        subs[sub] = pl.when(known > 0).then(100 * total / known).otherwise(50.0)
+        for i in members:
+            share = pl.when(known > 0).then(components[i][3] / known).otherwise(0.0)
+            shares.append(
+                (weights[sub] * 100 * share * (pl.col(f"_v{i}") - 0.5)).fill_null(0).alias(f"_p{i}")
+            )
+    grade_points = pl.col("grade").replace_strict(
+        policy.risk.grade_points, default=50.0, return_dtype=pl.Float64
+    )
+    warnings = (pl.col("open_warnings").fill_null(0) * policy.risk.warning_penalty).clip(
+        0, policy.risk.max_warning_penalty
+    )
+    penalty = _dpd_penalty(policy)
+    scored = base.with_columns(
+        *shares,
+        contribution=subs["contribution"],
+        potential=subs["potential"],
+        loyalty=subs["loyalty"],
+        risk=(grade_points - penalty - warnings).clip(0, 100),
+        _grade_points=grade_points,
+        _penalty=penalty,
+        _warnings=warnings,
+    )
+    scored = scored.with_columns(
+        value_score=(
+            w.contribution * pl.col("contribution")
+            + w.potential * pl.col("potential")
+            + w.loyalty * pl.col("loyalty")
+            + w.risk * pl.col("risk")
+        ).clip(0, 100)
+    )
+    reasons = _reasons(scored, components, w.risk)
+    return scored.select(
+        "customer_id",
+        "contribution",
+        "potential",
+        "loyalty",
+        "risk",
+        "value_score",
+        "expert_grade",
+        "grade",
+        "size_band",
+        "lifecycle",
+    ).join(reasons, on="customer_id", how="left", maintain_order="left")
+
+
+def _reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFrame:
+    raw = scored.with_columns(
+        outlook=pl.lit(None, dtype=pl.Float64),
+        headroom=pl.lit(None, dtype=pl.Float64),
+        responsiveness=pl.lit(None, dtype=pl.Float64),
+    )
+    long_parts = []
+    for i, (code, sub, column, _w, _e) in enumerate(components):
+        value = (
+            pl.col(f"_v{i}")
+            if column in {"outlook", "headroom", "responsiveness"}
+            else pl.col(column)
+        )
+        long_parts.append(
+            raw.select(
+                "customer_id",
+                code=pl.lit(code),
+                component=pl.lit(sub),
+                value=value.cast(pl.Float64),
+                points=pl.col(f"_p{i}"),
+            )
+        )
+    long_parts += [
+        raw.select(
+            "customer_id",
+            code=pl.lit("credit_grade"),
+            component=pl.lit("risk"),
+            value=pl.col("_grade_points"),
+            points=risk_weight * (pl.col("_grade_points") - 50),
+        ),
+        raw.select(
+            "customer_id",
+            code=pl.lit("arrears"),
+            component=pl.lit("risk"),
+            value=pl.col("max_dpd_12m").fill_null(0).cast(pl.Float64),
+            points=-risk_weight * pl.col("_penalty"),
+        ),
+        raw.select(
+            "customer_id",
+            code=pl.lit("open_warnings"),
+            component=pl.lit("risk"),
+            value=pl.col("open_warnings").fill_null(0).cast(pl.Float64),
+            points=-risk_weight * pl.col("_warnings"),
+        ),
+    ]
+    long = pl.concat(long_parts).filter(pl.col("points") != 0)
+    # The same code can come from two sub-scores (tenure): one reason with both effects.
+    long = long.group_by("customer_id", "code").agg(
+        pl.col("component").first(), pl.col("value").first(), pl.col("points").sum()
+    )
+    return (
+        long.sort(["customer_id", "points", "code"], descending=[False, False, False])
+        .with_columns(order=pl.col("points").abs())
+        .sort(["customer_id", "order", "code"], descending=[False, True, False])
+        .group_by("customer_id", maintain_order=True)
+        .agg(
+            reasons=pl.struct("code", "component", "value", points=pl.col("points").round(2)).head(
+                TOP_REASONS
+            )
+        )
+    )
+
+
+def tier_cutoffs(value_scores: Sequence[float] | np.ndarray | pl.Series, policy: PolicyConfig):
+    """Minimum value score of core, key and ordinary.
+
+    Absolute: the policy's numbers. Quantile: the score of the last client inside each share
+    counted from the top (ties at the cut-off all get the better tier, so the result does not
+    depend on row order).
+    """
+    rules = policy.tiers
+    if rules.method == "absolute":
+        return {"core": rules.core, "key": rules.key, "ordinary": rules.ordinary}
+    scores = np.sort(np.asarray(value_scores, dtype=float))[::-1]
+    if scores.size == 0:
+        return {"core": 100.0, "key": 100.0, "ordinary": 100.0}
+    cutoffs, cumulative = {}, 0.0
+    for tier, share in (("core", rules.core), ("key", rules.key), ("ordinary", rules.ordinary)):
+        cumulative += share
+        rank = min(max(ceil(cumulative * scores.size), 1), scores.size)
+        cutoffs[tier] = float(scores[rank - 1])
+    return cutoffs
+
+
+def assign_tiers(value_scores, cutoffs: dict[str, float]) -> pl.Series:
+    """Tier of each value score: monotone (a higher score never gets a worse tier)."""
+    scores = pl.Series("value_score", value_scores, dtype=pl.Float64)
+    return pl.select(
+        pl.when(scores >= cutoffs["core"])
+        .then(pl.lit("core"))
+        .when(scores >= cutoffs["key"])
+        .then(pl.lit("key"))
+        .when(scores >= cutoffs["ordinary"])
+        .then(pl.lit("ordinary"))
+        .otherwise(pl.lit("low"))
+        .alias("tier")
+    ).to_series()
+
+
+def migration_matrix(
+    before: pl.DataFrame, after: pl.DataFrame, key: str = "customer_id", col: str = "tier"
+) -> pl.DataFrame:
+    """Clients from each tier in ``before`` (null: not in it) to each tier in ``after``.
+
+    Rows are ``from`` = TIERS then null when there are new clients; columns are TIERS.
+    """
+    joined = after.select(key, pl.col(col).alias("to")).join(
+        before.select(key, pl.col(col).alias("from")), on=key, how="left"
+    )
+    counts = joined.group_by("from", "to").len()
+    rows = []
+    sources: list[str | None] = list(TIERS)
+    if joined["from"].null_count():
+        sources.append(None)
+    for source in sources:
+        subset = counts.filter(
+            pl.col("from").is_null() if source is None else pl.col("from") == source
+        )
+        found = dict(zip(subset["to"].to_list(), subset["len"].to_list(), strict=True))
+        rows.append({"from": source, **{t: int(found.get(t, 0)) for t in TIERS}})
+    return pl.DataFrame(
+        rows, schema={"from": pl.String, **dict.fromkeys(TIERS, pl.Int64)}, orient="row"
+    )
