@@ -48,9 +48,9 @@ class TierRules(_Config):
     """
 
     method: Literal["absolute", "quantile"] = "absolute"
-    core: float = Field(70.0, ge=0)
-    key: float = Field(55.0, ge=0)
-    ordinary: float = Field(35.0, ge=0)
+    core: float = Field(62.0, ge=0)
+    key: float = Field(50.0, ge=0)
+    ordinary: float = Field(36.0, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> TierRules:
@@ -276,7 +276,7 @@ def _warnings() -> list[WarningRule]:
         ("leverage_breach", "debt_to_asset", ">", 0.8, "high"),
         ("score_drop", "score_change", "<=", -40, "high"),
         ("complaints", "complaints_90d", ">=", 2, "medium"),
-        ("contact_lost", "days_since_successful_contact", ">=", 120, "low"),
+        ("contact_lost", "days_since_successful_contact", ">=", 180, "low"),
         ("maturity_no_renewal", "maturity_without_renewal_days", "<=", 60, "low"),
     ]
     return [WarningRule(code=c, signal=s, op=o, threshold=t, severity=v) for c, s, o, t, v in rows]

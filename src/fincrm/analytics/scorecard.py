@@ -229,8 +229,8 @@ class Scorecard:
 
 
 #: The expert rule: (feature, log-odds of default per unit, transform) — documented so a
-#: risk officer can check every number. Base log-odds −4.2 ≈ 1.5 % PD for a clean client.
-EXPERT_BASE_LOGIT = -4.2
+#: risk officer can check every number.
+EXPERT_BASE_LOGIT = -5.0
 
 
 def expert_score(
@@ -238,23 +238,25 @@ def expert_score(
 ) -> pl.DataFrame:
     """Score and PD from a documented expert rule (when the book has too few defaults).
 
-    ln(odds of default) = −4.2
-      + 0.035 · min(max DPD in 12 months, 120)          (arrears dominate: 90 DPD → +3.15)
+    ln(odds of default) = −5.0                          (≈ 0.7 % PD: an unknown clean client)
+      + 0.04 · min(max DPD in 12 months, 120)           (arrears dominate: 90 DPD → +3.6)
       + 4.0 · max(debt-to-asset − 0.6, 0)               (leverage above 60 %)
+      − 0.5 if debt-to-asset < 0.4                      (low leverage)
       + 0.8 if current ratio < 1                        (liquidity breach)
-      − 0.4 if interest coverage > 3                    (comfortable debt service)
-      − 1.0 · clip(revenue growth, −50 %, +50 %)        (shrinking firms are riskier)
-      − 0.5 · min(tenure / 5 years, 1)                  (a known repayment record)
+      − 0.6 if interest coverage > 3                    (comfortable debt service)
+      − 1.5 · clip(revenue growth, −50 %, +50 %)        (shrinking firms are riskier)
+      − 0.8 · min(tenure / 5 years, 1)                  (a known repayment record)
     Missing inputs contribute nothing. Output: score, pd, reasons (list of {factor, points}).
     """
     factor, offset = scaling(base_points, base_odds, pdo)
     parts = {
-        "arrears": 0.035 * pl.col("max_dpd_12m").fill_null(0).clip(0, 120),
-        "leverage": 4.0 * (pl.col("debt_to_asset") - 0.6).clip(0).fill_null(0),
+        "arrears": 0.04 * pl.col("max_dpd_12m").fill_null(0).clip(0, 120),
+        "leverage": 4.0 * (pl.col("debt_to_asset") - 0.6).clip(0).fill_null(0)
+        - 0.5 * (pl.col("debt_to_asset") < 0.4).fill_null(False).cast(pl.Float64),
         "liquidity": 0.8 * (pl.col("current_ratio") < 1).fill_null(False).cast(pl.Float64),
-        "coverage": -0.4 * (pl.col("interest_coverage") > 3).fill_null(False).cast(pl.Float64),
-        "growth": -1.0 * pl.col("revenue_growth").clip(-0.5, 0.5).fill_null(0),
-        "tenure": -0.5 * (pl.col("tenure_days").fill_null(0) / 1825).clip(0, 1),
+        "coverage": -0.6 * (pl.col("interest_coverage") > 3).fill_null(False).cast(pl.Float64),
+        "growth": -1.5 * pl.col("revenue_growth").clip(-0.5, 0.5).fill_null(0),
+        "tenure": -0.8 * (pl.col("tenure_days").fill_null(0) / 1825).clip(0, 1),
     }
     frame = X.select(**{k: v.cast(pl.Float64) for k, v in parts.items()})
     logit = EXPERT_BASE_LOGIT + frame.select(pl.sum_horizontal(pl.all())).to_series()

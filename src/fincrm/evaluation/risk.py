@@ -350,6 +350,8 @@ def _signals(pit, features, result, previous, as_of) -> pl.DataFrame:
         )
         .join(complaints, on="customer_id", how="left")
         .join(maturity, on="customer_id", how="left")
+        # Early warning watches borrowers: clients with a live facility.
+        .filter(pl.col("limit").fill_null(0) > 0)
         .select(
             "customer_id",
             "owner_id",
