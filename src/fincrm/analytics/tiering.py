@@ -48,6 +48,14 @@ REASON_TEXTS: dict[str, str] = {
     "open_warnings": gettext_noop("{value:.0f} open early-warning alerts"),
 }
 TOP_REASONS = 5
+NUMERIC_INPUTS = (
+    "tenure_days", "interest_income_12m", "fee_income_12m", "balance", "approved_limit",
+    "revenue", "revenue_growth", "debt_to_asset", "current_ratio", "predicted_demand",
+    "renewals", "product_count", "share_of_wallet", "interactions_12m",
+    "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
+    "days_since_last_application", "days_since_last_transaction", "company_age_years",
+    "age_years",
+)  # fmt: skip
 
 
 def _saturate_log(column: str, ref: float) -> pl.Expr:
@@ -180,6 +188,10 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
     """
     w = policy.weights
     weights = {"contribution": w.contribution, "potential": w.potential, "loyalty": w.loyalty}
+    # All-null columns arrive typed Null: give every numeric input its numeric type.
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.Float64) for c in NUMERIC_INPUTS if c in frame.columns
+    )
     base = frame.with_columns(
         income_12m=pl.col("interest_income_12m").fill_null(0)
         + pl.col("fee_income_12m").fill_null(0),
@@ -328,7 +340,7 @@ def tier_cutoffs(value_scores: Sequence[float] | np.ndarray | pl.Series, policy:
     cutoffs, cumulative = {}, 0.0
     for tier, share in (("core", rules.core), ("key", rules.key), ("ordinary", rules.ordinary)):
         cumulative += share
-        rank = min(max(ceil(cumulative * scores.size), 1), scores.size)
+        rank = min(max(ceil(round(cumulative * scores.size, 9)), 1), scores.size)
         cutoffs[tier] = float(scores[rank - 1])
     return cutoffs
 

@@ -97,6 +97,10 @@ REGION_PROVINCES = {
 }  # fmt: skip
 
 
+#: County codes valid for every birthday the demo uses (Beijing Chaoyang, Shanghai Huangpu...).
+FALLBACK_COUNTIES = ("110105", "310101", "310104")
+
+
 def demo_password(username: str) -> str:
     return f"demo-{username}-2026"
 
@@ -372,13 +376,26 @@ class BookBuilder:
         chunk.builders.append(self._children_builder(customer, revenue, chunk))
 
     def _unique_ric(self, county: str, birthday: date) -> str:
-        """Sequence numbers 001–999 are handed out per county and birthday: never a clash."""
-        key = (county, birthday)
-        sequence = self.ric_sequences.get(key, 0) + 1
-        if sequence > 999:
-            raise ValueError(f"more than 999 demo persons born on {birthday} in {county}")
-        self.ric_sequences[key] = sequence
-        return make_ric(county, birthday, sequence)
+        """A valid ID number born in ``county`` (or a neighbour valid on that birthday).
+
+        python-stdnum knows when each county code existed; sequence numbers 001–999 are
+        handed out per county and birthday, so two persons never share a number.
+        """
+        city_counties = self.counties[county[:4]] or ()
+        for candidate in (county, *city_counties, *FALLBACK_COUNTIES):
+            key = (candidate, birthday)
+            sequence = self.ric_sequences.get(key, 0) + 1
+            if sequence > 999:
+                continue
+            number = make_ric(candidate, birthday, sequence)
+            try:
+                valid = ric.is_valid(number)
+            except KeyError:
+                valid = False
+            if valid:
+                self.ric_sequences[key] = sequence
+                return number
+        raise ValueError(f"no valid ID number left for persons born on {birthday}")
 
     # --- children --------------------------------------------------------------------
 

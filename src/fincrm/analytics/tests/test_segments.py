@@ -1,0 +1,65 @@
+import numpy as np
+import polars as pl
+import pytest
+
+from fincrm.analytics.policy import Condition, SegmentRule, default_policy
+from fincrm.analytics.segments import KMeansSegmenter, rule_segments
+
+
+def test_rule_segments_match_any_group_of_all_conditions():
+    frame = pl.DataFrame(
+        {
+            "kind": ["company", "company", "person", "company"],
+            "client_type": ["sme", "large", "hnw", "sme"],
+            "company_age_years": [1.0, 20.0, None, 12.0],
+            "revenue": [1e6, 5e8, 2e6, None],
+            "revenue_growth": [0.5, 0.05, None, 0.3],
+            "industry": ["C", "F", "I", "C"],
+            "max_dpd_12m": [0, 0, 45, 0],
+            "open_warnings": [0, 3, 0, 0],
+        }
+    )
+    segments = rule_segments(frame, default_policy().segments).to_list()
+    assert segments[0] == ["startup", "growing"]
+    assert segments[1] == ["mature_investor", "supply_chain_core", "watch"]
+    assert segments[2] == ["mature_investor", "watch"]
+    assert segments[3] == []  # growth 30 % but 12 years old: not "growing"
+
+
+def test_an_unknown_field_names_the_rule():
+    rule = SegmentRule(
+        code="x", name_zh="x", name_en="x", any_of=[[Condition(field="nope", op=">", value=1)]]
+    )
+    with pytest.raises(ValueError, match="segment 'x': unknown field 'nope'"):
+        rule_segments(pl.DataFrame({"a": [1]}), [rule])
+
+
+def test_kmeans_recovers_three_blobs_and_describes_them():
+    rng = np.random.default_rng(0)
+    blobs = [(1e5, 0.0), (1e7, 0.5), (1e9, -0.3)]
+    rows = []
+    for size, (revenue, growth) in zip((300, 200, 100), blobs, strict=True):
+        rows += [
+            {
+                "revenue": revenue * rng.uniform(0.8, 1.2),
+                "revenue_growth": growth + rng.normal(0, 0.02),
+            }
+            for _ in range(size)
+        ]
+    frame = pl.DataFrame(rows)
+    seg = KMeansSegmenter(k=3, features=["revenue", "revenue_growth"], seed=1).fit(frame)
+    labels = seg.labels_
+    # Largest cluster first; each blob is exactly one cluster.
+    assert [int((labels == c).sum()) for c in range(3)] == [300, 200, 100]
+    assert labels[:300].tolist() == [0] * 300
+    big = seg.profiles_[2]
+    assert big["size"] == 100
+    revenue = next(d for d in big["distinguishing"] if d["feature"] == "revenue")
+    assert revenue["direction"] == "higher"
+    again = KMeansSegmenter.from_dict(seg.to_dict())
+    assert (again.predict(frame) == labels).all()
+
+
+def test_an_unfitted_segmenter_says_so():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        KMeansSegmenter(k=2, features=["a"]).predict(pl.DataFrame({"a": [1.0]}))

@@ -1,0 +1,260 @@
+from math import log1p
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from fincrm.analytics.policy import PolicyConfig, default_policy
+from fincrm.analytics.tiering import (
+    REASON_TEXTS,
+    assign_tiers,
+    lifecycle_stage,
+    migration_matrix,
+    score_customers,
+    tier_cutoffs,
+)
+
+POLICY = default_policy()
+
+
+def client(**overrides) -> dict:
+    row = {
+        "customer_id": 1,
+        "kind": "company",
+        "client_type": "sme",
+        "needs_level": "basic",
+        "risk_appetite": "steady",
+        "city_tier": "2",
+        "industry": "C",
+        "tenure_days": 0,
+        "interest_income_12m": 0.0,
+        "fee_income_12m": 0.0,
+        "balance": 0.0,
+        "approved_limit": 0.0,
+        "revenue": None,
+        "revenue_growth": None,
+        "debt_to_asset": None,
+        "current_ratio": None,
+        "predicted_demand": None,
+        "renewals": 0,
+        "product_count": 0,
+        "share_of_wallet": None,
+        "interactions_12m": 0,
+        "successful_interactions_12m": 0,
+        "max_dpd_12m": 0,
+        "current_dpd": 0,
+        "open_warnings": 0,
+        "credit_grade": None,
+        "days_since_last_application": None,
+        "days_since_last_transaction": None,
+        "has_facility": False,
+        "company_age_years": 5.0,
+        "age_years": None,
+    }
+    row.update(overrides)
+    return row
+
+
+def frame(*rows) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), infer_schema_length=None)
+
+
+def test_sub_scores_on_hand_computed_data():
+    row = client(
+        interest_income_12m=1_000_000.0,  # = income_ref: saturates at 1
+        balance=0.0,
+        tenure_days=365,
+        approved_limit=10_000_000.0,
+        has_facility=True,
+        revenue_growth=0.15,
+        renewals=3,
+        product_count=1,
+        interactions_12m=4,
+        successful_interactions_12m=3,
+        credit_grade="A",
+        days_since_last_transaction=20,
+    )
+    out = score_customers(frame(row), POLICY).row(0, named=True)
+    # contribution = 100·(0.5·1 + 0.3·0 + 0.2·365/1825) / 1.0 = 54
+    assert out["contribution"] == pytest.approx(54.0)
+    # potential = 100·(0.35·(0.5+0.15/0.6) + 0.25·0.6 + 0.20·1.0) / 0.80 (demand unknown)
+    assert out["potential"] == pytest.approx(100 * (0.35 * 0.75 + 0.25 * 0.6 + 0.2) / 0.8)
+    # loyalty = 100·(0.3·0.2 + 0.25·1 + 0.15·(1/3) + 0.2·0.75) / 0.9 (wallet unknown)
+    assert out["loyalty"] == pytest.approx(100 * (0.06 + 0.25 + 0.05 + 0.15) / 0.9)
+    assert out["risk"] == pytest.approx(84.0)  # grade A, no arrears, no warnings
+    expected = 0.35 * 54 + 0.2 * out["potential"] + 0.2 * out["loyalty"] + 0.25 * 84
+    assert out["value_score"] == pytest.approx(expected)
+    assert out["grade"] == "A" and out["lifecycle"] == "active" and out["size_band"] == "medium"
+
+
+def test_the_reasons_add_up_to_the_score_and_are_sorted():
+    row = client(
+        interest_income_12m=250_000.0,
+        balance=3e6,
+        approved_limit=5e6,
+        tenure_days=900,
+        has_facility=True,
+        max_dpd_12m=35,
+        open_warnings=1,
+        days_since_last_transaction=3,
+        credit_grade="BB",
+        interactions_12m=2,
+        successful_interactions_12m=1,
+    )
+    policy = POLICY.model_copy(update={})
+    out = score_customers(frame(row), policy).row(0, named=True)
+    reasons = out["reasons"]
+    assert [abs(r["points"]) for r in reasons] == sorted(
+        (abs(r["points"]) for r in reasons), reverse=True
+    )
+    assert all(r["code"] in REASON_TEXTS for r in reasons)
+    assert any(r["code"] == "arrears" and r["points"] < 0 and r["value"] == 35 for r in reasons)
+    # With every reason (not only the top five) the score is 50 + Σ points.
+    import fincrm.analytics.tiering as tiering
+
+    top, tiering.TOP_REASONS = tiering.TOP_REASONS, 50
+    try:
+        everything = score_customers(frame(row), policy).row(0, named=True)
+    finally:
+        tiering.TOP_REASONS = top
+    assert 50 + sum(r["points"] for r in everything["reasons"]) == pytest.approx(
+        out["value_score"], abs=0.05
+    )
+
+
+def test_income_saturates_logarithmically():
+    low, high = score_customers(
+        frame(
+            client(customer_id=1, interest_income_12m=1e4),
+            client(customer_id=2, interest_income_12m=1e8),
+        ),
+        POLICY,
+    )["contribution"].to_list()
+    assert low == pytest.approx(100 * 0.5 * log1p(1e4) / log1p(1e6))
+    assert high == pytest.approx(50.0)
+
+
+def test_the_expert_grade_moves_with_arrears_and_balance_sheet():
+    rows = frame(
+        client(customer_id=1, max_dpd_12m=0, debt_to_asset=0.3, current_ratio=2.0),
+        client(customer_id=2, max_dpd_12m=0),
+        client(customer_id=3, max_dpd_12m=0, debt_to_asset=0.9, current_ratio=0.8),
+        client(customer_id=4, max_dpd_12m=95),
+    )
+    assert score_customers(rows, POLICY)["expert_grade"].to_list() == ["AA", "A", "BB", "C"]
+
+
+def test_lifecycle_stages():
+    rows = frame(
+        client(customer_id=1),
+        client(customer_id=2, days_since_last_application=900),
+        client(customer_id=3, has_facility=True, tenure_days=30, days_since_last_transaction=30),
+        client(customer_id=4, has_facility=True, tenure_days=800, days_since_last_transaction=30),
+        client(customer_id=5, has_facility=True, tenure_days=800, days_since_last_transaction=300),
+        client(customer_id=6, has_facility=True, tenure_days=900, days_since_last_transaction=600),
+    )
+    assert lifecycle_stage(rows, POLICY).to_list() == [
+        "potential",
+        "lost",
+        "new",
+        "active",
+        "dormant",
+        "lost",
+    ]
+
+
+def test_quantile_cutoffs_take_shares_from_the_top_and_ties_together():
+    policy = PolicyConfig.model_validate(
+        {"tiers": {"method": "quantile", "core": 0.1, "key": 0.2, "ordinary": 0.4}}
+    )
+    scores = np.arange(1, 11, dtype=float)  # 1..10
+    cut = tier_cutoffs(scores, policy)
+    assert cut == {"core": 10.0, "key": 8.0, "ordinary": 4.0}
+    tiers = assign_tiers(scores, cut).to_list()
+    assert tiers == ["low"] * 3 + ["ordinary"] * 4 + ["key"] * 2 + ["core"]
+    tied = tier_cutoffs([5.0] * 10, policy)
+    assert set(assign_tiers([5.0] * 10, tied).to_list()) == {"core"}
+
+
+def test_the_migration_matrix_counts_moves_and_new_clients():
+    before = pl.DataFrame({"customer_id": [1, 2, 3], "tier": ["core", "key", "low"]})
+    after = pl.DataFrame({"customer_id": [1, 2, 3, 4], "tier": ["core", "core", "ordinary", "key"]})
+    matrix = migration_matrix(before, after)
+    rows = {r["from"]: r for r in matrix.iter_rows(named=True)}
+    assert rows["core"]["core"] == 1 and rows["key"]["core"] == 1
+    assert rows["low"]["ordinary"] == 1 and rows[None]["key"] == 1
+    assert (
+        matrix.height == 5
+        and matrix.select(["core", "key", "ordinary", "low"]).sum_horizontal().sum() == 4
+    )
+
+
+scores = st.floats(0, 100, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(scores, min_size=1, max_size=40), st.integers(0, 39), st.floats(0, 50))
+def test_tiers_are_monotone_in_the_value_score(values, index, bump):
+    index %= len(values)
+    for policy in (
+        POLICY,
+        PolicyConfig.model_validate(
+            {"tiers": {"method": "quantile", "core": 0.1, "key": 0.2, "ordinary": 0.3}}
+        ),
+    ):
+        cut = tier_cutoffs(values, policy)
+        order = {"low": 0, "ordinary": 1, "key": 2, "core": 3}
+        before = assign_tiers(values, cut).to_list()[index]
+        raised = list(values)
+        raised[index] = min(100.0, raised[index] + bump)
+        after = assign_tiers(raised, cut).to_list()[index]
+        assert order[after] >= order[before]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=4, max_size=4),
+    st.integers(0, 3),
+    st.floats(0, 5e6),
+    st.integers(0, 2000),
+    st.integers(0, 200),
+)
+def test_weights_summing_to_one_keep_scores_in_range_and_monotone(raw, which, income, tenure, dpd):
+    total = sum(raw) or 1.0
+    weights = [r / total for r in raw] if sum(raw) else [0.25] * 4
+    weights[-1] = 1 - sum(weights[:-1])
+    keys = ["contribution", "potential", "loyalty", "risk"]
+    policy = PolicyConfig.model_validate({"weights": dict(zip(keys, weights, strict=True))})
+    base = client(
+        interest_income_12m=income, tenure_days=tenure, max_dpd_12m=dpd, has_facility=True
+    )
+    better = dict(base, interest_income_12m=income * 2 + 1)
+    out = score_customers(frame(base, dict(better, customer_id=2)), policy)
+    assert out["value_score"].min() >= 0 and out["value_score"].max() <= 100
+    for key in keys:
+        assert out[key].min() >= 0 and out[key].max() <= 100
+    # More income never lowers the value score: with any cut-offs, never a worse tier.
+    assert out["value_score"][1] >= out["value_score"][0] - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 500), min_size=2, max_size=20, unique=True))
+def test_scoring_a_subset_gives_the_same_rows_as_scoring_everything(dpds):
+    rows = [
+        client(
+            customer_id=i,
+            max_dpd_12m=d,
+            interest_income_12m=float(d * 1000),
+            has_facility=True,
+            tenure_days=d,
+        )
+        for i, d in enumerate(dpds)
+    ]
+    full = score_customers(frame(*rows), POLICY).drop("reasons")
+    part = score_customers(frame(*rows[::2]), POLICY).drop("reasons")
+    same_rows = full.filter(pl.col("customer_id").is_in(part["customer_id"].to_list()))
+    # Equal up to the last bit of floating-point summation order (snapshots keep 2 decimals).
+    assert_frame_equal(part, same_rows, check_exact=False, rel_tol=1e-12, abs_tol=1e-9)
