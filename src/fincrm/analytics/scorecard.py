@@ -108,6 +108,9 @@ class Scorecard:
                 dtype="numerical",
                 monotonic_trend=self.monotonic.get(feature, "auto"),
                 max_n_bins=self.max_n_bins,
+                # Adjacent bins must differ significantly: noise does not earn points.
+                max_pvalue=0.05,
+                min_bin_size=0.05,
             )
             binning.fit(x, y)
             splits = np.asarray(binning.splits, dtype=float)
