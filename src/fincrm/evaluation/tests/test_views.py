@@ -80,6 +80,12 @@ def test_the_policy_page_names_what_is_wrong(login, users):
     page = client.post(
         reverse("evaluation:policy"), {"config": "{not json", "publish": "1"}
     ).content.decode()
+    assert "第 1 行第 2 列" in page  # zh-hans is the default language
+    page = client.post(
+        reverse("evaluation:policy"),
+        {"config": "{not json", "publish": "1"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
     assert "line 1, column 2" in page
     assert PolicyVersion.objects.count() <= 1
 
