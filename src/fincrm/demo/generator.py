@@ -314,7 +314,10 @@ class BookBuilder:
         rng, as_of = self.rng, self.as_of
         manager = self.org.managers[int(rng.integers(0, len(self.org.managers)))]
         city = self._city(manager)
+        # The county of a person's ID must be one stdnum knows; a company's credit code just
+        # carries the city's area code.
         county = self.choice(self.counties[city.area_code] or self.counties["1101"])
+        region = county if county.startswith(city.area_code) else f"{city.area_code}02"
         is_company = rng.random() < 0.7
         if is_company:
             industry = self.industries[int(rng.choice(len(self.industries), p=self.industry_p))]
@@ -335,7 +338,7 @@ class BookBuilder:
             customer = Customer(
                 kind=CustomerKind.COMPANY,
                 name=name,
-                credit_code=make_uscc(self.uscc_serial * 7919 % 999_999_937, county),
+                credit_code=make_uscc(self.uscc_serial * 7919 % 999_999_937, region),
                 founded_on=founded,
                 registered_capital=money(revenue * float(rng.uniform(0.05, 0.4))),
                 employee_count=int(max(3, revenue / float(rng.uniform(4e5, 1.5e6)))),

@@ -42,3 +42,14 @@ class Grade(models.TextChoices):
     B = "B", "B"
     CCC = "CCC", "CCC"
     C = "C", "C"
+
+
+#: Labels of the default policy's financing-size bands (total live approved limits).
+SIZE_BAND_LABELS = {
+    "none": _("No live facility"),
+    "micro": _("Micro (< 1M CNY)"),
+    "small": _("Small (1M–10M CNY)"),
+    "medium": _("Medium (10M–50M CNY)"),
+    "large": _("Large (50M–200M CNY)"),
+    "very_large": _("Very large (≥ 200M CNY)"),
+}

@@ -543,7 +543,12 @@ def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, feat
     )
     notes = []
     for alert in alerts:
-        data = {"rule": alert.rule_code, "severity": alert.severity, "value": alert.value}
+        data = {
+            "rule": alert.rule_code,
+            "signal": alert.signal,
+            "severity": alert.severity,
+            "value": alert.value,
+        }
         recipients = {alert.assigned_to_id} if alert.assigned_to_id else set()
         if alert.severity == Severity.CRITICAL:
             recipients.update(officers)

@@ -410,7 +410,7 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
                         % {"tier": labels[row["tier"]], "days": cadence},
                         channel=plan.priority_channel,
                         priority=Priority.HIGH if row["tier"] == Tier.CORE else Priority.NORMAL,
-                        due_on=max(due, as_of - timedelta(days=365)),
+                        due_on=max(due, as_of),  # a lapsed cadence is due today, not in the past
                         source_key="plan:contact",
                     )
                 )

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProductType(models.TextChoices):
@@ -89,7 +90,7 @@ class FacilityStatus(models.TextChoices):
 class LoanClass(models.TextChoices):
     """China's five-tier loan classification (贷款五级分类)."""
 
-    NORMAL = "normal", _("Normal")
+    NORMAL = "normal", pgettext_lazy("loan class", "Normal")
     SPECIAL_MENTION = "special_mention", _("Special mention")
     SUBSTANDARD = "substandard", _("Substandard")
     DOUBTFUL = "doubtful", _("Doubtful")

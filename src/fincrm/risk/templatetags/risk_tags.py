@@ -1,6 +1,9 @@
 from django import template
+from django.utils.translation import gettext_lazy as _
 
-from fincrm.risk.choices import RATIO_LABELS, SIGNAL_LABELS
+from fincrm.analytics.delinquency import BUCKETS
+from fincrm.evaluation.choices import SIZE_BAND_LABELS
+from fincrm.risk.choices import RATIO_LABELS, SIGNAL_LABELS, Severity
 
 register = template.Library()
 
@@ -13,3 +16,21 @@ def signal_label(code: str) -> str:
 @register.filter
 def ratio_label(code: str) -> str:
     return RATIO_LABELS.get(code, code)
+
+
+@register.filter
+def severity_label(code: str) -> str:
+    return Severity(code).label if code in Severity.values else code
+
+
+BUCKET_LABELS = dict(zip(BUCKETS, (_("Current"), "1–30", "31–60", "61–90", "90+"), strict=True))
+
+
+@register.filter
+def bucket_label(code: str) -> str:
+    return BUCKET_LABELS.get(code, code)
+
+
+@register.filter
+def size_band_label(code: str) -> str:
+    return SIZE_BAND_LABELS.get(code, code)
