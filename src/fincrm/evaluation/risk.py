@@ -31,6 +31,7 @@ from fincrm.analytics.scorecard import (
     grade_from_pd,
     ks,
 )
+from fincrm.core.bulk import insert_rows
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
@@ -413,24 +414,33 @@ def _write_assessments(result, points, signals, method, model, now) -> None:
     if points is not None:
         frame = pl.concat([frame, points], how="horizontal")
     point_cols = [c for c in frame.columns if c.startswith("points_")]
-    for offset in range(0, frame.height, BATCH):
-        batch = frame.slice(offset, BATCH)
-        CreditAssessment.objects.bulk_create(
-            [
-                CreditAssessment(
-                    customer_id=row["customer_id"],
-                    assessed_at=now,
-                    method=method,
-                    model=model,
-                    score=round(row["score"], 1),
-                    pd=row["pd"],
-                    grade=row["credit_grade"],
-                    points={c[7:]: round(row[c], 1) for c in point_cols if row[c] is not None},
-                    signals={c: row[c] for c in signal_cols if row[c] is not None},
-                )
-                for row in batch.iter_rows(named=True)
-            ]
-        )
+    names = [c[7:] for c in point_cols]
+    table = frame.select(
+        "customer_id",
+        pl.col("score").round(1),
+        "pd",
+        "credit_grade",
+        *(pl.col(c).round(1) for c in point_cols),
+        *signal_cols,
+    )
+    n_points = len(point_cols)
+    model_id = model.pk if model is not None else None
+
+    def rows():
+        for row in table.iter_rows():
+            points = row[4 : 4 + n_points]
+            signals = row[4 + n_points :]
+            yield (
+                *row[:4],
+                {k: v for k, v in zip(names, points, strict=True) if v is not None},
+                {k: v for k, v in zip(signal_cols, signals, strict=True) if v is not None},
+                now,
+                method,
+                model_id,
+            )
+
+    fields = ["customer_id", "score", "pd", "grade", "points", "signals", "assessed_at"]
+    insert_rows(CreditAssessment, [*fields, "method", "model_id"], rows())
 
 
 def _propose_controls(result, previous, policy: PolicyConfig) -> None:
@@ -476,21 +486,18 @@ def _schedule_reviews(result, policy: PolicyConfig, as_of: date) -> None:
         .values_list("customer_id", "last")
     )
     reviews = []
-    for row in result.iter_rows(named=True):
-        if row["customer_id"] in scheduled:
+    for customer_id, grade in result.select("customer_id", "credit_grade").iter_rows():
+        if customer_id in scheduled:
             continue
-        frequency = policy.grade_controls[row["credit_grade"]].review_frequency
-        done = last_done.get(row["customer_id"])
+        frequency = policy.grade_controls[grade].review_frequency
+        done = last_done.get(customer_id)
         start = timezone.localtime(done).date() if done else as_of
         reviews.append(
-            Review(
-                customer_id=row["customer_id"],
-                due_on=start + timedelta(days=FREQUENCY_DAYS[frequency]),
-                frequency=frequency,
-                grade=row["credit_grade"],
-            )
+            (customer_id, start + timedelta(days=FREQUENCY_DAYS[frequency]), frequency, grade)
         )
-    Review.objects.bulk_create(reviews, batch_size=BATCH, ignore_conflicts=True)
+    insert_rows(
+        Review, ["customer_id", "due_on", "frequency", "grade"], reviews, ignore_conflicts=True
+    )
 
 
 def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, features) -> None:

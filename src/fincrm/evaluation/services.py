@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
+from fincrm.core.bulk import insert_rows
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
 
@@ -256,87 +257,52 @@ def _reasons(value) -> list[dict]:
 
 
 def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
-    columns = [
+    fields = ["customer_id", "contribution", "potential", "loyalty", "risk", "value_score"]
+    fields += ["tier", "grade", "grade_source", "size_band", "lifecycle", "segments", "cluster"]
+    fields += ["reasons", "run", "created_at"]
+    table = frame.select(
         "customer_id",
-        "contribution",
-        "potential",
-        "loyalty",
-        "risk",
-        "value_score",
+        *(pl.col(c).round(2) for c in ("contribution", "potential", "loyalty", "risk")),
+        pl.col("value_score").round(2),
         "tier",
         "grade",
-        "grade_method",
+        pl.col("grade_method").fill_null("expert"),
         "size_band",
         "lifecycle",
-        "segments",
+        pl.col("segments").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         "cluster",
         "reasons",
-    ]
-    for offset, batch in _batches(frame.select(columns)):
-        Snapshot.objects.bulk_create(
-            [
-                Snapshot(
-                    run=run,
-                    customer_id=row["customer_id"],
-                    created_at=now,
-                    contribution=round(row["contribution"], 2),
-                    potential=round(row["potential"], 2),
-                    loyalty=round(row["loyalty"], 2),
-                    risk=round(row["risk"], 2),
-                    value_score=round(row["value_score"], 2),
-                    tier=row["tier"],
-                    grade=row["grade"],
-                    grade_source=row["grade_method"] or "expert",
-                    size_band=row["size_band"],
-                    lifecycle=row["lifecycle"],
-                    segments=list(row["segments"] or []),
-                    cluster=row["cluster"],
-                    reasons=_reasons(row["reasons"]),
-                )
-                for row in batch.iter_rows(named=True)
-            ],
-            batch_size=BATCH,
+    )
+    for offset, batch in _batches(table):
+        insert_rows(
+            Snapshot,
+            fields,
+            ((*row[:13], _reasons(row[13]), run.pk, now) for row in batch.iter_rows()),
         )
         progress("snapshots", offset + batch.height, frame.height)
 
 
 def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> None:
-    fields = [
-        "run",
+    fields = ["customer_id", "tier", "tier_since", "value_score", "grade", "size_band"]
+    fields += ["lifecycle", "segments", "cluster", "run", "evaluated_at"]
+    table = frame.select(
+        "customer_id",
         "tier",
-        "tier_since",
-        "value_score",
+        pl.when(pl.col("tier_changed")).then(pl.lit(now)).otherwise(pl.col("tier_since")),
+        pl.col("value_score").round(2),
         "grade",
         "size_band",
         "lifecycle",
-        "segments",
+        pl.col("segments").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         "cluster",
-        "evaluated_at",
-    ]
-    columns = ["customer_id", "tier", "tier_changed", "tier_since", "value_score", "grade"]
-    columns += ["size_band", "lifecycle", "segments", "cluster"]
-    for offset, batch in _batches(frame.select(columns)):
-        Classification.objects.bulk_create(
-            [
-                Classification(
-                    customer_id=row["customer_id"],
-                    run=run,
-                    tier=row["tier"],
-                    tier_since=now if row["tier_changed"] else row["tier_since"],
-                    value_score=round(row["value_score"], 2),
-                    grade=row["grade"],
-                    size_band=row["size_band"],
-                    lifecycle=row["lifecycle"],
-                    segments=list(row["segments"] or []),
-                    cluster=row["cluster"],
-                    evaluated_at=now,
-                )
-                for row in batch.iter_rows(named=True)
-            ],
-            update_conflicts=True,
-            unique_fields=["customer"],
-            update_fields=fields,
-            batch_size=BATCH,
+    )
+    for offset, batch in _batches(table):
+        insert_rows(
+            Classification,
+            fields,
+            ((*row, run.pk, now) for row in batch.iter_rows()),
+            conflict=["customer"],
+            update=fields[1:],
         )
         progress("classifications", offset + batch.height, frame.height)
 
@@ -350,36 +316,21 @@ def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:
     changed = frame.filter(pl.col("tier_changed")).select(
         "customer_id", "owner_id", "previous_tier", "tier"
     )
-    count = 0
-    for _offset, batch in _batches(changed):
-        rows = list(batch.iter_rows(named=True))
-        TierChange.objects.bulk_create(
-            [
-                TierChange(
-                    customer_id=r["customer_id"],
-                    run=run,
-                    from_tier=r["previous_tier"] or "",
-                    to_tier=r["tier"],
-                    changed_at=now,
-                )
-                for r in rows
-            ]
-        )
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    recipient_id=r["owner_id"],
-                    customer_id=r["customer_id"],
-                    kind=NotificationKind.TIER_CHANGED,
-                    data={"from": r["previous_tier"], "to": r["tier"]},
-                    created_at=now,
-                )
-                for r in rows
-                if r["previous_tier"] and r["owner_id"]
-            ]
-        )
-        count += len(rows)
-    return count
+    insert_rows(
+        TierChange,
+        ["customer_id", "run", "from_tier", "to_tier", "changed_at"],
+        ((c, run.pk, previous or "", tier, now) for c, _o, previous, tier in changed.iter_rows()),
+    )
+    insert_rows(
+        Notification,
+        ["recipient_id", "customer_id", "kind", "data", "created_at"],
+        (
+            (owner, c, NotificationKind.TIER_CHANGED, {"from": previous, "to": tier}, now)
+            for c, owner, previous, tier in changed.iter_rows()
+            if previous and owner
+        ),
+    )
+    return changed.height
 
 
 def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress) -> int:
@@ -392,46 +343,59 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
     horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
     rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
     rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
+    fields = ["customer_id", "owner_id", "kind", "title", "channel", "priority", "due_on"]
+    fields += ["source_key"]
+    new_tasks: list[tuple] = []
     with translation.override(settings.LANGUAGE_CODE):
-        labels = {tier.value: str(tier.label) for tier in Tier}
-        new_tasks: list[Task] = []
-        for row in rows.iter_rows(named=True):
-            plan = plans[row["tier"]]
-            since = row["days_since_successful_contact"]
+        for tier in Tier:
+            plan = plans[tier.value]
             cadence = plan.contact_every_days
-            due = as_of if since is None else as_of + timedelta(days=cadence - since)
-            if due <= horizon:
-                new_tasks.append(
-                    Task(
-                        customer_id=row["customer_id"],
-                        owner_id=row["owner_id"],
-                        kind=VISIT_OR_CALL[plan.priority_channel == "visit"],
-                        title=_("Service plan: contact this %(tier)s client (every %(days)s days)")
-                        % {"tier": labels[row["tier"]], "days": cadence},
-                        channel=plan.priority_channel,
-                        priority=Priority.HIGH if row["tier"] == Tier.CORE else Priority.NORMAL,
-                        due_on=max(due, as_of),  # a lapsed cadence is due today, not in the past
-                        source_key="plan:contact",
+            contact_title = _(
+                "Service plan: contact this %(tier)s client (every %(days)s days)"
+            ) % {"tier": tier.label, "days": cadence}
+            report_title = _("Send the value-added report to this %(tier)s client") % {
+                "tier": tier.label
+            }
+            kind = VISIT_OR_CALL[plan.priority_channel == "visit"]
+            priority = Priority.HIGH if tier == Tier.CORE else Priority.NORMAL
+            report_due = as_of + timedelta(days=plan.report_every_days or 0)
+            for customer_id, owner_id, since in (
+                rows.filter(pl.col("tier") == tier.value)
+                .select("customer_id", "owner_id", "days_since_successful_contact")
+                .iter_rows()
+            ):
+                due = as_of if since is None else as_of + timedelta(days=cadence - since)
+                if due <= horizon:
+                    # a lapsed cadence is due today, not in the past
+                    new_tasks.append(
+                        (
+                            customer_id,
+                            owner_id,
+                            kind,
+                            contact_title,
+                            plan.priority_channel,
+                            priority,
+                            max(due, as_of),
+                            "plan:contact",
+                        )
                     )
-                )
-            if plan.report_every_days:
-                new_tasks.append(
-                    Task(
-                        customer_id=row["customer_id"],
-                        owner_id=row["owner_id"],
-                        kind=TaskKind.REPORT,
-                        title=_("Send the value-added report to this %(tier)s client")
-                        % {"tier": labels[row["tier"]]},
-                        channel="email",
-                        priority=Priority.NORMAL,
-                        due_on=as_of + timedelta(days=plan.report_every_days),
-                        source_key="plan:report",
+                if plan.report_every_days:
+                    new_tasks.append(
+                        (
+                            customer_id,
+                            owner_id,
+                            TaskKind.REPORT,
+                            report_title,
+                            "email",
+                            Priority.NORMAL,
+                            report_due,
+                            "plan:report",
+                        )
                     )
-                )
     before = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
     for offset in range(0, len(new_tasks), BATCH):
-        Task.objects.bulk_create(new_tasks[offset : offset + BATCH], ignore_conflicts=True)
-        progress("tasks", offset + BATCH, len(new_tasks))
+        insert_rows(Task, fields, new_tasks[offset : offset + BATCH], ignore_conflicts=True)
+        progress("tasks", min(offset + BATCH, len(new_tasks)), len(new_tasks))
     after = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
     return after - before
 

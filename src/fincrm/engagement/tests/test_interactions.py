@@ -39,9 +39,7 @@ def test_a_manager_logs_a_visit_on_own_client(book, users, login):
 
 @pytest.mark.parametrize("who", ["manager_b", "agent", "exec", "outsider"])
 def test_others_cannot_log_on_manager_as_client(who, book, users, login):
-    response = login(users[who]).post(
-        _url(book["a_company"]), {"channel": "phone", "subject": "x"}
-    )
+    response = login(users[who]).post(_url(book["a_company"]), {"channel": "phone", "subject": "x"})
     assert response.status_code == 404
     assert not Interaction.objects.exists()
 

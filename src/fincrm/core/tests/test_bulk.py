@@ -1,0 +1,88 @@
+from datetime import UTC, date, datetime
+
+import pytest
+
+from fincrm.core.bulk import MAX_PARAMS, insert_rows
+from fincrm.engagement.choices import Priority, TaskKind, TaskStatus
+from fincrm.engagement.models import Notification, Task
+from fincrm.evaluation.models import Classification, EvaluationRun, PolicyVersion
+from fincrm.testing.factories import CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+WHEN = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
+
+
+def test_rows_land_with_types_round_tripped_and_defaults_filled():
+    user = UserFactory()
+    customer = CustomerFactory(owner=user)
+    sent = insert_rows(
+        Notification,
+        ["recipient_id", "customer_id", "kind", "data", "created_at"],
+        [(user.pk, customer.pk, "tier_changed", {"from": "key", "to": "core", "n": [1, 2]}, WHEN)],
+    )
+
+    assert sent == 1
+    note = Notification.objects.get()
+    assert note.data == {"from": "key", "to": "core", "n": [1, 2]}
+    assert note.created_at == WHEN
+    assert note.read_at is None  # nullable, not given
+    assert note.message == ""  # blank default
+
+
+def test_many_rows_are_split_below_the_parameter_limit():
+    user = UserFactory()
+    customers = CustomerFactory.create_batch(3, owner=user)
+    per_row = 8 + 5  # given fields + defaulted ones (status, detail, created_at, ...)
+    n = MAX_PARAMS // per_row * 2 + 7  # at least three statements
+    rows = [
+        (customers[i % 3].pk, user.pk, TaskKind.FOLLOW_UP, f"t{i}", "phone", Priority.NORMAL,
+         date(2026, 3, 1), f"k{i}")
+        for i in range(n)
+    ]  # fmt: skip
+    insert_rows(
+        Task,
+        ["customer_id", "owner_id", "kind", "title", "channel", "priority", "due_on", "source_key"],
+        rows,
+    )
+    assert Task.objects.count() == n
+    assert set(Task.objects.values_list("status", flat=True)) == {TaskStatus.OPEN}
+
+
+def test_ignore_conflicts_skips_rows_that_break_a_partial_unique_constraint():
+    user = UserFactory()
+    customer = CustomerFactory(owner=user)
+    fields = ["customer_id", "owner_id", "kind", "title", "channel", "priority", "due_on"]
+    fields += ["source_key"]
+    row = (customer.pk, user.pk, TaskKind.REPORT, "r", "email", "normal", date(2026, 3, 1), "p:r")
+
+    insert_rows(Task, fields, [row], ignore_conflicts=True)
+    insert_rows(Task, fields, [row, row], ignore_conflicts=True)
+    assert Task.objects.count() == 1
+
+    Task.objects.update(status=TaskStatus.DONE)  # a done task no longer blocks a new one
+    insert_rows(Task, fields, [row], ignore_conflicts=True)
+    assert Task.objects.filter(status=TaskStatus.OPEN).count() == 1
+
+
+def test_upsert_overwrites_only_the_listed_fields():
+    customer = CustomerFactory()
+    policy = PolicyVersion.objects.create(number=1, config={}, is_active=True)
+    run = EvaluationRun.objects.create(kind="full", policy=policy, as_of=date(2026, 3, 1))
+    fields = ["customer_id", "tier", "tier_since", "value_score", "grade", "size_band"]
+    fields += ["lifecycle", "segments", "cluster", "run", "evaluated_at"]
+    first = (customer.pk, "key", WHEN, 55.0, "A", "small", "active", ["x"], 2, run.pk, WHEN)
+    insert_rows(Classification, fields, [first], conflict=["customer"], update=fields[1:])
+    later = datetime(2026, 4, 1, tzinfo=UTC)
+    second = (customer.pk, "core", later, 70.5, "AA", "small", "active", [], None, run.pk, later)
+    insert_rows(Classification, fields, [second], conflict=["customer"], update=["tier", "cluster"])
+
+    row = Classification.objects.get()
+    assert (row.tier, row.cluster) == ("core", None)  # updated
+    assert (row.value_score, row.grade, row.segments) == (55.0, "A", ["x"])  # kept
+    assert row.tier_since == WHEN
+
+
+def test_a_required_field_without_a_value_is_refused_before_any_sql():
+    with pytest.raises(ValueError, match="Task.owner has no default"):
+        insert_rows(Task, ["customer_id"], [(1,)])
