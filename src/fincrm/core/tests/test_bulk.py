@@ -84,5 +84,5 @@ def test_upsert_overwrites_only_the_listed_fields():
 
 
 def test_a_required_field_without_a_value_is_refused_before_any_sql():
-    with pytest.raises(ValueError, match="Task.owner has no default"):
+    with pytest.raises(ValueError, match=r"Task\.owner has no default"):
         insert_rows(Task, ["customer_id"], [(1,)])
