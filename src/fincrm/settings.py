@@ -116,7 +116,7 @@ TEMPLATES = [
 ]
 
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'fincrm.sqlite3'}"
-DATABASE_URL = os.environ.get("FINCRM_DATABASE_URL", DEFAULT_SQLITE)
+DATABASE_URL = os.environ.get("FINCRM_DATABASE_URL") or DEFAULT_SQLITE  # empty = default
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] != ":memory:":

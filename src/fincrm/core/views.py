@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from fincrm.core.pagination import EstimatedCountPaginator
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Interaction, Notification, Task
@@ -38,6 +39,7 @@ class RestrictedQuerysetMixin(LoginRequiredMixin):
 
 class RestrictedListView(RestrictedQuerysetMixin, ListView):
     paginate_by = 25
+    paginator_class = EstimatedCountPaginator
     filterset_class = None
 
     def get_queryset(self):
