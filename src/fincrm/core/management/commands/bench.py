@@ -1,16 +1,17 @@
 """``fincrm bench NAME --customers N``: benchmarks as commands, never as timed unit tests.
 
-Each benchmark runs on its own SQLite file under ``var/bench/`` (or ``--database-url``), built
-once with ``fincrm demo-data`` and reused, in fresh subprocesses so the peak memory of one
-phase is not the peak of another. It prints wall time, rows/s and peak memory for the fast path
-and for the naive baseline measured in the same run, and their ratio.
+NAME is one of ``evaluate``, ``list``, ``search``, ``dashboard``, ``import``. Each runs on a demo
+book of N clients in its own database (a SQLite file under ``var/bench/`` by default, or
+``--database-url``), built once with ``fincrm demo-data`` and reused. Every measured path runs
+in a fresh subprocess so the peak memory of one is not the peak of another. It prints wall
+time, rows/s (or p50/p95 per page), peak memory and the ratio against the naive baseline
+measured in the same run.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -22,17 +23,18 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
-BENCHMARKS = ("evaluate",)
-#: The naive loop is timed on a sample of this many clients and reported per client.
+from fincrm.core import benchmarks
+
+BENCHMARKS = ("evaluate", "list", "search", "dashboard", "import")
+#: The naive loops are timed on a sample of this many clients and reported per client.
 NAIVE_SAMPLE = 1_000
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 class Command(BaseCommand):
-    help = "Benchmark NAME (evaluate) on N demo clients against its naive baseline."
+    help = (
+        "Benchmark NAME (evaluate, list, search, dashboard, import) on N demo clients against "
+        "its naive baseline, side by side."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name", choices=BENCHMARKS)
@@ -50,35 +52,74 @@ class Command(BaseCommand):
         n = options["customers"]
         if n < 1:
             raise CommandError("--customers must be at least 1")
-        url = options["database_url"] or self._default_url(options)
+        name = options["name"]
+        url = options["database_url"] or self._sqlite_url(options, "book")
         env = {**os.environ, "FINCRM_DATABASE_URL": url, "FINCRM_DEBUG": "1"}
-        console = Console()
-        console.print(f"[bold]bench {options['name']}[/] · {n:,} clients · {url}")
+        console = Console(width=150)
+        console.print(f"[bold]fincrm bench {name}[/] · {n:,} clients · {_safe(url)}")
         self._run(env, options, "prepare", inherit=True)
-        fast = self._run(env, options, "evaluate_bulk")
-        naive = self._run(env, options, "evaluate_naive")
-        table = Table(title=f"fincrm bench evaluate — {n:,} clients")
-        for column in ("path", "clients", "wall s", "clients/s", "peak MiB"):
-            table.add_column(column, justify="right" if column != "path" else "left")
-        for label, r in (("bulk (evaluation_run)", fast), ("naive per-client loop", naive)):
-            table.add_row(
-                label,
-                f"{r['rows']:,}",
-                f"{r['seconds']:.2f}",
-                f"{r['rows'] / r['seconds']:,.0f}",
-                f"{r['peak_mib']:,.0f}",
-            )
-        console.print(table)
-        ratio = (fast["rows"] / fast["seconds"]) / (naive["rows"] / naive["seconds"])
-        console.print(f"ratio bulk / naive: [bold]{ratio:,.1f}×[/] (clients per second)")
+        if name == "evaluate":
+            self._throughput(console, options, [
+                self._run(env, options, "evaluate_bulk"),
+                self._run(env, options, "evaluate_naive"),
+            ])  # fmt: skip
+        elif name == "import":
+            target = self._import_url(options)
+            target_env = {**env, "FINCRM_DATABASE_URL": target}
+            self._run(env, options, "export", inherit=True)
+            self._run(target_env, options, "import_target", inherit=True)
+            naive = self._run(target_env, options, "import_naive")
+            fast = self._run(target_env, options, "import_bulk")
+            self._throughput(console, options, [fast, naive])
+        else:
+            fast = self._run(env, options, f"{name}_fast")
+            naive = self._run(env, options, f"{name}_naive") if name != "dashboard" else None
+            self._pages(console, name, fast, naive)
 
-    def _default_url(self, options) -> str:
+    # --- output ----------------------------------------------------------------------------
+
+    def _throughput(self, console, options, results) -> None:
+        fast, naive = results[0][0], results[1][0]
+        table = Table(title=f"fincrm bench {options['name']} — {options['customers']:,} clients")
+        for column in ("path", "rows", "wall s", "rows/s", "peak MiB"):
+            table.add_column(column, justify="left" if column == "path" else "right")
+        for r in (fast, naive):
+            table.add_row(r["path"], f"{r['rows']:,}", f"{r['seconds']:.2f}",
+                          f"{r['rows'] / r['seconds']:,.0f}", f"{r['peak_mib']:,.0f}")  # fmt: skip
+        console.print(table)
+        for key in ("bad_rows_reported",):
+            if key in fast:
+                console.print(f"{key.replace('_', ' ')}: {fast[key]:,}")
+        ratio = (fast["rows"] / fast["seconds"]) / (naive["rows"] / naive["seconds"])
+        console.print(f"ratio fast / naive: [bold]{ratio:,.1f}×[/] (rows per second)")
+
+    def _pages(self, console, name, fast, naive) -> None:
+        table = Table(title=f"fincrm bench {name}")
+        columns = ["case", "p50 ms", "p95 ms", "queries"]
+        if naive:
+            columns += ["naive p50 ms", "naive p95 ms", "naive queries", "ratio p95"]
+        for column in columns:
+            table.add_column(column, justify="left" if column == "case" else "right")
+        for i, r in enumerate(fast):
+            row = [r["path"], f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", str(r["queries"])]
+            if naive:
+                b = naive[i]
+                row += [f"{b['p50_ms']:.1f}", f"{b['p95_ms']:.1f}", str(b["queries"]),
+                        f"{b['p95_ms'] / r['p95_ms']:.1f}×"]  # fmt: skip
+            table.add_row(*row)
+        console.print(table)
+        worst = max(r["p95_ms"] for r in fast)
+        console.print(f"worst p95: [bold]{worst:.1f} ms[/] · peak {fast[-1]['peak_mib']:,.0f} MiB")
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _sqlite_url(self, options, kind: str) -> str:
         folder = Path(settings.VAR_DIR) / "bench"
         folder.mkdir(parents=True, exist_ok=True)
-        name = "{name}-{customers}-s{seed}.sqlite3".format(**options)
+        name = f"{kind}-{options['customers']}-s{options['seed']}.sqlite3"
         return f"sqlite:///{folder / name}"
 
-    def _run(self, env, options, phase: str, inherit: bool = False) -> dict:
+    def _run(self, env, options, phase: str, inherit: bool = False):
         cmd = [sys.executable, "-m", "fincrm.manage", "bench", options["name"], "--phase", phase]
         cmd += ["--customers", str(options["customers"]), "--seed", str(options["seed"])]
         cmd += ["--naive-sample", str(options["naive_sample"])]
@@ -86,31 +127,65 @@ class Command(BaseCommand):
         if proc.returncode != 0:
             raise CommandError(f"bench phase {phase} failed:\n{proc.stderr or ''}")
         if inherit:
-            return {}
+            return None
         line = next(x for x in proc.stdout.splitlines() if x.startswith("BENCH "))
         return json.loads(line[6:])
 
-    # --- phases, each in its own process ----------------------------------------------
+    def _import_url(self, options) -> str:
+        """The import's own database: a second SQLite file, or ``<name>_import`` on PostgreSQL
+        (created here when missing)."""
+        url = options["database_url"]
+        if not url:
+            return self._sqlite_url(options, "import")
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise CommandError("bench import needs SQLite (default) or a PostgreSQL URL")
+        import psycopg
 
-    def phase_prepare(self, options) -> dict:
+        base, _slash, dbname = url.rpartition("/")
+        target = f"{dbname}_import"
+        with psycopg.connect(url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target])
+            if exists.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{target}"')
+        return f"{base}/{target}"
+
+    def _import_file(self, options) -> Path:
+        folder = Path(settings.VAR_DIR) / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"import-{options['customers']}-s{options['seed']}.csv"
+
+    # --- phases, each in its own process ---------------------------------------------------
+
+    def phase_prepare(self, options):
         from fincrm.customers.models import Customer
+        from fincrm.evaluation.models import EvaluationRun
 
         call_command("migrate", verbosity=0)
         if Customer.objects.count() != options["customers"]:
             call_command(
                 "demo-data", customers=options["customers"], seed=options["seed"], reset=True
             )
-        return {}
+        pages = options["name"] in ("list", "search", "dashboard")
+        if pages and not EvaluationRun.objects.filter(status="succeeded").exists():
+            call_command("evaluate", full=True)
+        return None
 
-    def phase_evaluate_bulk(self, options) -> dict:
+    def phase_evaluate_bulk(self, options):
         from fincrm.evaluation.services import evaluation_run
 
         started = time.perf_counter()
         run = evaluation_run(kind="full")
         seconds = time.perf_counter() - started
-        return {"rows": run.customers_evaluated, "seconds": seconds, "peak_mib": _peak_mib()}
+        return [
+            {
+                "path": "bulk (evaluation_run)",
+                "rows": run.customers_evaluated,
+                "seconds": seconds,
+                "peak_mib": benchmarks.peak_mib(),
+            }
+        ]
 
-    def phase_evaluate_naive(self, options) -> dict:
+    def phase_evaluate_naive(self, options):
         from django.db import transaction
         from django.utils import timezone
 
@@ -135,4 +210,56 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         with transaction.atomic():  # the baseline's rows are not a real run: remove them
             run.delete()
-        return {"rows": len(ids), "seconds": seconds, "peak_mib": _peak_mib()}
+        return [
+            {
+                "path": "naive per-client loop",
+                "rows": len(ids),
+                "seconds": seconds,
+                "peak_mib": benchmarks.peak_mib(),
+            }
+        ]
+
+    def phase_list_fast(self, options):
+        return benchmarks.phase_pages("list", naive=False)
+
+    def phase_list_naive(self, options):
+        return benchmarks.phase_pages("list", naive=True)
+
+    def phase_search_fast(self, options):
+        return benchmarks.phase_pages("search", naive=False)
+
+    def phase_search_naive(self, options):
+        return benchmarks.phase_pages("search", naive=True)
+
+    def phase_dashboard_fast(self, options):
+        return benchmarks.phase_dashboard(naive=False)
+
+    def phase_export(self, options):
+        path = self._import_file(options)
+        if not path.exists():
+            benchmarks.export_import_file(path)
+        return None
+
+    def phase_import_target(self, options):
+        """An empty book with the demo organisation (users, teams) to import into."""
+        from fincrm.demo.generator import build_org, reset_book
+
+        call_command("migrate", verbosity=0)
+        reset_book()
+        build_org()
+        return None
+
+    def phase_import_naive(self, options):
+        return benchmarks.phase_import(self._import_file(options), options["naive_sample"], True)
+
+    def phase_import_bulk(self, options):
+        return benchmarks.phase_import(self._import_file(options), options["naive_sample"], False)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url

@@ -1,0 +1,314 @@
+"""The phases of ``fincrm bench``: each measures one path and its naive baseline.
+
+Every phase runs in its own process (see the command) against a database prepared once, and
+returns a list of result rows: ``{"path", "rows", "seconds", "peak_mib"}`` plus, for page
+benchmarks, ``p50_ms``, ``p95_ms`` and ``queries`` per case. Nothing here is a test: the
+numbers are printed, recorded in ``docs/benchmarks.md``, never asserted.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.core.paginator import Paginator
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+#: Requests per page case (after one warm-up request).
+REPEATS = 20
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed_requests(view: Callable, request_for: Callable, repeats: int = REPEATS) -> dict:
+    """p50/p95 wall time and SQL queries of a view over ``repeats`` requests."""
+    warm = view(request_for())  # warm caches (templates, policy, connections)
+    if hasattr(warm, "render"):
+        warm.render()
+    times = []
+    queries = 0
+    for _ in range(repeats):
+        request = request_for()
+        connection.queries_log.clear()  # a bounded deque: once full, captures read as empty
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = view(request)
+            if hasattr(response, "render"):
+                response.render()
+            times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{request.get_full_path()} answered {response.status_code}")
+        queries = len(ctx.captured_queries)
+    times.sort()
+    return {
+        "p50_ms": statistics.median(times),
+        "p95_ms": times[max(0, round(0.95 * len(times)) - 1)],
+        "queries": queries,
+        "seconds": sum(times) / 1000,
+        "rows": repeats,
+    }
+
+
+def _request_factory(user):
+    factory = RequestFactory()
+
+    def build(path: str):
+        def request_for():
+            request = factory.get(path)
+            request.user = user
+            request.session = {}
+            request.LANGUAGE_CODE = "zh-hans"
+            return request
+
+        return request_for
+
+    return build
+
+
+# --- list and search -------------------------------------------------------------------------
+
+
+def list_cases() -> list[tuple[str, str]]:
+    """(label, query string): every single filter and sort the issue asks for."""
+    from fincrm.accounts.models import User
+    from fincrm.customers.models import Customer
+
+    manager = User.objects.filter(username="manager1").values_list("pk", flat=True).first()
+    industry = Customer.objects.order_by().values_list("industry", flat=True).first() or "C"
+    return [
+        ("first page", ""),
+        ("filter industry", f"?industry={industry}"),
+        ("filter city tier", "?city_tier=1"),
+        ("filter account manager", f"?owner={manager}"),
+        ("filter tier core", "?tier=core"),
+        ("filter grade A", "?grade=A"),
+        ("filter lifecycle dormant", "?lifecycle=dormant"),
+        ("sort revenue desc", "?ordering=-annual_revenue"),
+        ("sort value score desc", "?ordering=-value_score"),
+        ("filter industry + sort name", f"?industry={industry}&ordering=name"),
+    ]
+
+
+def search_cases() -> list[tuple[str, str]]:
+    """Searches for what exists: a name fragment, a code prefix, a phone prefix."""
+    from fincrm.customers.models import Customer
+
+    rng = random.Random(7)
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:5000])
+    sample = Customer.objects.filter(pk__in=rng.sample(ids, min(50, len(ids))))
+    company = sample.exclude(credit_code=None).first()
+    person = sample.exclude(phone="").first()
+    cases = []
+    if company is not None:
+        cases.append(("name fragment", "?q=" + company.name[2:5]))
+        cases.append(("credit code prefix", "?q=" + company.credit_code[:10]))
+    if person is not None:
+        cases.append(("person name", "?q=" + person.name))
+        cases.append(("phone prefix", "?q=" + person.phone[:7]))
+    cases.append(("no match", "?q=不存在的客户名称"))
+    return cases
+
+
+def _naive_list_view(search: bool = False):
+    """The peers' list: no select_related (a query per row for owner, team and tier), an exact
+    count of every page and, for search, a substring match anywhere in every searchable
+    column with contacts joined (no index can serve it)."""
+    from django.db.models import Q
+
+    from fincrm.customers.filtersets import CustomerFilterSet
+    from fincrm.customers.views import CustomerListView
+
+    class NaiveFilterSet(CustomerFilterSet):
+        def search(self, queryset, name, value):
+            return queryset.filter(
+                Q(name__icontains=value)
+                | Q(credit_code__icontains=value)
+                | Q(id_number__icontains=value)
+                | Q(phone__icontains=value)
+                | Q(contacts__phone__icontains=value)
+            ).distinct()
+
+    class NaiveCustomerListView(CustomerListView):
+        paginator_class = Paginator
+        filterset_class = NaiveFilterSet if search else CustomerFilterSet
+
+        def get_queryset(self):
+            return super().get_queryset().select_related(None)
+
+    return NaiveCustomerListView.as_view()
+
+
+def phase_pages(kind: str, naive: bool) -> list[dict]:
+    from fincrm.accounts.models import User
+    from fincrm.customers.views import CustomerListView
+
+    admin = User.objects.get(username="admin")
+    build = _request_factory(admin)
+    cases = list_cases() if kind == "list" else search_cases()
+    view = _naive_list_view(search=kind == "search") if naive else CustomerListView.as_view()
+    results = []
+    for label, query in cases:
+        result = _timed_requests(view, build("/customers/" + query))
+        results.append({"path": label, **result, "peak_mib": peak_mib()})
+    return results
+
+
+def phase_dashboard(naive: bool) -> list[dict]:
+    from fincrm.accounts.models import User
+    from fincrm.core.views import home
+    from fincrm.evaluation.views import runs, segments
+    from fincrm.risk.views import portfolio
+
+    results = []
+    for username, label, view, path in (
+        ("manager1", "workbench (manager)", home, "/"),
+        ("exec", "workbench (executive)", home, "/"),
+        ("risk", "risk portfolio", portfolio, "/risk/portfolio/"),
+        ("admin", "segments", segments, "/evaluation/segments/"),
+        ("admin", "runs and migration", runs, "/evaluation/runs/"),
+    ):
+        user = User.objects.get(username=username)
+        result = _timed_requests(view, _request_factory(user)(path), repeats=10)
+        results.append({"path": label, **result, "peak_mib": peak_mib()})
+    return results
+
+
+# --- import ----------------------------------------------------------------------------------
+
+IMPORT_HEADERS = ["客户名称", "统一社会信用代码", "身份证号", "客户类型", "行业", "省份", "城市"]
+IMPORT_HEADERS += ["注册资本", "年营业收入", "员工人数", "客户经理", "电话", "成立日期", "生日"]
+#: One row in this many is broken on purpose (each kind of fault in turn).
+BAD_EVERY = 100
+
+
+def export_import_file(path: Path) -> dict:
+    """Write the book's clients as a Chinese CSV, with one row in ``BAD_EVERY`` broken."""
+    from fincrm.customers.models import Customer
+
+    faults = (
+        lambda r: r.__setitem__(1, r[1][:-1] + ("0" if r[1][-1] != "0" else "1")) if r[1] else None,
+        lambda r: r.__setitem__(4, "不存在的行业"),
+        lambda r: r.__setitem__(0, ""),
+        lambda r: r.__setitem__(8, "一千万"),
+    )
+    rows = bad = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(IMPORT_HEADERS)
+        for values in (
+            Customer.objects.order_by("pk")
+            .values_list(
+                "name", "credit_code", "id_number", "client_type", "industry", "province",
+                "city", "registered_capital", "annual_revenue", "employee_count",
+                "owner__username", "phone", "founded_on", "birthday",
+            )
+            .iterator(chunk_size=20_000)
+        ):  # fmt: skip
+            row = ["" if v is None else str(v) for v in values]
+            rows += 1
+            if rows % BAD_EVERY == 0:
+                faults[(rows // BAD_EVERY) % len(faults)](row)
+                bad += 1
+            writer.writerow(row)
+    return {"rows": rows, "bad": bad}
+
+
+def phase_import(path: Path, naive_sample: int, naive: bool) -> list[dict]:
+    from fincrm.accounts.models import User
+    from fincrm.customers.importer import customer_import
+
+    admin = User.objects.get(username="admin")
+    if not naive:
+        started = time.perf_counter()
+        result = customer_import(path, user=admin)
+        seconds = time.perf_counter() - started
+        return [
+            {
+                "path": "bulk import (customer_import)",
+                "rows": result.good_rows + len(result.errors),
+                "seconds": seconds,
+                "peak_mib": peak_mib(),
+                "bad_rows_reported": len({e.row for e in result.errors}),
+            }
+        ]
+    with path.open(encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        sample = [row for _i, row in zip(range(naive_sample), reader, strict=False)]
+    started = time.perf_counter()
+    saved = _import_row_by_row(sample)
+    seconds = time.perf_counter() - started
+    return [
+        {
+            "path": "naive row-by-row ORM import",
+            "rows": len(sample),
+            "seconds": seconds,
+            "peak_mib": peak_mib(),
+            "saved": saved,
+        }
+    ]
+
+
+def _import_row_by_row(rows: list[list[str]]) -> int:
+    """The peers' import: look the owner up, validate and save one client per row, each in its
+    own savepoint with its audit record; then roll everything back (a baseline, not data).
+    One outer transaction spares it a commit per row: the baseline errs on the fast side."""
+    saved = 0
+    with transaction.atomic():
+        saved = _save_each(rows)
+        transaction.set_rollback(True)
+    return saved
+
+
+def _save_each(rows: list[list[str]]) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from django.core.exceptions import ValidationError
+
+    from fincrm.accounts.models import User
+    from fincrm.customers.models import Customer
+
+    saved = 0
+    for row in rows:
+        name, code, ric, ctype, industry, province, city, capital, revenue, staff = row[:10]
+        owner_name, phone, founded, birthday = row[10:14]
+        try:
+            with transaction.atomic():
+                owner = User.objects.get(username=owner_name)
+                customer = Customer(
+                    kind="company" if code else "person",
+                    name=name,
+                    credit_code=code or None,
+                    id_number=ric or None,
+                    client_type=ctype,
+                    industry=industry,
+                    province=province,
+                    city=city,
+                    registered_capital=Decimal(capital or 0),
+                    annual_revenue=Decimal(revenue or 0),
+                    employee_count=int(staff or 0),
+                    owner=owner,
+                    team=owner.team,
+                    phone=phone,
+                    founded_on=founded or None,
+                    birthday=birthday or None,
+                )
+                if Customer.objects.filter(
+                    credit_code=code or None, id_number=ric or None
+                ).exists():
+                    continue
+                customer.full_clean()
+                customer.save()
+                saved += 1
+        except (ValidationError, InvalidOperation, ValueError, User.DoesNotExist):
+            continue
+    return saved
