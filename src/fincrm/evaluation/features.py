@@ -9,10 +9,12 @@ PostgreSQL) and executed on a raw cursor so no model instance is built per row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -27,21 +29,66 @@ ID_CHUNK = 10_000
 YEAR = timedelta(days=365)
 
 
-def fetch(qs: QuerySet, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+#: Rows per ``fetchmany``: bounds the Python objects alive at once whatever the book size.
+FETCH_CHUNK = 100_000
+#: Schema marker for a datetime column wanted as the local calendar date (Asia/Shanghai).
+LOCAL_DATE = "local_date"
+
+
+def fetch(qs: QuerySet, schema: dict[str, pl.DataType | str]) -> pl.DataFrame:
     """A ``values_list`` queryset straight into a frame.
 
-    Rows go through the backend's converters (so an aggregated date is a date on SQLite too,
-    and money a Decimal), in chunks, without building a model instance per row.
+    The ORM writes the SQL (portable between SQLite and PostgreSQL); the rows are read raw, in
+    chunks, without Django's per-value converters, and typed column by column in polars: dates
+    stored as text on SQLite, decimals and aware datetimes on PostgreSQL all end up as the
+    schema's dtype. ``LOCAL_DATE`` turns a stored UTC datetime into the local date.
     """
-    rows = [
-        tuple(float(v) if isinstance(v, Decimal) else v for v in row)
-        for row in qs.iterator(chunk_size=20_000)
-    ]
-    return pl.DataFrame(rows, schema=schema, orient="row", strict=False)
+    names = list(schema)
+    frames = []
+    try:
+        sql, params = qs.query.get_compiler(qs.db).as_sql()
+    except EmptyResultSet:  # e.g. ``pk__in=[]``: nothing to read
+        return pl.DataFrame(schema={n: _dtype(t) for n, t in schema.items()})
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            frame = pl.DataFrame(
+                rows, schema=names, orient="row", strict=False, infer_schema_length=None
+            )
+            frames.append(_typed(frame, schema))
+    if not frames:
+        return pl.DataFrame(schema={n: _dtype(t) for n, t in schema.items()})
+    return pl.concat(frames)
+
+
+def _dtype(target) -> pl.DataType:
+    return pl.Date if target == LOCAL_DATE else target
+
+
+def _typed(frame: pl.DataFrame, schema: dict) -> pl.DataFrame:
+    columns = []
+    for name, target in schema.items():
+        col, dtype = pl.col(name), frame.schema[name]
+        if target == LOCAL_DATE:
+            if dtype == pl.String:  # SQLite: naive UTC text, with or without microseconds
+                col = col.str.slice(0, 19).str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC")
+            elif dtype == pl.Null:
+                col = col.cast(pl.Datetime("us", "UTC"))
+            elif isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+                col = col.dt.replace_time_zone("UTC")
+            col = col.dt.convert_time_zone(settings.TIME_ZONE).dt.date()
+        elif target == pl.Date and dtype == pl.String:  # SQLite keeps dates as text
+            col = col.str.slice(0, 10).str.to_date("%Y-%m-%d")
+        elif target == pl.Date and isinstance(dtype, pl.Datetime):
+            col = col.dt.date()
+        else:
+            col = col.cast(target)
+        columns.append(col.alias(name))
+    return frame.select(columns)
 
 
 def fetch_for(
-    qs: QuerySet, field: str, ids: Sequence[int] | None, schema: dict[str, pl.DataType]
+    qs: QuerySet, field: str, ids: Sequence[int] | None, schema: dict[str, pl.DataType | str]
 ) -> pl.DataFrame:
     """``fetch`` restricted to some client ids (chunked), or to all clients when ids is None."""
     if ids is None:
@@ -50,32 +97,11 @@ def fetch_for(
         fetch(qs.filter(**{f"{field}__in": ids[i : i + ID_CHUNK]}), schema)
         for i in range(0, len(ids), ID_CHUNK)
     ]
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    return pl.concat(frames) if frames else fetch(qs.none(), schema)
 
 
-def _to_date(value) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if isinstance(value, str):  # SQLite aggregates of datetimes come back as text
-        return (
-            datetime.fromisoformat(value[:19]).date()
-            if len(value) > 10
-            else date.fromisoformat(value)
-        )
-    return value
-
-
-def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-    """Normalise date/datetime columns fetched from any backend to ``pl.Date``."""
-    for column in columns:
-        series = frame[column]
-        if series.dtype != pl.Date:
-            frame = frame.with_columns(
-                pl.Series(column, [_to_date(v) for v in series.to_list()], dtype=pl.Date)
-            )
-    return frame
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _days_since(column: str, as_of: date) -> pl.Expr:
@@ -125,7 +151,6 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
             "owner_id": pl.Int64,
         },
     )
-    customers = _dates(customers, "founded_on", "birthday")
 
     live = Q(status=FacilityStatus.ACTIVE)
     facilities = fetch_for(
@@ -163,7 +188,6 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
             "current_dpd": pl.Int64,
         },
     )
-    facilities = _dates(facilities, "first_start", "last_start")
 
     installments = fetch_for(
         Installment.objects.order_by()
@@ -187,7 +211,6 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
             "amount_paid": pl.Float64,
         },
     )
-    installments = _dates(installments, "due_date", "paid_off_on")
     repayment = installments.group_by("customer_id").agg(
         # Interest earned = the interest share of what was actually paid on each instalment.
         interest_income_12m=(
@@ -213,7 +236,6 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
         ids,
         {"customer_id": pl.Int64, "last_paid": pl.Date},
     )
-    payments = _dates(payments, "last_paid")
 
     applications = fetch_for(
         Application.objects.order_by()
@@ -222,11 +244,11 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
         .values_list("customer_id", "last_application"),
         "customer_id",
         ids,
-        {"customer_id": pl.Int64, "last_application": pl.Object},
+        {"customer_id": pl.Int64, "last_application": LOCAL_DATE},
     )
-    applications = _dates(applications, "last_application")
 
-    recent = Q(occurred_at__date__gt=year_ago)
+    # Local date after year_ago, as a range on the stored datetime (no per-row date cast).
+    recent = Q(occurred_at__gte=_local_midnight(year_ago + timedelta(days=1)))
     reached = Q(outcome__in=SUCCESSFUL_OUTCOMES)
     interactions = fetch_for(
         Interaction.objects.order_by()
@@ -245,10 +267,9 @@ def load_features(*, as_of: date, customer_ids: Sequence[int] | None = None) -> 
             "customer_id": pl.Int64,
             "interactions_12m": pl.Int64,
             "successful_interactions_12m": pl.Int64,
-            "last_successful": pl.Object,
+            "last_successful": LOCAL_DATE,
         },
     )
-    interactions = _dates(interactions, "last_successful")
 
     ratios = latest_statement_ratios(ids)
 
@@ -310,7 +331,6 @@ def latest_statement_ratios(ids: Sequence[int] | None) -> pl.DataFrame:
         ids,
         {"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(money, pl.Float64)},
     )
-    statements = _dates(statements, "period_end")
     schema = {
         "customer_id": pl.Int64,
         "statement_revenue": pl.Float64,

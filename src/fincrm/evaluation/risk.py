@@ -530,43 +530,31 @@ def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, feat
     new = dedupe(fired, existing, as_of, cooldowns)
     owners = dict(features.select("customer_id", "owner_id").iter_rows())
     now = timezone.now()
-    alerts = [
-        Alert(
-            customer_id=row["customer_id"],
-            rule_code=row["rule_code"],
-            signal=row["signal"],
-            value=float(row["value"]),
-            threshold=float(row["threshold"]),
-            severity=row["severity"],
-            raised_on=as_of,
-            raised_at=now,
-            assigned_to_id=owners.get(row["customer_id"]),
+    rows = [
+        (
+            row["customer_id"],
+            row["rule_code"],
+            row["signal"],
+            float(row["value"]),
+            float(row["threshold"]),
+            row["severity"],
+            owners.get(row["customer_id"]),
         )
         for row in new.iter_rows(named=True)
     ]
-    Alert.objects.bulk_create(alerts, batch_size=BATCH)
+    fields = ["customer_id", "rule_code", "signal", "value", "threshold", "severity"]
+    fields += ["assigned_to_id", "raised_on", "raised_at"]
+    insert_rows(Alert, fields, ((*row, as_of, now) for row in rows))
     officers = list(
         User.objects.filter(role=Role.RISK_OFFICER, is_active=True).values_list("pk", flat=True)
     )
     notes = []
-    for alert in alerts:
-        data = {
-            "rule": alert.rule_code,
-            "signal": alert.signal,
-            "severity": alert.severity,
-            "value": alert.value,
-        }
-        recipients = {alert.assigned_to_id} if alert.assigned_to_id else set()
-        if alert.severity == Severity.CRITICAL:
+    for customer_id, rule_code, signal, value, _threshold, severity, owner_id in rows:
+        data = {"rule": rule_code, "signal": signal, "severity": severity, "value": value}
+        recipients = {owner_id} if owner_id else set()
+        if severity == Severity.CRITICAL:
             recipients.update(officers)
         notes.extend(
-            Notification(
-                recipient_id=user_id,
-                customer_id=alert.customer_id,
-                kind=NotificationKind.ALERT,
-                data=data,
-                created_at=now,
-            )
-            for user_id in recipients
+            (user_id, customer_id, NotificationKind.ALERT, data, now) for user_id in recipients
         )
-    Notification.objects.bulk_create(notes, batch_size=BATCH)
+    insert_rows(Notification, ["recipient_id", "customer_id", "kind", "data", "created_at"], notes)
