@@ -12,10 +12,11 @@ whose changes must be audited go through ``simple_history``'s bulk helpers inste
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
+import polars as pl
 from django.db import connections, models, router
 from django.utils import timezone
 
@@ -28,16 +29,38 @@ def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     ops = connection.ops
     kind = field.get_internal_type()
     if kind == "DateTimeField":
-        return ops.adapt_datetimefield_value
+        return _last_value_cached(ops.adapt_datetimefield_value)
     if kind == "DateField":
-        return ops.adapt_datefield_value
+        return _last_value_cached(ops.adapt_datefield_value)
     if kind == "JSONField":
-        return lambda value: field.get_db_prep_save(value, connection)
+        return lambda value: ops.adapt_json_value(value, field.encoder)
     if kind == "DecimalField":
         return lambda value: ops.adapt_decimalfield_value(
             field.to_python(value), field.max_digits, field.decimal_places
         )
     return None
+
+
+def json_text(column: str) -> pl.Expr:
+    """``column`` (lists, structs, lists of structs) as JSON text, encoded by polars in bulk;
+    a null becomes an empty list."""
+    value = pl.col(column)
+    # {"v":<value>} -> <value>: json_encode works on structs only.
+    encoded = pl.struct(value.alias("v")).struct.json_encode().str.slice(5).str.strip_suffix("}")
+    return pl.when(value.is_null()).then(pl.lit("[]")).otherwise(encoded).alias(column)
+
+
+def _last_value_cached(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``adapt`` that reuses its last answer for a repeated value: machine-written rows mostly
+    carry the same timestamp or date (a run's ``now``, its ``as_of``)."""
+    last: list[Any] = [object(), None]
+
+    def cached(value):
+        if value != last[0]:
+            last[0], last[1] = value, adapt(value)
+        return last[1]
+
+    return cached
 
 
 def _default(field: models.Field, connection):
@@ -59,6 +82,8 @@ def insert_rows(
     fields: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
+    constants: Mapping[str, Any] | None = None,
+    json_text: Collection[str] = (),
     conflict: Sequence[str] | None = None,
     update: Sequence[str] | None = None,
     ignore_conflicts: bool = False,
@@ -68,6 +93,8 @@ def insert_rows(
     Parameters
     ----------
     fields : field names (or attnames such as ``customer_id``) given by each row.
+    constants : field → value shared by every row (prepared once), e.g. a run and its time.
+    json_text : JSON fields whose values are already JSON text (encoded in bulk by polars).
     conflict, update : upsert: on a conflict on the ``conflict`` fields, overwrite ``update``.
     ignore_conflicts : skip rows that violate any unique constraint (partial ones included).
 
@@ -76,15 +103,18 @@ def insert_rows(
     meta = model._meta
     connection = connections[router.db_for_write(model)]
     given = [meta.get_field(name) for name in fields]
-    given_names = {f.name for f in given}
+    fixed = {meta.get_field(name): value for name, value in (constants or {}).items()}
+    named = {f.name for f in given} | {f.name for f in fixed}
     rest = [
         f
         for f in meta.concrete_fields
-        if not f.primary_key and f.name not in given_names and not f.generated
+        if not f.primary_key and f.name not in named and not f.generated
     ]
-    constants = tuple(_default(f, connection) for f in rest)
-    adapters = [_adapter(f, connection) for f in given]
-    columns = [f.column for f in given] + [f.column for f in rest]
+    shared = tuple(f.get_db_prep_save(v, connection) for f, v in fixed.items())
+    shared += tuple(_default(f, connection) for f in rest)
+    as_text = {meta.get_field(name).name for name in json_text}
+    adapters = [None if f.name in as_text else _adapter(f, connection) for f in given]
+    columns = [f.column for f in [*given, *fixed, *rest]]
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ".format(
         quote(meta.db_table), ", ".join(quote(c) for c in columns)
@@ -109,12 +139,13 @@ def insert_rows(
         while batch := list(islice(iterator, per_statement)):
             params: list[Any] = []
             for row in batch:
-                values = list(row)
-                for i, adapt in indexed:
-                    if values[i] is not None:
-                        values[i] = adapt(values[i])
-                params.extend(values)
-                params.extend(constants)
+                if indexed:
+                    row = list(row)  # an adapted copy
+                    for i, adapt in indexed:
+                        if row[i] is not None:
+                            row[i] = adapt(row[i])
+                params.extend(row)
+                params.extend(shared)
             cursor.execute(sql + ", ".join([placeholder] * len(batch)) + suffix, params)
             sent += len(batch)
     return sent

@@ -14,7 +14,9 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 from django.apps import apps
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, FloatField, Max, Min, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -32,7 +34,7 @@ from fincrm.analytics.scorecard import (
     ks,
 )
 from fincrm.core.bulk import insert_rows
-from fincrm.customers.models import Customer, FinancialStatement
+from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
 from fincrm.financing.choices import CLOSED_STAGES
@@ -40,7 +42,7 @@ from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
-from .features import fetch_for
+from .features import BookReads, fetch_for
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
 SCORE_FEATURES = (
@@ -59,35 +61,16 @@ REPORTING_LAG = timedelta(days=120)
 HOLDOUT_SHARE = 0.3
 BATCH = 5_000
 
-MONEY = [
-    "revenue",
-    "cost",
-    "net_profit",
-    "total_assets",
-    "total_liabilities",
-    "current_assets",
-    "current_liabilities",
-    "inventory",
-    "receivables",
-    "operating_cash_flow",
-    "interest_expense",
-]
+def point_in_time_features(
+    *, as_of: date, customer_ids: Sequence[int] | None = None, reads: BookReads | None = None
+):
+    """The scorecard's characteristics as they were known on ``as_of`` (nothing later).
 
-
-def _statements(ids: Sequence[int] | None, known_by: date) -> pl.DataFrame:
-    return fetch_for(
-        FinancialStatement.objects.order_by()
-        .filter(period_end__lte=known_by)
-        .values_list("customer_id", "period_end", *MONEY),
-        "customer_id",
-        ids,
-        {"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(MONEY, pl.Float64)},
-    )
-
-
-def point_in_time_features(*, as_of: date, customer_ids: Sequence[int] | None = None):
-    """The scorecard's characteristics as they were known on ``as_of`` (nothing later)."""
+    ``reads`` shares the tables the value features already read for the same date.
+    """
     ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    if reads is None or reads.as_of != as_of:
+        reads = BookReads(as_of=as_of, customer_ids=ids)
     customers = fetch_for(
         Customer.objects.order_by("pk").values_list("pk"), "pk", ids, {"customer_id": pl.Int64}
     )
@@ -116,14 +99,7 @@ def point_in_time_features(*, as_of: date, customer_ids: Sequence[int] | None = 
         on="customer_id",
         how="left",
     )
-    installments = fetch_for(
-        Installment.objects.order_by()
-        .filter(due_date__gt=as_of - timedelta(days=365), due_date__lt=as_of)
-        .values_list("facility__customer_id", "due_date", "paid_off_on"),
-        "facility__customer_id",
-        ids,
-        {"customer_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
-    )
+    installments = reads.installments.filter(pl.col("due_date") < as_of)
     # Lateness as known on as_of: a payment made after as_of had not happened yet.
     settled = pl.when(pl.col("paid_off_on") <= as_of).then(pl.col("paid_off_on"))
     lateness = (settled.otherwise(pl.lit(as_of)) - pl.col("due_date")).dt.total_days().clip(0)
@@ -137,7 +113,7 @@ def point_in_time_features(*, as_of: date, customer_ids: Sequence[int] | None = 
             .max(),
         )
     )
-    statements = _statements(ids, as_of - REPORTING_LAG)
+    statements = reads.statements.filter(pl.col("period_end") <= as_of - REPORTING_LAG)
     if statements.is_empty():
         ratios = pl.DataFrame(
             schema={
@@ -262,14 +238,21 @@ def _scores(features: pl.DataFrame, policy: PolicyConfig):
 
 
 def assess(
-    *, features: pl.DataFrame, policy: PolicyConfig, as_of: date, run_started
+    *,
+    features: pl.DataFrame,
+    policy: PolicyConfig,
+    as_of: date,
+    run_started,
+    customer_ids: Sequence[int] | None = None,
+    reads: BookReads | None = None,
 ) -> pl.DataFrame:
     """Score every client of ``features``, write assessments, proposals, reviews and alerts.
 
-    Returns a frame (customer_id, credit_grade, open_warnings) for the value tiering.
+    ``customer_ids`` are the clients of ``features`` (None: the whole book, read without
+    ``IN`` lists). Returns a frame (customer_id, credit_grade, open_warnings) for the tiering.
     """
-    ids = features["customer_id"].to_list()
-    pit = point_in_time_features(as_of=as_of, customer_ids=ids)
+    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    pit = point_in_time_features(as_of=as_of, customer_ids=ids, reads=reads)
     scores, points, method, model = _scores(pit, policy)
     bands = [(band.grade, band.max_pd) for band in policy.grades]
     grades = grade_from_pd(scores["pd"].to_numpy(), bands)
@@ -277,70 +260,59 @@ def assess(
         score=scores["score"], pd=scores["pd"], credit_grade=pl.Series(grades, dtype=pl.String)
     )
     previous = _previous_assessments(ids)
-    signals = _signals(pit, features, result, previous, as_of)
+    signals = _signals(pit, features, result, previous, as_of, ids)
     _write_assessments(result, points, signals, method, model, run_started)
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of)
     _raise_alerts(signals, policy, as_of, features)
     open_alerts = _open_alert_counts(ids)
-    return result.select(
-        "customer_id",
-        "credit_grade",
-        grade_method=pl.lit(str(method)),
-        open_warnings=pl.col("customer_id").replace_strict(
-            open_alerts, default=0, return_dtype=pl.Int64
-        ),
+    return (
+        result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
+        .join(open_alerts, on="customer_id", how="left")
+        .with_columns(open_warnings=pl.col("open_warnings").fill_null(0))
     )
 
 
-def _open_alert_counts(ids: list[int]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for i in range(0, len(ids), BATCH):
-        counts.update(
-            Alert.objects.filter(customer_id__in=ids[i : i + BATCH])
-            .exclude(status=AlertStatus.CLOSED)
-            .values("customer_id")
-            .annotate(n=Count("pk"))
-            .values_list("customer_id", "n")
-        )
-    return counts
+def _open_alert_counts(ids: Sequence[int] | None) -> pl.DataFrame:
+    qs = (
+        Alert.objects.order_by()
+        .exclude(status=AlertStatus.CLOSED)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    return fetch_for(qs, "customer_id", ids, {"customer_id": pl.Int64, "open_warnings": pl.Int64})
 
 
-def _previous_assessments(ids: list[int]) -> pl.DataFrame:
-    """The latest assessment of each client before this run (grade, score, signals)."""
+def _previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
+    """The latest assessment of each client before this run (grade, score, utilisation)."""
+    latest = (
+        CreditAssessment.objects.order_by().values("customer_id").annotate(last=Max("pk"))
+    ).values("last")
+    qs = (
+        CreditAssessment.objects.order_by()
+        .filter(pk__in=latest)
+        .annotate(utilisation=Cast(KT("signals__utilisation"), FloatField()))
+        .values_list("customer_id", "grade", "score", "utilisation")
+    )
     schema = {
         "customer_id": pl.Int64,
         "previous_grade": pl.String,
         "previous_score": pl.Float64,
         "previous_utilisation": pl.Float64,
     }
-    rows = []
-    for i in range(0, len(ids), BATCH):
-        chunk = ids[i : i + BATCH]
-        latest = (
-            CreditAssessment.objects.filter(customer_id__in=chunk)
-            .values("customer_id")
-            .annotate(last=Max("pk"))
-            .values_list("last", flat=True)
-        )
-        rows.extend(
-            (c, g, s, (sig or {}).get("utilisation"))
-            for c, g, s, sig in CreditAssessment.objects.filter(pk__in=list(latest)).values_list(
-                "customer_id", "grade", "score", "signals"
-            )
-        )
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return fetch_for(qs, "customer_id", ids, schema)
 
 
-def latest_grades(ids: list[int]) -> pl.DataFrame:
+def latest_grades(ids: Sequence[int] | None) -> pl.DataFrame:
     """customer_id, credit_grade of each client's latest assessment."""
     return _previous_assessments(ids).select("customer_id", credit_grade="previous_grade")
 
 
-def _signals(pit, features, result, previous, as_of) -> pl.DataFrame:
+def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
     """Every early-warning signal per client (null where it cannot be measured)."""
-    complaints = _complaints_90d(features["customer_id"].to_list(), as_of)
-    maturity = _maturity_without_renewal(features["customer_id"].to_list(), as_of)
+    complaints = _complaints_90d(ids, as_of)
+    maturity = _maturity_without_renewal(ids, as_of)
     return (
         result.join(pit, on="customer_id", how="left")
         .join(previous, on="customer_id", how="left")
@@ -371,7 +343,7 @@ def _signals(pit, features, result, previous, as_of) -> pl.DataFrame:
     )
 
 
-def _complaints_90d(ids: list[int], as_of: date) -> pl.DataFrame:
+def _complaints_90d(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
     schema = {"customer_id": pl.Int64, "complaints_90d": pl.Int64}
     if not apps.is_installed("fincrm.service"):
         return pl.DataFrame(schema=schema)
@@ -386,7 +358,7 @@ def _complaints_90d(ids: list[int], as_of: date) -> pl.DataFrame:
     return fetch_for(qs, "customer_id", ids, schema)
 
 
-def _maturity_without_renewal(ids: list[int], as_of: date) -> pl.DataFrame:
+def _maturity_without_renewal(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
     """Days to the nearest maturity of a live facility, for clients with no open application."""
     schema = {"customer_id": pl.Int64, "next_maturity": pl.Date}
     maturities = fetch_for(

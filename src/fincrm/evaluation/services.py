@@ -24,12 +24,12 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
-from fincrm.core.bulk import insert_rows
+from fincrm.core.bulk import insert_rows, json_text
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
 
 from .choices import RunKind, RunStatus, Tier
-from .features import changed_customer_ids, load_features
+from .features import BookReads, changed_customer_ids, fetch_for, load_features
 from .models import Classification, EvaluationRun, PolicyVersion, Snapshot, TierChange
 from .risk import assess, latest_grades
 
@@ -195,9 +195,17 @@ def _evaluate(
 ) -> None:
     full = run.kind == RunKind.FULL
     progress("read", 0, 1)
-    features = load_features(as_of=run.as_of, customer_ids=customer_ids)
+    reads = BookReads(as_of=run.as_of, customer_ids=customer_ids)
+    features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads)
     progress("read", 1, 1)
-    credit = assess(features=features, policy=policy, as_of=run.as_of, run_started=run.started_at)
+    credit = assess(
+        features=features,
+        policy=policy,
+        as_of=run.as_of,
+        run_started=run.started_at,
+        customer_ids=customer_ids,
+        reads=reads,
+    )
     features = features.drop("credit_grade", "open_warnings").join(
         credit, on="customer_id", how="left"
     )
@@ -212,7 +220,7 @@ def _evaluate(
     progress("score", 1, 1)
 
     now = timezone.now()
-    previous = _previous_tiers(frame["customer_id"].to_list())
+    previous = _previous_tiers(customer_ids)
     frame = frame.join(previous, on="customer_id", how="left").with_columns(
         tier_changed=pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier"))
     )
@@ -231,20 +239,18 @@ def _evaluate(
     run.save()
 
 
-def _previous_tiers(ids: list[int]) -> pl.DataFrame:
-    schema = {
-        "customer_id": pl.Int64,
-        "previous_tier": pl.String,
-        "tier_since": pl.Datetime("us", "UTC"),
-    }
-    rows: list[tuple] = []
-    for i in range(0, len(ids), 10_000):
-        rows.extend(
-            Classification.objects.filter(customer_id__in=ids[i : i + 10_000]).values_list(
-                "customer_id", "tier", "tier_since"
-            )
-        )
-    return pl.DataFrame(rows, schema=schema, orient="row")
+def _previous_tiers(ids: Sequence[int] | None) -> pl.DataFrame:
+    """Each client's current tier and since when (None: the whole book)."""
+    return fetch_for(
+        Classification.objects.order_by().values_list("customer_id", "tier", "tier_since"),
+        "customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "previous_tier": pl.String,
+            "tier_since": pl.Datetime("us", "UTC"),
+        },
+    )
 
 
 def _batches(frame: pl.DataFrame):
@@ -252,14 +258,10 @@ def _batches(frame: pl.DataFrame):
         yield offset, frame.slice(offset, BATCH)
 
 
-def _reasons(value) -> list[dict]:
-    return [dict(r) for r in value] if value is not None else []
-
-
 def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
     fields = ["customer_id", "contribution", "potential", "loyalty", "risk", "value_score"]
     fields += ["tier", "grade", "grade_source", "size_band", "lifecycle", "segments", "cluster"]
-    fields += ["reasons", "run", "created_at"]
+    fields += ["reasons"]
     table = frame.select(
         "customer_id",
         *(pl.col(c).round(2) for c in ("contribution", "potential", "loyalty", "risk")),
@@ -269,22 +271,24 @@ def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
         pl.col("grade_method").fill_null("expert"),
         "size_band",
         "lifecycle",
-        pl.col("segments").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        json_text("segments"),
         "cluster",
-        "reasons",
+        json_text("reasons"),
     )
     for offset, batch in _batches(table):
         insert_rows(
             Snapshot,
             fields,
-            ((*row[:13], _reasons(row[13]), run.pk, now) for row in batch.iter_rows()),
+            batch.iter_rows(),
+            constants={"run": run.pk, "created_at": now},
+            json_text=["segments", "reasons"],
         )
         progress("snapshots", offset + batch.height, frame.height)
 
 
 def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> None:
     fields = ["customer_id", "tier", "tier_since", "value_score", "grade", "size_band"]
-    fields += ["lifecycle", "segments", "cluster", "run", "evaluated_at"]
+    fields += ["lifecycle", "segments", "cluster"]
     table = frame.select(
         "customer_id",
         "tier",
@@ -293,16 +297,18 @@ def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) ->
         "grade",
         "size_band",
         "lifecycle",
-        pl.col("segments").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        json_text("segments"),
         "cluster",
     )
     for offset, batch in _batches(table):
         insert_rows(
             Classification,
             fields,
-            ((*row, run.pk, now) for row in batch.iter_rows()),
+            batch.iter_rows(),
+            constants={"run": run.pk, "evaluated_at": now},
+            json_text=["segments"],
             conflict=["customer"],
-            update=fields[1:],
+            update=[*fields[1:], "run", "evaluated_at"],
         )
         progress("classifications", offset + batch.height, frame.height)
 
@@ -415,12 +421,10 @@ def policy_preview(*, config: dict) -> dict:
     policy = PolicyConfig.model_validate(config)
     features = load_features(as_of=timezone.localdate())
     # The grades of the last assessments, as the next run would use (nothing is re-scored).
-    grades = latest_grades(features["customer_id"].to_list())
+    grades = latest_grades(None)
     features = features.drop("credit_grade").join(grades, on="customer_id", how="left")
     scored = score_frame(features, policy).frame.select("customer_id", "tier")
-    current = _previous_tiers(scored["customer_id"].to_list()).select(
-        "customer_id", "previous_tier"
-    )
+    current = _previous_tiers(None).select("customer_id", "previous_tier")
     joined = scored.join(current, on="customer_id", how="left")
     moved = joined.filter(
         pl.col("previous_tier").is_null() | (pl.col("previous_tier") != pl.col("tier"))
