@@ -50,6 +50,12 @@ def json_text(column: str) -> pl.Expr:
     return pl.when(value.is_null()).then(pl.lit("[]")).otherwise(encoded).alias(column)
 
 
+def json_object(**columns: pl.Expr) -> pl.Expr:
+    """A JSON object text per row of the keyword columns, leaving out the null ones."""
+    encoded = pl.struct(**columns).struct.json_encode()
+    return encoded.str.replace_all(r'"[A-Za-z0-9_]+":null,?', "").str.replace(r",\}$", "}")
+
+
 def _last_value_cached(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``adapt`` that reuses its last answer for a repeated value: machine-written rows mostly
     carry the same timestamp or date (a run's ``now``, its ``as_of``)."""

@@ -33,7 +33,7 @@ from fincrm.analytics.scorecard import (
     grade_from_pd,
     ks,
 )
-from fincrm.core.bulk import insert_rows
+from fincrm.core.bulk import insert_rows, json_object
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
@@ -60,6 +60,7 @@ SCORE_FEATURES = (
 REPORTING_LAG = timedelta(days=120)
 HOLDOUT_SHARE = 0.3
 BATCH = 5_000
+
 
 def point_in_time_features(
     *, as_of: date, customer_ids: Sequence[int] | None = None, reads: BookReads | None = None
@@ -386,33 +387,27 @@ def _write_assessments(result, points, signals, method, model, now) -> None:
     if points is not None:
         frame = pl.concat([frame, points], how="horizontal")
     point_cols = [c for c in frame.columns if c.startswith("points_")]
-    names = [c[7:] for c in point_cols]
     table = frame.select(
         "customer_id",
         pl.col("score").round(1),
         "pd",
         "credit_grade",
-        *(pl.col(c).round(1) for c in point_cols),
-        *signal_cols,
+        json_object(**{c[7:]: pl.col(c).round(1) for c in point_cols}).alias("points")
+        if point_cols
+        else pl.lit("{}").alias("points"),
+        json_object(**{c: pl.col(c) for c in signal_cols}).alias("signals"),
     )
-    n_points = len(point_cols)
-    model_id = model.pk if model is not None else None
-
-    def rows():
-        for row in table.iter_rows():
-            points = row[4 : 4 + n_points]
-            signals = row[4 + n_points :]
-            yield (
-                *row[:4],
-                {k: v for k, v in zip(names, points, strict=True) if v is not None},
-                {k: v for k, v in zip(signal_cols, signals, strict=True) if v is not None},
-                now,
-                method,
-                model_id,
-            )
-
-    fields = ["customer_id", "score", "pd", "grade", "points", "signals", "assessed_at"]
-    insert_rows(CreditAssessment, [*fields, "method", "model_id"], rows())
+    insert_rows(
+        CreditAssessment,
+        ["customer_id", "score", "pd", "grade", "points", "signals"],
+        table.iter_rows(),
+        constants={
+            "assessed_at": now,
+            "method": method,
+            "model": model.pk if model is not None else None,
+        },
+        json_text=["points", "signals"],
+    )
 
 
 def _propose_controls(result, previous, policy: PolicyConfig) -> None:

@@ -349,59 +349,62 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
     horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
     rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
     rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
-    fields = ["customer_id", "owner_id", "kind", "title", "channel", "priority", "due_on"]
-    fields += ["source_key"]
-    new_tasks: list[tuple] = []
+    before = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
+    done = 0
     with translation.override(settings.LANGUAGE_CODE):
         for tier in Tier:
             plan = plans[tier.value]
+            clients = rows.filter(pl.col("tier") == tier.value)
             cadence = plan.contact_every_days
-            contact_title = _(
-                "Service plan: contact this %(tier)s client (every %(days)s days)"
-            ) % {"tier": tier.label, "days": cadence}
-            report_title = _("Send the value-added report to this %(tier)s client") % {
-                "tier": tier.label
-            }
-            kind = VISIT_OR_CALL[plan.priority_channel == "visit"]
-            priority = Priority.HIGH if tier == Tier.CORE else Priority.NORMAL
-            report_due = as_of + timedelta(days=plan.report_every_days or 0)
-            for customer_id, owner_id, since in (
-                rows.filter(pl.col("tier") == tier.value)
-                .select("customer_id", "owner_id", "days_since_successful_contact")
-                .iter_rows()
-            ):
-                due = as_of if since is None else as_of + timedelta(days=cadence - since)
-                if due <= horizon:
-                    # a lapsed cadence is due today, not in the past
-                    new_tasks.append(
-                        (
-                            customer_id,
-                            owner_id,
-                            kind,
-                            contact_title,
-                            plan.priority_channel,
-                            priority,
-                            max(due, as_of),
-                            "plan:contact",
+            since = pl.col("days_since_successful_contact")
+            # Due when the cadence lapses; never contacted or lapsed long ago: due today.
+            due = (
+                pl.when(since.is_null())
+                .then(pl.lit(as_of))
+                .otherwise(pl.lit(as_of) + pl.duration(days=cadence - since))
+            )
+            contacts = clients.with_columns(due_on=pl.max_horizontal(due, pl.lit(as_of)))
+            contacts = contacts.filter(pl.col("due_on") <= horizon)
+            items = [
+                (
+                    contacts.select("customer_id", "owner_id", "due_on"),
+                    {
+                        "kind": VISIT_OR_CALL[plan.priority_channel == "visit"],
+                        "title": _(
+                            "Service plan: contact this %(tier)s client (every %(days)s days)"
                         )
+                        % {"tier": tier.label, "days": cadence},
+                        "channel": plan.priority_channel,
+                        "priority": Priority.HIGH if tier == Tier.CORE else Priority.NORMAL,
+                        "source_key": "plan:contact",
+                    },
+                )
+            ]
+            if plan.report_every_days:
+                report_due = as_of + timedelta(days=plan.report_every_days)
+                items.append(
+                    (
+                        clients.select("customer_id", "owner_id", due_on=pl.lit(report_due)),
+                        {
+                            "kind": TaskKind.REPORT,
+                            "title": _("Send the value-added report to this %(tier)s client")
+                            % {"tier": tier.label},
+                            "channel": "email",
+                            "priority": Priority.NORMAL,
+                            "source_key": "plan:report",
+                        },
                     )
-                if plan.report_every_days:
-                    new_tasks.append(
-                        (
-                            customer_id,
-                            owner_id,
-                            TaskKind.REPORT,
-                            report_title,
-                            "email",
-                            Priority.NORMAL,
-                            report_due,
-                            "plan:report",
-                        )
-                    )
-    before = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
-    for offset in range(0, len(new_tasks), BATCH):
-        insert_rows(Task, fields, new_tasks[offset : offset + BATCH], ignore_conflicts=True)
-        progress("tasks", min(offset + BATCH, len(new_tasks)), len(new_tasks))
+                )
+            for table, constants in items:
+                insert_rows(
+                    Task,
+                    ["customer_id", "owner_id", "due_on"],
+                    table.iter_rows(),
+                    constants=constants,
+                    ignore_conflicts=True,
+                )
+                done += table.height
+            progress("tasks", done, frame.height)
     after = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
     return after - before
 
