@@ -125,6 +125,9 @@ class Customer(models.Model):
             models.Index(fields=["city_tier", "-created_at"]),
             models.Index(fields=["province", "city"]),
             models.Index(fields=["client_type"]),
+            # The list's sorts: an index per sort key serves its first page without a sort.
+            models.Index(fields=["-annual_revenue", "-id"]),
+            models.Index(fields=["-registered_capital", "-id"]),
         ]
         constraints = [
             models.CheckConstraint(

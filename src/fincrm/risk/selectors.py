@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.customers.models import Customer, FinancialStatement
+from fincrm.evaluation.features import fetch
 from fincrm.financing.choices import FacilityStatus, LoanClass
 from fincrm.financing.models import Facility, Installment
 
@@ -141,17 +142,19 @@ def _month_starts(as_of: date, months: int) -> list[date]:
 def _roll_rates(facilities, as_of: date, months: int = 7) -> dict:
     """DPD of each facility on the first day of each of the last months, then roll rates."""
     points = _month_starts(as_of, months)
-    rows = list(
-        Installment.objects.filter(facility__in=facilities, due_date__lt=points[-1])
-        .filter(due_date__gte=date(points[0].year - 1, points[0].month, 1))
-        .values_list("facility_id", "due_date", "paid_off_on")
-        .iterator(chunk_size=50_000)
+    window = Installment.objects.order_by().filter(
+        facility__in=facilities,
+        due_date__lt=points[-1],
+        due_date__gte=date(points[0].year - 1, points[0].month, 1),
     )
-    frame = pl.DataFrame(
-        rows,
-        schema={"facility_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
-        orient="row",
+    # Only instalments still unpaid on the first observation date can be late on any of them.
+    frame = fetch(
+        window.filter(Q(paid_off_on__isnull=True) | Q(paid_off_on__gte=points[0])).values_list(
+            "facility_id", "due_date", "paid_off_on"
+        ),
+        {"facility_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
     )
+    observed = fetch(window.values_list("facility_id").distinct(), {"facility_id": pl.Int64})
     observations = []
     for point in points:
         unpaid = frame.filter(
@@ -160,14 +163,14 @@ def _roll_rates(facilities, as_of: date, months: int = 7) -> dict:
         )
         oldest = unpaid.group_by("facility_id").agg(oldest=pl.col("due_date").min())
         dpd = oldest.select("facility_id", dpd=(pl.lit(point) - pl.col("oldest")).dt.total_days())
-        everyone = frame.select("facility_id").unique().join(dpd, on="facility_id", how="left")
+        everyone = observed.join(dpd, on="facility_id", how="left")
         observations.append(
             everyone.with_columns(
                 month=pl.lit(point),
                 bucket=bucket_expr(pl.col("dpd").fill_null(0)),
             ).select("facility_id", "month", "bucket")
         )
-    if not observations or frame.is_empty():
+    if not observations or observed.is_empty():
         return {"buckets": list(BUCKETS), "rows": []}
     matrix = roll_rates(pl.concat(observations))
     return {
