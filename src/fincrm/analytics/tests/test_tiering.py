@@ -225,7 +225,7 @@ def test_tiers_are_monotone_in_the_value_score(values, index, bump):
 def test_weights_summing_to_one_keep_scores_in_range_and_monotone(raw, which, income, tenure, dpd):
     total = sum(raw) or 1.0
     weights = [r / total for r in raw] if sum(raw) else [0.25] * 4
-    weights[-1] = 1 - sum(weights[:-1])
+    weights[-1] = max(0.0, 1 - sum(weights[:-1]))  # exact sum; never -2e-16 from rounding
     keys = ["contribution", "potential", "loyalty", "risk"]
     policy = PolicyConfig.model_validate({"weights": dict(zip(keys, weights, strict=True))})
     base = client(
