@@ -11,26 +11,12 @@ from django.utils import timezone
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.customers.models import Customer, FinancialStatement
-from fincrm.evaluation.features import fetch
+from fincrm.evaluation.features import MONEY, fetch
 from fincrm.financing.choices import FacilityStatus, LoanClass
 from fincrm.financing.models import Facility, Installment
 
 from .choices import PERCENT_RATIOS, SEVERITY_RANK, AlertStatus, ProposalStatus, ReviewStatus
 from .models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
-
-MONEY = (
-    "revenue",
-    "cost",
-    "net_profit",
-    "total_assets",
-    "total_liabilities",
-    "current_assets",
-    "current_liabilities",
-    "inventory",
-    "receivables",
-    "operating_cash_flow",
-    "interest_expense",
-)
 
 
 def _statement_frame(qs) -> pl.DataFrame:
