@@ -47,3 +47,10 @@ def test_large_sets_show_the_planners_estimate_as_about(monkeypatch, client):
     client.force_login(admin)
     response = client.get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="en")
     assert f"about {estimate} in all" in response.content.decode()
+
+
+def test_an_empty_queryset_counts_zero_without_asking_the_planner(monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_BELOW", 0)
+    assert planner_estimate(Customer.objects.none()) is None
+    paginator = EstimatedCountPaginator(Customer.objects.none(), 25)
+    assert (paginator.count, paginator.estimated) == (0, False)

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fincrm.analytics.policy import default_policy
 from fincrm.engagement.choices import TaskStatus
@@ -26,8 +26,13 @@ def evaluated(rich_book):
 
 def test_the_360_page_shows_tier_sub_scores_and_reasons(evaluated, login, users):
     firm = evaluated["a_company"]
-    tier = Classification.objects.get(customer=firm).get_tier_display()
-    page = login(users["manager_a"]).get(firm.get_absolute_url()).content.decode()
+    with translation.override("en"):  # the label in the language the page is asked in
+        tier = str(Classification.objects.get(customer=firm).get_tier_display())
+    page = (
+        login(users["manager_a"])
+        .get(firm.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
 
     assert 'id="value-tier"' in page and str(tier) in page
     assert 'id="tier-reasons"' in page
@@ -140,3 +145,26 @@ def test_green_channel_applications_come_first_with_a_badge(evaluated, login, us
     page = login(users["manager_a"]).get(reverse("financing:applications")).content.decode()
     assert page.index(firm.name) < page.index(person.name)
     assert page.count('class="badge green"') == 1
+
+
+def test_segment_sizes_count_the_visible_clients_in_each_segment(evaluated, users):
+    from collections import Counter
+
+    from fincrm.evaluation.models import Classification
+    from fincrm.evaluation.selectors import segment_overview
+
+    services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    Classification.objects.filter(customer__owner=users["manager_a"]).update(
+        segments=["startup_owner", "growing"]
+    )
+    for user in (users["manager_a"], users["risk"]):
+        rows = Classification.objects.restrict(user, "view")
+        expected = Counter(
+            code for segs in rows.values_list("segments", flat=True) for code in segs
+        )
+        overview = segment_overview(user=user)
+        sizes = {s["code"]: s["size"] for s in overview["segments"] if s["size"]}
+        assert overview["total"] == rows.count()
+        assert sizes == dict(expected)
+    mine = {s["code"]: s["size"] for s in segment_overview(user=users["manager_a"])["segments"]}
+    assert mine["startup_owner"] == mine["growing"] == 2
