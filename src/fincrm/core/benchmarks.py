@@ -162,7 +162,7 @@ def phase_pages(kind: str, naive: bool) -> list[dict]:
     return results
 
 
-def phase_dashboard(naive: bool) -> list[dict]:
+def phase_dashboard() -> list[dict]:
     from fincrm.accounts.models import User
     from fincrm.core.views import home
     from fincrm.evaluation.views import runs, segments

@@ -50,7 +50,7 @@ def fetch(qs: QuerySet, schema: dict[str, pl.DataType | str]) -> pl.DataFrame:
     try:
         sql, params = qs.query.get_compiler(qs.db).as_sql()
     except EmptyResultSet:  # e.g. ``pk__in=[]``: nothing to read
-        return pl.DataFrame(schema={n: _dtype(t) for n, t in schema.items()})
+        return _empty(schema)
     connection = connections[qs.db]
     if connection.vendor == "sqlite":
         sql = _sqlite_as_text(sql, schema)
@@ -61,9 +61,7 @@ def fetch(qs: QuerySet, schema: dict[str, pl.DataType | str]) -> pl.DataFrame:
                 rows, schema=names, orient="row", strict=False, infer_schema_length=None
             )
             frames.append(_typed(frame, schema))
-    if not frames:
-        return pl.DataFrame(schema={n: _dtype(t) for n, t in schema.items()})
-    return pl.concat(frames)
+    return pl.concat(frames) if frames else _empty(schema)
 
 
 def _sqlite_as_text(sql: str, schema: dict) -> str:
@@ -82,8 +80,8 @@ def _sqlite_as_text(sql: str, schema: dict) -> str:
     return f"WITH q({', '.join(names)}) AS ({sql}) SELECT {', '.join(outer)} FROM q"
 
 
-def _dtype(target) -> pl.DataType:
-    return pl.Date if target == LOCAL_DATE else target
+def _empty(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema={n: pl.Date if t == LOCAL_DATE else t for n, t in schema.items()})
 
 
 def _typed(frame: pl.DataFrame, schema: dict) -> pl.DataFrame:
@@ -126,7 +124,7 @@ def fetch_for(
         fetch(qs.filter(**{f"{field}__in": ids[i : i + ID_CHUNK]}), schema)
         for i in range(0, len(ids), ID_CHUNK)
     ]
-    return pl.concat(frames) if frames else fetch(qs.none(), schema)
+    return pl.concat(frames) if frames else _empty(schema)
 
 
 MONEY = (
@@ -142,6 +140,11 @@ MONEY = (
     "operating_cash_flow",
     "interest_expense",
 )
+STATEMENT_SCHEMA = {
+    "customer_id": pl.Int64,
+    "period_end": pl.Date,
+    **dict.fromkeys(MONEY, pl.Float64),
+}
 INSTALLMENT_SCHEMA = {
     "customer_id": pl.Int64,
     "due_date": pl.Date,
@@ -162,6 +165,11 @@ def _scan_friendly(field: str, connection_alias: str = "default"):
     if connections[connection_alias].vendor == "sqlite":
         return Coalesce(F(field), F(field))
     return F(field)
+
+
+def statement_rows(qs: QuerySet) -> QuerySet:
+    """``FinancialStatement`` rows in the columns of ``STATEMENT_SCHEMA``."""
+    return qs.values_list("customer_id", "period_end", *MONEY)
 
 
 class BookReads:
@@ -194,12 +202,8 @@ class BookReads:
     @cached_property
     def statements(self) -> pl.DataFrame:
         """Every financial statement of the clients."""
-        return fetch_for(
-            FinancialStatement.objects.order_by().values_list("customer_id", "period_end", *MONEY),
-            "customer_id",
-            self.ids,
-            {"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(MONEY, pl.Float64)},
-        )
+        qs = statement_rows(FinancialStatement.objects.order_by())
+        return fetch_for(qs, "customer_id", self.ids, STATEMENT_SCHEMA)
 
 
 def _local_midnight(day: date) -> datetime:

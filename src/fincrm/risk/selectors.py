@@ -11,7 +11,7 @@ from django.utils import timezone
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.customers.models import Customer, FinancialStatement
-from fincrm.evaluation.features import MONEY, fetch
+from fincrm.evaluation.features import STATEMENT_SCHEMA, fetch, statement_rows
 from fincrm.financing.choices import FacilityStatus, LoanClass
 from fincrm.financing.models import Facility, Installment
 
@@ -20,12 +20,7 @@ from .models import Alert, ControlProposal, CreditAssessment, Review, ScorecardM
 
 
 def _statement_frame(qs) -> pl.DataFrame:
-    rows = list(qs.values_list("customer_id", "period_end", *MONEY))
-    return pl.DataFrame(
-        [(c, p, *(float(v) if v is not None else None for v in rest)) for c, p, *rest in rows],
-        schema={"customer_id": pl.Int64, "period_end": pl.Date, **dict.fromkeys(MONEY, pl.Float64)},
-        orient="row",
-    )
+    return fetch(statement_rows(qs), STATEMENT_SCHEMA)
 
 
 def customer_ratios(*, customer: Customer) -> dict:

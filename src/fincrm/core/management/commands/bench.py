@@ -234,7 +234,7 @@ class Command(BaseCommand):
         return benchmarks.phase_pages("search", naive=True)
 
     def phase_dashboard_fast(self, options):
-        return benchmarks.phase_dashboard(naive=False)
+        return benchmarks.phase_dashboard()
 
     def phase_export(self, options):
         path = self._import_file(options)
