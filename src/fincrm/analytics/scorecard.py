@@ -249,7 +249,9 @@ def expert_score(
       − 0.6 if interest coverage > 3                    (comfortable debt service)
       − 1.5 · clip(revenue growth, −50 %, +50 %)        (shrinking firms are riskier)
       − 0.8 · min(tenure / 5 years, 1)                  (a known repayment record)
-    Missing inputs contribute nothing. Output: score, pd, reasons (list of {factor, points}).
+    Missing inputs contribute nothing. Output: score, pd and ``points_<factor>`` for each
+    factor above plus ``points_base`` (the score of a client with no factor): the points add
+    up to the score, as the statistical scorecard's do.
     """
     factor, offset = scaling(base_points, base_odds, pdo)
     parts = {
@@ -261,16 +263,15 @@ def expert_score(
         "growth": -1.5 * pl.col("revenue_growth").clip(-0.5, 0.5).fill_null(0),
         "tenure": -0.8 * (pl.col("tenure_days").fill_null(0) / 1825).clip(0, 1),
     }
-    frame = X.select(**{k: v.cast(pl.Float64) for k, v in parts.items()})
-    logit = EXPERT_BASE_LOGIT + frame.select(pl.sum_horizontal(pl.all())).to_series()
-    pd_ = 1 / (1 + (-logit).exp())
-    score = offset + factor * (-logit)
-    reasons = frame.select(
-        reasons=pl.concat_list(
-            [pl.struct(factor=pl.lit(k), points=-factor * pl.col(k)) for k in parts]
-        )
-    ).to_series()
-    return pl.DataFrame({"score": score, "pd": pd_, "reasons": reasons})
+    logit = pl.lit(EXPERT_BASE_LOGIT) + pl.sum_horizontal(
+        [v.cast(pl.Float64) for v in parts.values()]
+    )
+    return X.select(
+        score=offset - factor * logit,
+        pd=1 / (1 + (-logit).exp()),
+        points_base=pl.lit(offset - factor * EXPERT_BASE_LOGIT, dtype=pl.Float64),
+        **{f"points_{k}": -factor * v.cast(pl.Float64) for k, v in parts.items()},
+    )
 
 
 def grade_from_pd(pd: np.ndarray, bands: Sequence[tuple[str, float]]) -> np.ndarray:

@@ -12,6 +12,7 @@ whose changes must be audited go through ``simple_history``'s bulk helpers inste
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -104,7 +105,8 @@ def insert_rows(
     conflict, update : upsert: on a conflict on the ``conflict`` fields, overwrite ``update``.
     ignore_conflicts : skip rows that violate any unique constraint (partial ones included).
 
-    Returns the number of rows sent (not the number inserted when conflicts are ignored).
+    Returns the number of rows the database wrote: rows skipped by ``ignore_conflicts`` are
+    not counted; an upsert counts inserted and updated rows.
     """
     meta = model._meta
     connection = connections[router.db_for_write(model)]
@@ -135,11 +137,15 @@ def insert_rows(
         suffix = f" ON CONFLICT ({target}) DO UPDATE SET {assignments}"
     elif ignore_conflicts:
         suffix = " ON CONFLICT DO NOTHING"
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # Django's SQLite cursor rewrites every ``%s`` into ``?`` with a regex on each call: over
+    # statements of 30,000 placeholders that is half a second per 100k rows. Write ``?``
+    # directly and call the sqlite3 cursor underneath.
+    sqlite = connection.vendor == "sqlite"
+    placeholder = "(" + ", ".join(["?" if sqlite else "%s"] * len(columns)) + ")"
     per_statement = max(1, MAX_PARAMS // len(columns))
     indexed = [(i, a) for i, a in enumerate(adapters) if a is not None]
 
-    sent = 0
+    written = 0
     iterator = iter(rows)
     with connection.cursor() as cursor:
         while batch := list(islice(iterator, per_statement)):
@@ -152,6 +158,12 @@ def insert_rows(
                             row[i] = adapt(row[i])
                 params.extend(row)
                 params.extend(shared)
-            cursor.execute(sql + ", ".join([placeholder] * len(batch)) + suffix, params)
-            sent += len(batch)
-    return sent
+            statement = sql + ", ".join([placeholder] * len(batch)) + suffix
+            if sqlite:
+                with connection.wrap_database_errors:
+                    raw = cursor.cursor
+                    sqlite3.Cursor.execute(raw, statement, params)
+            else:
+                cursor.execute(statement, params)
+            written += cursor.rowcount if cursor.rowcount >= 0 else len(batch)
+    return written

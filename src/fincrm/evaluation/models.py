@@ -89,8 +89,10 @@ class Snapshot(models.Model):
     """What one run decided about one client, and why. Never updated after it is written."""
 
     run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="snapshots")
+    # Indexed by (customer, -created_at) below; a second index on customer alone would
+    # only slow the 100k-row inserts of every run.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="snapshots"
+        "customers.Customer", on_delete=models.CASCADE, related_name="snapshots", db_index=False
     )
     created_at = models.DateTimeField(_("evaluated"), default=timezone.now)
     contribution = models.FloatField(_("contribution"))

@@ -235,7 +235,8 @@ def _scores(features: pl.DataFrame, policy: PolicyConfig):
     expert = expert_score(
         features, base_points=scaling.base_points, pdo=scaling.pdo, base_odds=scaling.base_odds
     )
-    return expert.select("score", "pd"), None, ScoreMethod.EXPERT, None
+    points = expert.select(pl.selectors.starts_with("points_"))
+    return expert.select("score", "pd"), points, ScoreMethod.EXPERT, None
 
 
 def assess(
@@ -265,7 +266,7 @@ def assess(
     _write_assessments(result, points, signals, method, model, run_started)
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of)
-    _raise_alerts(signals, policy, as_of, features)
+    _raise_alerts(signals, policy, as_of, features, ids)
     open_alerts = _open_alert_counts(ids)
     return (
         result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
@@ -467,23 +468,24 @@ def _schedule_reviews(result, policy: PolicyConfig, as_of: date) -> None:
     )
 
 
-def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, features) -> None:
+def _raise_alerts(
+    signals: pl.DataFrame, policy: PolicyConfig, as_of: date, features, ids: Sequence[int] | None
+) -> None:
     """Fire the policy's early-warning rules; new alerts go to the owner (and, when critical,
     to the risk officers), never twice for the same open alert."""
     rules = policy.early_warning
     fired = evaluate_rules(signals.drop("owner_id"), rules)
     if fired.is_empty():
         return
-    ids = fired["customer_id"].unique().to_list()
     horizon = as_of - timedelta(days=max(r.cooldown_days for r in rules))
-    existing_rows = list(
-        Alert.objects.filter(customer_id__in=ids)
+    # Open alerts and recently closed ones (cool-down) of the run's clients (None: all).
+    existing = fetch_for(
+        Alert.objects.order_by()
         .filter(~Q(status=AlertStatus.CLOSED) | Q(raised_on__gt=horizon))
-        .values_list("customer_id", "rule_code", "signal", "raised_on", "severity", "status")
-    )
-    existing = pl.DataFrame(
-        existing_rows,
-        schema={
+        .values_list("customer_id", "rule_code", "signal", "raised_on", "severity", "status"),
+        "customer_id",
+        ids,
+        {
             "customer_id": pl.Int64,
             "rule_code": pl.String,
             "signal": pl.String,
@@ -491,7 +493,6 @@ def _raise_alerts(signals: pl.DataFrame, policy: PolicyConfig, as_of: date, feat
             "severity": pl.String,
             "status": pl.String,
         },
-        orient="row",
     )
     cooldowns = {r.code: r.cooldown_days for r in rules}
     new = dedupe(fired, existing, as_of, cooldowns)

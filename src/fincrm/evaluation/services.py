@@ -25,7 +25,7 @@ from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core.bulk import insert_rows, json_text
-from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
+from fincrm.engagement.choices import NotificationKind, Priority, TaskKind
 from fincrm.engagement.models import Notification, Task
 
 from .choices import RunKind, RunStatus, Tier
@@ -349,8 +349,7 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
     horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
     rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
     rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
-    before = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
-    done = 0
+    created = done = 0
     with translation.override(settings.LANGUAGE_CODE):
         for tier in Tier:
             plan = plans[tier.value]
@@ -396,7 +395,7 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
                     )
                 )
             for table, constants in items:
-                insert_rows(
+                created += insert_rows(
                     Task,
                     ["customer_id", "owner_id", "due_on"],
                     table.iter_rows(),
@@ -405,8 +404,7 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
                 )
                 done += table.height
             progress("tasks", done, frame.height)
-    after = Task.objects.filter(status=TaskStatus.OPEN, source_key__startswith="plan:").count()
-    return after - before
+    return created
 
 
 # --- preview -----------------------------------------------------------------------------

@@ -85,3 +85,17 @@ RATIO_LABELS = {
 }
 #: Ratios shown as percentages; the others as multiples.
 PERCENT_RATIOS = frozenset({"debt_to_asset", "net_margin", "roa", "revenue_growth", "ocf_to_debt"})
+#: Names of the characteristics whose points make a credit score (expert rule and scorecard).
+FACTOR_LABELS = {
+    **RATIO_LABELS,
+    "base": _("Base points"),
+    "arrears": _("Arrears (max days past due, 12 months)"),
+    "leverage": _("Leverage"),
+    "liquidity": _("Liquidity"),
+    "coverage": _("Interest coverage"),
+    "growth": _("Revenue growth"),
+    "tenure": _("Relationship tenure"),
+    "max_dpd_12m": _("Max days past due, 12 months"),
+    "tenure_days": _("Relationship tenure"),
+    "utilisation": _("Limit utilisation"),
+}

@@ -51,8 +51,12 @@ class ScorecardModel(models.Model):
 class CreditAssessment(models.Model):
     """A client's credit score, PD and grade at one time, with each characteristic's points."""
 
+    # Indexed by (customer, -assessed_at) below, which also serves lookups by customer.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="credit_assessments"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="credit_assessments",
+        db_index=False,
     )
     assessed_at = models.DateTimeField(_("assessed"), default=timezone.now)
     method = models.CharField(_("method"), max_length=10, choices=ScoreMethod.choices)
@@ -61,7 +65,7 @@ class CreditAssessment(models.Model):
     )
     score = models.FloatField(_("score"))
     pd = models.FloatField(_("probability of default"))
-    grade = models.CharField(_("grade"), max_length=4, db_index=True)
+    grade = models.CharField(_("grade"), max_length=4)
     points = models.JSONField(_("points by characteristic"), default=dict)
     #: The early-warning signals measured with this assessment (the next run compares).
     signals = models.JSONField(_("signals"), default=dict)

@@ -94,6 +94,13 @@ def test_the_expert_score_falls_as_arrears_grow():
     assert clean["pd"][0] == pytest.approx(
         1 / (1 + np.exp(-(-5.0 - 0.6 - 0.15 - 0.8 * 1000 / 1825)))
     )
+    # The points explain the score: they add up to it, and arrears cost 0.04·dpd log-odds.
+    points = out.select(pl.selectors.starts_with("points_"))
+    assert np.allclose(points.sum_horizontal(), out["score"])
+    factor, _offset = scaling(600, 50, 20)
+    assert out["points_arrears"].to_list() == pytest.approx(
+        [-factor * 0.04 * min(d, 120) for d in (0, 15, 45, 90, 150)]
+    )
 
 
 def test_grades_from_pd_bands():

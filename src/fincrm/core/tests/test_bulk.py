@@ -56,12 +56,12 @@ def test_ignore_conflicts_skips_rows_that_break_a_partial_unique_constraint():
     fields += ["source_key"]
     row = (customer.pk, user.pk, TaskKind.REPORT, "r", "email", "normal", date(2026, 3, 1), "p:r")
 
-    insert_rows(Task, fields, [row], ignore_conflicts=True)
-    insert_rows(Task, fields, [row, row], ignore_conflicts=True)
+    assert insert_rows(Task, fields, [row], ignore_conflicts=True) == 1
+    assert insert_rows(Task, fields, [row, row], ignore_conflicts=True) == 0  # counts writes
     assert Task.objects.count() == 1
 
     Task.objects.update(status=TaskStatus.DONE)  # a done task no longer blocks a new one
-    insert_rows(Task, fields, [row], ignore_conflicts=True)
+    assert insert_rows(Task, fields, [row], ignore_conflicts=True) == 1
     assert Task.objects.filter(status=TaskStatus.OPEN).count() == 1
 
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import BUCKETS
 from fincrm.evaluation.choices import SIZE_BAND_LABELS
-from fincrm.risk.choices import RATIO_LABELS, SIGNAL_LABELS, Severity
+from fincrm.risk.choices import FACTOR_LABELS, RATIO_LABELS, SIGNAL_LABELS, Severity
 
 register = template.Library()
 
@@ -16,6 +16,11 @@ def signal_label(code: str) -> str:
 @register.filter
 def ratio_label(code: str) -> str:
     return RATIO_LABELS.get(code, code)
+
+
+@register.filter
+def factor_label(code: str) -> str:
+    return FACTOR_LABELS.get(code, code)
 
 
 @register.filter
