@@ -183,6 +183,37 @@ class GradeControls(_Config):
     review_frequency: Literal["monthly", "quarterly", "half_yearly", "yearly"]
 
 
+class ExpertScorecard(_Config):
+    """The expert scorecard, used while the book has too few defaults to fit one.
+
+    ln(odds of default) = base_logit
+      + arrears_per_day · min(max DPD in 12 months, arrears_cap_days)
+      + leverage_per_unit · max(debt-to-asset − leverage_above, 0)
+      − low_leverage_bonus if debt-to-asset < low_leverage_below
+      + illiquid_penalty if current ratio < illiquid_below
+      − coverage_bonus if interest coverage > coverage_above
+      − growth_weight · clip(revenue growth, −growth_cap, +growth_cap)
+      − tenure_bonus · min(tenure / tenure_full_days, 1)
+    Missing inputs contribute nothing; every number is the risk committee's to set.
+    """
+
+    base_logit: float = -5.0  # ≈ 0.7 % PD: an unknown clean client
+    arrears_per_day: float = Field(0.04, ge=0)  # 90 DPD → +3.6
+    arrears_cap_days: int = Field(120, gt=0)
+    leverage_above: float = Field(0.6, ge=0)
+    leverage_per_unit: float = Field(4.0, ge=0)
+    low_leverage_below: float = Field(0.4, ge=0)
+    low_leverage_bonus: float = Field(0.5, ge=0)
+    illiquid_below: float = Field(1.0, ge=0)
+    illiquid_penalty: float = Field(0.8, ge=0)
+    coverage_above: float = Field(3.0, ge=0)
+    coverage_bonus: float = Field(0.6, ge=0)
+    growth_weight: float = Field(1.5, ge=0)
+    growth_cap: float = Field(0.5, gt=0)
+    tenure_full_days: int = Field(1825, gt=0)
+    tenure_bonus: float = Field(0.8, ge=0)
+
+
 class ScorecardScaling(_Config):
     base_points: float = 600.0
     base_odds: float = Field(50.0, gt=0)
@@ -190,6 +221,7 @@ class ScorecardScaling(_Config):
     min_defaults: int = Field(30, ge=1)
     horizon_days: int = Field(365, gt=0)
     default_dpd: int = Field(90, gt=0)
+    expert: ExpertScorecard = Field(default_factory=ExpertScorecard)
 
 
 class WarningRule(_Config):

@@ -20,6 +20,8 @@ from math import log
 import numpy as np
 import polars as pl
 
+from .policy import ExpertScorecard
+
 
 class InsufficientData(ValueError):
     """Too few defaults (or non-defaults) to fit a statistical scorecard."""
@@ -231,45 +233,42 @@ class Scorecard:
         return card
 
 
-#: The expert rule: (feature, log-odds of default per unit, transform) — documented so a
-#: risk officer can check every number.
-EXPERT_BASE_LOGIT = -5.0
-
-
 def expert_score(
-    X: pl.DataFrame, base_points: float = 600.0, pdo: float = 20.0, base_odds: float = 50.0
+    X: pl.DataFrame,
+    rules: ExpertScorecard | None = None,
+    *,
+    base_points: float = 600.0,
+    pdo: float = 20.0,
+    base_odds: float = 50.0,
 ) -> pl.DataFrame:
-    """Score and PD from a documented expert rule (when the book has too few defaults).
+    """Score and PD from the policy's expert scorecard (:class:`~.policy.ExpertScorecard`),
+    used while the book has too few defaults to fit a statistical one.
 
-    ln(odds of default) = −5.0                          (≈ 0.7 % PD: an unknown clean client)
-      + 0.04 · min(max DPD in 12 months, 120)           (arrears dominate: 90 DPD → +3.6)
-      + 4.0 · max(debt-to-asset − 0.6, 0)               (leverage above 60 %)
-      − 0.5 if debt-to-asset < 0.4                      (low leverage)
-      + 0.8 if current ratio < 1                        (liquidity breach)
-      − 0.6 if interest coverage > 3                    (comfortable debt service)
-      − 1.5 · clip(revenue growth, −50 %, +50 %)        (shrinking firms are riskier)
-      − 0.8 · min(tenure / 5 years, 1)                  (a known repayment record)
-    Missing inputs contribute nothing. Output: score, pd and ``points_<factor>`` for each
-    factor above plus ``points_base`` (the score of a client with no factor): the points add
-    up to the score, as the statistical scorecard's do.
+    Output: score, pd and ``points_<factor>`` for arrears, leverage, liquidity, coverage,
+    growth and tenure, plus ``points_base`` (the score of a client with no factor): the points
+    add up to the score, as the statistical scorecard's do.
     """
+    r = rules or ExpertScorecard()
     factor, offset = scaling(base_points, base_odds, pdo)
+    flag = lambda condition: condition.fill_null(False).cast(pl.Float64)  # noqa: E731
+    col = lambda name: pl.col(name).cast(pl.Float64)  # noqa: E731  (an all-null column too)
+    leverage = col("debt_to_asset")
     parts = {
-        "arrears": 0.04 * pl.col("max_dpd_12m").fill_null(0).clip(0, 120),
-        "leverage": 4.0 * (pl.col("debt_to_asset") - 0.6).clip(0).fill_null(0)
-        - 0.5 * (pl.col("debt_to_asset") < 0.4).fill_null(False).cast(pl.Float64),
-        "liquidity": 0.8 * (pl.col("current_ratio") < 1).fill_null(False).cast(pl.Float64),
-        "coverage": -0.6 * (pl.col("interest_coverage") > 3).fill_null(False).cast(pl.Float64),
-        "growth": -1.5 * pl.col("revenue_growth").clip(-0.5, 0.5).fill_null(0),
-        "tenure": -0.8 * (pl.col("tenure_days").fill_null(0) / 1825).clip(0, 1),
+        "arrears": r.arrears_per_day * col("max_dpd_12m").fill_null(0).clip(0, r.arrears_cap_days),
+        "leverage": r.leverage_per_unit * (leverage - r.leverage_above).clip(0).fill_null(0)
+        - r.low_leverage_bonus * flag(leverage < r.low_leverage_below),
+        "liquidity": r.illiquid_penalty * flag(col("current_ratio") < r.illiquid_below),
+        "coverage": -r.coverage_bonus * flag(col("interest_coverage") > r.coverage_above),
+        "growth": -r.growth_weight
+        * col("revenue_growth").clip(-r.growth_cap, r.growth_cap).fill_null(0),
+        "tenure": -r.tenure_bonus
+        * (col("tenure_days").fill_null(0) / r.tenure_full_days).clip(0, 1),
     }
-    logit = pl.lit(EXPERT_BASE_LOGIT) + pl.sum_horizontal(
-        [v.cast(pl.Float64) for v in parts.values()]
-    )
+    logit = pl.lit(r.base_logit) + pl.sum_horizontal([v.cast(pl.Float64) for v in parts.values()])
     return X.select(
         score=offset - factor * logit,
         pd=1 / (1 + (-logit).exp()),
-        points_base=pl.lit(offset - factor * EXPERT_BASE_LOGIT, dtype=pl.Float64),
+        points_base=pl.lit(offset - factor * r.base_logit, dtype=pl.Float64),
         **{f"points_{k}": -factor * v.cast(pl.Float64) for k, v in parts.items()},
     )
 

@@ -233,7 +233,11 @@ def _scores(features: pl.DataFrame, policy: PolicyConfig):
         points = scored.select(pl.selectors.starts_with("points_"))
         return scored.select("score", "pd"), points, ScoreMethod.SCORECARD, model
     expert = expert_score(
-        features, base_points=scaling.base_points, pdo=scaling.pdo, base_odds=scaling.base_odds
+        features,
+        scaling.expert,
+        base_points=scaling.base_points,
+        pdo=scaling.pdo,
+        base_odds=scaling.base_odds,
     )
     points = expert.select(pl.selectors.starts_with("points_"))
     return expert.select("score", "pd"), points, ScoreMethod.EXPERT, None

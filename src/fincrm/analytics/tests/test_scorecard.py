@@ -4,6 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from fincrm.analytics.policy import ExpertScorecard, policy_errors
 from fincrm.analytics.scorecard import (
     InsufficientData,
     Scorecard,
@@ -133,3 +134,23 @@ def test_default_labels_look_only_inside_the_horizon():
     )
     labels = build_default_labels(obs, observation_date=date(2025, 1, 1), horizon_days=365)
     assert dict(labels.sort("customer_id").iter_rows()) == {1: 1, 2: 0}
+
+
+def test_the_expert_scorecard_takes_its_numbers_from_the_policy():
+    X = pl.DataFrame(
+        {
+            "max_dpd_12m": [30.0],
+            "debt_to_asset": [None],
+            "current_ratio": [None],
+            "interest_coverage": [None],
+            "revenue_growth": [None],
+            "tenure_days": [0.0],
+        }
+    )
+    stricter = ExpertScorecard(base_logit=-4.0, arrears_per_day=0.1)
+    out = expert_score(X, stricter)
+    assert out["pd"][0] == pytest.approx(1 / (1 + np.exp(-(-4.0 + 0.1 * 30))))
+    assert expert_score(X)["pd"][0] == pytest.approx(1 / (1 + np.exp(-(-5.0 + 0.04 * 30))))
+    # A policy that breaks the rules of the numbers is refused by name.
+    errors = policy_errors({"scorecard": {"expert": {"growth_cap": 0}}})
+    assert errors == ["scorecard.expert.growth_cap: Input should be greater than 0"]

@@ -28,6 +28,8 @@ from fincrm.core import benchmarks
 BENCHMARKS = ("evaluate", "list", "search", "dashboard", "import")
 #: The naive loops are timed on a sample of this many clients and reported per client.
 NAIVE_SAMPLE = 1_000
+#: Larger books are this many generated clients, copied (a multiple of it is required).
+GENERATED_MAX = 100_000
 
 
 class Command(BaseCommand):
@@ -52,6 +54,10 @@ class Command(BaseCommand):
         n = options["customers"]
         if n < 1:
             raise CommandError("--customers must be at least 1")
+        if n > GENERATED_MAX and n % GENERATED_MAX:
+            raise CommandError(
+                f"above {GENERATED_MAX:,} clients, --customers must be a multiple of it"
+            )
         name = options["name"]
         url = options["database_url"] or self._sqlite_url(options, "book")
         # Measured as in production: DEBUG off (no query log, no debug cursor).
@@ -163,10 +169,22 @@ class Command(BaseCommand):
         from fincrm.evaluation.models import EvaluationRun
 
         call_command("migrate", verbosity=0)
-        if Customer.objects.count() != options["customers"]:
-            call_command(
-                "demo-data", customers=options["customers"], seed=options["seed"], reset=True
-            )
+        wanted = options["customers"]
+        count = Customer.objects.count()
+        # Above GENERATED_MAX the book is a generated one copied (demo.replicate): the
+        # generator writes ~200 clients/s, a million would take more than an hour.
+        base = wanted if wanted <= GENERATED_MAX else GENERATED_MAX
+        copies = wanted // base
+        if count != wanted:
+            if count != base:
+                call_command("demo-data", customers=base, seed=options["seed"], reset=True)
+            if copies > 1:
+                from fincrm.demo.replicate import replicate_book
+
+                started = time.perf_counter()
+                replicate_book(copies)
+                seconds = time.perf_counter() - started
+                print(f"replicated {base:,} clients ×{copies} in {seconds:.0f} s")
         pages = options["name"] in ("list", "search", "dashboard")
         if pages and not EvaluationRun.objects.filter(status="succeeded").exists():
             call_command("evaluate", full=True)
