@@ -47,13 +47,28 @@ def ks(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.max(tpr - fpr))
 
 
+def _frame(X) -> pl.DataFrame:
+    """A polars frame from polars or pandas input."""
+    if isinstance(X, pl.DataFrame):
+        return X
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):  # pandas, without importing it
+        return pl.from_pandas(X)
+    raise TypeError(f"X must be a polars or pandas DataFrame, not {type(X).__name__}")
+
+
+def _is_numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null
+
+
 class Scorecard:
     """A points scorecard fitted on the portfolio's own outcomes.
 
     Parameters
     ----------
     features : list of str
-        Numeric characteristics (nulls allowed: they get the bin of missing values).
+        Characteristics: numeric columns are binned on the number line, text and categorical
+        columns by grouping categories; nulls (and NaN) get the bin of missing values, a
+        category never seen in training a neutral WoE of 0.
     base_points, base_odds, pdo : float
         ``base_points`` at good:bad odds of ``base_odds``; ``pdo`` points double the odds.
     monotonic : dict, optional
@@ -84,10 +99,11 @@ class Scorecard:
 
     # --- fitting -----------------------------------------------------------------------
 
-    def fit(self, X: pl.DataFrame, y: np.ndarray) -> Scorecard:
+    def fit(self, X, y: np.ndarray) -> Scorecard:
         from optbinning import OptimalBinning
         from sklearn.linear_model import LogisticRegression
 
+        X = _frame(X)
         if not self.features:
             raise ValueError("a scorecard needs at least one feature")
         if self.pdo <= 0 or self.base_odds <= 0:
@@ -96,6 +112,8 @@ class Scorecard:
         if missing:
             raise ValueError(f"unknown feature(s): {', '.join(missing)}")
         y = np.asarray(y).astype(int)
+        if len(y) != X.height:
+            raise ValueError(f"X has {X.height} rows but y has {len(y)}")
         events = int(y.sum())
         if events < self.min_defaults or len(y) - events < self.min_defaults:
             raise InsufficientData(
@@ -104,33 +122,53 @@ class Scorecard:
             )
         self.bins_ = {}
         for feature in self.features:
-            x = X[feature].cast(pl.Float64).fill_nan(None).to_numpy()
-            binning = OptimalBinning(
-                name=feature,
-                dtype="numerical",
-                monotonic_trend=self.monotonic.get(feature, "auto"),
-                max_n_bins=self.max_n_bins,
+            numeric = _is_numeric(X.schema[feature])
+            common = {
+                "name": feature,
+                "max_n_bins": self.max_n_bins,
                 # Adjacent bins must differ significantly: noise does not earn points.
-                max_pvalue=0.05,
-                min_bin_size=0.05,
-            )
-            binning.fit(x, y)
-            splits = np.asarray(binning.splits, dtype=float)
-            reps = np.concatenate([[splits[0] - 1] if splits.size else [0.0], splits])
-            woe = binning.transform(reps, metric="woe")
-            woe_missing = float(binning.transform(np.array([np.nan]), metric="woe")[0])
-            self.bins_[feature] = {
-                "splits": splits.tolist(),
-                "woe": [float(v) for v in woe],
-                "woe_missing": woe_missing,
+                "max_pvalue": 0.05,
+                "min_bin_size": 0.05,
             }
+            if numeric:
+                x = X[feature].cast(pl.Float64).fill_nan(None).to_numpy()
+                binning = OptimalBinning(
+                    dtype="numerical",
+                    monotonic_trend=self.monotonic.get(feature, "auto"),
+                    **common,
+                )
+                binning.fit(x, y)
+                splits = np.asarray(binning.splits, dtype=float)
+                reps = np.concatenate([[splits[0] - 1] if splits.size else [0.0], splits])
+                woe = binning.transform(reps, metric="woe")
+                woe_missing = float(binning.transform(np.array([np.nan]), metric="woe")[0])
+                self.bins_[feature] = {
+                    "kind": "numerical",
+                    "splits": splits.tolist(),
+                    "woe": [float(v) for v in woe],
+                    "woe_missing": woe_missing,
+                }
+            else:
+                x = X[feature].cast(pl.String).to_numpy().astype(object)
+                binning = OptimalBinning(dtype="categorical", **common)
+                binning.fit(x, y)
+                categories = sorted({v for v in x if v is not None})
+                woe = binning.transform(np.array(categories, dtype=object), metric="woe")
+                woe_missing = float(
+                    binning.transform(np.array([None], dtype=object), metric="woe")[0]
+                )
+                self.bins_[feature] = {
+                    "kind": "categorical",
+                    "categories": {c: float(w) for c, w in zip(categories, woe, strict=True)},
+                    "woe_missing": woe_missing,
+                }
         W = self._woe(X)
         model = LogisticRegression(C=1e3, max_iter=1000)
         model.fit(W, y)
         self.coef_ = model.coef_[0].astype(float)
         self.intercept_ = float(model.intercept_[0])
         self.feature_names_ = list(self.features)
-        self.auc_ = auc(y, self.predict_pd(X))
+        self.auc_ = auc(y, self.predict_proba(X))
         self.points_table_ = self._points_table(X, y)
         return self
 
@@ -138,43 +176,53 @@ class Scorecard:
         if not hasattr(self, "coef_"):
             raise RuntimeError("Scorecard is not fitted: call fit() or from_dict() first")
 
-    def _woe_column(self, feature: str, values: np.ndarray) -> np.ndarray:
+    def _bin_index(self, feature: str, column: pl.Series) -> tuple[np.ndarray, list]:
+        """Each value's bin (−1 = missing) and the bins' WoE, for either kind of feature."""
         spec = self.bins_[feature]
-        splits = np.asarray(spec["splits"], dtype=float)
-        woe = np.asarray(spec["woe"], dtype=float)
-        index = np.searchsorted(splits, values, side="right")
-        out = woe[np.clip(index, 0, len(woe) - 1)]
-        return np.where(np.isnan(values), spec["woe_missing"], out)
+        if spec.get("kind", "numerical") == "numerical":
+            values = column.cast(pl.Float64).fill_nan(None).to_numpy().astype(float)
+            index = np.searchsorted(np.asarray(spec["splits"], dtype=float), values, "right")
+            return np.where(np.isnan(values), -1, index), list(spec["woe"])
+        woes = sorted(set(spec["categories"].values()))
+        codes = {c: woes.index(w) for c, w in spec["categories"].items()}
+        # An unseen category: its own bin of WoE 0 (neutral), after the known ones.
+        values = column.cast(pl.String)
+        index = values.replace_strict(codes, default=len(woes), return_dtype=pl.Int64)
+        return np.where(values.is_null().to_numpy(), -1, index.to_numpy()), [*woes, 0.0]
 
     def _woe(self, X: pl.DataFrame) -> np.ndarray:
-        columns = [
-            self._woe_column(f, X[f].cast(pl.Float64).fill_nan(None).to_numpy().astype(float))
-            for f in self.features
-        ]
+        columns = []
+        for feature in self.features:
+            index, woe = self._bin_index(feature, X[feature])
+            table = np.asarray([*woe, self.bins_[feature]["woe_missing"]], dtype=float)
+            columns.append(table[np.where(index < 0, len(woe), index)])
         return np.column_stack(columns)
+
+    def _labels(self, feature: str) -> list[str]:
+        spec = self.bins_[feature]
+        if spec.get("kind", "numerical") == "numerical":
+            edges = [-np.inf, *spec["splits"], np.inf]
+            return [f"[{edges[i]:.4g}, {edges[i + 1]:.4g})" for i in range(len(spec["woe"]))]
+        woes = sorted(set(spec["categories"].values()))
+        groups = [[c for c, w in spec["categories"].items() if w == woe] for woe in woes]
+        return [", ".join(g) for g in groups] + ["(other)"]
 
     def _points_table(self, X: pl.DataFrame, y: np.ndarray) -> pl.DataFrame:
         factor, offset = scaling(self.base_points, self.base_odds, self.pdo)
         n = len(self.features)
         rows = []
         for j, feature in enumerate(self.features):
-            spec = self.bins_[feature]
-            splits = spec["splits"]
-            values = X[feature].cast(pl.Float64).fill_nan(None).to_numpy().astype(float)
-            index = np.where(
-                np.isnan(values), -1, np.searchsorted(np.asarray(splits), values, side="right")
-            )
-            edges = [-np.inf, *splits, np.inf]
-            labels = [f"[{edges[i]:.4g}, {edges[i + 1]:.4g})" for i in range(len(spec["woe"]))]
-            for i, (label, woe) in enumerate([*zip(labels, spec["woe"], strict=True),
-                                              ("missing", spec["woe_missing"])]):  # fmt: skip
+            index, woe = self._bin_index(feature, X[feature])
+            bins = [*zip(self._labels(feature), woe, strict=True)]
+            bins.append(("missing", self.bins_[feature]["woe_missing"]))
+            for i, (label, value) in enumerate(bins):
                 members = index == (i if label != "missing" else -1)
                 rows.append(
                     {
                         "feature": feature,
                         "bin": label,
-                        "woe": woe,
-                        "points": -factor * self.coef_[j] * woe
+                        "woe": value,
+                        "points": -factor * self.coef_[j] * value
                         + (offset - factor * self.intercept_) / n,
                         "count": int(members.sum()),
                         "event_rate": float(y[members].mean()) if members.any() else None,
@@ -184,22 +232,24 @@ class Scorecard:
 
     # --- scoring -----------------------------------------------------------------------
 
-    def score(self, X: pl.DataFrame) -> pl.DataFrame:
-        """score, pd and ``points_<feature>`` for each row (vectorised)."""
+    def explain(self, X) -> pl.DataFrame:
+        """The points each characteristic contributes, one column per feature, per row; a
+        row's points add up to its score."""
         self._check_fitted()
         factor, offset = scaling(self.base_points, self.base_odds, self.pdo)
-        W = self._woe(X)
+        W = self._woe(_frame(X))
         n = len(self.features)
         points = -factor * W * self.coef_[None, :] + (offset - factor * self.intercept_) / n
-        total = points.sum(axis=1)
-        pd_ = 1.0 / (1.0 + np.exp((total - offset) / factor))
-        frame = {"score": total, "pd": pd_}
-        frame.update({f"points_{f}": points[:, j] for j, f in enumerate(self.features)})
-        return pl.DataFrame(frame)
+        return pl.DataFrame(points, schema=self.features, orient="row")
 
-    def predict_pd(self, X: pl.DataFrame) -> np.ndarray:
+    def score(self, X) -> np.ndarray:
+        """Points per row (higher is safer)."""
+        return self.explain(X).sum_horizontal().to_numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of default per row."""
         self._check_fitted()
-        logit = self.intercept_ + self._woe(X) @ self.coef_
+        logit = self.intercept_ + self._woe(_frame(X)) @ self.coef_
         return 1.0 / (1.0 + np.exp(-logit))
 
     # --- storage -----------------------------------------------------------------------
@@ -231,6 +281,42 @@ class Scorecard:
         card.auc_ = data.get("auc")
         card.feature_names_ = list(card.features)
         return card
+
+
+def fit_scorecard(X, y: np.ndarray, **options) -> Scorecard:
+    """Fit a :class:`Scorecard` on ``X`` (polars or pandas) and 0/1 outcomes ``y``.
+
+    Options are :class:`Scorecard`'s (``features`` defaults to every column of ``X``).
+    """
+    X = _frame(X)
+    features = options.pop("features", None) or list(X.columns)
+    return Scorecard(features, **options).fit(X, y)
+
+
+def score_distribution(scores: np.ndarray, n_bins: int = 10) -> dict:
+    """Score bands at the deciles of ``scores`` and the share of scores in each: the
+    reference a later population is compared with (:func:`population_stability`)."""
+    scores = np.asarray(scores, dtype=float)
+    inner = np.unique(np.quantile(scores, np.linspace(0, 1, n_bins + 1)[1:-1]))
+    return {"edges": inner.tolist(), "shares": band_shares(scores, inner.tolist()).tolist()}
+
+
+def band_shares(scores: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Share of ``scores`` in each band (−∞, e1), [e1, e2), …, [ek, ∞)."""
+    scores = np.asarray(scores, dtype=float)
+    counts = np.bincount(
+        np.searchsorted(np.asarray(edges, dtype=float), scores, side="right"),
+        minlength=len(edges) + 1,
+    )
+    return counts / max(len(scores), 1)
+
+
+def population_stability(expected: Sequence[float], actual: Sequence[float]) -> float:
+    """PSI = Σ (a − e) · ln(a / e) over bands, shares floored at 0.0001 so an empty band
+    counts without an infinity. Rule of thumb: < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted."""
+    e = np.maximum(np.asarray(expected, dtype=float), 1e-4)
+    a = np.maximum(np.asarray(actual, dtype=float), 1e-4)
+    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def expert_score(

@@ -32,6 +32,7 @@ from fincrm.analytics.scorecard import (
     expert_score,
     grade_from_pd,
     ks,
+    score_distribution,
 )
 from fincrm.core.bulk import insert_rows, json_object
 from fincrm.customers.models import Customer
@@ -207,13 +208,15 @@ def scorecard_train(*, policy: PolicyConfig, as_of: date, seed: int = 0) -> Scor
     card.fit(X.filter(pl.Series(~holdout)), y[~holdout])
     auc_holdout = ks_holdout = None
     if holdout.any() and 0 < y[holdout].sum() < holdout.sum():
-        p = card.predict_pd(X.filter(pl.Series(holdout)))
+        p = card.predict_proba(X.filter(pl.Series(holdout)))
         auc_holdout, ks_holdout = float(auc(y[holdout], p)), float(ks(y[holdout], p))
     ScorecardModel.objects.filter(is_active=True).update(is_active=False)
     return ScorecardModel.objects.create(
         observation_date=observation,
         params=card.to_dict(),
         features=list(SCORE_FEATURES),
+        bins_table=card.points_table_.to_dicts(),
+        score_reference=score_distribution(card.score(X.filter(pl.Series(~holdout)))),
         n_train=int((~holdout).sum()),
         n_defaults=int(y[~holdout].sum()),
         auc_train=float(card.auc_),
@@ -229,9 +232,11 @@ def _scores(features: pl.DataFrame, policy: PolicyConfig):
     scaling = policy.scorecard
     if model is not None:
         card = Scorecard.from_dict(model.params)
-        scored = card.score(features.select(model.features))
-        points = scored.select(pl.selectors.starts_with("points_"))
-        return scored.select("score", "pd"), points, ScoreMethod.SCORECARD, model
+        X = features.select(model.features)
+        points = card.explain(X)
+        scores = pl.DataFrame({"score": points.sum_horizontal(), "pd": card.predict_proba(X)})
+        points = points.rename({f: f"points_{f}" for f in points.columns})
+        return scores, points, ScoreMethod.SCORECARD, model
     expert = expert_score(
         features,
         scaling.expert,

@@ -37,6 +37,10 @@ class ScorecardModel(models.Model):
     auc_train = models.FloatField(_("AUC (training)"))
     auc_holdout = models.FloatField(_("AUC (hold-out)"), null=True)
     ks_holdout = models.FloatField(_("KS (hold-out)"), null=True)
+    #: The fitted bins: feature, bin, woe, points, count and event rate in training.
+    bins_table = models.JSONField(_("bins"), default=list)
+    #: Score bands and shares of the training population, the reference for stability.
+    score_reference = models.JSONField(_("training score distribution"), default=dict)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -1,6 +1,7 @@
 from itertools import pairwise
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 
@@ -9,10 +10,14 @@ from fincrm.analytics.scorecard import (
     InsufficientData,
     Scorecard,
     auc,
+    band_shares,
     build_default_labels,
     expert_score,
+    fit_scorecard,
     grade_from_pd,
+    population_stability,
     scaling,
+    score_distribution,
 )
 
 
@@ -40,7 +45,7 @@ def fitted():
 
 def test_the_scorecard_learns_the_true_relation(fitted):
     X, y = synthetic(3000, 2)  # hold-out from the same process
-    holdout_auc = auc(y, fitted.predict_pd(X))
+    holdout_auc = auc(y, fitted.predict_proba(X))
     assert holdout_auc > 0.70
     table = fitted.points_table_
     woe = table.filter((pl.col("feature") == "dpd") & (pl.col("bin") != "missing"))["woe"]
@@ -54,14 +59,16 @@ def test_the_scorecard_learns_the_true_relation(fitted):
 
 def test_score_and_pd_are_consistent_and_round_trip(fitted):
     X, _y = synthetic(500, 3)
-    scored = fitted.score(X)
+    score = fitted.score(X)
     factor, offset = scaling(600, 50, 20)
-    points = scored.select(pl.selectors.starts_with("points_")).sum_horizontal()
-    assert np.allclose(points, scored["score"])
-    assert np.allclose(scored["pd"], 1 / (1 + np.exp((scored["score"] - offset) / factor)))
-    assert np.allclose(scored["pd"], fitted.predict_pd(X))
+    explained = fitted.explain(X)
+    assert explained.columns == ["dpd", "leverage", "noise"] and explained.height == 500
+    assert np.allclose(explained.sum_horizontal(), score)
+    pd_ = fitted.predict_proba(X)
+    assert np.allclose(pd_, 1 / (1 + np.exp((score - offset) / factor)))
     again = Scorecard.from_dict(fitted.to_dict())
-    assert again.score(X).equals(scored)
+    assert np.array_equal(again.score(X), score)
+    assert again.explain(X).equals(explained)
 
 
 def test_too_few_defaults_is_insufficient_data():
@@ -75,6 +82,46 @@ def test_too_few_defaults_is_insufficient_data():
 def test_an_unfitted_scorecard_says_so():
     with pytest.raises(RuntimeError, match="not fitted"):
         Scorecard(["dpd"]).score(pl.DataFrame({"dpd": [1.0]}))
+
+
+def test_fit_scorecard_takes_pandas_with_a_categorical_column_and_missing_values():
+    rng = np.random.default_rng(5)
+    n = 4000
+    sector = rng.choice(["steel", "retail", "software", "farming"], n)
+    dpd = rng.exponential(10, n).round()
+    logit = -3 + 0.05 * dpd + np.select([sector == "steel", sector == "software"], [1.5, -1.0])
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame({"dpd": dpd, "sector": sector})
+    frame.loc[rng.random(n) < 0.05, "sector"] = None
+
+    card = fit_scorecard(frame, y, monotonic={"dpd": "ascending"})
+
+    assert card.features == ["dpd", "sector"]
+    assert auc(y, card.predict_proba(frame)) > 0.7
+    one = pl.DataFrame(
+        {"dpd": [0.0, 0.0, 0.0, 0.0], "sector": ["steel", "software", None, "mining"]}
+    )
+    points = card.explain(one)["sector"].to_list()
+    assert points[0] < points[1]  # steel defaults more than software: fewer points
+    # Missing has its own bin; a sector never seen in training is neutral (WoE 0).
+    table = card.points_table_.filter(pl.col("feature") == "sector")
+    assert "missing" in table["bin"].to_list() and "(other)" in table["bin"].to_list()
+    neutral = table.filter(pl.col("bin") == "(other)")["points"][0]
+    assert points[3] == pytest.approx(neutral)
+
+
+def test_population_stability_is_zero_for_the_same_population_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    reference = score_distribution(rng.normal(600, 40, 20_000))
+    assert len(reference["shares"]) == 10 and sum(reference["shares"]) == pytest.approx(1)
+    same = band_shares(rng.normal(600, 40, 20_000), reference["edges"])
+    shifted = band_shares(rng.normal(560, 40, 20_000), reference["edges"])
+    assert population_stability(reference["shares"], same) < 0.01
+    assert population_stability(reference["shares"], shifted) > 0.25
+    # Hand-computed: two bands, 50/50 against 25/75.
+    assert population_stability([0.5, 0.5], [0.25, 0.75]) == pytest.approx(
+        (0.25 - 0.5) * np.log(0.5) + (0.75 - 0.5) * np.log(1.5)
+    )
 
 
 def test_the_expert_score_falls_as_arrears_grow():
