@@ -130,7 +130,18 @@ class Scorecard:
                 "max_pvalue": 0.05,
                 "min_bin_size": 0.05,
             }
-            if numeric:
+            if X[feature].drop_nulls().n_unique() < 2 or (
+                numeric and X[feature].cast(pl.Float64).fill_nan(None).drop_nulls().n_unique() < 2
+            ):
+                # Nothing to bin (all missing or one value): one neutral bin, no points.
+                self.bins_[feature] = {
+                    "kind": "numerical" if numeric else "categorical",
+                    "splits": [],
+                    "woe": [0.0],
+                    "categories": {},
+                    "woe_missing": 0.0,
+                }
+            elif numeric:
                 x = X[feature].cast(pl.Float64).fill_nan(None).to_numpy()
                 binning = OptimalBinning(
                     dtype="numerical",

@@ -155,7 +155,9 @@ def point_in_time_features(
     )
 
 
-def scorecard_train(*, policy: PolicyConfig, as_of: date, seed: int = 0) -> ScorecardModel:
+def scorecard_train(
+    *, policy: PolicyConfig, as_of: date, seed: int = 0, user=None
+) -> ScorecardModel:
     """Fit a scorecard on the book's own outcomes and make it the active model.
 
     Observation date = ``as_of`` − horizon; the population is every client that had a
@@ -223,6 +225,7 @@ def scorecard_train(*, policy: PolicyConfig, as_of: date, seed: int = 0) -> Scor
         auc_holdout=auc_holdout,
         ks_holdout=ks_holdout,
         is_active=True,
+        trained_by=user,
     )
 
 

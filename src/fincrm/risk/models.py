@@ -42,6 +42,11 @@ class ScorecardModel(models.Model):
     #: Score bands and shares of the training population, the reference for stability.
     score_reference = models.JSONField(_("training score distribution"), default=dict)
     is_active = models.BooleanField(_("active"), default=True)
+    #: Who trained it from the model page (None: the command line or the nightly job).
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("scorecard model")

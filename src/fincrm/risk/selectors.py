@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
+from fincrm.analytics.scorecard import band_shares, population_stability
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.evaluation.features import STATEMENT_SCHEMA, fetch, statement_rows
 from fincrm.financing.choices import FacilityStatus, LoanClass
@@ -173,4 +174,57 @@ def customer_risk(*, customer: Customer) -> dict:
         "assessment": latest_assessment(customer=customer),
         "open_alerts": list(customer.alerts.exclude(status=AlertStatus.CLOSED)[:20]),
         "ratios": customer_ratios(customer=customer),
+    }
+
+
+#: Population stability: below WATCH stable, below SHIFTED worth watching, above it shifted.
+PSI_WATCH, PSI_SHIFTED = 0.1, 0.25
+
+
+def scorecard_report() -> dict:
+    """The model page: the active scorecard's quality and stability, or why the expert
+    scorecard of the policy is in use."""
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    policy = policy_config(policy_active()).scorecard
+    model = active_scorecard()
+    if model is None:
+        return {"model": None, "policy": policy, "expert": policy.expert.model_dump()}
+    latest = (
+        CreditAssessment.objects.filter(model=model)
+        .order_by("-assessed_at")
+        .values_list("assessed_at", flat=True)
+        .first()
+    )
+    stability = None
+    reference = model.score_reference or {}
+    if latest is not None and reference.get("shares"):
+        current = fetch(
+            CreditAssessment.objects.order_by()
+            .filter(model=model, assessed_at=latest)
+            .values_list("score"),
+            {"score": pl.Float64},
+        )["score"].to_numpy()
+        shares = band_shares(current, reference["edges"])
+        psi = population_stability(reference["shares"], shares)
+        edges = [None, *reference["edges"], None]
+        stability = {
+            "psi": psi,
+            "verdict": "stable" if psi < PSI_WATCH else "watch" if psi < PSI_SHIFTED else "shifted",
+            "scored_at": latest,
+            "n": len(current),
+            "bands": [
+                {"low": lo, "high": hi, "expected": e, "actual": float(a)}
+                for lo, hi, e, a in zip(
+                    edges[:-1], edges[1:], reference["shares"], shares, strict=True
+                )
+            ],
+        }
+    gini = 2 * model.auc_holdout - 1 if model.auc_holdout is not None else None
+    return {
+        "model": model,
+        "policy": policy,
+        "gini_holdout": gini,
+        "bins": model.bins_table,
+        "stability": stability,
     }

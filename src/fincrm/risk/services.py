@@ -17,6 +17,9 @@ MSG_REVIEW_DONE = _("This review has already been completed.")
 MSG_DECISION_REQUIRED = _("Choose a decision for the review.")
 MSG_ALERT_CLOSED = _("This alert is already closed.")
 MSG_RESOLUTION_REQUIRED = _("Say how the alert was resolved.")
+MSG_TOO_LITTLE_HISTORY = _(
+    "Not enough history to train a scorecard (%(detail)s); the expert scorecard stays in use."
+)
 
 
 @transaction.atomic
@@ -81,3 +84,20 @@ def review_complete(*, review: Review, user, decision: str, notes: str = "") -> 
     review.save()
     customer_changed(review.customer_id)
     return review
+
+
+def scorecard_retrain(*, user):
+    """Train a scorecard on the book's outcomes now and make it the active one (the training
+    and its author are stored on the model row); too little history changes nothing."""
+    from fincrm.analytics.scorecard import InsufficientData
+    from fincrm.evaluation.risk import scorecard_train
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    policy = policy_config(policy_active())
+    try:
+        with transaction.atomic():
+            return scorecard_train(policy=policy, as_of=timezone.localdate(), user=user)
+    except InsufficientData as exc:
+        raise ValidationError(
+            MSG_TOO_LITTLE_HISTORY, code="insufficient", params={"detail": str(exc)}
+        ) from exc

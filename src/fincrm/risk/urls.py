@@ -12,4 +12,5 @@ urlpatterns = [
     path("reviews/", views.reviews, name="reviews"),
     path("reviews/<int:pk>/", views.review_complete, name="review_complete"),
     path("portfolio/", views.portfolio, name="portfolio"),
+    path("scorecard/", views.scorecard, name="scorecard"),
 ]

@@ -127,3 +127,27 @@ def portfolio(request):
             "scorecard": selectors.active_scorecard(),
         },
     )
+
+
+@login_required
+def scorecard(request):
+    """The model report: AUC, KS, Gini on the hold-out, bins, stability; or the expert rule."""
+    if request.method == "POST":
+        if not request.user.has_perm("risk.decide"):
+            raise PermissionDenied
+        try:
+            model = services.scorecard_retrain(user=request.user)
+        except ValidationError as exc:
+            _flash_errors(request, exc)
+        else:
+            messages.success(
+                request,
+                _("Scorecard trained on %(n)s clients with %(d)s defaults.")
+                % {"n": model.n_train, "d": model.n_defaults},
+            )
+        return redirect("risk:scorecard")
+    return render(
+        request,
+        "risk/scorecard.html",
+        {**selectors.scorecard_report(), "can_train": request.user.has_perm("risk.decide")},
+    )

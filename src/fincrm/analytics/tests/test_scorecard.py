@@ -201,3 +201,12 @@ def test_the_expert_scorecard_takes_its_numbers_from_the_policy():
     # A policy that breaks the rules of the numbers is refused by name.
     errors = policy_errors({"scorecard": {"expert": {"growth_cap": 0}}})
     assert errors == ["scorecard.expert.growth_cap: Input should be greater than 0"]
+
+
+def test_a_characteristic_with_nothing_to_bin_gets_one_neutral_bin():
+    X, y = synthetic(2000, 6)
+    X = X.with_columns(empty=pl.lit(None, dtype=pl.Float64), same=pl.lit(3.0))
+    card = fit_scorecard(X, y)
+    explained = card.explain(X)
+    assert explained["empty"].n_unique() == 1 and explained["same"].n_unique() == 1
+    assert explained["dpd"].n_unique() > 1
