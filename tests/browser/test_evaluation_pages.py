@@ -56,7 +56,7 @@ def test_a_risk_officer_reads_the_portfolio_and_an_admin_previews_the_policy(
 ):
     log_in("risk", PASSWORD)
     page.goto(page.base_url + "/risk/portfolio/")
-    assert page.locator("#loan-classes tr").count() == 5
+    assert page.locator("#loan-classes tbody tr").count() == 5
     assert page.locator("#expert-fallback").is_visible()
     page.goto(page.base_url + "/evaluation/segments/")
     assert page.locator("#segment-sizes tbody tr").count() >= 1

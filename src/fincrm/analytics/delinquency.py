@@ -83,6 +83,68 @@ def classify_many(
     return np.asarray(LOAN_CLASSES, dtype=object)[np.searchsorted(edges, arr, side="right")]
 
 
+def severity_rank(column: str | pl.Expr) -> pl.Expr:
+    """0 (normal) … 4 (loss) for a column of loan class codes; null stays null."""
+    col = pl.col(column) if isinstance(column, str) else column
+    return col.replace_strict(
+        {c: i for i, c in enumerate(LOAN_CLASSES)}, default=None, return_dtype=pl.Int8
+    )
+
+
+def loan_classes(
+    facilities: pl.DataFrame,
+    thresholds: ClassificationThresholds = DEFAULT_THRESHOLDS,
+    *,
+    watch_grades: Sequence[str] = (),
+    substandard_grades: Sequence[str] = (),
+    watch_alert_severities: Sequence[str] = (),
+) -> pl.DataFrame:
+    """The five-tier class of each facility from its arrears and its client's risk signals.
+
+    Parameters
+    ----------
+    facilities : pl.DataFrame
+        ``days_past_due``, ``grade`` (the client's credit grade, nullable), ``alert_severities``
+        (list of the client's open alerts' severities, nullable) and ``override`` (a class set
+        by a risk officer, nullable).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``auto_class`` (the rules alone) and ``loan_class`` (the stricter of it and the
+        override: an override can never make a facility look better than the rules do).
+    """
+    edges = [
+        thresholds.special_mention,
+        thresholds.substandard,
+        thresholds.doubtful,
+        thresholds.loss,
+    ]
+    dpd = pl.col("days_past_due").fill_null(0)
+    by_days = pl.sum_horizontal([(dpd >= e).cast(pl.Int8) for e in edges])
+    grade = pl.col("grade")
+    alerted = (
+        pl.col("alert_severities")
+        .list.eval(pl.element().is_in(list(watch_alert_severities)))
+        .list.any()
+        .fill_null(False)
+    )
+    floor = (
+        pl.when(grade.is_in(list(substandard_grades)).fill_null(False))
+        .then(pl.lit(2, pl.Int8))
+        .when(grade.is_in(list(watch_grades)).fill_null(False) | alerted)
+        .then(pl.lit(1, pl.Int8))
+        .otherwise(pl.lit(0, pl.Int8))
+    )
+    auto = pl.max_horizontal(by_days, floor)
+    effective = pl.max_horizontal(auto, severity_rank("override").fill_null(0))
+    names = dict(enumerate(LOAN_CLASSES))
+    return facilities.select(
+        auto_class=auto.replace_strict(names, return_dtype=pl.String),
+        loan_class=effective.replace_strict(names, return_dtype=pl.String),
+    )
+
+
 def bucket(dpd: int) -> str:
     """Delinquency bucket label for days past due."""
     if dpd <= 0:

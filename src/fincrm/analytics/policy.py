@@ -224,6 +224,36 @@ class ScorecardScaling(_Config):
     expert: ExpertScorecard = Field(default_factory=ExpertScorecard)
 
 
+class LoanClassRules(_Config):
+    """China's five-tier classification (贷款五级分类) of each facility.
+
+    Days past due set the floor (defaults: the 2023 NFRA/PBoC rule — any arrears → special
+    mention, over 90 days → substandard, over 270 → doubtful, over 360 → loss); risk signals
+    can only make a class more severe: a client graded in ``watch_grades`` or with an open
+    alert of a severity in ``watch_alert_severities`` is at least special mention, one graded
+    in ``substandard_grades`` at least substandard. A risk officer may classify more strictly
+    still, with a reason; never less strictly than these rules.
+    """
+
+    special_mention_days: int = Field(1, ge=1)
+    substandard_days: int = Field(91, ge=1)
+    doubtful_days: int = Field(271, ge=1)
+    loss_days: int = Field(361, ge=1)
+    watch_grades: list[str] = Field(default_factory=lambda: ["CCC"])
+    substandard_grades: list[str] = Field(default_factory=lambda: ["C"])
+    watch_alert_severities: list[Literal["low", "medium", "high", "critical"]] = Field(
+        default_factory=lambda: ["high", "critical"]
+    )
+
+    @model_validator(mode="after")
+    def _increasing(self) -> LoanClassRules:
+        days = [self.special_mention_days, self.substandard_days, self.doubtful_days]
+        days.append(self.loss_days)
+        if any(b <= a for a, b in pairwise(days)):
+            raise ValueError("days past due thresholds must increase from special mention to loss")
+        return self
+
+
 class WarningRule(_Config):
     code: str
     signal: str
@@ -399,6 +429,7 @@ class PolicyConfig(_Config):
     grade_controls: dict[str, GradeControls] = Field(default_factory=_controls)
     scorecard: ScorecardScaling = Field(default_factory=ScorecardScaling)
     early_warning: list[WarningRule] = Field(default_factory=_warnings)
+    loan_classification: LoanClassRules = Field(default_factory=LoanClassRules)
     segments: list[SegmentRule] = Field(default_factory=_segments)
     clustering: Clustering = Field(default_factory=Clustering)
     service_plans: dict[Literal["core", "key", "ordinary", "low"], ServicePlan] = Field(
@@ -418,6 +449,8 @@ class PolicyConfig(_Config):
             raise ValueError(f"grade_controls: no row for grade(s) {', '.join(missing)}")
         unknown = [g for _days, g in self.expert_grade.dpd_grades if g not in grades]
         unknown += [g for g in self.risk.grade_points if g not in grades]
+        rules = self.loan_classification
+        unknown += [g for g in rules.watch_grades + rules.substandard_grades if g not in grades]
         if unknown:
             raise ValueError(f"unknown grade(s) {', '.join(sorted(set(unknown)))}")
         codes = [rule.code for rule in self.early_warning]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from fincrm.core.masking import shown
 from fincrm.core.views import RestrictedListView
 from fincrm.evaluation.selectors import customer_evaluation
-from fincrm.financing.choices import pipeline_choices
+from fincrm.financing.choices import LoanClass, pipeline_choices
 from fincrm.risk.selectors import customer_risk
 
 from . import selectors, services
@@ -46,6 +46,8 @@ def customer_detail(request, pk: int):
     context = {
         "customer": customer,
         "can_change": request.user.has_perm("customers.change_customer", customer),
+        "can_classify": request.user.has_perm("risk.decide"),
+        "loan_classes": LoanClass.choices,
         "pipeline": pipeline_choices(),
         "chart": chart,
         "changes": _history_diffs(history, user=request.user),

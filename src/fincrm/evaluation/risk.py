@@ -38,7 +38,7 @@ from fincrm.core.bulk import insert_rows, json_object
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
-from fincrm.financing.choices import CLOSED_STAGES
+from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
 from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
@@ -279,12 +279,61 @@ def assess(
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of)
     _raise_alerts(signals, policy, as_of, features, ids)
+    _classify_facilities(result, ids)
     open_alerts = _open_alert_counts(ids)
     return (
         result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
         .join(open_alerts, on="customer_id", how="left")
         .with_columns(open_warnings=pl.col("open_warnings").fill_null(0))
     )
+
+
+def _classify_facilities(result: pl.DataFrame, ids: Sequence[int] | None) -> int:
+    """Five-tier class of every live facility from its arrears, the run's grade and the open
+    alerts (after this run raised its own); only changed facilities are written, with
+    history. Returns how many changed."""
+    from fincrm.analytics.delinquency import loan_classes
+    from fincrm.risk.selectors import loan_class_rules, open_alert_severities
+
+    facilities = fetch_for(
+        Facility.objects.order_by()
+        .filter(status=FacilityStatus.ACTIVE)
+        .values_list(
+            "pk", "customer_id", "days_past_due", "loan_class", "loan_class_auto",
+            "loan_class_override",
+        ),
+        "customer_id",
+        ids,
+        {
+            "facility_id": pl.Int64, "customer_id": pl.Int64, "days_past_due": pl.Int64,
+            "old_class": pl.String, "old_auto": pl.String, "override": pl.String,
+        },
+    )  # fmt: skip
+    if facilities.is_empty():
+        return 0
+    frame = (
+        facilities.with_columns(pl.col("override").replace("", None))
+        .join(result.select("customer_id", grade="credit_grade"), on="customer_id", how="left")
+        .join(open_alert_severities(ids), on="customer_id", how="left")
+    )
+    frame = pl.concat([frame, loan_classes(frame, **loan_class_rules())], how="horizontal")
+    changed = frame.filter(
+        (pl.col("loan_class") != pl.col("old_class")) | (pl.col("auto_class") != pl.col("old_auto"))
+    ).select("facility_id", "loan_class", "auto_class")
+    if changed.is_empty():
+        return 0
+    classes = {f: (c, a) for f, c, a in changed.iter_rows()}
+    rows = list(Facility.objects.filter(pk__in=list(classes)))
+    for facility in rows:
+        facility.loan_class, facility.loan_class_auto = classes[facility.pk]
+    bulk_update_with_history(
+        rows,
+        Facility,
+        ["loan_class", "loan_class_auto"],
+        batch_size=BATCH,
+        default_change_reason="evaluation run: five-tier classification",
+    )
+    return len(rows)
 
 
 def _open_alert_counts(ids: Sequence[int] | None) -> pl.DataFrame:

@@ -209,6 +209,23 @@ class Facility(models.Model):
         default=LoanClass.NORMAL,
         db_index=True,
     )
+    #: What the policy's rules alone say (arrears and risk signals); ``loan_class`` is the
+    #: stricter of it and a risk officer's override.
+    loan_class_auto = models.CharField(
+        _("classification by the rules"),
+        max_length=16,
+        choices=LoanClass.choices,
+        default=LoanClass.NORMAL,
+    )
+    loan_class_override = models.CharField(
+        _("classification set by risk"), max_length=16, choices=LoanClass.choices, blank=True
+    )
+    loan_class_reason = models.CharField(_("reason for the classification"), max_length=300,
+                                         blank=True)  # fmt: skip
+    loan_class_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("classified by"),
+    )  # fmt: skip
 
     history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.analytics.delinquency import classify
+from fincrm.analytics.delinquency import loan_classes
 from fincrm.evaluation.tasks import customer_changed
 
 from .choices import STAGE_TRANSITIONS, DocumentStatus, FacilityStatus, Stage
@@ -115,11 +115,20 @@ def document_set_status(*, document: ApplicationDocument, status: str) -> Applic
 
 
 def facility_refresh_delinquency(*, facility: Facility, as_of: date | None = None) -> Facility:
-    """Recompute days past due and the five-tier class from the schedule and store them."""
+    """Recompute days past due and the five-tier class from the schedule and store them.
+
+    The class follows the active policy's rules (arrears, the client's grade and open alerts:
+    ``fincrm.analytics.delinquency.loan_classes``) and never drops below a risk officer's
+    override; the change is written to the facility's history.
+    """
+    from fincrm.risk.selectors import facility_class_inputs
+
     dpd = facility.compute_days_past_due(as_of)
     facility.days_past_due = dpd
-    facility.loan_class = classify(dpd)
-    facility.save(update_fields=["days_past_due", "loan_class", "updated_at"])
+    rules, frame = facility_class_inputs(facilities=[facility])
+    classes = loan_classes(frame, **rules).row(0, named=True)
+    facility.loan_class_auto, facility.loan_class = classes["auto_class"], classes["loan_class"]
+    facility.save(update_fields=["days_past_due", "loan_class", "loan_class_auto", "updated_at"])
     return facility
 
 

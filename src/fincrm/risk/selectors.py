@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
@@ -97,16 +97,32 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
     """Buckets and five-tier classes of live facilities, and the month-over-month roll rates."""
     as_of = as_of or timezone.localdate()
     facilities = Facility.objects.restrict(user, "view").filter(status=FacilityStatus.ACTIVE)
-    by_class = dict(
-        facilities.values("loan_class").annotate(n=Count("pk")).values_list("loan_class", "n")
-    )
+    by_class = {
+        row[0]: row[1:]
+        for row in facilities.values("loan_class")
+        .annotate(
+            n=Count("pk"),
+            balance=Sum("drawn_amount"),
+            overridden=Count("pk", filter=~Q(loan_class_override="")),
+        )
+        .values_list("loan_class", "n", "balance", "overridden")
+    }
     dpd = list(facilities.values_list("days_past_due", flat=True).iterator(chunk_size=20_000))
     buckets = dict.fromkeys(BUCKETS, 0)
     for days in dpd:
         buckets[bucket(days)] += 1
     return {
         "as_of": as_of,
-        "classes": [(LoanClass(c).label, by_class.get(c, 0)) for c in LOAN_CLASSES],
+        "classes": [
+            dict(
+                zip(
+                    ("code", "label", "n", "balance", "overridden"),
+                    (c, LoanClass(c).label, *by_class.get(c, (0, 0, 0))),
+                    strict=True,
+                )
+            )
+            for c in LOAN_CLASSES
+        ],
         "buckets": list(buckets.items()),
         "roll": _roll_rates(facilities, as_of),
     }
@@ -228,3 +244,70 @@ def scorecard_report() -> dict:
         "bins": model.bins_table,
         "stability": stability,
     }
+
+
+def loan_class_rules() -> dict:
+    """Keyword arguments of ``analytics.delinquency.loan_classes`` from the active policy."""
+    from fincrm.analytics.delinquency import ClassificationThresholds
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    rules = policy_config(policy_active()).loan_classification
+    return {
+        "thresholds": ClassificationThresholds(
+            special_mention=rules.special_mention_days,
+            substandard=rules.substandard_days,
+            doubtful=rules.doubtful_days,
+            loss=rules.loss_days,
+        ),
+        "watch_grades": rules.watch_grades,
+        "substandard_grades": rules.substandard_grades,
+        "watch_alert_severities": rules.watch_alert_severities,
+    }
+
+
+def client_signals(customer_ids) -> pl.DataFrame:
+    """customer_id, grade (current classification) and the severities of its open alerts,
+    for the given clients (None: all)."""
+    from fincrm.evaluation.features import fetch_for
+    from fincrm.evaluation.models import Classification
+
+    grades = fetch_for(
+        Classification.objects.order_by().values_list("customer_id", "grade"),
+        "customer_id",
+        customer_ids,
+        {"customer_id": pl.Int64, "grade": pl.String},
+    )
+    alerts = open_alert_severities(customer_ids)
+    return grades.join(alerts, on="customer_id", how="full", coalesce=True)
+
+
+def open_alert_severities(customer_ids) -> pl.DataFrame:
+    """customer_id, alert_severities (list) of the clients' open alerts (None: all)."""
+    from fincrm.evaluation.features import fetch_for
+
+    return (
+        fetch_for(
+            Alert.objects.order_by()
+            .exclude(status=AlertStatus.CLOSED)
+            .values_list("customer_id", "severity"),
+            "customer_id",
+            customer_ids,
+            {"customer_id": pl.Int64, "severity": pl.String},
+        )
+        .group_by("customer_id")
+        .agg(alert_severities=pl.col("severity"))
+    )
+
+
+def facility_class_inputs(*, facilities) -> tuple[dict, pl.DataFrame]:
+    """The policy's rules and the input frame of ``loan_classes`` for some facilities."""
+    frame = pl.DataFrame(
+        {
+            "customer_id": [f.customer_id for f in facilities],
+            "days_past_due": [f.days_past_due for f in facilities],
+            "override": [f.loan_class_override or None for f in facilities],
+        },
+        schema={"customer_id": pl.Int64, "days_past_due": pl.Int64, "override": pl.String},
+    )
+    signals = client_signals(sorted({f.customer_id for f in facilities}))
+    return loan_class_rules(), frame.join(signals, on="customer_id", how="left")

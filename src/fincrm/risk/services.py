@@ -101,3 +101,45 @@ def scorecard_retrain(*, user):
         raise ValidationError(
             MSG_TOO_LITTLE_HISTORY, code="insufficient", params={"detail": str(exc)}
         ) from exc
+
+
+MSG_CLASS_REASON_REQUIRED = _("Say why the facility is classified this way.")
+MSG_CLASS_TOO_LENIENT = _(
+    "A facility cannot be classified better than the rules say (%(auto)s); choose that or a "
+    "stricter class."
+)
+
+
+@transaction.atomic
+def facility_reclassify(*, facility, user, loan_class: str, reason: str):
+    """A risk officer's five-tier class for a facility, stricter than (or equal to) the rules;
+    an empty ``loan_class`` returns it to the rules. Written to the facility's history."""
+    from fincrm.analytics.delinquency import LOAN_CLASSES
+    from fincrm.financing.choices import LoanClass
+    from fincrm.financing.models import Facility
+
+    facility = Facility.objects.select_for_update().get(pk=facility.pk)
+    reason = (reason or "").strip()
+    if loan_class and loan_class not in LOAN_CLASSES:
+        raise ValidationError(_("Unknown loan class."), code="unknown")
+    if loan_class and not reason:
+        raise ValidationError(MSG_CLASS_REASON_REQUIRED, code="reason")
+    auto = facility.loan_class_auto
+    if loan_class and LOAN_CLASSES.index(loan_class) < LOAN_CLASSES.index(auto):
+        raise ValidationError(
+            MSG_CLASS_TOO_LENIENT, code="lenient", params={"auto": LoanClass(auto).label}
+        )
+    facility.loan_class_override = loan_class
+    facility.loan_class_reason = reason if loan_class else ""
+    facility.loan_class_set_by = user if loan_class else None
+    facility.loan_class = loan_class or auto
+    facility._history_user = user
+    facility._change_reason = reason or "returned to the rules"
+    facility.save(
+        update_fields=[
+            "loan_class", "loan_class_override", "loan_class_reason", "loan_class_set_by",
+            "updated_at",
+        ]
+    )  # fmt: skip
+    customer_changed(facility.customer_id)
+    return facility

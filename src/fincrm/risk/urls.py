@@ -13,4 +13,5 @@ urlpatterns = [
     path("reviews/<int:pk>/", views.review_complete, name="review_complete"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("scorecard/", views.scorecard, name="scorecard"),
+    path("facilities/<int:pk>/class/", views.facility_classify, name="facility_classify"),
 ]

@@ -151,3 +151,26 @@ def scorecard(request):
         "risk/scorecard.html",
         {**selectors.scorecard_report(), "can_train": request.user.has_perm("risk.decide")},
     )
+
+
+@login_required
+@require_POST
+def facility_classify(request, pk: int):
+    """A risk officer sets (or clears) a facility's five-tier class, with a reason."""
+    from fincrm.financing.models import Facility
+
+    facility = get_object_or_404(Facility.objects.restrict(request.user, "view"), pk=pk)
+    if not request.user.has_perm("risk.decide"):
+        raise PermissionDenied
+    try:
+        services.facility_reclassify(
+            facility=facility,
+            user=request.user,
+            loan_class=request.POST.get("loan_class", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+    else:
+        messages.success(request, _("Classification saved."))
+    return redirect(facility.customer.get_absolute_url() + "#facilities")

@@ -1,6 +1,7 @@
 from datetime import date
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from fincrm.analytics.delinquency import (
     classify,
     classify_many,
     days_past_due,
+    loan_classes,
 )
 
 AS_OF = date(2026, 3, 31)
@@ -92,3 +94,34 @@ def test_thresholds_are_configurable():
     strict = ClassificationThresholds(special_mention=1, substandard=61, doubtful=181, loss=361)
     assert classify(61, strict) == "substandard"
     assert classify(61) == "special_mention"
+
+
+def test_loan_classes_combine_arrears_signals_and_a_stricter_override():
+    frame = pl.DataFrame(
+        {
+            "days_past_due": [0, 0, 0, 0, 95, 400, 0, 10],
+            "grade": ["A", "CCC", "C", "A", "A", "A", None, "A"],
+            "alert_severities": [[], [], [], ["high"], [], [], None, ["low"]],
+            "override": [None, None, None, None, None, "substandard", "doubtful", None],
+        },
+        schema_overrides={"alert_severities": pl.List(pl.String)},
+    )
+    out = loan_classes(
+        frame,
+        watch_grades=["CCC"],
+        substandard_grades=["C"],
+        watch_alert_severities=["high", "critical"],
+    )
+    assert out["auto_class"].to_list() == [
+        "normal",  # clean
+        "special_mention",  # watch grade
+        "substandard",  # substandard grade
+        "special_mention",  # open high alert
+        "substandard",  # 95 days past due
+        "loss",  # 400 days
+        "normal",  # nothing known
+        "special_mention",  # 10 days; a low alert adds nothing
+    ]
+    # An override only ever makes it stricter: loss stays loss, normal becomes doubtful.
+    assert out["loan_class"].to_list()[5:7] == ["loss", "doubtful"]
+    assert out["loan_class"].to_list()[:5] == out["auto_class"].to_list()[:5]
