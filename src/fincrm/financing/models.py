@@ -222,6 +222,10 @@ class Facility(models.Model):
     )
     loan_class_reason = models.CharField(_("reason for the classification"), max_length=300,
                                          blank=True)  # fmt: skip
+    #: The grade controls in force (a risk officer approved them: ``ControlProposal``):
+    #: grade, limit multiple of revenue, maximum tenor, pricing spread, guarantee, margin
+    #: ratio, review frequency, the proposal and when it was approved.
+    risk_controls = models.JSONField(_("risk controls"), default=dict, blank=True)
     loan_class_set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", verbose_name=_("classified by"),

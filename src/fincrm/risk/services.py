@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +35,56 @@ def proposal_decide(*, proposal: ControlProposal, user, approve: bool, note: str
     proposal.note = note
     proposal.full_clean()
     proposal.save()
+    if approve:
+        _apply_controls(proposal, user)
     return proposal
+
+
+def _apply_controls(proposal: ControlProposal, user) -> None:
+    """Approved controls become the terms of the client's live facilities.
+
+    Each facility records the controls in force; its limit is capped at the grade's multiple
+    of annual revenue, never below what is already drawn (a multiple of 0 freezes further
+    drawing); a scheduled review moves earlier if the new frequency asks for it. Every
+    facility change is written to its history with the proposal as the reason.
+    """
+    from decimal import Decimal
+
+    from fincrm.financing.choices import FacilityStatus
+    from fincrm.financing.models import Facility
+
+    from .choices import FREQUENCY_DAYS
+
+    controls = proposal.controls
+    now = timezone.now()
+    revenue = proposal.customer.annual_revenue
+    facilities = Facility.objects.select_for_update().filter(
+        customer_id=proposal.customer_id, status=FacilityStatus.ACTIVE
+    )
+    for facility in facilities:
+        facility.risk_controls = {
+            **controls,
+            "grade": proposal.to_grade,
+            "proposal": proposal.pk,
+            "approved_at": now.isoformat(),
+        }
+        if revenue:
+            cap = Decimal(str(controls["limit_revenue_multiple"])) * revenue
+            facility.approved_limit = max(
+                facility.drawn_amount, min(facility.approved_limit, cap.quantize(Decimal("0.01")))
+            )
+        facility._history_user = user
+        facility._change_reason = f"control proposal #{proposal.pk} approved"
+        facility.save(update_fields=["risk_controls", "approved_limit", "updated_at"])
+    frequency = controls.get("review_frequency")
+    if frequency:
+        due = timezone.localdate() + timedelta(days=FREQUENCY_DAYS[frequency])
+        for review in Review.objects.filter(
+            customer_id=proposal.customer_id, status=ReviewStatus.SCHEDULED, due_on__gt=due
+        ):
+            review.due_on, review.frequency = due, frequency
+            review._history_user = user
+            review.save(update_fields=["due_on", "frequency"])
 
 
 @transaction.atomic

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -5,6 +7,7 @@ from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
 from fincrm.evaluation.choices import RunKind
 from fincrm.evaluation.services import evaluation_run
+from fincrm.financing.models import Facility
 from fincrm.financing.services import facility_refresh_delinquency
 from fincrm.risk.choices import AlertStatus
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review
@@ -92,6 +95,18 @@ def test_a_grade_change_proposes_new_controls_for_a_risk_officer(late_facility, 
     proposal.refresh_from_db()
     assert proposal.status == "approved" and proposal.decided_by == users["risk"]
     assert proposal.history.count() >= 2  # audited: created, then decided
+    # Approval made the controls the facility's terms: limit capped at the grade's multiple
+    # of revenue (never below what is drawn), controls recorded, audited with the reason.
+    facility = Facility.objects.get(customer=book["a_company"])
+    cap = (
+        Decimal(str(proposal.controls["limit_revenue_multiple"])) * book["a_company"].annual_revenue
+    )
+    assert facility.approved_limit == max(facility.drawn_amount, min(Decimal("3000000"), cap))
+    assert facility.risk_controls["grade"] == after
+    assert facility.risk_controls["pricing_spread_bp"] == proposal.controls["pricing_spread_bp"]
+    record = facility.history.first()
+    assert record.history_user == users["risk"]
+    assert record.history_change_reason == f"control proposal #{proposal.pk} approved"
 
 
 def test_a_risk_officer_completes_a_review(book, users, login):
