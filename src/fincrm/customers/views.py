@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fincrm.core.masking import shown
@@ -47,6 +48,9 @@ def customer_detail(request, pk: int):
         "customer": customer,
         "can_change": request.user.has_perm("customers.change_customer", customer),
         "can_classify": request.user.has_perm("risk.decide"),
+        "can_service": request.user.has_perm("customers.change_customer", customer)
+        or request.user.has_perm("risk.decide"),
+        "today": timezone.localdate(),
         "loan_classes": LoanClass.choices,
         "pipeline": pipeline_choices(),
         "chart": chart,

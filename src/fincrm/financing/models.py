@@ -279,6 +279,12 @@ class Installment(models.Model):
     interest_due = models.DecimalField(_("interest due"), **MONEY)
     amount_paid = models.DecimalField(_("paid"), default=Decimal(0), **MONEY)
     paid_off_on = models.DateField(_("paid off on"), null=True, blank=True)
+    #: Loan servicing (or an account manager) reported the instalment as not paid on time.
+    missed_reported_at = models.DateTimeField(_("reported missed"), null=True, blank=True)
+    missed_reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("reported by"),
+    )  # fmt: skip
 
     objects = FacilityOwnedQuerySet.as_manager()
 

@@ -161,3 +161,40 @@ def payment_record(
     facility_refresh_delinquency(facility=facility)
     customer_changed(payment.facility.customer_id)
     return payment
+
+
+MSG_NOT_DUE_YET = _("This instalment is not due yet: it cannot have been missed.")
+MSG_ALREADY_PAID = _("This instalment is already paid.")
+MSG_ALREADY_REPORTED = _("This instalment has already been reported missed.")
+
+
+def evaluate_now(customer_id: int) -> None:
+    """Re-evaluate one client as soon as the current transaction commits, in this process:
+    an alert for a missed payment must not wait for the task worker or the nightly run."""
+    from fincrm.evaluation.choices import RunKind
+    from fincrm.evaluation.services import evaluation_run
+
+    transaction.on_commit(
+        lambda: evaluation_run(kind=RunKind.EVENT, customer_ids=[customer_id]), robust=True
+    )
+
+
+@transaction.atomic
+def installment_report_missed(*, installment: Installment, user, as_of: date | None = None):
+    """Loan servicing reports an instalment unpaid after its due date: the facility's arrears
+    and class are refreshed and the client is re-evaluated at once (its early-warning alert
+    reaches the owner's inbox when this returns)."""
+    as_of = as_of or timezone.localdate()
+    installment = Installment.objects.select_for_update().get(pk=installment.pk)
+    if installment.due_date >= as_of:
+        raise ValidationError(MSG_NOT_DUE_YET, code="not_due")
+    if installment.paid_off_on is not None:
+        raise ValidationError(MSG_ALREADY_PAID, code="paid")
+    if installment.missed_reported_at is not None:
+        raise ValidationError(MSG_ALREADY_REPORTED, code="reported")
+    installment.missed_reported_at = timezone.now()
+    installment.missed_reported_by = user
+    installment.save(update_fields=["missed_reported_at", "missed_reported_by"])
+    facility = facility_refresh_delinquency(facility=installment.facility, as_of=as_of)
+    evaluate_now(facility.customer_id)
+    return installment

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,8 +12,8 @@ from fincrm.evaluation.selectors import green_channel_tiers
 from . import services
 from .choices import pipeline_choices
 from .filtersets import ApplicationFilterSet
-from .forms import StageMoveForm
-from .models import Application
+from .forms import PaymentForm, StageMoveForm
+from .models import Application, Facility, Installment
 
 
 class ApplicationListView(RestrictedListView):
@@ -83,3 +83,53 @@ def application_move(request, pk: int):
     else:
         messages.error(request, _("Choose a stage this application can move to."))
     return redirect(application)
+
+
+def _facility_for_servicing(user, pk: int) -> Facility:
+    """A facility the user may service: the client's owner (or whoever may change the
+    client) and risk officers; others get 404 or 403."""
+    facility = get_object_or_404(
+        Facility.objects.restrict(user, "view").select_related("customer"), pk=pk
+    )
+    if not (
+        user.has_perm("customers.change_customer", facility.customer)
+        or user.has_perm("risk.decide")
+    ):
+        raise PermissionDenied
+    return facility
+
+
+@login_required
+@require_POST
+def installment_missed(request, pk: int):
+    installment = get_object_or_404(Installment.objects.restrict(request.user, "view"), pk=pk)
+    _facility_for_servicing(request.user, installment.facility_id)
+    try:
+        services.installment_report_missed(installment=installment, user=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Missed payment recorded; the client was re-evaluated."))
+    return redirect(installment.facility.customer.get_absolute_url() + "#facilities")
+
+
+@login_required
+@require_POST
+def payment_create(request, pk: int):
+    facility = _facility_for_servicing(request.user, pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.payment_record(facility=facility, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Payment recorded."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+    return redirect(facility.customer.get_absolute_url() + "#facilities")
