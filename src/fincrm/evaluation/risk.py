@@ -348,23 +348,37 @@ def _open_alert_counts(ids: Sequence[int] | None) -> pl.DataFrame:
 
 
 def _previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
-    """The latest assessment of each client before this run (grade, score, utilisation)."""
-    latest = (
-        CreditAssessment.objects.order_by().values("customer_id").annotate(last=Max("pk"))
-    ).values("last")
-    qs = (
-        CreditAssessment.objects.order_by()
-        .filter(pk__in=latest)
-        .annotate(utilisation=Cast(KT("signals__utilisation"), FloatField()))
-        .values_list("customer_id", "grade", "score", "utilisation")
+    """The latest assessment of each client before this run (grade, score, utilisation).
+
+    Every client was assessed by the last successful full run, so only assessments since it
+    started are read: the table grows by a book's worth each night, this read does not.
+    """
+    from .choices import RunKind, RunStatus
+    from .models import EvaluationRun
+
+    recent = CreditAssessment.objects.order_by()
+    last_full = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, kind=RunKind.FULL)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if last_full is not None:
+        recent = recent.filter(assessed_at__gte=last_full)
+    qs = recent.annotate(utilisation=Cast(KT("signals__utilisation"), FloatField())).values_list(
+        "pk", "customer_id", "grade", "score", "utilisation"
     )
     schema = {
+        "pk": pl.Int64,
         "customer_id": pl.Int64,
         "previous_grade": pl.String,
         "previous_score": pl.Float64,
         "previous_utilisation": pl.Float64,
     }
-    return fetch_for(qs, "customer_id", ids, schema)
+    # The last of each client's (a full run's, then any event run's since), picked here
+    # rather than by a GROUP BY and an IN (subquery) in the database.
+    rows = fetch_for(qs, "customer_id", ids, schema)
+    return rows.sort("pk").unique("customer_id", keep="last").drop("pk").sort("customer_id")
 
 
 def latest_grades(ids: Sequence[int] | None) -> pl.DataFrame:

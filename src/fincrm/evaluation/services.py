@@ -25,7 +25,7 @@ from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core.bulk import insert_rows, json_text
-from fincrm.engagement.choices import NotificationKind, Priority, TaskKind
+from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
 
 from .choices import RunKind, RunStatus, Tier
@@ -227,7 +227,7 @@ def _evaluate(
     _write_snapshots(run, frame, now, progress)
     _write_classifications(run, frame, now, progress)
     changes = _write_tier_changes(run, frame, now)
-    tasks = _write_plan_tasks(policy, frame, run.as_of, progress)
+    tasks = _write_plan_tasks(policy, frame, run.as_of, progress, full=full)
 
     run.status = RunStatus.SUCCEEDED
     run.customers_evaluated = frame.height
@@ -339,7 +339,9 @@ def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:
     return changed.height
 
 
-def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress) -> int:
+def _write_plan_tasks(
+    policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress, *, full: bool
+) -> int:
     """Turn each tier's service plan into follow-up and report tasks for the owner.
 
     At most one open task per client and plan item (a partial unique constraint), so a re-run
@@ -349,6 +351,17 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
     horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
     rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
     rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
+    # Clients that already have the open task are left out before the insert (the partial
+    # unique constraint still guards against a race): a re-run sends almost nothing.
+    ids = None if full else rows["customer_id"].to_list()
+    open_tasks = fetch_for(
+        Task.objects.order_by()
+        .filter(status=TaskStatus.OPEN, source_key__in=["plan:contact", "plan:report"])
+        .values_list("customer_id", "source_key"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "source_key": pl.String},
+    )
     created = done = 0
     with translation.override(settings.LANGUAGE_CODE):
         for tier in Tier:
@@ -395,6 +408,8 @@ def _write_plan_tasks(policy: PolicyConfig, frame: pl.DataFrame, as_of: date, pr
                     )
                 )
             for table, constants in items:
+                taken = open_tasks.filter(pl.col("source_key") == constants["source_key"])
+                table = table.join(taken, on="customer_id", how="anti")
                 created += insert_rows(
                     Task,
                     ["customer_id", "owner_id", "due_on"],

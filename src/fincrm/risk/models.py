@@ -85,7 +85,11 @@ class CreditAssessment(models.Model):
         verbose_name = _("credit assessment")
         verbose_name_plural = _("credit assessments")
         ordering = ["-assessed_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-assessed_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-assessed_at"]),
+            # A run reads the assessments since the last full run only.
+            models.Index(fields=["assessed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.grade} ({self.score:.0f})"

@@ -57,9 +57,10 @@ def test_a_missed_payment_reported_in_the_ui_reaches_the_owners_inbox_before_the
     assert Notification.objects.filter(recipient=users["manager_a"], customer=book["a_company"])
     inbox = client.get(reverse("risk:alerts")).content.decode()
     assert book["a_company"].name in inbox
-    assert book["a_company"].name not in login(users["manager_b"]).get(
-        reverse("risk:alerts")
-    ).content.decode()
+    assert (
+        book["a_company"].name
+        not in login(users["manager_b"]).get(reverse("risk:alerts")).content.decode()
+    )
     print(f"missed payment → alert in {elapsed * 1000:.0f} ms (test database)")
 
     # Reporting it twice, or an instalment not yet due, is refused with a message.
