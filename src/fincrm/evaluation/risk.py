@@ -43,7 +43,7 @@ from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
-from .features import BookReads, fetch_for
+from .features import BookReads, fetch, fetch_for
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
 SCORE_FEATURES = (
@@ -540,6 +540,50 @@ def _schedule_reviews(result, policy: PolicyConfig, as_of: date) -> None:
         )
     insert_rows(
         Review, ["customer_id", "due_on", "frequency", "grade"], reviews, ignore_conflicts=True
+    )
+    _review_preparation_tasks(result, as_of)
+
+
+#: The owner is asked for updated statements this many days before a review falls due.
+REVIEW_PREPARATION_DAYS = 30
+
+
+def _review_preparation_tasks(result: pl.DataFrame, as_of: date) -> int:
+    """A task for the owner to collect updated financial statements before each review that
+    falls due within ``REVIEW_PREPARATION_DAYS`` (one open task per client)."""
+    from django.conf import settings
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from fincrm.engagement.choices import Priority, TaskKind
+    from fincrm.engagement.models import Task
+
+    horizon = as_of + timedelta(days=REVIEW_PREPARATION_DAYS)
+    due = fetch(
+        Review.objects.order_by()
+        .filter(status="scheduled", due_on__lte=horizon, customer__owner__isnull=False)
+        .values_list("customer_id", "customer__owner_id", "due_on"),
+        {"customer_id": pl.Int64, "owner_id": pl.Int64, "review_due": pl.Date},
+    ).join(result.select("customer_id"), on="customer_id", how="semi")
+    rows = due.select(
+        "customer_id",
+        "owner_id",
+        due_on=pl.max_horizontal(pl.col("review_due") - pl.duration(days=7), pl.lit(as_of)),
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        title = gettext("Periodic review: collect the latest financial statements")
+    return insert_rows(
+        Task,
+        ["customer_id", "owner_id", "due_on"],
+        rows.iter_rows(),
+        constants={
+            "kind": TaskKind.REVIEW,
+            "title": title,
+            "channel": "visit",
+            "priority": Priority.NORMAL,
+            "source_key": "review:statements",
+        },
+        ignore_conflicts=True,
     )
 
 

@@ -118,8 +118,9 @@ def alert_close(*, alert: Alert, user, resolution: str) -> Alert:
 
 @transaction.atomic
 def review_complete(*, review: Review, user, decision: str, notes: str = "") -> Review:
-    """Record the officer's decision; the client is re-scored and the next review scheduled
-    by the evaluation that follows."""
+    """Record the officer's decision with a fresh score: the client is re-evaluated first
+    (with the statements collected for the review), and that assessment is kept on the
+    review; the evaluation also schedules the next review."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if review.status != ReviewStatus.SCHEDULED:
         raise ValidationError(MSG_REVIEW_DONE, code="done")
@@ -130,10 +131,14 @@ def review_complete(*, review: Review, user, decision: str, notes: str = "") -> 
     review.notes = notes
     review.officer = user
     review.completed_at = timezone.now()
-    review.assessment = review.customer.credit_assessments.first()
     review.full_clean()
     review.save()
-    customer_changed(review.customer_id)
+    from fincrm.evaluation.choices import RunKind
+    from fincrm.evaluation.services import evaluation_run
+
+    evaluation_run(kind=RunKind.EVENT, customer_ids=[review.customer_id])
+    review.assessment = review.customer.credit_assessments.first()
+    review.save(update_fields=["assessment"])
     return review
 
 

@@ -1,10 +1,11 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from fincrm.engagement.choices import NotificationKind
-from fincrm.engagement.models import Notification
+from fincrm.engagement.models import Notification, Task
 from fincrm.evaluation.choices import RunKind
 from fincrm.evaluation.services import evaluation_run
 from fincrm.financing.models import Facility
@@ -114,9 +115,31 @@ def test_a_risk_officer_completes_a_review(book, users, login):
     review = Review.objects.get(customer=book["a_company"])
     url = reverse("risk:review_complete", args=[review.pk])
     assert login(users["manager_a"]).post(url, {"decision": "keep"}).status_code == 403
+    first = CreditAssessment.objects.filter(customer=book["a_company"]).first()
     login(users["risk"]).post(url, {"decision": "tighten", "notes": "增加保证"})
     review.refresh_from_db()
     assert (review.status, review.decision, review.officer) == ("done", "tighten", users["risk"])
+    # The client was re-scored for the review, and its next review is scheduled.
+    assert review.assessment is not None and review.assessment.pk > first.pk
+    assert Review.objects.filter(customer=book["a_company"], status="scheduled").count() == 1
+
+
+def test_a_review_falling_due_asks_the_owner_for_updated_statements(book, users):
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    review = Review.objects.get(customer=book["a_company"])
+    Review.objects.filter(pk=review.pk).update(due_on=AS_OF + timedelta(days=10))
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)  # no second task
+
+    tasks = Task.objects.filter(customer=book["a_company"], source_key="review:statements")
+    assert tasks.count() == 1
+    task = tasks.get()
+    assert (task.owner, task.kind, task.due_on) == (
+        users["manager_a"],
+        "review",
+        AS_OF + timedelta(days=3),
+    )
+    assert not Task.objects.filter(customer=book["b_company"], source_key="review:statements")
 
 
 def test_the_risk_pages_render_for_each_role(book, users, login):
