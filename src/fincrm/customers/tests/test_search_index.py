@@ -1,0 +1,31 @@
+import pytest
+from django.db import connection
+
+from fincrm.customers.filtersets import CustomerFilterSet
+from fincrm.customers.models import Customer
+from fincrm.testing.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists on PostgreSQL")
+def test_name_search_can_use_the_trigram_index():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'customers_name_trgm'")
+        (definition,) = cursor.fetchone()
+        assert "gin" in definition and "gin_trgm_ops" in definition
+        # The planner may use it for Django's icontains SQL (sequential scans forbidden).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = Customer.objects.filter(name__icontains="精密机").query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customers_name_trgm" in plan
+
+
+def test_search_finds_a_name_substring_and_codes_from_their_start(users):
+    firm = CustomerFactory(owner=users["manager_a"], name="苏州恒瑞精密机械有限公司")
+    CustomerFactory(owner=users["manager_a"], name="深圳华信供应链管理有限公司")
+    found = CustomerFilterSet({"q": "恒瑞精密"}, queryset=Customer.objects.all()).qs
+    assert list(found) == [firm]
+    by_code = CustomerFilterSet({"q": firm.credit_code[:8]}, queryset=Customer.objects.all()).qs
+    assert firm in by_code
