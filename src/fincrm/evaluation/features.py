@@ -114,12 +114,23 @@ def _utc(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.Datetime("us", "UTC"))
 
 
+def client_ids(ids: Sequence[int] | None) -> Sequence[int] | None:
+    """The clients of a run: None (the whole book), a ``range`` of ids (one job of a
+    partitioned run, read with a range condition) or the given ids, sorted and unique."""
+    if ids is None or isinstance(ids, range):
+        return ids
+    return sorted(set(ids))
+
+
 def fetch_for(
     qs: QuerySet, field: str, ids: Sequence[int] | None, schema: dict[str, pl.DataType | str]
 ) -> pl.DataFrame:
-    """``fetch`` restricted to some client ids (chunked), or to all clients when ids is None."""
+    """``fetch`` restricted to some client ids (chunked ``IN`` lists, or a range condition
+    for a ``range``), or to all clients when ids is None."""
     if ids is None:
         return fetch(qs, schema)
+    if isinstance(ids, range) and ids.step == 1:
+        return fetch(qs.filter(**{f"{field}__gte": ids.start, f"{field}__lt": ids.stop}), schema)
     frames = [
         fetch(qs.filter(**{f"{field}__in": ids[i : i + ID_CHUNK]}), schema)
         for i in range(0, len(ids), ID_CHUNK)
@@ -178,7 +189,7 @@ class BookReads:
 
     def __init__(self, *, as_of: date, customer_ids: Sequence[int] | None):
         self.as_of = as_of
-        self.ids = sorted(set(customer_ids)) if customer_ids is not None else None
+        self.ids = client_ids(customer_ids)
 
     @cached_property
     def installments(self) -> pl.DataFrame:
@@ -226,7 +237,7 @@ def load_features(
     customer_ids : sequence of int, optional
         Restrict to these clients (incremental and single-client runs); None = all.
     """
-    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    ids = client_ids(customer_ids)
     year_ago = as_of - YEAR
 
     customers = fetch_for(

@@ -85,6 +85,29 @@ class EvaluationRun(models.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class EvaluationPart(models.Model):
+    """One id range of a partitioned full run, evaluated by whichever worker takes its job."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="parts")
+    first_id = models.PositiveBigIntegerField(_("first client id"))
+    end_id = models.PositiveBigIntegerField(_("end client id (excluded)"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    customers_evaluated = models.PositiveIntegerField(_("clients evaluated"), default=0)
+    worker = models.CharField(_("worker"), max_length=64, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation part")
+        verbose_name_plural = _("evaluation parts")
+        ordering = ["run", "first_id"]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} [{self.first_id}, {self.end_id})"
+
+
 class Snapshot(models.Model):
     """What one run decided about one client, and why. Never updated after it is written."""
 

@@ -43,7 +43,7 @@ from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
-from .features import BookReads, fetch, fetch_for
+from .features import BookReads, client_ids, fetch, fetch_for
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
 SCORE_FEATURES = (
@@ -70,7 +70,7 @@ def point_in_time_features(
 
     ``reads`` shares the tables the value features already read for the same date.
     """
-    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    ids = client_ids(customer_ids)
     if reads is None or reads.as_of != as_of:
         reads = BookReads(as_of=as_of, customer_ids=ids)
     customers = fetch_for(
@@ -265,7 +265,7 @@ def assess(
     ``customer_ids`` are the clients of ``features`` (None: the whole book, read without
     ``IN`` lists). Returns a frame (customer_id, credit_grade, open_warnings) for the tiering.
     """
-    ids = sorted(set(customer_ids)) if customer_ids is not None else None
+    ids = client_ids(customer_ids)
     pit = point_in_time_features(as_of=as_of, customer_ids=ids, reads=reads)
     scores, points, method, model = _scores(pit, policy)
     bands = [(band.grade, band.max_pd) for band in policy.grades]

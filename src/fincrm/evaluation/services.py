@@ -25,12 +25,20 @@ from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core.bulk import insert_rows, json_text
+from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
 
 from .choices import RunKind, RunStatus, Tier
-from .features import BookReads, changed_customer_ids, fetch_for, load_features
-from .models import Classification, EvaluationRun, PolicyVersion, Snapshot, TierChange
+from .features import BookReads, changed_customer_ids, fetch, fetch_for, load_features
+from .models import (
+    Classification,
+    EvaluationPart,
+    EvaluationRun,
+    PolicyVersion,
+    Snapshot,
+    TierChange,
+)
 from .risk import assess, latest_grades
 
 log = logging.getLogger(__name__)
@@ -175,7 +183,13 @@ def evaluation_run(
     run = EvaluationRun.objects.create(kind=kind, policy=version, as_of=as_of)
     try:
         with transaction.atomic():
-            _evaluate(run, policy, base, customer_ids, progress)
+            summary = _evaluate(
+                run, policy, base, customer_ids, progress, fit=run.kind == RunKind.FULL
+            )
+            run.status = RunStatus.SUCCEEDED
+            run.customers_evaluated, run.tier_changes, run.tasks_created = summary
+            run.finished_at = timezone.now()
+            run.save()
     except Exception as exc:
         log.exception("evaluation run %s failed", run.pk)
         run.status = RunStatus.FAILED
@@ -192,8 +206,12 @@ def _evaluate(
     base: EvaluationRun | None,
     customer_ids: Sequence[int] | None,
     progress: Progress,
-) -> None:
-    full = run.kind == RunKind.FULL
+    *,
+    fit: bool,
+) -> tuple[int, int, int]:
+    """Evaluate ``customer_ids`` (None: the book) for ``run``; returns (clients, tier
+    changes, tasks created). ``fit``: fit the tier cut-offs and clusters on these clients and
+    store them on the run; otherwise use ``base``'s (an incremental run, a partition)."""
     progress("read", 0, 1)
     reads = BookReads(as_of=run.as_of, customer_ids=customer_ids)
     features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads)
@@ -210,8 +228,9 @@ def _evaluate(
         credit, on="customer_id", how="left"
     )
     progress("credit risk", 1, 1)
-    if full:
+    if fit:
         scored = score_frame(features, policy, fit_clusters=True)
+        run.cutoffs, run.clusters = scored.cutoffs, scored.clusters
     else:
         segmenter = KMeansSegmenter.from_dict(base.clusters) if base.clusters else None
         cutoffs = base.cutoffs if base.policy_id == run.policy_id else None
@@ -227,16 +246,11 @@ def _evaluate(
     _write_snapshots(run, frame, now, progress)
     _write_classifications(run, frame, now, progress)
     changes = _write_tier_changes(run, frame, now)
-    tasks = _write_plan_tasks(policy, frame, run.as_of, progress, full=full)
-
-    run.status = RunStatus.SUCCEEDED
-    run.customers_evaluated = frame.height
-    run.tier_changes = changes
-    run.tasks_created = tasks
-    run.cutoffs = scored.cutoffs
-    run.clusters = scored.clusters if full else (base.clusters if base else None)
-    run.finished_at = timezone.now()
-    run.save()
+    tasks = _write_plan_tasks(policy, frame, run.as_of, progress, ids=customer_ids)
+    if not fit:
+        run.cutoffs = scored.cutoffs
+        run.clusters = base.clusters if base else None
+    return frame.height, changes, tasks
 
 
 def _previous_tiers(ids: Sequence[int] | None) -> pl.DataFrame:
@@ -340,7 +354,7 @@ def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:
 
 
 def _write_plan_tasks(
-    policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress, *, full: bool
+    policy: PolicyConfig, frame: pl.DataFrame, as_of: date, progress, *, ids
 ) -> int:
     """Turn each tier's service plan into follow-up and report tasks for the owner.
 
@@ -353,7 +367,6 @@ def _write_plan_tasks(
     rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
     # Clients that already have the open task are left out before the insert (the partial
     # unique constraint still guards against a race): a re-run sends almost nothing.
-    ids = None if full else rows["customer_id"].to_list()
     open_tasks = fetch_for(
         Task.objects.order_by()
         .filter(status=TaskStatus.OPEN, source_key__in=["plan:contact", "plan:report"])
@@ -420,6 +433,107 @@ def _write_plan_tasks(
                 done += table.height
             progress("tasks", done, frame.height)
     return created
+
+
+# --- partitioned full runs -----------------------------------------------------------------
+
+#: Clients per job of a partitioned run (by id range).
+PART_SIZE = 100_000
+#: The book-wide quantities (quantile cut-offs, clusters) are fitted on this many clients.
+FIT_SAMPLE = 50_000
+
+
+def evaluation_run_partitioned(
+    *, part_size: int = PART_SIZE, as_of: date | None = None, seed: int = 0
+) -> EvaluationRun:
+    """A full run split into id ranges that task workers evaluate independently.
+
+    The coordinator fits what needs the whole book on a random sample of clients (the tier
+    cut-offs when they are quantiles, the k-means segmenter) and stores it on the run; then
+    one ``evaluate_part`` job per range of ``part_size`` ids is queued (after commit). Each
+    job writes its clients' results in its own transaction; the run succeeds when the last
+    part does, and fails (previous classifications untouched for the failed range) if one
+    fails.
+    """
+    from .tasks import evaluate_part
+
+    as_of = as_of or timezone.localdate()
+    version = policy_active()
+    policy = policy_config(version)
+    ids = fetch(Customer.objects.order_by("pk").values_list("pk"), {"customer_id": pl.Int64})
+    if ids.is_empty():
+        return evaluation_run(kind=RunKind.FULL, as_of=as_of)
+    sample = ids.sample(min(FIT_SAMPLE, ids.height), seed=seed)["customer_id"].sort().to_list()
+    features = load_features(as_of=as_of, customer_ids=sample)
+    grades = latest_grades(sample)  # last known grades: the sample is not re-scored here
+    features = features.drop("credit_grade").join(grades, on="customer_id", how="left")
+    scored = score_frame(features, policy, fit_clusters=True)
+    first, last = ids["customer_id"][0], ids["customer_id"][-1]
+    with transaction.atomic():
+        run = EvaluationRun.objects.create(
+            kind=RunKind.FULL,
+            policy=version,
+            as_of=as_of,
+            cutoffs=scored.cutoffs,
+            clusters=scored.clusters,
+        )
+        parts = EvaluationPart.objects.bulk_create(
+            EvaluationPart(run=run, first_id=lo, end_id=min(lo + part_size, last + 1))
+            for lo in range(first, last + 1, part_size)
+        )
+        for part in parts:
+            transaction.on_commit(lambda pk=part.pk: evaluate_part.enqueue(pk))
+    return run
+
+
+def evaluation_part_run(part_id: int, *, worker: str = "") -> EvaluationPart:
+    """Evaluate one id range of a partitioned run (what a worker's job does)."""
+    part = EvaluationPart.objects.select_related("run").get(pk=part_id)
+    run = part.run
+    if part.status != RunStatus.RUNNING:
+        return part  # a retried job whose part already finished
+    policy = policy_config(run.policy)
+    try:
+        with transaction.atomic():
+            clients, changes, tasks = _evaluate(
+                run, policy, run, range(part.first_id, part.end_id), _no_progress, fit=False
+            )
+            EvaluationPart.objects.filter(pk=part.pk).update(
+                status=RunStatus.SUCCEEDED,
+                customers_evaluated=clients,
+                worker=worker[:64],
+                finished_at=timezone.now(),
+            )
+            _close_if_complete(run.pk, clients, changes, tasks)
+    except Exception as exc:
+        log.exception("evaluation part %s failed", part.pk)
+        with transaction.atomic():
+            EvaluationPart.objects.filter(pk=part.pk).update(
+                status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
+            EvaluationRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED,
+                error=f"part {part.first_id}–{part.end_id}: {type(exc).__name__}: {exc}"[:2000],
+                finished_at=timezone.now(),
+            )
+        raise
+    part.refresh_from_db()
+    return part
+
+
+def _close_if_complete(run_id: int, clients: int, changes: int, tasks: int) -> None:
+    """Add a part's counts to its run (row-locked: parts finish concurrently) and mark the
+    run succeeded when no part is left running."""
+    run = EvaluationRun.objects.select_for_update().get(pk=run_id)
+    run.customers_evaluated += clients
+    run.tier_changes += changes
+    run.tasks_created += tasks
+    fields = ["customers_evaluated", "tier_changes", "tasks_created"]
+    left = run.parts.exclude(status=RunStatus.SUCCEEDED).count()
+    if left == 0 and run.status == RunStatus.RUNNING:
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        fields += ["status", "finished_at"]
+    run.save(update_fields=fields)
 
 
 # --- preview -----------------------------------------------------------------------------

@@ -27,6 +27,19 @@ def evaluate_customers(customer_ids: list[int]) -> int:
 
 
 @task()
+def evaluate_part(part_id: int) -> int:
+    """One id range of a partitioned full run (``evaluation_run_partitioned``)."""
+    import os
+    import socket
+    import threading
+
+    from .services import evaluation_part_run
+
+    worker = f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
+    return evaluation_part_run(part_id, worker=worker).customers_evaluated
+
+
+@task()
 def nightly_evaluation() -> int:
     from .services import evaluation_run
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fincrm.evaluation.choices import RunKind
-from fincrm.evaluation.services import evaluation_run
+from fincrm.evaluation.services import evaluation_run, evaluation_run_partitioned
 from fincrm.evaluation.tasks import schedule_nightly
 
 
@@ -27,6 +27,12 @@ class Command(BaseCommand):
         mode.add_argument("--since", help="ISO date/time: clients changed since then")
         mode.add_argument("--customer", type=int, action="append", help="one client id")
         mode.add_argument("--schedule-nightly", action="store_true")
+        mode.add_argument(
+            "--partitioned",
+            action="store_true",
+            help="queue a full run split by client-id ranges for `fincrm db_worker` processes",
+        )
+        parser.add_argument("--part-size", type=int, default=100_000, help="clients per job")
         parser.add_argument("--as-of", type=date.fromisoformat, help="evaluation date")
 
     def handle(self, *args, **options):
@@ -34,6 +40,15 @@ class Command(BaseCommand):
         if options["schedule_nightly"]:
             when = schedule_nightly()
             self.stdout.write(f"nightly evaluation queued for {when:%Y-%m-%d %H:%M}")
+            return
+        if options["partitioned"]:
+            if options["part_size"] < 1:
+                raise CommandError("--part-size must be at least 1")
+            run = evaluation_run_partitioned(part_size=options["part_size"], as_of=options["as_of"])
+            self.stdout.write(
+                f"full run #{run.pk} queued in {run.parts.count()} parts; "
+                "start `fincrm db_worker` processes to evaluate them"
+            )
             return
         kind, ids, since = RunKind.INCREMENTAL, None, None
         if options["full"]:
