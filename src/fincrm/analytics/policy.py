@@ -430,6 +430,18 @@ class PolicyConfig(_Config):
     scorecard: ScorecardScaling = Field(default_factory=ScorecardScaling)
     early_warning: list[WarningRule] = Field(default_factory=_warnings)
     loan_classification: LoanClassRules = Field(default_factory=LoanClassRules)
+    #: Who must act on an alert of each severity: the client's account manager, the lead of
+    #: its team (up the team tree), or the least-loaded risk officer. The owner is always told.
+    alert_routing: dict[
+        Literal["low", "medium", "high", "critical"], Literal["owner", "team_lead", "risk_officer"]
+    ] = Field(
+        default_factory=lambda: {
+            "low": "owner",
+            "medium": "owner",
+            "high": "team_lead",
+            "critical": "risk_officer",
+        }
+    )
     segments: list[SegmentRule] = Field(default_factory=_segments)
     clustering: Clustering = Field(default_factory=Clustering)
     service_plans: dict[Literal["core", "key", "ordinary", "low"], ServicePlan] = Field(

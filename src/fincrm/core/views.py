@@ -19,7 +19,7 @@ from fincrm.engagement.models import Interaction, Notification, Task
 from fincrm.evaluation.choices import Tier
 from fincrm.financing.choices import CLOSED_STAGES
 from fincrm.financing.models import Application, Facility
-from fincrm.risk.choices import AlertStatus
+from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
 
 
@@ -79,7 +79,7 @@ def home(request):
         "overdue_task_count": my_tasks.filter(due_on__lt=today).count(),
         "alert_count": Alert.objects.restrict(user)
         .filter(assigned_to=user)
-        .exclude(status=AlertStatus.CLOSED)
+        .exclude(status__in=CLOSED_ALERT_STATUSES)
         .count(),
         "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True)
         .select_related("customer")

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 from django.apps import apps
+from django.db import transaction
 from django.db.models import Count, FloatField, Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -40,10 +41,15 @@ from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
 from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
 from fincrm.financing.models import Application, Facility, Installment
-from fincrm.risk.choices import FREQUENCY_DAYS, AlertStatus, ScoreMethod, Severity
+from fincrm.risk.choices import (
+    CLOSED_ALERT_STATUSES,
+    FREQUENCY_DAYS,
+    ScoreMethod,
+)
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
 from .features import BookReads, client_ids, fetch, fetch_for
+from .tasks import send_alert_emails
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
 SCORE_FEATURES = (
@@ -278,7 +284,7 @@ def assess(
     _write_assessments(result, points, signals, method, model, run_started)
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of)
-    _raise_alerts(signals, policy, as_of, features, ids)
+    _raise_alerts(signals, policy, as_of, ids)
     _classify_facilities(result, ids)
     open_alerts = _open_alert_counts(ids)
     return (
@@ -339,7 +345,7 @@ def _classify_facilities(result: pl.DataFrame, ids: Sequence[int] | None) -> int
 def _open_alert_counts(ids: Sequence[int] | None) -> pl.DataFrame:
     qs = (
         Alert.objects.order_by()
-        .exclude(status=AlertStatus.CLOSED)
+        .exclude(status__in=CLOSED_ALERT_STATUSES)
         .values("customer_id")
         .annotate(n=Count("pk"))
         .values_list("customer_id", "n")
@@ -588,10 +594,11 @@ def _review_preparation_tasks(result: pl.DataFrame, as_of: date) -> int:
 
 
 def _raise_alerts(
-    signals: pl.DataFrame, policy: PolicyConfig, as_of: date, features, ids: Sequence[int] | None
+    signals: pl.DataFrame, policy: PolicyConfig, as_of: date, ids: Sequence[int] | None
 ) -> None:
-    """Fire the policy's early-warning rules; new alerts go to the owner (and, when critical,
-    to the risk officers), never twice for the same open alert."""
+    """Fire the policy's early-warning rules; each new alert is assigned by the policy's
+    routing (:class:`AlertRouter`), notified in-app to the assignee and the owner and e-mailed
+    after commit; never twice for the same open alert."""
     rules = policy.early_warning
     fired = evaluate_rules(signals.drop("owner_id"), rules)
     if fired.is_empty():
@@ -600,7 +607,7 @@ def _raise_alerts(
     # Open alerts and recently closed ones (cool-down) of the run's clients (None: all).
     existing = fetch_for(
         Alert.objects.order_by()
-        .filter(~Q(status=AlertStatus.CLOSED) | Q(raised_on__gt=horizon))
+        .filter(~Q(status__in=CLOSED_ALERT_STATUSES) | Q(raised_on__gt=horizon))
         .values_list("customer_id", "rule_code", "signal", "raised_on", "severity", "status"),
         "customer_id",
         ids,
@@ -615,8 +622,8 @@ def _raise_alerts(
     )
     cooldowns = {r.code: r.cooldown_days for r in rules}
     new = dedupe(fired, existing, as_of, cooldowns)
-    owners = dict(features.select("customer_id", "owner_id").iter_rows())
     now = timezone.now()
+    route = AlertRouter(policy, new["customer_id"].unique().to_list())
     rows = [
         (
             row["customer_id"],
@@ -625,23 +632,72 @@ def _raise_alerts(
             float(row["value"]),
             float(row["threshold"]),
             row["severity"],
-            owners.get(row["customer_id"]),
+            route(row["customer_id"], row["severity"]),
         )
         for row in new.iter_rows(named=True)
     ]
     fields = ["customer_id", "rule_code", "signal", "value", "threshold", "severity"]
     fields += ["assigned_to_id", "raised_on", "raised_at"]
     insert_rows(Alert, fields, ((*row, as_of, now) for row in rows))
-    officers = list(
-        User.objects.filter(role=Role.RISK_OFFICER, is_active=True).values_list("pk", flat=True)
-    )
     notes = []
-    for customer_id, rule_code, signal, value, _threshold, severity, owner_id in rows:
+    for customer_id, rule_code, signal, value, _threshold, severity, assignee in rows:
         data = {"rule": rule_code, "signal": signal, "severity": severity, "value": value}
-        recipients = {owner_id} if owner_id else set()
-        if severity == Severity.CRITICAL:
-            recipients.update(officers)
+        recipients = {assignee, route.owners.get(customer_id)} - {None}
         notes.extend(
             (user_id, customer_id, NotificationKind.ALERT, data, now) for user_id in recipients
         )
     insert_rows(Notification, ["recipient_id", "customer_id", "kind", "data", "created_at"], notes)
+    raised = list(Alert.objects.filter(raised_at=now).values_list("pk", flat=True))
+    transaction.on_commit(lambda: send_alert_emails.enqueue(raised))
+
+
+class AlertRouter:
+    """Who must act on a new alert: the policy's ``alert_routing`` per severity.
+
+    ``owner``: the client's account manager; ``team_lead``: a lead of the client's team, else
+    of the nearest parent team; ``risk_officer``: the active risk officer with the fewest
+    open alerts (counting the ones assigned in this run). Anyone missing falls back to the
+    owner.
+    """
+
+    def __init__(self, policy: PolicyConfig, customer_ids: list[int]):
+        from fincrm.accounts.models import Team
+
+        self.routing = policy.alert_routing
+        clients = Customer.objects.filter(pk__in=customer_ids).values_list(
+            "pk", "owner_id", "team_id"
+        )
+        self.owners = {pk: owner for pk, owner, _team in clients}
+        self.teams = {pk: team for pk, _owner, team in clients}
+        self.parents = dict(Team.objects.values_list("pk", "parent_id"))
+        self.leads: dict[int, int] = {}
+        for user_id, team_id in (
+            User.objects.filter(role=Role.TEAM_LEAD, is_active=True)
+            .order_by("pk")
+            .values_list("pk", "team_id")
+        ):
+            self.leads.setdefault(team_id, user_id)
+        officers = User.objects.filter(role=Role.RISK_OFFICER, is_active=True)
+        load = dict(
+            Alert.objects.filter(assigned_to__in=officers)
+            .exclude(status__in=CLOSED_ALERT_STATUSES)
+            .values("assigned_to")
+            .annotate(n=Count("pk"))
+            .values_list("assigned_to", "n")
+        )
+        self.officer_load = {pk: load.get(pk, 0) for pk in officers.values_list("pk", flat=True)}
+
+    def __call__(self, customer_id: int, severity: str) -> int | None:
+        owner = self.owners.get(customer_id)
+        target = self.routing.get(severity, "owner")
+        if target == "team_lead":
+            team = self.teams.get(customer_id)
+            while team is not None:
+                if team in self.leads:
+                    return self.leads[team]
+                team = self.parents.get(team)
+        elif target == "risk_officer" and self.officer_load:
+            officer = min(self.officer_load, key=lambda pk: (self.officer_load[pk], pk))
+            self.officer_load[officer] += 1
+            return officer
+        return owner

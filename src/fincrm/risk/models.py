@@ -166,7 +166,14 @@ class Alert(models.Model):
     )
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: How it was resolved, or why it was dismissed.
     resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    action_plan = models.TextField(_("action plan"), blank=True)
+
+    history = HistoricalRecords()
 
     objects = CustomerOwnedQuerySet.as_manager()
 

@@ -16,7 +16,13 @@ from fincrm.evaluation.features import STATEMENT_SCHEMA, fetch, statement_rows
 from fincrm.financing.choices import FacilityStatus, LoanClass
 from fincrm.financing.models import Facility, Installment
 
-from .choices import PERCENT_RATIOS, SEVERITY_RANK, AlertStatus, ProposalStatus, ReviewStatus
+from .choices import (
+    CLOSED_ALERT_STATUSES,
+    PERCENT_RATIOS,
+    SEVERITY_RANK,
+    ProposalStatus,
+    ReviewStatus,
+)
 from .models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
 
@@ -58,7 +64,7 @@ def latest_assessment(*, customer: Customer) -> CreditAssessment | None:
 def alert_list(*, user) -> QuerySet[Alert]:
     return (
         Alert.objects.restrict(user, "view")
-        .exclude(status=AlertStatus.CLOSED)
+        .exclude(status__in=CLOSED_ALERT_STATUSES)
         .select_related("customer", "assigned_to")
     )
 
@@ -68,7 +74,17 @@ def alert_inbox(*, user) -> list[Alert]:
     qs = alert_list(user=user)
     if not user.sees_whole_portfolio:
         qs = qs.filter(assigned_to=user) | qs.filter(customer__owner=user)
-    rows = list(qs.distinct()[:500])
+    rows = list(qs.distinct().select_related("customer", "assigned_to")[:500])
+    # The action-plan tasks of these alerts, in one query (source_key "alert:<id>:<n>").
+    from fincrm.engagement.models import Task
+
+    tasks: dict[int, list] = {}
+    for task in Task.objects.filter(
+        customer_id__in={a.customer_id for a in rows}, source_key__startswith="alert:"
+    ).select_related("owner"):
+        tasks.setdefault(int(task.source_key.split(":")[1]), []).append(task)
+    for alert in rows:
+        alert.plan_tasks = sorted(tasks.get(alert.pk, []), key=lambda t: t.source_key)
     return sorted(rows, key=lambda a: (-SEVERITY_RANK[a.severity], -a.raised_at.timestamp()))
 
 
@@ -188,7 +204,7 @@ def customer_risk(*, customer: Customer) -> dict:
     """What the 360° page shows about a client's credit risk."""
     return {
         "assessment": latest_assessment(customer=customer),
-        "open_alerts": list(customer.alerts.exclude(status=AlertStatus.CLOSED)[:20]),
+        "open_alerts": list(customer.alerts.exclude(status__in=CLOSED_ALERT_STATUSES)[:20]),
         "ratios": customer_ratios(customer=customer),
     }
 
@@ -288,7 +304,7 @@ def open_alert_severities(customer_ids) -> pl.DataFrame:
     return (
         fetch_for(
             Alert.objects.order_by()
-            .exclude(status=AlertStatus.CLOSED)
+            .exclude(status__in=CLOSED_ALERT_STATUSES)
             .values_list("customer_id", "severity"),
             "customer_id",
             customer_ids,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.evaluation.tasks import customer_changed
 
-from .choices import AlertStatus, ProposalStatus, ReviewStatus
+from .choices import CLOSED_ALERT_STATUSES, AlertStatus, ProposalStatus, ReviewStatus
 from .models import Alert, ControlProposal, Review
 
 MSG_ALREADY_DECIDED = _("This proposal has already been decided.")
@@ -87,30 +87,87 @@ def _apply_controls(proposal: ControlProposal, user) -> None:
             review.save(update_fields=["due_on", "frequency"])
 
 
+MSG_PLAN_REQUIRED = _("Write the action plan before starting work on the alert.")
+MSG_REASON_REQUIRED = _("Say why the alert is dismissed.")
+MSG_TASK_TITLE_REQUIRED = _("Give the task a title.")
+
+
+def _open_alert(alert: Alert, user) -> Alert:
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status in CLOSED_ALERT_STATUSES:
+        raise ValidationError(MSG_ALERT_CLOSED, code="closed")
+    alert._history_user = user
+    return alert
+
+
+def _acknowledge(alert: Alert, user) -> None:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_by, alert.acknowledged_at = user, timezone.now()
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, user) -> Alert:
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if alert.status == AlertStatus.CLOSED:
-        raise ValidationError(MSG_ALERT_CLOSED, code="closed")
+    """New → acknowledged: someone has seen it."""
+    alert = _open_alert(alert, user)
     if alert.status == AlertStatus.OPEN:
         alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_by = user
-        alert.acknowledged_at = timezone.now()
+        _acknowledge(alert, user)
         alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
     return alert
 
 
 @transaction.atomic
-def alert_close(*, alert: Alert, user, resolution: str) -> Alert:
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
-    if alert.status == AlertStatus.CLOSED:
-        raise ValidationError(MSG_ALERT_CLOSED, code="closed")
+def alert_start(*, alert: Alert, user, action_plan: str) -> Alert:
+    """→ in progress, with the action plan (what will be done, by whom, by when)."""
+    alert = _open_alert(alert, user)
+    if not action_plan.strip():
+        raise ValidationError({"action_plan": MSG_PLAN_REQUIRED})
+    _acknowledge(alert, user)
+    alert.status = AlertStatus.IN_PROGRESS
+    alert.action_plan = action_plan.strip()
+    alert.save()
+    return alert
+
+
+@transaction.atomic
+def alert_add_task(*, alert: Alert, user, title: str, due_on, owner=None):
+    """A task of the alert's action plan, for ``owner`` (default: whoever adds it)."""
+    from fincrm.engagement.choices import Priority, TaskKind
+    from fincrm.engagement.models import Task
+
+    alert = _open_alert(alert, user)
+    if not title.strip():
+        raise ValidationError({"title": MSG_TASK_TITLE_REQUIRED})
+    number = Task.objects.filter(source_key__startswith=f"alert:{alert.pk}:").count() + 1
+    task = Task(
+        customer_id=alert.customer_id,
+        owner=owner or user,
+        kind=TaskKind.FOLLOW_UP,
+        title=title.strip()[:200],
+        due_on=due_on,
+        priority=Priority.HIGH if alert.severity in ("high", "critical") else Priority.NORMAL,
+        source_key=f"alert:{alert.pk}:{number}",
+    )
+    task.full_clean()
+    task.save()
+    if alert.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED):
+        _acknowledge(alert, user)
+        alert.status = AlertStatus.IN_PROGRESS
+        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    return task
+
+
+@transaction.atomic
+def alert_close(*, alert: Alert, user, resolution: str, dismiss: bool = False) -> Alert:
+    """Resolved (what was done) or dismissed (why it needs no action); the text is required."""
+    alert = _open_alert(alert, user)
     if not resolution.strip():
-        raise ValidationError({"resolution": MSG_RESOLUTION_REQUIRED})
-    if alert.acknowledged_at is None:
-        alert.acknowledged_by, alert.acknowledged_at = user, timezone.now()
-    alert.status = AlertStatus.CLOSED
+        message = MSG_REASON_REQUIRED if dismiss else MSG_RESOLUTION_REQUIRED
+        raise ValidationError({"resolution": message})
+    _acknowledge(alert, user)
+    alert.status = AlertStatus.DISMISSED if dismiss else AlertStatus.RESOLVED
     alert.closed_at = timezone.now()
+    alert.closed_by = user
     alert.resolution = resolution.strip()
     alert.save()
     return alert

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,11 +38,20 @@ def alert_action(request, pk: int):
         or Alert.objects.restrict(request.user, "change").filter(pk=pk).exists()
     ):
         raise PermissionDenied
+    action = request.POST.get("action", "ack")
+    text = request.POST.get("text", "")[:2000]
     try:
-        if request.POST.get("action") == "close":
+        if action in ("resolve", "close"):
             services.alert_close(
-                alert=alert, user=request.user, resolution=request.POST.get("resolution", "")
+                alert=alert, user=request.user, resolution=request.POST.get("resolution", text)
             )
+        elif action == "dismiss":
+            services.alert_close(alert=alert, user=request.user, resolution=text, dismiss=True)
+        elif action == "start":
+            services.alert_start(alert=alert, user=request.user, action_plan=text)
+        elif action == "task":
+            due = parse_date(request.POST.get("due_on", "") or "") or timezone.localdate()
+            services.alert_add_task(alert=alert, user=request.user, title=text, due_on=due)
         else:
             services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as exc:

@@ -66,7 +66,7 @@ def test_closing_an_alert_needs_a_resolution(late_facility, book, users, login):
     assert alert.status == AlertStatus.OPEN
     client.post(url, {"action": "close", "resolution": "客户已还款"})
     alert.refresh_from_db()
-    assert alert.status == AlertStatus.CLOSED
+    assert alert.status == AlertStatus.RESOLVED
     assert login(users["manager_b"]).post(url, {"action": "ack"}).status_code == 404
 
 
@@ -160,3 +160,69 @@ def test_the_360_page_shows_ratios_with_na_and_the_grade(book, users, login):
     page = login(users["manager_a"]).get(book["a_company"].get_absolute_url()).content.decode()
     assert 'id="credit-grade"' in page
     assert 'id="ratios"' in page and "n/a" in page
+
+
+def test_alerts_are_routed_by_severity_and_emailed_once_per_person(
+    late_facility, book, users, mailoutbox
+):
+    from fincrm.evaluation.tasks import send_alert_emails
+
+    users["lead"].email, users["risk"].email = "lead@example.cn", "risk@example.cn"
+    users["lead"].save()
+    users["risk"].save()
+    late_facility(days_late=65)  # high: the lead of the client's team (up the tree)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    high = Alert.objects.get(customer=book["a_company"], signal="current_dpd")
+    assert (high.severity, high.assigned_to) == ("high", users["lead"])
+    notified = set(
+        Notification.objects.filter(
+            customer=book["a_company"], kind=NotificationKind.ALERT
+        ).values_list("recipient__username", flat=True)
+    )
+    assert notified == {"lead", "manager_a"}  # the owner is always told
+
+    sent = send_alert_emails.call(list(Alert.objects.values_list("pk", flat=True)))
+    assert sent == len(mailoutbox) >= 1
+    lead_mail = [m for m in mailoutbox if m.to == ["lead@example.cn"]]
+    assert len(lead_mail) == 1 and book["a_company"].name in lead_mail[0].body
+
+
+def test_an_alert_moves_through_its_workflow_with_an_action_plan_and_tasks(
+    late_facility, book, users, login
+):
+    late_facility(days_late=35)
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    alert = Alert.objects.get(customer=book["a_company"], signal="current_dpd")
+    url = reverse("risk:alert_action", args=[alert.pk])
+    client = login(users["manager_a"])
+
+    client.post(url, {"action": "start", "text": ""})  # no plan, no start
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    client.post(url, {"action": "start", "text": "上门核实经营情况，协商还款计划"})
+    client.post(url, {"action": "task", "text": "上门拜访财务总监", "due_on": "2026-07-05"})
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.IN_PROGRESS and alert.acknowledged_by == users["manager_a"]
+    task = Task.objects.get(source_key=f"alert:{alert.pk}:1")
+    assert (task.owner, task.customer, str(task.due_on)) == (
+        users["manager_a"],
+        book["a_company"],
+        "2026-07-05",
+    )
+    inbox = client.get(reverse("risk:alerts")).content.decode()
+    assert "上门核实经营情况" in inbox and "上门拜访财务总监" in inbox
+
+    client.post(url, {"action": "dismiss", "text": ""})  # a dismissal needs its reason
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.IN_PROGRESS
+    client.post(url, {"action": "dismiss", "text": "系统还款日期录入错误"})
+    alert.refresh_from_db()
+    assert (alert.status, alert.closed_by, alert.resolution) == (
+        AlertStatus.DISMISSED,
+        users["manager_a"],
+        "系统还款日期录入错误",
+    )
+    # Every human step is audited, with who did it.
+    steps = list(alert.history.order_by("history_date").values_list("status", "history_user"))
+    assert steps == [("in_progress", users["manager_a"].pk), ("dismissed", users["manager_a"].pk)]
+    assert book["a_company"].name not in client.get(reverse("risk:alerts")).content.decode()
