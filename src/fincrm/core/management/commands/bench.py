@@ -25,7 +25,7 @@ from rich.table import Table
 
 from fincrm.core import benchmarks
 
-BENCHMARKS = ("evaluate", "list", "search", "dashboard", "import")
+BENCHMARKS = ("evaluate", "score", "list", "search", "dashboard", "import")
 #: The naive loops are timed on a sample of this many clients and reported per client.
 NAIVE_SAMPLE = 1_000
 #: Larger books are this many generated clients, copied (a multiple of it is required).
@@ -34,7 +34,8 @@ GENERATED_MAX = 100_000
 
 class Command(BaseCommand):
     help = (
-        "Benchmark NAME (evaluate, list, search, dashboard, import) on N demo clients against "
+        "Benchmark NAME (evaluate, score, list, search, dashboard, import) on N demo clients "
+        "against "
         "its naive baseline, side by side."
     )
 
@@ -66,10 +67,10 @@ class Command(BaseCommand):
         console = Console(width=150)
         console.print(f"[bold]fincrm bench {name}[/] · {n:,} clients · {_safe(url)}")
         self._run(env, options, "prepare", inherit=True)
-        if name == "evaluate":
+        if name in ("evaluate", "score"):
             self._throughput(console, options, [
-                self._run(env, options, "evaluate_bulk"),
-                self._run(env, options, "evaluate_naive"),
+                self._run(env, options, f"{name}_bulk"),
+                self._run(env, options, f"{name}_naive"),
             ])  # fmt: skip
         elif name == "import":
             target = self._import_url(options)
@@ -230,6 +231,71 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         with transaction.atomic():  # the baseline's rows are not a real run: remove them
             run.delete()
+        return [
+            {
+                "path": "naive per-client loop",
+                "rows": len(ids),
+                "seconds": seconds,
+                "peak_mib": benchmarks.peak_mib(),
+            }
+        ]
+
+    def phase_score_bulk(self, options):
+        """Credit scoring of the whole book: point-in-time features, scorecard (or expert),
+        assessments, proposals, reviews, alerts, loan classes — in one transaction, rolled
+        back so the book is unchanged."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        from fincrm.evaluation.features import BookReads, load_features
+        from fincrm.evaluation.risk import assess
+        from fincrm.evaluation.services import policy_active, policy_config
+
+        policy = policy_config(policy_active())
+        as_of = timezone.localdate()
+        started = time.perf_counter()
+        with transaction.atomic():
+            reads = BookReads(as_of=as_of, customer_ids=None)
+            features = load_features(as_of=as_of, reads=reads)
+            scored = assess(
+                features=features, policy=policy, as_of=as_of, run_started=timezone.now(),
+                reads=reads,
+            )  # fmt: skip
+            seconds = time.perf_counter() - started
+            transaction.set_rollback(True)
+        return [
+            {
+                "path": "bulk (assess, whole book)",
+                "rows": scored.height,
+                "seconds": seconds,
+                "peak_mib": benchmarks.peak_mib(),
+            }
+        ]
+
+    def phase_score_naive(self, options):
+        """The same, one client at a time (its own reads, scoring call and writes)."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        from fincrm.customers.models import Customer
+        from fincrm.evaluation.features import load_features
+        from fincrm.evaluation.risk import assess
+        from fincrm.evaluation.services import policy_active, policy_config
+
+        policy = policy_config(policy_active())
+        as_of = timezone.localdate()
+        ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+        ids = ids[: options["naive_sample"]]
+        started = time.perf_counter()
+        with transaction.atomic():
+            for pk in ids:
+                features = load_features(as_of=as_of, customer_ids=[pk])
+                assess(
+                    features=features, policy=policy, as_of=as_of, run_started=timezone.now(),
+                    customer_ids=[pk],
+                )  # fmt: skip
+            seconds = time.perf_counter() - started
+            transaction.set_rollback(True)
         return [
             {
                 "path": "naive per-client loop",
