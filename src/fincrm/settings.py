@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "fincrm.evaluation",
     "fincrm.risk",
     "fincrm.demo",
+    "fincrm.api",
     "django_tasks",
     "django_tasks_db",
 ]

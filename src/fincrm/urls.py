@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from fincrm.api import views as api_views
+from fincrm.api.api import api
 from fincrm.core import views as core_views
 
 urlpatterns = [
@@ -11,6 +13,9 @@ urlpatterns = [
     path("evaluation/", include("fincrm.evaluation.urls")),
     path("risk/", include("fincrm.risk.urls")),
     path("engagement/", include("fincrm.engagement.urls")),
+    path("api/v1/", api.urls),
+    path("accounts/tokens/", api_views.tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

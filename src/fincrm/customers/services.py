@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from fincrm.core.validators import normalize_ric, normalize_uscc
@@ -39,16 +40,24 @@ CUSTOMER_FIELDS = (
 )
 
 
+def _field(name: str, normalise, value):
+    """``normalise(value)``, its error attached to the field it is about."""
+    try:
+        return normalise(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.error_list}) from exc
+
+
 def _normalise_identity(data: dict[str, Any]) -> None:
     """Compact codes; keep only the identifier that matches the kind."""
     if data.get("kind") == CustomerKind.COMPANY:
         data["id_number"] = None
         if data.get("credit_code"):
-            data["credit_code"] = normalize_uscc(data["credit_code"])
+            data["credit_code"] = _field("credit_code", normalize_uscc, data["credit_code"])
     elif data.get("kind") == CustomerKind.PERSON:
         data["credit_code"] = None
         if data.get("id_number"):
-            data["id_number"] = normalize_ric(data["id_number"])
+            data["id_number"] = _field("id_number", normalize_ric, data["id_number"])
     if data.get("city") and not data.get("city_tier"):
         data["city_tier"] = city_tier(data["city"])
 

@@ -1,0 +1,86 @@
+"""The REST API under ``/api/v1/`` (django-ninja): the same services and object permissions as
+the pages, bearer tokens for other systems, the session for the browser, a rate limit per
+token, cursor pagination on every list, precise 4xx JSON errors and never a 500 page."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.throttling import AuthRateThrottle
+
+from .auth import Session, TokenAuth
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="fincrm API",
+    version="1",
+    description=(
+        "Clients, applications, facilities, repayments, interactions, alerts and evaluation "
+        "snapshots. Authenticate with `Authorization: Bearer <token>` (create tokens under "
+        "your account) or the browser session. Lists are cursor-paginated: pass back `next`."
+    ),
+    urls_namespace="api-v1",
+    auth=[TokenAuth(), Session()],
+    throttle=[AuthRateThrottle(getattr(settings, "FINCRM_API_RATE", "600/m"))],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _messages(exc: ValidationError) -> dict | list:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in errors[0].messages] if len(errors) == 1 else
+                [str(m) for e in errors for m in e.messages]
+                for field, errors in exc.error_dict.items()}  # fmt: skip
+    return [str(m) for m in exc.messages]
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    return api.create_response(request, {"detail": _messages(exc)}, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return api.create_response(request, {"detail": "You may not do this."}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema(request, exc: NinjaValidationError):
+    return api.create_response(request, {"detail": exc.errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "Authentication required."}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http(request, exc: HttpError):
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    """Never a stack trace to a client: log it, answer 500 with a reference-free message."""
+    log.exception("API error on %s %s", request.method, request.path)
+    return api.create_response(
+        request, {"detail": "Internal error; it has been logged."}, status=500
+    )
+
+
+from . import routers  # noqa: E402  (routers register on ``api``)
+
+routers.register(api)

@@ -1,0 +1,416 @@
+"""Resources of the API. Every query starts from ``restrict(user, action)``: a token sees
+exactly what its user sees in the pages; writes go through the same services."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja.pagination import paginate
+
+from fincrm.core.masking import shown
+from fincrm.customers.choices import CityTier, ClientType, CustomerKind, Industry
+from fincrm.customers.models import Customer
+from fincrm.customers.services import customer_create, customer_update
+from fincrm.engagement.choices import InteractionChannel
+from fincrm.engagement.models import Interaction
+from fincrm.engagement.services import interaction_log
+from fincrm.evaluation.models import Snapshot
+from fincrm.financing.models import Application, Facility, Installment, Payment
+from fincrm.financing.services import (
+    application_move_stage,
+    installment_report_missed,
+    payment_record,
+)
+from fincrm.risk.choices import CLOSED_ALERT_STATUSES
+from fincrm.risk.models import Alert
+
+from .pagination import KeysetPagination
+
+
+def _user(request):
+    return request.user
+
+
+def _visible(model, request, action: str = "view"):
+    return model.objects.restrict(_user(request), action)
+
+
+def _may_change_customer(request, customer: Customer) -> None:
+    if not _user(request).has_perm("customers.change_customer", customer):
+        raise PermissionDenied
+
+
+# --- clients --------------------------------------------------------------------------------
+
+customers = Router(tags=["clients"])
+
+
+class CustomerOut(Schema):
+    id: int
+    kind: str
+    name: str
+    credit_code: str | None
+    id_number: str | None = Field(None, description="masked unless the role needs it")
+    phone: str = Field("", description="masked unless the role needs it")
+    email: str
+    industry: str
+    province: str
+    city: str
+    city_tier: str
+    client_type: str
+    annual_revenue: Decimal | None
+    owner_id: int | None
+    team_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id_number(obj, context):
+        return shown(obj.id_number, user=context["request"].user) if obj.id_number else None
+
+    @staticmethod
+    def resolve_phone(obj, context):
+        return shown(obj.phone, user=context["request"].user) if obj.phone else ""
+
+
+class CustomerIn(Schema):
+    kind: Literal[tuple(CustomerKind.values)]  # type: ignore[valid-type]
+    name: str = Field(..., min_length=1, max_length=200)
+    credit_code: str | None = Field(None, max_length=18)
+    id_number: str | None = Field(None, max_length=18)
+    phone: str = Field("", max_length=20)
+    email: str = Field("", max_length=254)
+    industry: Literal[tuple(Industry.values)]  # type: ignore[valid-type]
+    province: str = Field(..., min_length=1, max_length=20)
+    city: str = Field(..., min_length=1, max_length=30)
+    city_tier: Literal[tuple(CityTier.values)] | None = None  # type: ignore[valid-type]
+    client_type: Literal[tuple(ClientType.values)]  # type: ignore[valid-type]
+    annual_revenue: Decimal | None = Field(None, ge=0, le=Decimal("1e15"), decimal_places=2)
+
+
+class CustomerPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    phone: str | None = Field(None, max_length=20)
+    email: str | None = Field(None, max_length=254)
+    industry: Literal[tuple(Industry.values)] | None = None  # type: ignore[valid-type]
+    province: str | None = Field(None, min_length=1, max_length=20)
+    city: str | None = Field(None, min_length=1, max_length=30)
+    client_type: Literal[tuple(ClientType.values)] | None = None  # type: ignore[valid-type]
+    annual_revenue: Decimal | None = Field(None, ge=0, le=Decimal("1e15"), decimal_places=2)
+
+
+class CustomerFilter(FilterSchema):
+    q: str | None = Field(None, max_length=100, description="name contains, codes start with")
+    industry: str | None = Field(None, max_length=1)
+    city_tier: str | None = Field(None, max_length=4)
+    client_type: str | None = Field(None, max_length=12)
+    owner_id: int | None = None
+    tier: Annotated[str | None, FilterLookup("classification__tier")] = Field(None, max_length=10)
+    updated_since: Annotated[datetime | None, FilterLookup("updated_at__gte")] = None
+
+    def filter_q(self, value):
+        from django.db.models import Q
+
+        if not value or len(value.strip()) < 2:
+            return Q()
+        value = value.strip()
+        return (
+            Q(name__icontains=value)
+            | Q(credit_code__startswith=value.upper())
+            | Q(id_number__startswith=value.upper())
+        )
+
+
+@customers.get("/", response=list[CustomerOut])
+@paginate(KeysetPagination, orderings=("id", "name", "created_at", "updated_at"))
+def customer_list(request, filters: Query[CustomerFilter]):
+    return filters.filter(_visible(Customer, request))
+
+
+@customers.get("/{int:customer_id}", response=CustomerOut)
+def customer_detail(request, customer_id: int):
+    return get_object_or_404(_visible(Customer, request), pk=customer_id)
+
+
+@customers.post("/", response={201: CustomerOut})
+def customer_new(request, payload: CustomerIn):
+    user = _user(request)
+    if not user.has_perm("customers.add_customer"):
+        raise PermissionDenied
+    data = payload.dict()
+    data["owner"] = user
+    return 201, customer_create(data=data, created_by=user)
+
+
+@customers.patch("/{int:customer_id}", response=CustomerOut)
+def customer_change(request, customer_id: int, payload: CustomerPatch):
+    customer = get_object_or_404(_visible(Customer, request), pk=customer_id)
+    _may_change_customer(request, customer)
+    customer._history_user = _user(request)
+    data = payload.dict(exclude_unset=True)
+    return customer_update(customer=customer, data=data)
+
+
+# --- applications ---------------------------------------------------------------------------
+
+applications = Router(tags=["applications"])
+
+
+class ApplicationOut(ModelSchema):
+    customer_id: int
+    product_id: int
+
+    class Meta:
+        model = Application
+        fields = ["id", "amount", "tenor_months", "purpose", "stage", "stage_changed_at",
+                  "created_at"]  # fmt: skip
+
+
+class ApplicationFilter(FilterSchema):
+    customer_id: int | None = None
+    stage: str | None = Field(None, max_length=16)
+
+
+class StageMove(Schema):
+    to_stage: str = Field(..., max_length=16)
+    note: str = Field("", max_length=300)
+
+
+@applications.get("/", response=list[ApplicationOut])
+@paginate(KeysetPagination, orderings=("id", "created_at", "stage_changed_at"))
+def application_list(request, filters: Query[ApplicationFilter]):
+    return filters.filter(_visible(Application, request))
+
+
+@applications.get("/{int:application_id}", response=ApplicationOut)
+def application_detail(request, application_id: int):
+    return get_object_or_404(_visible(Application, request), pk=application_id)
+
+
+@applications.post("/{int:application_id}/stage", response=ApplicationOut)
+def application_stage(request, application_id: int, payload: StageMove):
+    application = get_object_or_404(_visible(Application, request, "change"), pk=application_id)
+    return application_move_stage(
+        application=application, to_stage=payload.to_stage, user=_user(request), note=payload.note
+    )
+
+
+# --- facilities, instalments, payments ----------------------------------------------------
+
+facilities = Router(tags=["facilities"])
+
+
+class FacilityOut(ModelSchema):
+    customer_id: int
+    product_id: int
+
+    class Meta:
+        model = Facility
+        fields = ["id", "contract_number", "approved_limit", "drawn_amount", "rate",
+                  "tenor_months", "start_date", "maturity_date", "guarantee_type", "status",
+                  "days_past_due", "loan_class"]  # fmt: skip
+
+
+class InstallmentOut(ModelSchema):
+    facility_id: int
+
+    class Meta:
+        model = Installment
+        fields = ["id", "number", "due_date", "principal_due", "interest_due", "amount_paid",
+                  "paid_off_on", "missed_reported_at"]  # fmt: skip
+
+
+class PaymentOut(ModelSchema):
+    facility_id: int
+
+    class Meta:
+        model = Payment
+        fields = ["id", "paid_on", "amount", "reference", "recorded_at"]
+
+
+class PaymentIn(Schema):
+    amount: Decimal = Field(..., gt=0, le=Decimal("1e13"), decimal_places=2)
+    paid_on: date
+    reference: str = Field("", max_length=40)
+
+
+class FacilityFilter(FilterSchema):
+    customer_id: int | None = None
+    status: str | None = Field(None, max_length=12)
+    loan_class: str | None = Field(None, max_length=16)
+
+
+def _serviced_facility(request, facility_id: int) -> Facility:
+    facility = get_object_or_404(
+        _visible(Facility, request).select_related("customer"), pk=facility_id
+    )
+    user = _user(request)
+    if not (user.has_perm("customers.change_customer", facility.customer)
+            or user.has_perm("risk.decide")):  # fmt: skip
+        raise PermissionDenied
+    return facility
+
+
+@facilities.get("/", response=list[FacilityOut])
+@paginate(KeysetPagination, orderings=("id", "maturity_date", "start_date"))
+def facility_list(request, filters: Query[FacilityFilter]):
+    return filters.filter(_visible(Facility, request))
+
+
+@facilities.get("/{int:facility_id}", response=FacilityOut)
+def facility_detail(request, facility_id: int):
+    return get_object_or_404(_visible(Facility, request), pk=facility_id)
+
+
+@facilities.get("/{int:facility_id}/installments", response=list[InstallmentOut])
+@paginate(KeysetPagination, orderings=("id", "number", "due_date"), default="number")
+def installment_list(request, facility_id: int):
+    facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
+    return Installment.objects.filter(facility=facility)
+
+
+@facilities.post(
+    "/{int:facility_id}/installments/{int:installment_id}/missed", response=InstallmentOut
+)
+def installment_missed(request, facility_id: int, installment_id: int):
+    """Loan servicing reports an instalment unpaid: arrears, class and the client's alerts are
+    updated before the response returns."""
+    facility = _serviced_facility(request, facility_id)
+    installment = get_object_or_404(Installment, pk=installment_id, facility=facility)
+    with transaction.atomic():
+        installment_report_missed(installment=installment, user=_user(request))
+    installment.refresh_from_db()
+    return installment
+
+
+@facilities.get("/{int:facility_id}/payments", response=list[PaymentOut])
+@paginate(KeysetPagination, orderings=("id", "paid_on"))
+def payment_list(request, facility_id: int):
+    facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
+    return Payment.objects.filter(facility=facility)
+
+
+@facilities.post("/{int:facility_id}/payments", response={201: PaymentOut})
+def payment_new(request, facility_id: int, payload: PaymentIn):
+    facility = _serviced_facility(request, facility_id)
+    return 201, payment_record(facility=facility, **payload.dict())
+
+
+# --- interactions -------------------------------------------------------------------------
+
+interactions = Router(tags=["interactions"])
+
+
+class InteractionOut(ModelSchema):
+    customer_id: int
+    contact_id: int | None = None
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "channel", "direction", "occurred_at", "subject", "summary", "outcome",
+                  "next_step"]  # fmt: skip
+
+
+class InteractionIn(Schema):
+    customer_id: int
+    channel: Literal[tuple(InteractionChannel.values)]  # type: ignore[valid-type]
+    subject: str = Field(..., min_length=1, max_length=200)
+    summary: str = Field("", max_length=5000)
+    outcome: str = Field("", max_length=20)
+    next_step: str = Field("", max_length=200)
+    occurred_at: datetime | None = None
+    direction: Literal["in", "out"] = "out"
+
+
+class InteractionFilter(FilterSchema):
+    customer_id: int | None = None
+    channel: str | None = Field(None, max_length=10)
+    since: Annotated[datetime | None, FilterLookup("occurred_at__gte")] = None
+
+
+@interactions.get("/", response=list[InteractionOut])
+@paginate(KeysetPagination, orderings=("id", "occurred_at"))
+def interaction_list(request, filters: Query[InteractionFilter]):
+    return filters.filter(_visible(Interaction, request))
+
+
+@interactions.post("/", response={201: InteractionOut})
+def interaction_new(request, payload: InteractionIn):
+    customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
+    data = payload.dict(exclude={"customer_id"})
+    return 201, interaction_log(customer=customer, created_by=_user(request), **data)
+
+
+# --- alerts and snapshots (read-only) --------------------------------------------------------
+
+alerts = Router(tags=["alerts"])
+
+
+class AlertOut(ModelSchema):
+    customer_id: int
+    assigned_to_id: int | None = None
+
+    class Meta:
+        model = Alert
+        fields = ["id", "rule_code", "signal", "value", "threshold", "severity", "status",
+                  "raised_on", "raised_at", "action_plan", "resolution"]  # fmt: skip
+
+
+class AlertFilter(FilterSchema):
+    customer_id: int | None = None
+    severity: str | None = Field(None, max_length=10)
+    status: str | None = Field(None, max_length=14)
+    open: bool | None = None
+
+    def filter_open(self, value):
+        from django.db.models import Q
+
+        if value is None:
+            return Q()
+        closed = Q(status__in=CLOSED_ALERT_STATUSES)
+        return ~closed if value else closed
+
+
+@alerts.get("/", response=list[AlertOut])
+@paginate(KeysetPagination, orderings=("id", "raised_at"))
+def alert_list(request, filters: Query[AlertFilter]):
+    return filters.filter(_visible(Alert, request))
+
+
+snapshots = Router(tags=["evaluation"])
+
+
+class SnapshotOut(ModelSchema):
+    customer_id: int
+    run_id: int
+
+    class Meta:
+        model = Snapshot
+        fields = ["id", "created_at", "contribution", "potential", "loyalty", "risk",
+                  "value_score", "tier", "grade", "grade_source", "size_band", "lifecycle",
+                  "segments", "cluster", "reasons"]  # fmt: skip
+
+
+class SnapshotFilter(FilterSchema):
+    customer_id: int | None = None
+    run_id: int | None = None
+    tier: str | None = Field(None, max_length=10)
+
+
+@snapshots.get("/", response=list[SnapshotOut])
+@paginate(KeysetPagination, orderings=("id", "created_at"))
+def snapshot_list(request, filters: Query[SnapshotFilter]):
+    return filters.filter(_visible(Snapshot, request))
+
+
+def register(api) -> None:
+    api.add_router("/customers", customers)
+    api.add_router("/applications", applications)
+    api.add_router("/facilities", facilities)
+    api.add_router("/interactions", interactions)
+    api.add_router("/alerts", alerts)
+    api.add_router("/snapshots", snapshots)
