@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "fincrm.risk",
     "fincrm.demo",
     "fincrm.api",
+    "fincrm.webhooks",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -47,6 +47,7 @@ from fincrm.risk.choices import (
     ScoreMethod,
 )
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
+from fincrm.webhooks import events as webhooks
 
 from .features import BookReads, client_ids, fetch, fetch_for
 from .tasks import send_alert_emails
@@ -647,8 +648,18 @@ def _raise_alerts(
             (user_id, customer_id, NotificationKind.ALERT, data, now) for user_id in recipients
         )
     insert_rows(Notification, ["recipient_id", "customer_id", "kind", "data", "created_at"], notes)
-    raised = list(Alert.objects.filter(raised_at=now).values_list("pk", flat=True))
-    transaction.on_commit(lambda: send_alert_emails.enqueue(raised))
+    raised = list(
+        Alert.objects.filter(raised_at=now).values(
+            "pk", "customer_id", "rule_code", "signal", "value", "threshold", "severity",
+            "assigned_to_id", "raised_on",
+        )
+    )  # fmt: skip
+    ids = [a["pk"] for a in raised]
+    transaction.on_commit(lambda: send_alert_emails.enqueue(ids))
+    webhooks.emit(
+        webhooks.Event.ALERT_RAISED,
+        [{"alert": a.pop("pk"), "customer": a.pop("customer_id"), **a} for a in raised],
+    )
 
 
 class AlertRouter:

@@ -28,6 +28,7 @@ from fincrm.core.bulk import insert_rows, json_text
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
+from fincrm.webhooks import events as webhooks
 
 from .choices import RunKind, RunStatus, Tier
 from .features import BookReads, changed_customer_ids, fetch, fetch_for, load_features
@@ -348,6 +349,14 @@ def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:
             (owner, c, NotificationKind.TIER_CHANGED, {"from": previous, "to": tier}, now)
             for c, owner, previous, tier in changed.iter_rows()
             if previous and owner
+        ),
+    )
+    webhooks.emit(
+        webhooks.Event.TIER_CHANGED,
+        (
+            {"customer": c, "from": previous, "to": tier, "run": run.pk, "at": now}
+            for c, _owner, previous, tier in changed.iter_rows()
+            if previous
         ),
     )
     return changed.height

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import loan_classes
 from fincrm.evaluation.tasks import customer_changed
+from fincrm.webhooks import events as webhooks
 
 from .choices import STAGE_TRANSITIONS, DocumentStatus, FacilityStatus, Stage
 from .models import (
@@ -96,6 +97,18 @@ def application_move_stage(
         changed_at=now,
         changed_by=user,
         note=note,
+    )
+    webhooks.emit(
+        webhooks.Event.APPLICATION_STAGE,
+        [
+            {
+                "application": application.pk,
+                "customer": application.customer_id,
+                "from": current,
+                "to": to_stage,
+                "at": now,
+            }
+        ],
     )
     customer_changed(application.customer_id)
     return application
@@ -196,5 +209,19 @@ def installment_report_missed(*, installment: Installment, user, as_of: date | N
     installment.missed_reported_by = user
     installment.save(update_fields=["missed_reported_at", "missed_reported_by"])
     facility = facility_refresh_delinquency(facility=installment.facility, as_of=as_of)
+    webhooks.emit(
+        webhooks.Event.PAYMENT_MISSED,
+        [
+            {
+                "installment": installment.pk,
+                "facility": facility.pk,
+                "contract_number": facility.contract_number,
+                "customer": facility.customer_id,
+                "due_date": installment.due_date,
+                "amount_due": installment.amount_due,
+                "days_past_due": facility.days_past_due,
+            }
+        ],
+    )
     evaluate_now(facility.customer_id)
     return installment
