@@ -145,19 +145,26 @@ def insert_rows(
     per_statement = max(1, MAX_PARAMS // len(columns))
     indexed = [(i, a) for i, a in enumerate(adapters) if a is not None]
 
+    def adapted(row):
+        if indexed:
+            row = list(row)  # an adapted copy
+            for i, adapt in indexed:
+                if row[i] is not None:
+                    row[i] = adapt(row[i])
+        return (*row, *shared)
+
+    if connection.vendor == "postgresql":
+        if not suffix:
+            return _copy_in(connection, meta.db_table, columns, map(adapted, rows))
+        return _copy_merge(connection, meta.db_table, columns, map(adapted, rows), suffix)
+
     written = 0
     iterator = iter(rows)
     with connection.cursor() as cursor:
         while batch := list(islice(iterator, per_statement)):
             params: list[Any] = []
             for row in batch:
-                if indexed:
-                    row = list(row)  # an adapted copy
-                    for i, adapt in indexed:
-                        if row[i] is not None:
-                            row[i] = adapt(row[i])
-                params.extend(row)
-                params.extend(shared)
+                params.extend(adapted(row))
             statement = sql + ", ".join([placeholder] * len(batch)) + suffix
             if sqlite:
                 with connection.wrap_database_errors:
@@ -167,3 +174,41 @@ def insert_rows(
                 cursor.execute(statement, params)
             written += cursor.rowcount if cursor.rowcount >= 0 else len(batch)
     return written
+
+
+def _copy_in(connection, table: str, columns: list[str], rows: Iterable[tuple]) -> int:
+    """PostgreSQL: ``COPY … FROM STDIN``, rows adapted by psycopg in C. A multi-row INSERT
+    with 30,000 bound parameters spent seconds per 100k rows in binding alone."""
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    written = 0
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    return written
+
+
+def _copy_merge(connection, table: str, columns: list[str], rows, suffix: str) -> int:
+    """PostgreSQL upsert or insert-ignore: ``COPY`` into a temporary table, then one
+    ``INSERT … SELECT … ON CONFLICT`` into the real one."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    staging = quote(f"_bulk_{table}")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} AS SELECT {names} FROM {quote(table)} WITH NO DATA"
+        )
+        try:
+            _copy_in(connection, f"_bulk_{table}", columns, rows)
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging}{suffix}"
+            )
+            return cursor.rowcount
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
