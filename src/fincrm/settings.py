@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "fincrm.demo",
     "fincrm.api",
     "fincrm.webhooks",
+    "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
+    "axes",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "fincrm.core.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fincrm.urls"
@@ -138,6 +141,9 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # Login throttling: after AXES_FAILURE_LIMIT failed logins for a user name from an
+    # address, that pair is locked out for AXES_COOLOFF_TIME hours.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -171,6 +177,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
+AXES_FAILURE_LIMIT = int(os.environ.get("FINCRM_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = 1  # hour
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -162,3 +162,10 @@ def test_a_user_creates_a_token_in_the_ui_sees_it_once_and_revokes_it(client, us
     login(users["manager_a"]).post(f"/accounts/tokens/{token.pk}/revoke/")
     gone = api_client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Bearer {plain}")
     assert gone.status_code == 401
+
+
+def test_the_interactive_docs_load_their_scripts_from_this_site(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html and "cdn." not in html
