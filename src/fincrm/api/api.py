@@ -12,13 +12,29 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.throttling import AuthRateThrottle
 
 from .auth import Session, TokenAuth
 
 log = logging.getLogger(__name__)
 
+
+class ObjectBodyParser(Parser):
+    """Request bodies are JSON objects: an array or a bare value is refused with 422 (ninja
+    would otherwise read ``[null, null]`` as an empty object)."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NinjaValidationError(
+                [{"loc": ["body"], "msg": "the body must be a JSON object", "type": "dict_type"}]
+            )
+        return data
+
+
 api = NinjaAPI(
+    parser=ObjectBodyParser(),
     title="fincrm API",
     version="1",
     description=(

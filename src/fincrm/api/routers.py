@@ -1,6 +1,7 @@
 """Resources of the API. Every query starts from ``restrict(user, action)``: a token sees
 exactly what its user sees in the pages; writes go through the same services."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -8,8 +9,19 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema
+from ninja import (
+    Field,
+    FilterLookup,
+    FilterSchema,
+    ModelSchema,
+    Path,
+    Query,
+    Router,
+    Schema,
+    Status,
+)
 from ninja.pagination import paginate
+from pydantic import BeforeValidator
 
 from fincrm.core.masking import shown
 from fincrm.customers.choices import CityTier, ClientType, CustomerKind, Industry
@@ -29,6 +41,25 @@ from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
 
 from .pagination import KeysetPagination
+
+
+def _iso_only(value):
+    """Dates and times as ISO 8601 text only: pydantic would also read ``0.5`` as a Unix
+    time, which the schema (format date / date-time) does not allow."""
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value)
+    ):
+        raise ValueError("an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T09:00+08:00")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
+#: Database ids: positive and within a 64-bit integer (a larger number is a 422, not a crash
+#: of the database driver).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
 
 
 def _user(request):
@@ -93,13 +124,15 @@ class CustomerIn(Schema):
 
 
 class CustomerPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    phone: str | None = Field(None, max_length=20)
-    email: str | None = Field(None, max_length=254)
-    industry: Literal[tuple(Industry.values)] | None = None  # type: ignore[valid-type]
-    province: str | None = Field(None, min_length=1, max_length=20)
-    city: str | None = Field(None, min_length=1, max_length=30)
-    client_type: Literal[tuple(ClientType.values)] | None = None  # type: ignore[valid-type]
+    """Only the fields sent change; ``null`` is refused where the field cannot be empty."""
+
+    name: str = Field(None, min_length=1, max_length=200)
+    phone: str = Field(None, max_length=20)
+    email: str = Field(None, max_length=254)
+    industry: Literal[tuple(Industry.values)] = None  # type: ignore[valid-type]
+    province: str = Field(None, min_length=1, max_length=20)
+    city: str = Field(None, min_length=1, max_length=30)
+    client_type: Literal[tuple(ClientType.values)] = None  # type: ignore[valid-type]
     annual_revenue: Decimal | None = Field(None, ge=0, le=Decimal("1e15"), decimal_places=2)
 
 
@@ -108,9 +141,9 @@ class CustomerFilter(FilterSchema):
     industry: str | None = Field(None, max_length=1)
     city_tier: str | None = Field(None, max_length=4)
     client_type: str | None = Field(None, max_length=12)
-    owner_id: int | None = None
+    owner_id: Id | None = None
     tier: Annotated[str | None, FilterLookup("classification__tier")] = Field(None, max_length=10)
-    updated_since: Annotated[datetime | None, FilterLookup("updated_at__gte")] = None
+    updated_since: Annotated[IsoDatetime | None, FilterLookup("updated_at__gte")] = None
 
     def filter_q(self, value):
         from django.db.models import Q
@@ -132,7 +165,7 @@ def customer_list(request, filters: Query[CustomerFilter]):
 
 
 @customers.get("/{int:customer_id}", response=CustomerOut)
-def customer_detail(request, customer_id: int):
+def customer_detail(request, customer_id: PathId):
     return get_object_or_404(_visible(Customer, request), pk=customer_id)
 
 
@@ -143,11 +176,11 @@ def customer_new(request, payload: CustomerIn):
         raise PermissionDenied
     data = payload.dict()
     data["owner"] = user
-    return 201, customer_create(data=data, created_by=user)
+    return Status(201, customer_create(data=data, created_by=user))
 
 
 @customers.patch("/{int:customer_id}", response=CustomerOut)
-def customer_change(request, customer_id: int, payload: CustomerPatch):
+def customer_change(request, customer_id: PathId, payload: CustomerPatch):
     customer = get_object_or_404(_visible(Customer, request), pk=customer_id)
     _may_change_customer(request, customer)
     customer._history_user = _user(request)
@@ -171,7 +204,7 @@ class ApplicationOut(ModelSchema):
 
 
 class ApplicationFilter(FilterSchema):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     stage: str | None = Field(None, max_length=16)
 
 
@@ -187,12 +220,12 @@ def application_list(request, filters: Query[ApplicationFilter]):
 
 
 @applications.get("/{int:application_id}", response=ApplicationOut)
-def application_detail(request, application_id: int):
+def application_detail(request, application_id: PathId):
     return get_object_or_404(_visible(Application, request), pk=application_id)
 
 
 @applications.post("/{int:application_id}/stage", response=ApplicationOut)
-def application_stage(request, application_id: int, payload: StageMove):
+def application_stage(request, application_id: PathId, payload: StageMove):
     application = get_object_or_404(_visible(Application, request, "change"), pk=application_id)
     return application_move_stage(
         application=application, to_stage=payload.to_stage, user=_user(request), note=payload.note
@@ -234,17 +267,17 @@ class PaymentOut(ModelSchema):
 
 class PaymentIn(Schema):
     amount: Decimal = Field(..., gt=0, le=Decimal("1e13"), decimal_places=2)
-    paid_on: date
+    paid_on: IsoDate
     reference: str = Field("", max_length=40)
 
 
 class FacilityFilter(FilterSchema):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     status: str | None = Field(None, max_length=12)
     loan_class: str | None = Field(None, max_length=16)
 
 
-def _serviced_facility(request, facility_id: int) -> Facility:
+def _serviced_facility(request, facility_id: PathId) -> Facility:
     facility = get_object_or_404(
         _visible(Facility, request).select_related("customer"), pk=facility_id
     )
@@ -262,13 +295,13 @@ def facility_list(request, filters: Query[FacilityFilter]):
 
 
 @facilities.get("/{int:facility_id}", response=FacilityOut)
-def facility_detail(request, facility_id: int):
+def facility_detail(request, facility_id: PathId):
     return get_object_or_404(_visible(Facility, request), pk=facility_id)
 
 
 @facilities.get("/{int:facility_id}/installments", response=list[InstallmentOut])
 @paginate(KeysetPagination, orderings=("id", "number", "due_date"), default="number")
-def installment_list(request, facility_id: int):
+def installment_list(request, facility_id: PathId):
     facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
     return Installment.objects.filter(facility=facility)
 
@@ -276,7 +309,7 @@ def installment_list(request, facility_id: int):
 @facilities.post(
     "/{int:facility_id}/installments/{int:installment_id}/missed", response=InstallmentOut
 )
-def installment_missed(request, facility_id: int, installment_id: int):
+def installment_missed(request, facility_id: PathId, installment_id: PathId):
     """Loan servicing reports an instalment unpaid: arrears, class and the client's alerts are
     updated before the response returns."""
     facility = _serviced_facility(request, facility_id)
@@ -289,15 +322,15 @@ def installment_missed(request, facility_id: int, installment_id: int):
 
 @facilities.get("/{int:facility_id}/payments", response=list[PaymentOut])
 @paginate(KeysetPagination, orderings=("id", "paid_on"))
-def payment_list(request, facility_id: int):
+def payment_list(request, facility_id: PathId):
     facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
     return Payment.objects.filter(facility=facility)
 
 
 @facilities.post("/{int:facility_id}/payments", response={201: PaymentOut})
-def payment_new(request, facility_id: int, payload: PaymentIn):
+def payment_new(request, facility_id: PathId, payload: PaymentIn):
     facility = _serviced_facility(request, facility_id)
-    return 201, payment_record(facility=facility, **payload.dict())
+    return Status(201, payment_record(facility=facility, **payload.dict()))
 
 
 # --- interactions -------------------------------------------------------------------------
@@ -316,20 +349,20 @@ class InteractionOut(ModelSchema):
 
 
 class InteractionIn(Schema):
-    customer_id: int
+    customer_id: Id
     channel: Literal[tuple(InteractionChannel.values)]  # type: ignore[valid-type]
     subject: str = Field(..., min_length=1, max_length=200)
     summary: str = Field("", max_length=5000)
     outcome: str = Field("", max_length=20)
     next_step: str = Field("", max_length=200)
-    occurred_at: datetime | None = None
+    occurred_at: IsoDatetime | None = None
     direction: Literal["in", "out"] = "out"
 
 
 class InteractionFilter(FilterSchema):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     channel: str | None = Field(None, max_length=10)
-    since: Annotated[datetime | None, FilterLookup("occurred_at__gte")] = None
+    since: Annotated[IsoDatetime | None, FilterLookup("occurred_at__gte")] = None
 
 
 @interactions.get("/", response=list[InteractionOut])
@@ -342,7 +375,7 @@ def interaction_list(request, filters: Query[InteractionFilter]):
 def interaction_new(request, payload: InteractionIn):
     customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
     data = payload.dict(exclude={"customer_id"})
-    return 201, interaction_log(customer=customer, created_by=_user(request), **data)
+    return Status(201, interaction_log(customer=customer, created_by=_user(request), **data))
 
 
 # --- alerts and snapshots (read-only) --------------------------------------------------------
@@ -361,7 +394,7 @@ class AlertOut(ModelSchema):
 
 
 class AlertFilter(FilterSchema):
-    customer_id: int | None = None
+    customer_id: Id | None = None
     severity: str | None = Field(None, max_length=10)
     status: str | None = Field(None, max_length=14)
     open: bool | None = None
@@ -396,8 +429,8 @@ class SnapshotOut(ModelSchema):
 
 
 class SnapshotFilter(FilterSchema):
-    customer_id: int | None = None
-    run_id: int | None = None
+    customer_id: Id | None = None
+    run_id: Id | None = None
     tier: str | None = Field(None, max_length=10)
 
 
