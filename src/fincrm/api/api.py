@@ -22,7 +22,19 @@ log = logging.getLogger(__name__)
 
 class ObjectBodyParser(Parser):
     """Request bodies are JSON objects: an array or a bare value is refused with 422 (ninja
-    would otherwise read ``[null, null]`` as an empty object)."""
+    would otherwise read ``[null, null]`` as an empty object); a single-valued query parameter
+    given twice is refused too (ninja would silently keep the last one)."""
+
+    def parse_querydict(self, data, list_fields, request):
+        repeated = [k for k in data if k not in list_fields and len(data.getlist(k)) > 1]
+        if repeated:
+            raise NinjaValidationError(
+                [
+                    {"loc": ["query", k], "msg": "given more than once", "type": "repeated"}
+                    for k in repeated
+                ]
+            )
+        return super().parse_querydict(data, list_fields, request)
 
     def parse_body(self, request):
         data = super().parse_body(request)

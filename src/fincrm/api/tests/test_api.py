@@ -77,6 +77,10 @@ def test_lists_are_cursor_paginated_in_any_allowed_ordering(client, users, beare
     broken = client.get("/api/v1/customers/?cursor=%%%", **headers)
     assert broken.status_code == 400 and "cursor" in broken.json()["detail"]
     assert client.get("/api/v1/customers/?limit=100000", **headers).status_code == 422
+    twice = client.get("/api/v1/customers/?industry=C&industry=F", **headers)
+    assert twice.status_code == 422 and twice.json()["detail"][0]["loc"] == ["query", "industry"]
+    huge = client.get(f"/api/v1/customers/{2**70}", **headers)
+    assert huge.status_code == 422  # not a database overflow
 
 
 def test_bad_input_gets_a_precise_4xx_never_a_500(client, users, bearer):

@@ -5,7 +5,9 @@ requests refused by business rules — an id of someone else's client — are no
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -17,7 +19,30 @@ from schemathesis.checks import (
 from fincrm.api.models import ApiToken
 from fincrm.testing.factories import FacilityFactory
 
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+def _app_in_test_transaction():
+    """The WSGI app, minus Django's closing of database connections at the end of each
+    request (what the test client does too): on PostgreSQL the test's transaction lives on
+    that connection."""
+    wsgi = get_wsgi_application()
+
+    def app(environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = wsgi(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                response.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    return app
+
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _app_in_test_transaction())
 
 
 @pytest.fixture
