@@ -77,3 +77,13 @@ def login(client):
 def _fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests hash dozens of passwords."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (cached pages and rate-limit counters are keyed by
+    ids that a rolled-back test database hands out again)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -86,3 +86,20 @@ def test_the_portfolio_shows_classes_with_balances_and_overrides(late_facility, 
     classes = {c["code"]: c for c in page.context["delinquency"]["classes"]}
     assert classes["substandard"]["n"] == 1
     assert classes["substandard"]["balance"] == facility.drawn_amount
+
+
+def test_the_portfolio_figures_are_cached_until_a_facility_changes(late_facility, users, login):
+    from django.core.cache import cache
+
+    cache.clear()
+    facility = late_facility(100)
+    facility_refresh_delinquency(facility=facility, as_of=AS_OF)
+    officer = login(users["risk"])
+    first = officer.get(reverse("risk:portfolio")).context["delinquency"]
+    again = officer.get(reverse("risk:portfolio")).context["delinquency"]
+    assert again == first
+    facility.refresh_from_db()
+    facility_refresh_delinquency(facility=facility, as_of=AS_OF.replace(day=1))  # fewer days
+    fresh = officer.get(reverse("risk:portfolio")).context["delinquency"]
+    classes = {c["code"]: c["n"] for c in fresh["classes"]}
+    assert classes["substandard"] == 0 and classes["special_mention"] == 1
