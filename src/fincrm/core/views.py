@@ -23,6 +23,14 @@ from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
 
 
+def flash_errors(request, exc) -> None:
+    """Each message of a ``ValidationError`` as an error message on the next page."""
+    from django.contrib import messages
+
+    for message in exc.messages:
+        messages.error(request, message)
+
+
 class RestrictedQuerysetMixin(LoginRequiredMixin):
     """Restrict ``queryset`` (or ``model``) to the rows the user may ``permission_action``."""
 

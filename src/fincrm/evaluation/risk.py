@@ -284,7 +284,7 @@ def assess(
     signals = _signals(pit, features, result, previous, as_of, ids)
     _write_assessments(result, points, signals, method, model, run_started)
     _propose_controls(result, previous, policy)
-    _schedule_reviews(result, policy, as_of)
+    _schedule_reviews(result, policy, as_of, ids)
     _raise_alerts(signals, policy, as_of, ids)
     _classify_facilities(result, ids)
     open_alerts = _open_alert_counts(ids)
@@ -455,10 +455,13 @@ def _maturity_without_renewal(ids: Sequence[int] | None, as_of: date) -> pl.Data
         ids,
         schema,
     )
-    renewing = set(
-        Application.objects.exclude(stage__in=CLOSED_STAGES).values_list("customer_id", flat=True)
+    renewing = fetch_for(
+        Application.objects.order_by().exclude(stage__in=CLOSED_STAGES).values_list("customer_id"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64},
     )
-    return maturities.filter(~pl.col("customer_id").is_in(list(renewing))).select(
+    return maturities.join(renewing.unique(), on="customer_id", how="anti").select(
         "customer_id",
         maturity_without_renewal_days=(pl.col("next_maturity") - pl.lit(as_of)).dt.total_days(),
     )
@@ -526,14 +529,27 @@ def _propose_controls(result, previous, policy: PolicyConfig) -> None:
     bulk_update_with_history(updated, ControlProposal, ["to_grade", "controls"], batch_size=BATCH)
 
 
-def _schedule_reviews(result, policy: PolicyConfig, as_of: date) -> None:
+def _schedule_reviews(result, policy: PolicyConfig, as_of: date, ids=None) -> None:
     """Each client with a grade gets one scheduled review at its grade's frequency."""
-    scheduled = set(Review.objects.filter(status="scheduled").values_list("customer_id", flat=True))
+    scheduled = set(
+        fetch_for(
+            Review.objects.order_by().filter(status="scheduled").values_list("customer_id"),
+            "customer_id",
+            ids,
+            {"customer_id": pl.Int64},
+        )["customer_id"].to_list()
+    )
     last_done = dict(
-        Review.objects.filter(status="done")
-        .values("customer_id")
-        .annotate(last=Max("completed_at"))
-        .values_list("customer_id", "last")
+        fetch_for(
+            Review.objects.order_by()
+            .filter(status="done")
+            .values("customer_id")
+            .annotate(last=Max("completed_at"))
+            .values_list("customer_id", "last"),
+            "customer_id",
+            ids,
+            {"customer_id": pl.Int64, "last": pl.Datetime("us", "UTC")},
+        ).iter_rows()
     )
     reviews = []
     for customer_id, grade in result.select("customer_id", "credit_grade").iter_rows():

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fincrm.core.views import RestrictedListView
+from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import services
@@ -76,8 +76,7 @@ def application_move(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Stage updated."))
     else:
@@ -107,8 +106,7 @@ def installment_missed(request, pk: int):
     try:
         services.installment_report_missed(installment=installment, user=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Missed payment recorded; the client was re-evaluated."))
     return redirect(installment.facility.customer.get_absolute_url() + "#facilities")
@@ -123,8 +121,7 @@ def payment_create(request, pk: int):
         try:
             services.payment_record(facility=facility, **form.cleaned_data)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Payment recorded."))
     else:

@@ -9,14 +9,11 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.core.views import flash_errors
+
 from . import selectors, services
 from .choices import ReviewDecision
 from .models import Alert, ControlProposal, Review
-
-
-def _flash_errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -55,7 +52,7 @@ def alert_action(request, pk: int):
         else:
             services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     return redirect(request.POST.get("next") or "risk:alerts")
 
 
@@ -85,7 +82,7 @@ def proposal_decide(request, pk: int):
             note=request.POST.get("note", "")[:300],
         )
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("risk:proposals")
@@ -122,7 +119,7 @@ def review_complete(request, pk: int):
             notes=request.POST.get("notes", "")[:2000],
         )
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Review completed."))
     return redirect("risk:reviews")
@@ -149,7 +146,7 @@ def scorecard(request):
         try:
             model = services.scorecard_retrain(user=request.user)
         except ValidationError as exc:
-            _flash_errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(
                 request,
@@ -181,7 +178,7 @@ def facility_classify(request, pk: int):
             reason=request.POST.get("reason", ""),
         )
     except ValidationError as exc:
-        _flash_errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Classification saved."))
     return redirect(facility.customer.get_absolute_url() + "#facilities")
