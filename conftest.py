@@ -87,3 +87,9 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its temporary folder, not to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "fincrm.demo",
     "fincrm.api",
     "fincrm.webhooks",
+    "fincrm.portal",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "fincrm.core.middleware.SecurityHeadersMiddleware",
+    "fincrm.portal.middleware.PortalBoundaryMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

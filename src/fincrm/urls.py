@@ -14,6 +14,7 @@ urlpatterns = [
     path("risk/", include("fincrm.risk.urls")),
     path("engagement/", include("fincrm.engagement.urls")),
     path("api/v1/", api.urls),
+    path("portal/", include("fincrm.portal.urls")),
     path("accounts/tokens/", api_views.tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -34,3 +34,34 @@ def validate_uscc(value: str) -> None:
 
 def validate_ric(value: str) -> None:
     normalize_ric(value)
+
+
+#: Accepted uploads: extension → the bytes the file must start with.
+DOCUMENT_SIGNATURES = {
+    ".pdf": (b"%PDF-",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+}
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+def validate_document_file(file) -> None:
+    """A PDF, JPEG or PNG of at most 10 MB whose content is what its name says."""
+    from pathlib import Path
+
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    suffix = Path(file.name or "").suffix.lower()
+    if suffix not in DOCUMENT_SIGNATURES:
+        raise ValidationError(_("Upload a PDF, JPEG or PNG file."), code="type")
+    if file.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(_("The file is larger than 10 MB."), code="size")
+    head = file.read(16)
+    file.seek(0)
+    if not head.startswith(DOCUMENT_SIGNATURES[suffix]):
+        raise ValidationError(
+            _("The file's content is not a %(type)s.") % {"type": suffix[1:].upper()},
+            code="content",
+        )

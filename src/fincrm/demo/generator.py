@@ -729,10 +729,11 @@ def reset_book() -> None:
         Snapshot,
         TierChange,
     )
+    from fincrm.portal.models import PortalAccount
     from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
     models = [
-        Notification, Task, TierChange, Classification, Snapshot, EvaluationRun,
+        PortalAccount, Notification, Task, TierChange, Classification, Snapshot, EvaluationRun,
         Alert, Review, ControlProposal, CreditAssessment, ScorecardModel,
         Payment, Installment, Facility, ApplicationDocument, ApplicationStageChange,
         Application, Interaction, FinancialStatement, Contact,
@@ -746,7 +747,7 @@ def reset_book() -> None:
             model.objects.all()._raw_delete(model.objects.db)
         PolicyVersion.objects.all().delete()
         Product.objects.all().delete()
-        User.objects.filter(username__in=[u[0] for u in USERS]).delete()
+        User.objects.filter(username__in=[u[0] for u in USERS] + [PORTAL_USERNAME]).delete()
         for name, _parent in reversed(TEAMS):
             Team.objects.filter(name=name).delete()
 
@@ -804,3 +805,27 @@ def build_book(
             stats.interactions += len(interactions)
             progress("customers", size)
     return org, builder.stats
+
+
+#: The demo's client portal login: the first company with an application waiting for
+#: documents (or any open application).
+PORTAL_USERNAME = "client1"
+
+
+def create_portal_demo():
+    """A portal account for one demo client; returns (username, client name) or None."""
+    from fincrm.financing.choices import CLOSED_STAGES, Stage
+    from fincrm.portal.models import PortalAccount
+
+    open_apps = Application.objects.exclude(stage__in=CLOSED_STAGES).order_by("pk")
+    application = (
+        open_apps.filter(stage=Stage.DOCUMENTS, documents__status="missing").first()
+        or open_apps.first()
+    )
+    if application is None:
+        return None
+    user, _created = User.objects.get_or_create(username=PORTAL_USERNAME, defaults={"role": ""})
+    user.set_password(demo_password(PORTAL_USERNAME))
+    user.save()
+    PortalAccount.objects.update_or_create(user=user, defaults={"customer": application.customer})
+    return PORTAL_USERNAME, application.customer.name

@@ -94,8 +94,12 @@ def test_statements_are_internally_consistent():
 
 def test_every_role_has_a_user_and_the_passwords_are_printed():
     output = _load(n=50)
-    roles = set(User.objects.values_list("role", flat=True))
+    roles = set(User.objects.exclude(portal_account__isnull=False).values_list("role", flat=True))
     assert roles == set(Role.values)
+    # And a client's portal login, tied to a client with an open application.
+    client = User.objects.get(username="client1")
+    assert client.check_password("demo-client1-2026") and "demo-client1-2026" in output
+    assert client.portal_account.customer.applications.exists()
     manager = User.objects.get(username="manager1")
     assert manager.check_password("demo-manager1-2026")
     assert "demo-manager1-2026" in output and "demo-admin-2026" in output

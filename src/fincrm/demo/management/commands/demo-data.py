@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from fincrm.customers.models import Customer
-from fincrm.demo.generator import USERS, build_book, demo_password, reset_book
+from fincrm.demo.generator import USERS, build_book, create_portal_demo, demo_password, reset_book
 
 
 class Command(BaseCommand):
@@ -80,4 +80,10 @@ class Command(BaseCommand):
             users.add_column(column)
         for username, role, team, _display in USERS:
             users.add_row(username, str(role.label), team, demo_password(username))
+        portal = create_portal_demo()
+        if portal is not None:
+            username, client = portal
+            users.add_row(
+                username, f"client portal (/portal/): {client}", "", demo_password(username)
+            )
         out.print(users)

@@ -1,0 +1,103 @@
+"""The client portal: a client's own applications (stage, history, missing documents with
+upload), facilities and repayment schedule. Every query starts from the logged-in account's
+client; an id of anything else is a 404."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fincrm.core.views import flash_errors
+from fincrm.financing.choices import CLOSED_STAGES, DocumentStatus, FacilityStatus, pipeline_choices
+from fincrm.financing.models import Application, ApplicationDocument, Facility, Installment
+
+from . import services
+
+
+def portal_login_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{_login_url()}?next={request.path}")
+        account = getattr(request.user, "portal_account", None)
+        if account is None:
+            raise Http404  # staff use the CRM, not the portal
+        request.portal = account
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _login_url():
+    from django.urls import reverse
+
+    return reverse("portal:login")
+
+
+class PortalLoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    redirect_authenticated_user = False
+
+    def get_default_redirect_url(self):
+        from django.urls import reverse
+
+        return reverse("portal:home")
+
+
+@portal_login_required
+def home(request):
+    customer = request.portal.customer
+    applications = (
+        Application.objects.filter(customer=customer)
+        .select_related("product")
+        .prefetch_related("documents", "stage_changes")
+        .order_by("-created_at")
+    )
+    today = timezone.localdate()
+    facilities = (
+        Facility.objects.filter(customer=customer, status=FacilityStatus.ACTIVE)
+        .select_related("product")
+        .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
+    )
+    for facility in facilities:
+        unpaid = [i for i in facility.installments.all() if i.paid_off_on is None]
+        facility.next_due = next((i for i in unpaid if i.due_date >= today), None)
+        facility.overdue = [i for i in unpaid if i.due_date < today]
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "customer": customer,
+            "open_applications": [a for a in applications if a.stage not in CLOSED_STAGES],
+            "closed_applications": [a for a in applications if a.stage in CLOSED_STAGES],
+            "facilities": facilities,
+            "pipeline": pipeline_choices(),
+            "needs_upload": (DocumentStatus.MISSING, DocumentStatus.REJECTED),
+        },
+    )
+
+
+@portal_login_required
+@require_POST
+def upload(request, pk: int):
+    document = get_object_or_404(
+        ApplicationDocument, pk=pk, application__customer=request.portal.customer
+    )
+    file = request.FILES.get("file")
+    if file is None:
+        messages.error(request, _("Choose a file to upload."))
+    else:
+        try:
+            services.document_upload(document=document, file=file, account=request.portal)
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(request, _("Thank you: the document was received."))
+    return redirect("portal:home")
