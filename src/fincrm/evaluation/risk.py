@@ -9,7 +9,7 @@ side (approving a proposal, acknowledging an alert, completing a review) is in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import polars as pl
@@ -428,18 +428,41 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
 
 
 def _complaints_90d(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
+    """Complaints in the 90 days up to ``as_of``: contacts logged with the outcome "issue
+    raised" (any channel), plus complaint tickets once the service desk app exists."""
+    from fincrm.engagement.choices import Outcome
+    from fincrm.engagement.models import Interaction
+
     schema = {"customer_id": pl.Int64, "complaints_90d": pl.Int64}
-    if not apps.is_installed("fincrm.service"):
-        return pl.DataFrame(schema=schema)
-    ticket = apps.get_model("service", "Ticket")
-    qs = (
-        ticket.objects.order_by()
-        .filter(kind="complaint", opened_at__date__gt=as_of - timedelta(days=90))
-        .values("customer_id")
-        .annotate(n=Count("pk"))
-        .values_list("customer_id", "n")
-    )
-    return fetch_for(qs, "customer_id", ids, schema)
+    since = timezone.make_aware(datetime.combine(as_of - timedelta(days=89), time.min))
+    until = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+    counts = [
+        fetch_for(
+            Interaction.objects.order_by()
+            .filter(outcome=Outcome.ISSUE_RAISED, occurred_at__gte=since, occurred_at__lt=until)
+            .values("customer_id")
+            .annotate(n=Count("pk"))
+            .values_list("customer_id", "n"),
+            "customer_id",
+            ids,
+            schema,
+        )
+    ]
+    if apps.is_installed("fincrm.service"):
+        ticket = apps.get_model("service", "Ticket")
+        counts.append(
+            fetch_for(
+                ticket.objects.order_by()
+                .filter(kind="complaint", opened_at__gte=since, opened_at__lt=until)
+                .values("customer_id")
+                .annotate(n=Count("pk"))
+                .values_list("customer_id", "n"),
+                "customer_id",
+                ids,
+                schema,
+            )
+        )
+    return pl.concat(counts).group_by("customer_id").agg(pl.col("complaints_90d").sum())
 
 
 def _maturity_without_renewal(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:

@@ -226,3 +226,32 @@ def test_an_alert_moves_through_its_workflow_with_an_action_plan_and_tasks(
     steps = list(alert.history.order_by("history_date").values_list("status", "history_user"))
     assert steps == [("in_progress", users["manager_a"].pk), ("dismissed", users["manager_a"].pk)]
     assert book["a_company"].name not in client.get(reverse("risk:alerts")).content.decode()
+
+
+def test_two_complaints_in_ninety_days_raise_the_complaints_alert(book, users):
+    from datetime import datetime
+
+    from django.utils import timezone as tz
+
+    from fincrm.engagement.models import Interaction
+    from fincrm.testing.factories import FacilityFactory
+
+    firm = book["b_company"]
+    FacilityFactory(customer=firm, start_date=AS_OF - timedelta(days=100))  # a borrower
+
+    def days_before(n):
+        return tz.make_aware(datetime.combine(AS_OF - timedelta(days=n), datetime.min.time()))
+
+    for day in (5, 40):
+        Interaction.objects.create(
+            customer=firm, channel="phone", subject="投诉：放款延迟", outcome="issue_raised",
+            occurred_at=days_before(day),
+        )  # fmt: skip
+    Interaction.objects.create(  # too old to count
+        customer=book["a_company"], channel="phone", subject="投诉", outcome="issue_raised",
+        occurred_at=days_before(120),
+    )  # fmt: skip
+
+    evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    alert = Alert.objects.get(signal="complaints_90d")
+    assert (alert.customer, alert.value, alert.assigned_to) == (firm, 2.0, users["manager_b"])
