@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -20,12 +21,31 @@ from .auth import Session, TokenAuth
 log = logging.getLogger(__name__)
 
 
+def _has_nul(value) -> bool:
+    """A NUL anywhere in the JSON's strings (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class ObjectBodyParser(Parser):
     """Request bodies are JSON objects: an array or a bare value is refused with 422 (ninja
     would otherwise read ``[null, null]`` as an empty object); a single-valued query parameter
     given twice is refused too (ninja would silently keep the last one)."""
 
     def parse_querydict(self, data, list_fields, request):
+        nul = [k for k in data if any("\x00" in v for v in data.getlist(k))]
+        if nul:
+            raise NinjaValidationError(
+                [
+                    {"loc": ["query", k], "msg": "contains a NUL character", "type": "nul"}
+                    for k in nul
+                ]
+            )
         repeated = [k for k in data if k not in list_fields and len(data.getlist(k)) > 1]
         if repeated:
             raise NinjaValidationError(
@@ -38,6 +58,10 @@ class ObjectBodyParser(Parser):
 
     def parse_body(self, request):
         data = super().parse_body(request)
+        if _has_nul(data):
+            raise NinjaValidationError(
+                [{"loc": ["body"], "msg": "contains a NUL character", "type": "nul"}]
+            )
         if not isinstance(data, dict):
             raise NinjaValidationError(
                 [{"loc": ["body"], "msg": "the body must be a JSON object", "type": "dict_type"}]
@@ -73,6 +97,16 @@ def _messages(exc: ValidationError) -> dict | list:
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     return api.create_response(request, {"detail": _messages(exc)}, status=400)
+
+
+@api.exception_handler(DataError)
+def _bad_value(request, exc):
+    """A value the database cannot store (out of range, invalid text): the client's input."""
+    log.warning("API refused a value the database cannot take: %s %s: %s", request.method,
+                request.get_full_path(), exc)  # fmt: skip
+    return api.create_response(
+        request, {"detail": "A value is out of range or not valid for storage."}, status=400
+    )
 
 
 @api.exception_handler(PermissionDenied)

@@ -79,6 +79,15 @@ def test_lists_are_cursor_paginated_in_any_allowed_ordering(client, users, beare
     assert client.get("/api/v1/customers/?limit=100000", **headers).status_code == 422
     twice = client.get("/api/v1/customers/?industry=C&industry=F", **headers)
     assert twice.status_code == 422 and twice.json()["detail"][0]["loc"] == ["query", "industry"]
+    nul = client.get("/api/v1/facilities/?status=a%00b", **headers)
+    assert nul.status_code == 422 and nul.json()["detail"][0]["loc"] == ["query", "status"]
+    body_nul = client.post(
+        "/api/v1/customers/",
+        data={"kind": "company", "name": "测试\u0000公司"},
+        content_type="application/json",
+        **headers,
+    )
+    assert body_nul.status_code in (400, 422)  # refused as a body, before any model
     huge = client.get(f"/api/v1/customers/{2**70}", **headers)
     assert huge.status_code == 422  # not a database overflow
 
