@@ -8,6 +8,21 @@ from __future__ import annotations
 
 import polars as pl
 
+#: The statement lines (CNY) the ratios are computed from, beside customer_id and period_end.
+STATEMENT_LINES: tuple[str, ...] = (
+    "revenue",
+    "cost",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+    "current_assets",
+    "current_liabilities",
+    "inventory",
+    "receivables",
+    "operating_cash_flow",
+    "interest_expense",
+)
+
 RATIOS: tuple[str, ...] = (
     "current_ratio",
     "quick_ratio",

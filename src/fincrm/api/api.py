@@ -87,11 +87,8 @@ api = NinjaAPI(
 
 
 def _messages(exc: ValidationError) -> dict | list:
-    if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in errors[0].messages] if len(errors) == 1 else
-                [str(m) for e in errors for m in e.messages]
-                for field, errors in exc.error_dict.items()}  # fmt: skip
-    return [str(m) for m in exc.messages]
+    """{field: [messages]} for errors tied to fields, else [messages]."""
+    return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
 
 
 @api.exception_handler(ValidationError)

@@ -32,6 +32,7 @@ from fincrm.engagement.models import Interaction
 from fincrm.engagement.services import interaction_log
 from fincrm.evaluation.models import Snapshot
 from fincrm.financing.models import Application, Facility, Installment, Payment
+from fincrm.financing.selectors import facility_for_servicing
 from fincrm.financing.services import (
     application_move_stage,
     installment_report_missed,
@@ -277,17 +278,6 @@ class FacilityFilter(FilterSchema):
     loan_class: str | None = Field(None, max_length=16)
 
 
-def _serviced_facility(request, facility_id: PathId) -> Facility:
-    facility = get_object_or_404(
-        _visible(Facility, request).select_related("customer"), pk=facility_id
-    )
-    user = _user(request)
-    if not (user.has_perm("customers.change_customer", facility.customer)
-            or user.has_perm("risk.decide")):  # fmt: skip
-        raise PermissionDenied
-    return facility
-
-
 @facilities.get("/", response=list[FacilityOut])
 @paginate(KeysetPagination, orderings=("id", "maturity_date", "start_date"))
 def facility_list(request, filters: Query[FacilityFilter]):
@@ -312,7 +302,7 @@ def installment_list(request, facility_id: PathId):
 def installment_missed(request, facility_id: PathId, installment_id: PathId):
     """Loan servicing reports an instalment unpaid: arrears, class and the client's alerts are
     updated before the response returns."""
-    facility = _serviced_facility(request, facility_id)
+    facility = facility_for_servicing(_user(request), facility_id)
     installment = get_object_or_404(Installment, pk=installment_id, facility=facility)
     with transaction.atomic():
         installment_report_missed(installment=installment, user=_user(request))
@@ -329,7 +319,7 @@ def payment_list(request, facility_id: PathId):
 
 @facilities.post("/{int:facility_id}/payments", response={201: PaymentOut})
 def payment_new(request, facility_id: PathId, payload: PaymentIn):
-    facility = _serviced_facility(request, facility_id)
+    facility = facility_for_servicing(_user(request), facility_id)
     return Status(201, payment_record(facility=facility, **payload.dict()))
 
 

@@ -21,7 +21,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fincrm.analytics.ratios import compute_ratios, latest_ratios
+from fincrm.analytics.ratios import STATEMENT_LINES, compute_ratios, latest_ratios
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.engagement.models import SUCCESSFUL_OUTCOMES, Interaction
 from fincrm.financing.choices import FacilityStatus
@@ -175,23 +175,10 @@ def fetch_for(
     return pl.concat(frames) if frames else _empty(schema)
 
 
-MONEY = (
-    "revenue",
-    "cost",
-    "net_profit",
-    "total_assets",
-    "total_liabilities",
-    "current_assets",
-    "current_liabilities",
-    "inventory",
-    "receivables",
-    "operating_cash_flow",
-    "interest_expense",
-)
 STATEMENT_SCHEMA = {
     "customer_id": pl.Int64,
     "period_end": pl.Date,
-    **dict.fromkeys(MONEY, pl.Float64),
+    **dict.fromkeys(STATEMENT_LINES, pl.Float64),
 }
 INSTALLMENT_SCHEMA = {
     "customer_id": pl.Int64,
@@ -217,7 +204,7 @@ def _scan_friendly(field: str, connection_alias: str = "default"):
 
 def statement_rows(qs: QuerySet) -> QuerySet:
     """``FinancialStatement`` rows in the columns of ``STATEMENT_SCHEMA``."""
-    return qs.values_list("customer_id", "period_end", *MONEY)
+    return qs.values_list("customer_id", "period_end", *STATEMENT_LINES)
 
 
 class BookReads:
@@ -254,7 +241,8 @@ class BookReads:
         return fetch_for(qs, "customer_id", self.ids, STATEMENT_SCHEMA)
 
 
-def _local_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the local time zone: ranges on stored datetimes by local date."""
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -384,7 +372,7 @@ def load_features(
     )
 
     # Local date after year_ago, as a range on the stored datetime (no per-row date cast).
-    recent = Q(occurred_at__gte=_local_midnight(year_ago + timedelta(days=1)))
+    recent = Q(occurred_at__gte=local_midnight(year_ago + timedelta(days=1)))
     reached = Q(outcome__in=SUCCESSFUL_OUTCOMES)
     interactions = fetch_for(
         Interaction.objects.order_by()

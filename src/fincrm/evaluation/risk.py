@@ -9,7 +9,7 @@ side (approving a proposal, acknowledging an alert, completing a review) is in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -49,7 +49,7 @@ from fincrm.risk.choices import (
 from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 from fincrm.webhooks import events as webhooks
 
-from .features import BookReads, client_ids, fetch, fetch_for
+from .features import BookReads, client_ids, fetch, fetch_for, local_midnight
 from .tasks import send_alert_emails
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
@@ -286,21 +286,27 @@ def assess(
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of, ids)
     _raise_alerts(signals, policy, as_of, ids)
-    _classify_facilities(result, ids)
-    open_alerts = _open_alert_counts(ids)
+    from fincrm.risk.selectors import open_alert_severities
+
+    # Open alerts after this run raised its own: read once, for the loan classes and the count.
+    open_alerts = open_alert_severities(ids)
+    _classify_facilities(result, open_alerts, ids)
     return (
         result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
         .join(open_alerts, on="customer_id", how="left")
-        .with_columns(open_warnings=pl.col("open_warnings").fill_null(0))
+        .with_columns(open_warnings=pl.col("alert_severities").list.len().fill_null(0))
+        .drop("alert_severities")
     )
 
 
-def _classify_facilities(result: pl.DataFrame, ids: Sequence[int] | None) -> int:
+def _classify_facilities(
+    result: pl.DataFrame, open_alerts: pl.DataFrame, ids: Sequence[int] | None
+) -> int:
     """Five-tier class of every live facility from its arrears, the run's grade and the open
-    alerts (after this run raised its own); only changed facilities are written, with
-    history. Returns how many changed."""
+    alerts (``open_alert_severities``, after this run raised its own); only changed
+    facilities are written, with history. Returns how many changed."""
     from fincrm.analytics.delinquency import loan_classes
-    from fincrm.risk.selectors import loan_class_rules, open_alert_severities
+    from fincrm.risk.selectors import loan_class_rules
 
     facilities = fetch_for(
         Facility.objects.order_by()
@@ -321,7 +327,7 @@ def _classify_facilities(result: pl.DataFrame, ids: Sequence[int] | None) -> int
     frame = (
         facilities.with_columns(pl.col("override").replace("", None))
         .join(result.select("customer_id", grade="credit_grade"), on="customer_id", how="left")
-        .join(open_alert_severities(ids), on="customer_id", how="left")
+        .join(open_alerts, on="customer_id", how="left")
     )
     frame = pl.concat([frame, loan_classes(frame, **loan_class_rules())], how="horizontal")
     changed = frame.filter(
@@ -341,17 +347,6 @@ def _classify_facilities(result: pl.DataFrame, ids: Sequence[int] | None) -> int
         default_change_reason="evaluation run: five-tier classification",
     )
     return len(rows)
-
-
-def _open_alert_counts(ids: Sequence[int] | None) -> pl.DataFrame:
-    qs = (
-        Alert.objects.order_by()
-        .exclude(status__in=CLOSED_ALERT_STATUSES)
-        .values("customer_id")
-        .annotate(n=Count("pk"))
-        .values_list("customer_id", "n")
-    )
-    return fetch_for(qs, "customer_id", ids, {"customer_id": pl.Int64, "open_warnings": pl.Int64})
 
 
 def _previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
@@ -434,32 +429,25 @@ def _complaints_90d(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
     from fincrm.engagement.models import Interaction
 
     schema = {"customer_id": pl.Int64, "complaints_90d": pl.Int64}
-    since = timezone.make_aware(datetime.combine(as_of - timedelta(days=89), time.min))
-    until = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+    since = local_midnight(as_of - timedelta(days=89))
+    until = local_midnight(as_of + timedelta(days=1))
+
+    def per_client(qs) -> pl.DataFrame:
+        counted = qs.order_by().values("customer_id").annotate(n=Count("pk"))
+        return fetch_for(counted.values_list("customer_id", "n"), "customer_id", ids, schema)
+
     counts = [
-        fetch_for(
-            Interaction.objects.order_by()
-            .filter(outcome=Outcome.ISSUE_RAISED, occurred_at__gte=since, occurred_at__lt=until)
-            .values("customer_id")
-            .annotate(n=Count("pk"))
-            .values_list("customer_id", "n"),
-            "customer_id",
-            ids,
-            schema,
+        per_client(
+            Interaction.objects.filter(
+                outcome=Outcome.ISSUE_RAISED, occurred_at__gte=since, occurred_at__lt=until
+            )
         )
     ]
     if apps.is_installed("fincrm.service"):
         ticket = apps.get_model("service", "Ticket")
         counts.append(
-            fetch_for(
-                ticket.objects.order_by()
-                .filter(kind="complaint", opened_at__gte=since, opened_at__lt=until)
-                .values("customer_id")
-                .annotate(n=Count("pk"))
-                .values_list("customer_id", "n"),
-                "customer_id",
-                ids,
-                schema,
+            per_client(
+                ticket.objects.filter(kind="complaint", opened_at__gte=since, opened_at__lt=until)
             )
         )
     return pl.concat(counts).group_by("customer_id").agg(pl.col("complaints_90d").sum())

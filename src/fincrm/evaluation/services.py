@@ -268,9 +268,12 @@ def _previous_tiers(ids: Sequence[int] | None) -> pl.DataFrame:
     )
 
 
-def _batches(frame: pl.DataFrame):
-    for offset in range(0, frame.height, BATCH):
-        yield offset, frame.slice(offset, BATCH)
+def _insert_in_batches(model, fields, table: pl.DataFrame, phase: str, progress, **options):
+    """``insert_rows`` of ``table`` in slices of ``BATCH`` rows, reporting progress."""
+    for offset in range(0, table.height, BATCH):
+        batch = table.slice(offset, BATCH)
+        insert_rows(model, fields, batch.iter_rows(), **options)
+        progress(phase, offset + batch.height, table.height)
 
 
 def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
@@ -290,15 +293,15 @@ def _write_snapshots(run, frame: pl.DataFrame, now, progress: Progress) -> None:
         "cluster",
         json_text("reasons"),
     )
-    for offset, batch in _batches(table):
-        insert_rows(
-            Snapshot,
-            fields,
-            batch.iter_rows(),
-            constants={"run": run.pk, "created_at": now},
-            json_text=["segments", "reasons"],
-        )
-        progress("snapshots", offset + batch.height, frame.height)
+    _insert_in_batches(
+        Snapshot,
+        fields,
+        table,
+        "snapshots",
+        progress,
+        constants={"run": run.pk, "created_at": now},
+        json_text=["segments", "reasons"],
+    )
 
 
 def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> None:
@@ -315,17 +318,17 @@ def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) ->
         json_text("segments"),
         "cluster",
     )
-    for offset, batch in _batches(table):
-        insert_rows(
-            Classification,
-            fields,
-            batch.iter_rows(),
-            constants={"run": run.pk, "evaluated_at": now},
-            json_text=["segments"],
-            conflict=["customer"],
-            update=[*fields[1:], "run", "evaluated_at"],
-        )
-        progress("classifications", offset + batch.height, frame.height)
+    _insert_in_batches(
+        Classification,
+        fields,
+        table,
+        "classifications",
+        progress,
+        constants={"run": run.pk, "evaluated_at": now},
+        json_text=["segments"],
+        conflict=["customer"],
+        update=[*fields[1:], "run", "evaluated_at"],
+    )
 
 
 def _write_tier_changes(run, frame: pl.DataFrame, now) -> int:

@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.evaluation.selectors import green_channel_tiers
 
-from . import services
+from . import selectors, services
 from .choices import pipeline_choices
 from .filtersets import ApplicationFilterSet
 from .forms import PaymentForm, StageMoveForm
-from .models import Application, Facility, Installment
+from .models import Application, Installment
 
 
 class ApplicationListView(RestrictedListView):
@@ -84,25 +84,11 @@ def application_move(request, pk: int):
     return redirect(application)
 
 
-def _facility_for_servicing(user, pk: int) -> Facility:
-    """A facility the user may service: the client's owner (or whoever may change the
-    client) and risk officers; others get 404 or 403."""
-    facility = get_object_or_404(
-        Facility.objects.restrict(user, "view").select_related("customer"), pk=pk
-    )
-    if not (
-        user.has_perm("customers.change_customer", facility.customer)
-        or user.has_perm("risk.decide")
-    ):
-        raise PermissionDenied
-    return facility
-
-
 @login_required
 @require_POST
 def installment_missed(request, pk: int):
     installment = get_object_or_404(Installment.objects.restrict(request.user, "view"), pk=pk)
-    _facility_for_servicing(request.user, installment.facility_id)
+    selectors.facility_for_servicing(request.user, installment.facility_id)
     try:
         services.installment_report_missed(installment=installment, user=request.user)
     except ValidationError as exc:
@@ -115,7 +101,7 @@ def installment_missed(request, pk: int):
 @login_required
 @require_POST
 def payment_create(request, pk: int):
-    facility = _facility_for_servicing(request.user, pk)
+    facility = selectors.facility_for_servicing(request.user, pk)
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:

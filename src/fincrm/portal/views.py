@@ -6,6 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
@@ -25,7 +26,7 @@ def portal_login_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"{_login_url()}?next={request.path}")
+            return redirect_to_login(request.get_full_path(), "portal:login")
         account = getattr(request.user, "portal_account", None)
         if account is None:
             raise Http404  # staff use the CRM, not the portal
@@ -35,20 +36,10 @@ def portal_login_required(view):
     return wrapper
 
 
-def _login_url():
-    from django.urls import reverse
-
-    return reverse("portal:login")
-
-
 class PortalLoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     redirect_authenticated_user = False
-
-    def get_default_redirect_url(self):
-        from django.urls import reverse
-
-        return reverse("portal:home")
+    next_page = "portal:home"
 
 
 @portal_login_required

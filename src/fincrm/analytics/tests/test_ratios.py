@@ -5,25 +5,12 @@ import pytest
 
 from fincrm.analytics.ratios import (
     RATIOS,
+    STATEMENT_LINES,
     compute_ratios,
     industry_medians,
     latest_ratios,
     ratio_changes,
 )
-
-COLUMNS = [
-    "revenue",
-    "cost",
-    "net_profit",
-    "total_assets",
-    "total_liabilities",
-    "current_assets",
-    "current_liabilities",
-    "inventory",
-    "receivables",
-    "operating_cash_flow",
-    "interest_expense",
-]
 
 
 def statement(customer_id=1, year=2025, **values):
@@ -50,7 +37,7 @@ def frame(*rows):
         schema={
             "customer_id": pl.Int64,
             "period_end": pl.Date,
-            **dict.fromkeys(COLUMNS, pl.Float64),
+            **dict.fromkeys(STATEMENT_LINES, pl.Float64),
         },
     )
 
