@@ -34,6 +34,19 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be one of {sorted(_TRUE | _FALSE)}, not {raw!r}")
 
 
+def env_int(name: str, default: int, *, minimum: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -179,7 +192,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
-AXES_FAILURE_LIMIT = int(os.environ.get("FINCRM_LOGIN_FAILURES", "5"))
+#: Full runs whose snapshots and assessments stay in the live tables; older ones are moved
+#: to the archive tables after each nightly run (``fincrm evaluate --archive``).
+FINCRM_HISTORY_FULL_RUNS = env_int("FINCRM_HISTORY_FULL_RUNS", 3, minimum=1)
+
+AXES_FAILURE_LIMIT = env_int("FINCRM_LOGIN_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = 1  # hour
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

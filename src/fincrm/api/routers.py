@@ -30,7 +30,7 @@ from fincrm.customers.services import customer_create, customer_update
 from fincrm.engagement.choices import InteractionChannel
 from fincrm.engagement.models import Interaction
 from fincrm.engagement.services import interaction_log
-from fincrm.evaluation.models import Snapshot
+from fincrm.evaluation.models import EvaluationRun, Snapshot
 from fincrm.financing.models import Application, Facility, Installment, Payment
 from fincrm.financing.selectors import facility_for_servicing
 from fincrm.financing.services import (
@@ -427,7 +427,13 @@ class SnapshotFilter(FilterSchema):
 @snapshots.get("/", response=list[SnapshotOut])
 @paginate(KeysetPagination, orderings=("id", "created_at"))
 def snapshot_list(request, filters: Query[SnapshotFilter]):
-    return filters.filter(_visible(Snapshot, request))
+    """Snapshots of the recent runs; with ``run_id`` of an archived run, that run's archived
+    snapshots (same fields, same ids)."""
+    model = Snapshot
+    if filters.run_id is not None:
+        run = EvaluationRun.objects.filter(pk=filters.run_id).first()
+        model = run.snapshot_model if run else Snapshot
+    return filters.filter(_visible(model, request))
 
 
 def register(api) -> None:

@@ -69,6 +69,8 @@ class EvaluationRun(models.Model):
     #: The fitted k-means segmenter (``KMeansSegmenter.to_dict()``), full runs only.
     clusters = models.JSONField(_("clusters"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    #: When this run's snapshots moved to ``SnapshotArchive`` (None: still in ``Snapshot``).
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation run")
@@ -77,6 +79,11 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def snapshot_model(self) -> type[SnapshotRecord]:
+        """The table holding this run's snapshots."""
+        return SnapshotArchive if self.archived_at else Snapshot
 
     @property
     def duration_seconds(self) -> float | None:
@@ -108,15 +115,10 @@ class EvaluationPart(models.Model):
         return f"run {self.run_id} [{self.first_id}, {self.end_id})"
 
 
-class Snapshot(models.Model):
-    """What one run decided about one client, and why. Never updated after it is written."""
+class SnapshotRecord(models.Model):
+    """What one run decided about one client, and why: the columns of a snapshot, hot or
+    archived."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="snapshots")
-    # Indexed by (customer, -created_at) below; a second index on customer alone would
-    # only slow the 100k-row inserts of every run.
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="snapshots", db_index=False
-    )
     created_at = models.DateTimeField(_("evaluated"), default=timezone.now)
     contribution = models.FloatField(_("contribution"))
     potential = models.FloatField(_("potential"))
@@ -135,13 +137,46 @@ class Snapshot(models.Model):
     objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("snapshot")
-        verbose_name_plural = _("snapshots")
+        abstract = True
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at"])]
 
     def __str__(self) -> str:
         return f"{self.customer_id} @ run {self.run_id}: {self.tier}"
+
+
+class Snapshot(SnapshotRecord):
+    """A snapshot of the recent runs. Never updated after it is written; moved to
+    ``SnapshotArchive`` once enough newer full runs exist (``history_archive``)."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="snapshots")
+    # Indexed by (customer, -created_at) below; a second index on customer alone would
+    # only slow the 100k-row inserts of every run.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
+
+    class Meta(SnapshotRecord.Meta):
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+
+
+class SnapshotArchive(SnapshotRecord):
+    """A snapshot of an older run, with its original id: the same record, out of the table
+    every run inserts into (whose indexes would otherwise grow by a book each night)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="archived_snapshots"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta(SnapshotRecord.Meta):
+        verbose_name = _("archived snapshot")
+        verbose_name_plural = _("archived snapshots")
+        indexes = [models.Index(fields=["customer", "-created_at"])]
 
 
 class Classification(models.Model):

@@ -13,7 +13,7 @@ from fincrm.analytics.tiering import REASON_TEXTS, migration_matrix
 
 from .choices import RunStatus, Tier
 from .features import fetch
-from .models import Classification, EvaluationRun, Snapshot, TierChange
+from .models import Classification, EvaluationRun, Snapshot, SnapshotArchive, TierChange
 from .services import policy_active, policy_config
 
 TIER_HISTORY_LIMIT = 20
@@ -39,9 +39,10 @@ def segment_names() -> dict[str, str]:
 
 def customer_evaluation(*, customer) -> dict | None:
     """The latest snapshot of a client, its reasons in words, and its tier history."""
-    snapshot = Snapshot.objects.filter(customer=customer).select_related("run__policy").first()
-    if snapshot is None:
+    history = customer_snapshot_history(customer=customer)
+    if not history:
         return None
+    snapshot = history[0]
     names = segment_names()
     return {
         "snapshot": snapshot,
@@ -57,7 +58,22 @@ def customer_evaluation(*, customer) -> dict | None:
         ],
         "segments": [names.get(code, code) for code in snapshot.segments],
         "tier_history": list(TierChange.objects.filter(customer=customer)[:TIER_HISTORY_LIMIT]),
+        "past": [
+            {"snapshot": past, "reasons": [reason_text(r) for r in past.reasons]}
+            for past in history[1:]
+        ],
     }
+
+
+def customer_snapshot_history(*, customer, limit: int = TIER_HISTORY_LIMIT) -> list:
+    """A client's latest ``limit`` snapshots, newest first, from the live table and then the
+    archive: an archived decision is explained exactly like a recent one."""
+    recent = list(Snapshot.objects.filter(customer=customer).select_related("run__policy")[:limit])
+    if len(recent) < limit:
+        recent += SnapshotArchive.objects.filter(customer=customer).select_related("run__policy")[
+            : limit - len(recent)
+        ]
+    return recent
 
 
 def run_list() -> QuerySet[EvaluationRun]:
@@ -76,7 +92,7 @@ def tier_migration(*, user, before: EvaluationRun, after: EvaluationRun) -> dict
 
     def tiers(run: EvaluationRun) -> pl.DataFrame:
         rows = (
-            Snapshot.objects.restrict(user, "view")
+            run.snapshot_model.objects.restrict(user, "view")
             .filter(run=run)
             .values_list("customer_id", "tier")
         )

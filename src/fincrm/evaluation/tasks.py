@@ -89,10 +89,14 @@ def send_alert_emails(alert_ids: list[int]) -> int:
 
 @task()
 def nightly_evaluation() -> int:
+    from .archive import history_archive
     from .services import evaluation_run
 
     try:
-        return evaluation_run(kind=RunKind.FULL).pk
+        run = evaluation_run(kind=RunKind.FULL)
+        # After the run, in its own transaction: tonight's run never waits for the move.
+        history_archive()
+        return run.pk
     finally:
         schedule_nightly()
 

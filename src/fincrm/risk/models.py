@@ -57,16 +57,10 @@ class ScorecardModel(models.Model):
         return f"scorecard {self.created_at:%Y-%m-%d}"
 
 
-class CreditAssessment(models.Model):
-    """A client's credit score, PD and grade at one time, with each characteristic's points."""
+class AssessmentRecord(models.Model):
+    """A client's credit score, PD and grade at one time, with each characteristic's points:
+    the columns of an assessment, recent or archived."""
 
-    # Indexed by (customer, -assessed_at) below, which also serves lookups by customer.
-    customer = models.ForeignKey(
-        "customers.Customer",
-        on_delete=models.CASCADE,
-        related_name="credit_assessments",
-        db_index=False,
-    )
     assessed_at = models.DateTimeField(_("assessed"), default=timezone.now)
     method = models.CharField(_("method"), max_length=10, choices=ScoreMethod.choices)
     model = models.ForeignKey(
@@ -82,17 +76,47 @@ class CreditAssessment(models.Model):
     objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+        ordering = ["-assessed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.grade} ({self.score:.0f})"
+
+
+class CreditAssessment(AssessmentRecord):
+    """An assessment of the recent runs; moved to ``CreditAssessmentArchive`` with the
+    snapshots of its run (``history_archive``)."""
+
+    # Indexed by (customer, -assessed_at) below, which also serves lookups by customer.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="credit_assessments",
+        db_index=False,
+    )
+
+    class Meta(AssessmentRecord.Meta):
         verbose_name = _("credit assessment")
         verbose_name_plural = _("credit assessments")
-        ordering = ["-assessed_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-assessed_at"]),
             # A run reads the assessments since the last full run only.
             models.Index(fields=["assessed_at"]),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.customer_id}: {self.grade} ({self.score:.0f})"
+
+class CreditAssessmentArchive(AssessmentRecord):
+    """An older assessment, with its original id."""
+
+    id = models.BigIntegerField(primary_key=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta(AssessmentRecord.Meta):
+        verbose_name = _("archived credit assessment")
+        verbose_name_plural = _("archived credit assessments")
+        indexes = [models.Index(fields=["customer", "-assessed_at"])]
 
 
 class ControlProposal(models.Model):

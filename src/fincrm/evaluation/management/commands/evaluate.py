@@ -9,6 +9,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from fincrm.evaluation.archive import history_archive
 from fincrm.evaluation.choices import RunKind
 from fincrm.evaluation.services import evaluation_run, evaluation_run_partitioned
 from fincrm.evaluation.tasks import schedule_nightly
@@ -32,6 +33,15 @@ class Command(BaseCommand):
             action="store_true",
             help="queue a full run split by client-id ranges for `fincrm db_worker` processes",
         )
+        mode.add_argument(
+            "--archive",
+            action="store_true",
+            help="move snapshots and assessments older than the last --keep-runs full runs "
+            "to the archive tables",
+        )
+        parser.add_argument(
+            "--keep-runs", type=int, help="full runs kept live (default FINCRM_HISTORY_FULL_RUNS)"
+        )
         parser.add_argument("--part-size", type=int, default=100_000, help="clients per job")
         parser.add_argument("--as-of", type=date.fromisoformat, help="evaluation date")
 
@@ -40,6 +50,16 @@ class Command(BaseCommand):
         if options["schedule_nightly"]:
             when = schedule_nightly()
             self.stdout.write(f"nightly evaluation queued for {when:%Y-%m-%d %H:%M}")
+            return
+        if options["archive"]:
+            keep = options["keep_runs"]
+            if keep is not None and keep < 1:
+                raise CommandError("--keep-runs must be at least 1")
+            moved = history_archive(keep_full_runs=keep)
+            self.stdout.write(
+                f"archived {moved.snapshots} snapshots and {moved.assessments} assessments "
+                f"of {moved.runs} runs"
+            )
             return
         if options["partitioned"]:
             if options["part_size"] < 1:
