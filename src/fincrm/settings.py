@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "fincrm.api",
     "fincrm.webhooks",
     "fincrm.portal",
+    "fincrm.service",
+    "fincrm.surveys",
+    "fincrm.loyalty",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",
@@ -191,6 +194,9 @@ MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+#: Where clients reach this site: survey links in e-mails are built on it.
+FINCRM_BASE_URL = os.environ.get("FINCRM_BASE_URL", "http://127.0.0.1:8000")
 
 #: Full runs whose snapshots and assessments stay in the live tables; older ones are moved
 #: to the archive tables after each nightly run (``fincrm evaluate --archive``).

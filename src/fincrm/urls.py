@@ -4,6 +4,7 @@ from django.urls import include, path
 from fincrm.api import views as api_views
 from fincrm.api.api import api
 from fincrm.core import views as core_views
+from fincrm.surveys import views as survey_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -15,6 +16,10 @@ urlpatterns = [
     path("engagement/", include("fincrm.engagement.urls")),
     path("api/v1/", api.urls),
     path("portal/", include("fincrm.portal.urls")),
+    path("service/", include("fincrm.service.urls")),
+    path("surveys/", include("fincrm.surveys.urls")),
+    path("loyalty/", include("fincrm.loyalty.urls")),
+    path("s/<str:token>/", survey_views.answer, name="survey_answer"),
     path("accounts/tokens/", api_views.tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -302,6 +302,146 @@ class ServicePlan(_Config):
     report_every_days: int | None = Field(None, gt=0)
 
 
+SEVERITY = Literal["low", "medium", "high", "critical"]
+TIER = Literal["core", "key", "ordinary", "low"]
+OCCASIONS: tuple[str, ...] = (
+    "birthday", "contact_birthday", "founding_anniversary",
+    "new_year", "spring_festival", "dragon_boat", "mid_autumn", "national_day",
+)  # fmt: skip
+OCCASION = Literal[
+    "birthday", "contact_birthday", "founding_anniversary",
+    "new_year", "spring_festival", "dragon_boat", "mid_autumn", "national_day",
+]  # fmt: skip
+
+
+class SlaRule(_Config):
+    """Response and resolution windows of a complaint or request of one severity."""
+
+    respond_hours: float = Field(gt=0)
+    resolve_hours: float = Field(gt=0)
+    #: Count only working hours of working days (Chinese holidays and make-up days).
+    business_days: bool = True
+
+    @model_validator(mode="after")
+    def _order(self) -> SlaRule:
+        if self.resolve_hours < self.respond_hours:
+            raise ValueError("resolve_hours must not be shorter than respond_hours")
+        return self
+
+
+def _sla() -> dict[str, SlaRule]:
+    return {
+        "low": SlaRule(respond_hours=16, resolve_hours=72),
+        "medium": SlaRule(respond_hours=8, resolve_hours=40),
+        "high": SlaRule(respond_hours=4, resolve_hours=16),
+        "critical": SlaRule(respond_hours=2, resolve_hours=24, business_days=False),
+    }
+
+
+class ServiceRules(_Config):
+    sla: dict[SEVERITY, SlaRule] = Field(default_factory=_sla)
+    #: A ticket is "at risk" when less than this share of its window is left.
+    at_risk_share: float = Field(0.2, gt=0, lt=1)
+    #: Follow-up visits (回访): after a disbursement, after a complaint is closed, and this
+    #: many days before a facility matures.
+    follow_up_after_disbursement_days: int = Field(7, ge=0)
+    follow_up_after_complaint_days: int = Field(3, ge=0)
+    follow_up_before_maturity_days: int = Field(60, ge=1)
+
+
+class SurveyRules(_Config):
+    #: An answer at or below these opens a follow-up task for the account manager.
+    low_nps: int = Field(6, ge=0, le=10)
+    low_rating: int = Field(2, ge=1, le=5)
+    #: Driver analysis below this many complete responses carries a warning.
+    min_responses: int = Field(30, ge=5)
+    annual_every_days: int = Field(365, gt=0)
+
+
+class CarePlan(_Config):
+    occasions: list[OCCASION]
+    channel: CHANNELS
+    #: Days ahead of the occasion the care task falls due.
+    lead_days: int = Field(3, ge=0, le=60)
+    gift: bool = False
+
+
+def _care() -> dict[str, CarePlan]:
+    everything = list(OCCASIONS)
+    return {
+        "core": CarePlan(occasions=everything, channel="visit", lead_days=7, gift=True),
+        "key": CarePlan(occasions=["birthday", "contact_birthday", "founding_anniversary",
+                                   "spring_festival", "mid_autumn"], channel="phone",
+                        lead_days=5, gift=True),
+        "ordinary": CarePlan(occasions=["birthday", "spring_festival", "mid_autumn"],
+                             channel="wechat"),
+        "low": CarePlan(occasions=["spring_festival"], channel="sms", lead_days=1),
+    }  # fmt: skip
+
+
+class Reward(_Config):
+    code: str
+    name_zh: str
+    name_en: str
+    points: int = Field(gt=0)
+
+
+class MembershipLevel(_Config):
+    code: str
+    name_zh: str
+    name_en: str
+    min_points: int = Field(ge=0)
+    #: The lowest value tier that may hold this level.
+    min_tier: TIER = "low"
+
+
+class LoyaltyProgram(_Config):
+    earn: dict[Literal["on_time_repayment", "renewal", "referral", "survey_answered"], int] = Field(
+        default_factory=lambda: {
+            "on_time_repayment": 10,
+            "renewal": 500,
+            "referral": 300,
+            "survey_answered": 50,
+        }
+    )
+    #: Points expire this many months after they were earned (oldest used first).
+    expiry_months: int = Field(24, ge=1)
+    rewards: list[Reward] = Field(
+        default_factory=lambda: [
+            Reward(code="fee_discount_500", name_zh="手续费减免 500 元",
+                   name_en="500 CNY fee discount", points=1000),
+            Reward(code="fee_discount_2000", name_zh="手续费减免 2000 元",
+                   name_en="2,000 CNY fee discount", points=3500),
+            Reward(code="industry_report", name_zh="行业研究报告",
+                   name_en="Industry research report", points=300),
+            Reward(code="finance_training", name_zh="财务管理培训名额",
+                   name_en="Seat at a finance training", points=800),
+        ]
+    )  # fmt: skip
+    levels: list[MembershipLevel] = Field(
+        default_factory=lambda: [
+            MembershipLevel(code="standard", name_zh="普通会员", name_en="Standard", min_points=0),
+            MembershipLevel(code="silver", name_zh="银卡会员", name_en="Silver", min_points=500,
+                            min_tier="ordinary"),
+            MembershipLevel(code="gold", name_zh="金卡会员", name_en="Gold", min_points=2000,
+                            min_tier="key"),
+            MembershipLevel(code="diamond", name_zh="钻石会员", name_en="Diamond",
+                            min_points=5000, min_tier="core"),
+        ]
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _levels(self) -> LoyaltyProgram:
+        if not self.levels or self.levels[0].min_points != 0:
+            raise ValueError("levels: the first level must start at 0 points")
+        if any(b.min_points <= a.min_points for a, b in pairwise(self.levels)):
+            raise ValueError("levels: min_points must increase")
+        codes = [r.code for r in self.rewards]
+        if len(set(codes)) != len(codes):
+            raise ValueError("rewards: codes must be unique")
+        return self
+
+
 def _grades() -> list[GradeBand]:
     bands = [("AAA", 0.0005), ("AA", 0.001), ("A", 0.003), ("BBB", 0.008), ("BB", 0.02),
              ("B", 0.06), ("CCC", 0.15), ("C", 1.0)]  # fmt: skip
@@ -447,6 +587,10 @@ class PolicyConfig(_Config):
     service_plans: dict[Literal["core", "key", "ordinary", "low"], ServicePlan] = Field(
         default_factory=_plans
     )
+    service: ServiceRules = Field(default_factory=ServiceRules)
+    surveys: SurveyRules = Field(default_factory=SurveyRules)
+    care_plans: dict[TIER, CarePlan] = Field(default_factory=_care)
+    loyalty_program: LoyaltyProgram = Field(default_factory=LoyaltyProgram)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -470,6 +614,8 @@ class PolicyConfig(_Config):
         if duplicates:
             raise ValueError(f"early_warning: duplicate rule code(s) {', '.join(duplicates)}")
         missing_plans = [t for t in TIERS if t not in self.service_plans]
+        missing_plans += [f"care:{t}" for t in TIERS if t not in self.care_plans]
+        missing_plans += [f"sla:{s}" for s in SEVERITIES if s not in self.service.sla]
         if missing_plans:
             raise ValueError(f"service_plans: no plan for tier(s) {', '.join(missing_plans)}")
         uppers = [b.upper_cny for b in self.size_bands]

@@ -20,6 +20,12 @@ NAV = (
         ),
     ),
     ("engagement:tasks", _("Tasks"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
+    ("service:list", _("Complaints"), _ALL_STAFF - {Role.EXECUTIVE}),
+    (
+        "surveys:list",
+        _("Surveys"),
+        frozenset({Role.SERVICE_AGENT, Role.TEAM_LEAD, Role.EXECUTIVE, Role.ADMIN}),
+    ),
     ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),

@@ -18,6 +18,9 @@ from fincrm.financing.models import (
     Installment,
     Payment,
 )
+from fincrm.risk.models import Alert
+from fincrm.service.models import Ticket
+from fincrm.surveys.models import Response
 
 from .models import Customer, FinancialStatement
 
@@ -59,7 +62,8 @@ def customer_360(*, customer: Customer) -> dict:
 
 
 def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict]:
-    """Interactions, stage moves, payments and tier changes merged, newest first."""
+    """Interactions, stage moves, payments, tier changes, complaints, survey answers and
+    risk alerts merged, newest first."""
     interactions = Interaction.objects.filter(customer=customer).select_related("created_by")[
         :limit
     ]
@@ -74,7 +78,17 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         .order_by("-paid_on")[:limit]
     )
     tier_changes = TierChange.objects.filter(customer=customer)[:limit]
+    tickets = Ticket.objects.filter(customer=customer).order_by("-opened_at")[:limit]
+    responses = (
+        Response.objects.filter(customer=customer)
+        .select_related("invitation__survey")
+        .order_by("-submitted_at")[:limit]
+    )
+    alerts = Alert.objects.filter(customer=customer).order_by("-raised_at")[:limit]
     events = chain(
+        ({"kind": "ticket", "at": t.opened_at, "obj": t} for t in tickets),
+        ({"kind": "survey", "at": r.submitted_at, "obj": r} for r in responses),
+        ({"kind": "alert", "at": a.raised_at, "obj": a} for a in alerts),
         ({"kind": "tier", "at": t.changed_at, "obj": t} for t in tier_changes),
         ({"kind": "interaction", "at": i.occurred_at, "obj": i} for i in interactions),
         ({"kind": "stage", "at": s.changed_at, "obj": s} for s in stage_changes),

@@ -85,10 +85,17 @@ def customer_update(*, customer: Customer, data: dict[str, Any], tags=None) -> C
     merged = {f: getattr(customer, f) for f in ("kind", "credit_code", "id_number")} | data
     _normalise_identity(merged)
     data.update({k: merged[k] for k in ("credit_code", "id_number", "city_tier") if k in merged})
+    previous_owner = customer.owner_id
     for field, value in data.items():
         setattr(customer, field, value)
     customer.full_clean()
     customer.save()
+    if customer.owner_id != previous_owner:  # reassigned: its open work moves with it
+        from fincrm.engagement.models import Task
+
+        Task.objects.filter(customer=customer, owner_id=previous_owner, status="open").update(
+            owner_id=customer.owner_id
+        )
     if tags is not None:
         customer.tags.set(tags)
     customer_changed(customer.pk)

@@ -13,7 +13,11 @@ from fincrm.core.masking import shown
 from fincrm.core.views import RestrictedListView
 from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import LoanClass, pipeline_choices
+from fincrm.loyalty.selectors import loyalty_summary
 from fincrm.risk.selectors import customer_risk
+from fincrm.service.selectors import customer_tickets
+from fincrm.service.views import may_log_ticket
+from fincrm.surveys.selectors import active_surveys
 
 from . import selectors, services
 from .filtersets import CustomerFilterSet
@@ -56,6 +60,10 @@ def customer_detail(request, pk: int):
         "chart": chart,
         "changes": _history_diffs(history, user=request.user),
         "evaluation": customer_evaluation(customer=customer),
+        "loyalty": loyalty_summary(customer=customer),
+        "tickets": customer_tickets(customer=customer),
+        "surveys": active_surveys(),
+        "can_log_ticket": may_log_ticket(request.user, customer),
         **customer_risk(customer=customer),
         **data,
     }

@@ -51,3 +51,5 @@ class NotificationKind(models.TextChoices):
     TIER_CHANGED = "tier_changed", _("Tier changed")
     ALERT = "alert", _("Risk alert")
     TASK = "task", _("Task")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+    LOW_SATISFACTION = "low_satisfaction", _("Low satisfaction")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .choices import InteractionChannel
 from .models import Interaction
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -32,4 +33,21 @@ class InteractionForm(forms.ModelForm):
             raise forms.ValidationError(
                 _("Attach a PDF, image, Word, Excel or text file."), code="type"
             )
+        return upload
+
+
+class CareSendForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=InteractionChannel.choices)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class InteractionImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or Excel file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."), code="type")
+        if upload.size > 50 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 50 MB."), code="size")
         return upload

@@ -163,3 +163,33 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message or self.get_kind_display()
+
+
+class MessageTemplate(models.Model):
+    """A care message for an occasion, per language and (optionally) channel.
+
+    Placeholders: ``{client}``, ``{contact}`` (the person addressed), ``{manager}``,
+    ``{occasion}``, ``{years}`` (anniversaries) and ``{date}``. Without a row for an
+    occasion the built-in text of ``fincrm.engagement.care`` is used.
+    """
+
+    occasion = models.CharField(_("occasion"), max_length=24)
+    language = models.CharField(_("language"), max_length=8, default="zh-hans")
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=InteractionChannel.choices, blank=True
+    )
+    body = models.TextField(_("message"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["occasion", "language", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["occasion", "language", "channel"], name="one_template_per_slot"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occasion} · {self.language} · {self.channel or '*'}"

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.evaluation.tasks import customer_changed
 
-from .choices import TaskStatus
+from .choices import Priority, TaskStatus
 from .models import Interaction, Task
 
 MSG_CONTACT_OF_OTHER_CLIENT = _("This contact belongs to another client.")
@@ -22,6 +22,45 @@ def task_complete(*, task: Task) -> Task:
         task.status = TaskStatus.DONE
         task.completed_at = timezone.now()
         task.save(update_fields=["status", "completed_at"])
+    return task
+
+
+@transaction.atomic
+def task_schedule(
+    *,
+    customer,
+    kind: str,
+    source_key: str,
+    title: str,
+    due_on,
+    priority: str = Priority.NORMAL,
+    detail: str = "",
+    channel: str = "",
+    owner=None,
+    once: bool = False,
+) -> Task:
+    """An automatic task for the client's account manager (or ``owner``), at most one open
+    per ``source_key``: scheduling the same thing again returns the open task. With
+    ``once``, a task done or cancelled under that key counts too (a daily job asking again)."""
+    existing = Task.objects.filter(customer=customer, source_key=source_key)
+    if not once:
+        existing = existing.filter(status=TaskStatus.OPEN)
+    existing = existing.order_by("-pk").first()
+    if existing is not None:
+        return existing
+    task = Task(
+        customer=customer,
+        owner=owner or customer.owner,
+        kind=kind,
+        title=title[:200],
+        detail=detail,
+        channel=channel,
+        priority=priority,
+        due_on=due_on,
+        source_key=source_key[:40],
+    )
+    task.full_clean()
+    task.save()
     return task
 
 

@@ -1,18 +1,23 @@
 from __future__ import annotations
 
+import calendar
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import RestrictedListView
+from fincrm.customers.importer import BadFile, may_import
 from fincrm.customers.selectors import customer_get
 
-from . import services
+from . import care, importer, services
 from .choices import TaskStatus
-from .forms import InteractionForm
+from .forms import CareSendForm, InteractionForm, InteractionImportForm
 from .models import Notification, Task
 
 
@@ -65,3 +70,71 @@ def interaction_add(request, customer_pk: int):
         messages.success(request, _("Interaction logged."))
         return redirect(customer.get_absolute_url() + "#timeline")
     return render(request, "engagement/interaction_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def care_send(request, pk: int):
+    """Send a care task's message (edited if need be): logged as an interaction."""
+    task = get_object_or_404(
+        Task.objects.restrict(request.user, "change").select_related("customer"),
+        pk=pk,
+        status=TaskStatus.OPEN,
+    )
+    form = CareSendForm(
+        request.POST or None, initial={"channel": task.channel, "message": task.detail}
+    )
+    if request.method == "POST" and form.is_valid():
+        care.care_send(task=task, user=request.user, **form.cleaned_data)
+        messages.success(request, _("Care message recorded as sent."))
+        return redirect("engagement:tasks")
+    return render(request, "engagement/care_send.html", {"form": form, "task": task})
+
+
+@login_required
+def task_calendar(request):
+    """The user's open tasks on a month grid (``?month=YYYY-MM``)."""
+    today = timezone.localdate()
+    try:
+        first = date.fromisoformat(request.GET.get("month", "") + "-01")
+    except ValueError:
+        first = today.replace(day=1)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    tasks = (
+        Task.objects.restrict(request.user, "view")
+        .filter(owner=request.user, status=TaskStatus.OPEN)
+        .filter(due_on__range=(weeks[0][0], weeks[-1][-1]))
+        .select_related("customer")
+        .order_by("due_on", "priority")
+    )
+    by_day: dict[date, list[Task]] = {}
+    for task in tasks:
+        by_day.setdefault(task.due_on, []).append(task)
+    context = {
+        "month": first,
+        "previous": (first - timedelta(days=1)).replace(day=1),
+        "next": (first + timedelta(days=32)).replace(day=1),
+        "weeks": [[(day, by_day.get(day, [])) for day in week] for week in weeks],
+        "today": today,
+    }
+    return render(request, "engagement/task_calendar.html", context)
+
+
+@login_required
+def interaction_import(request):
+    """Upload an interaction export; nothing is written unless every row is good."""
+    if not may_import(request.user):
+        raise PermissionDenied
+    result = None
+    form = InteractionImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = importer.import_upload(upload=form.cleaned_data["file"], user=request.user)
+        except BadFile as exc:
+            form.add_error("file", str(exc))
+        else:
+            if result.created:
+                messages.success(
+                    request, _("%(n)s interactions imported.") % {"n": f"{result.created:,}"}
+                )
+    context = {"form": form, "result": result, "headers": importer.HEADERS}
+    return render(request, "engagement/interaction_import.html", context)

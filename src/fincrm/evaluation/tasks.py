@@ -96,6 +96,9 @@ def nightly_evaluation() -> int:
         run = evaluation_run(kind=RunKind.FULL)
         # After the run, in its own transaction: tonight's run never waits for the move.
         history_archive()
+        from fincrm.engagement.tasks import daily_service
+
+        daily_service.enqueue()  # care, follow-ups, escalations, points: after the tiers
         return run.pk
     finally:
         schedule_nightly()

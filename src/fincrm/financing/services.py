@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import loan_classes
@@ -110,8 +111,45 @@ def application_move_stage(
             }
         ],
     )
+    if to_stage == Stage.DISBURSED:
+        _after_disbursement(application, now)
     customer_changed(application.customer_id)
     return application
+
+
+def _after_disbursement(application: Application, now) -> None:
+    """A follow-up visit (回访) a few days after the money arrives, the after-disbursement
+    survey, and renewal points when the client had been financed before."""
+    from fincrm.engagement.choices import TaskKind
+    from fincrm.engagement.services import task_schedule
+    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.loyalty.services import points_earn
+    from fincrm.surveys.services import survey_trigger
+
+    customer = application.customer
+    days = policy_config(policy_active()).service.follow_up_after_disbursement_days
+    task_schedule(
+        customer=customer,
+        kind=TaskKind.VISIT,
+        source_key=f"disbursement:{application.pk}",
+        title=gettext("Follow-up visit after disbursement: %(product)s")
+        % {"product": application.product.name},
+        due_on=timezone.localdate(now) + timedelta(days=days),
+    )
+    survey_trigger(
+        event="disbursement",
+        customer=customer,
+        key=f"disbursement:{application.pk}",
+        product=application.product,
+    )
+    financed_before = (
+        Facility.objects.filter(customer=customer)
+        .exclude(application=application)
+        .filter(start_date__lt=timezone.localdate(now))
+        .exists()
+    )
+    if financed_before:
+        points_earn(customer=customer, reason="renewal", key=f"renewal:{application.pk}")
 
 
 @transaction.atomic
@@ -159,6 +197,7 @@ def payment_record(
     payment.full_clean()
     payment.save()
     remaining = amount
+    on_time: list[Installment] = []
     open_rows = Installment.objects.filter(facility=facility, paid_off_on__isnull=True).order_by(
         "number"
     )
@@ -170,8 +209,18 @@ def payment_record(
         remaining -= applied
         if installment.outstanding == 0:
             installment.paid_off_on = paid_on
+            if paid_on <= installment.due_date:
+                on_time.append(installment)
         installment.save(update_fields=["amount_paid", "paid_off_on"])
     facility_refresh_delinquency(facility=facility)
+    from fincrm.loyalty.services import points_earn
+
+    for installment in on_time:  # loyalty: each instalment paid in full by its due date
+        points_earn(
+            customer=facility.customer,
+            reason="on_time_repayment",
+            key=f"installment:{installment.pk}",
+        )
     customer_changed(payment.facility.customer_id)
     return payment
 

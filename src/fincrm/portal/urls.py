@@ -10,4 +10,6 @@ urlpatterns = [
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("documents/<int:pk>/upload/", views.upload, name="upload"),
+    path("surveys/<int:pk>/", views.survey, name="survey"),
+    path("complaints/new/", views.complaint, name="complaint"),
 ]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,8 +19,15 @@ from django.views.decorators.http import require_POST
 from fincrm.core.views import flash_errors
 from fincrm.financing.choices import CLOSED_STAGES, DocumentStatus, FacilityStatus, pipeline_choices
 from fincrm.financing.models import Application, ApplicationDocument, Facility, Installment
+from fincrm.loyalty.selectors import loyalty_summary
+from fincrm.service.models import Ticket
+from fincrm.service.services import ticket_open
+from fincrm.surveys.forms import answer_fields
+from fincrm.surveys.models import Invitation
+from fincrm.surveys.services import survey_answer
 
 from . import services
+from .forms import PortalTicketForm
 
 
 def portal_login_required(view):
@@ -71,8 +79,68 @@ def home(request):
             "facilities": facilities,
             "pipeline": pipeline_choices(),
             "needs_upload": (DocumentStatus.MISSING, DocumentStatus.REJECTED),
+            "loyalty": loyalty_summary(customer=customer),
+            "surveys": [
+                i
+                for i in Invitation.objects.filter(customer=customer, answered_at__isnull=True)
+                .select_related("survey")
+                .order_by("-sent_at")
+                if i.is_open
+            ],
+            "tickets": Ticket.objects.filter(customer=customer).order_by("-opened_at")[:20],
+            "ticket_form": PortalTicketForm(),
         },
     )
+
+
+@portal_login_required
+def survey(request, pk: int):
+    """Answer an open survey from the portal (the session proves the client: no token)."""
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("survey"), pk=pk, customer=request.portal.customer
+    )
+    if not invitation.is_open:
+        messages.info(request, _("This survey is closed."))
+        return redirect("portal:home")
+    errors = {}
+    if request.method == "POST":
+        data = {k: request.POST.getlist(k) for k in request.POST if k.startswith("q")}
+        try:
+            survey_answer(invitation=invitation, data=data)
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                flash_errors(request, exc)
+                return redirect("portal:home")
+            errors = {name: msgs[0] for name, msgs in exc.message_dict.items()}
+        else:
+            messages.success(request, _("Thank you for your answers!"))
+            return redirect("portal:home")
+    fields = answer_fields(list(invitation.survey.questions.all()))
+    for field in fields:
+        field["error"] = errors.get(field["name"])
+        field["value"] = request.POST.getlist(field["name"]) if request.method == "POST" else []
+    return render(request, "surveys/answer.html", {"invitation": invitation, "fields": fields})
+
+
+@portal_login_required
+@require_POST
+def complaint(request):
+    """A complaint or request from the client; it follows its status on the home page."""
+    form = PortalTicketForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("portal:home")
+    ticket_open(
+        customer=request.portal.customer,
+        channel="portal",
+        source="portal",
+        created_by=request.user,
+        **form.cleaned_data,
+    )
+    messages.success(request, _("Thank you: we received it and will reply soon."))
+    return redirect(reverse("portal:home") + "#service")
 
 
 @portal_login_required

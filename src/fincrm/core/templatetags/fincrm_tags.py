@@ -71,3 +71,11 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def sla_label(state: str) -> str:
+    """An SLA state code ("at_risk") in the reader's language."""
+    from fincrm.service.choices import SlaState
+
+    return SlaState(state).label if state in SlaState.values else state

@@ -1,0 +1,82 @@
+"""The daily service jobs, run after the nightly evaluation (``fincrm daily``).
+
+Each job is idempotent, so a job run twice on one day (or caught up after a missed day)
+creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from fincrm.evaluation.services import policy_active, policy_config
+
+from .choices import Priority, TaskKind
+from .services import task_schedule
+
+
+@transaction.atomic
+def maturity_follow_ups(*, as_of: date | None = None) -> int:
+    """A follow-up visit for each active facility maturing within the policy's window:
+    renew, repay or restructure is decided before the day, not after."""
+    from fincrm.financing.choices import FacilityStatus
+    from fincrm.financing.models import Facility
+
+    as_of = as_of or timezone.localdate()
+    days = policy_config(policy_active()).service.follow_up_before_maturity_days
+    from .models import Task
+
+    before = Task.objects.filter(source_key__startswith="maturity:").count()
+    maturing = Facility.objects.filter(
+        status=FacilityStatus.ACTIVE, maturity_date__range=(as_of, as_of + timedelta(days=days))
+    ).select_related("customer", "product")
+    for facility in maturing.iterator(chunk_size=2_000):
+        task_schedule(
+            customer=facility.customer,
+            kind=TaskKind.VISIT,
+            source_key=f"maturity:{facility.pk}",
+            title=gettext("Before maturity on %(date)s: renewal or repayment of %(contract)s")
+            % {"date": facility.maturity_date.isoformat(), "contract": facility.contract_number},
+            due_on=max(as_of, facility.maturity_date - timedelta(days=days // 2)),
+            priority=Priority.HIGH,
+            once=True,
+        )
+    return Task.objects.filter(source_key__startswith="maturity:").count() - before
+
+
+def annual_surveys(*, as_of: date | None = None) -> int:
+    """Invite every client once a year to each active annual survey."""
+    from fincrm.customers.models import Customer
+    from fincrm.surveys.choices import Trigger
+    from fincrm.surveys.models import Invitation, Survey
+    from fincrm.surveys.services import survey_invite
+
+    as_of = as_of or timezone.localdate()
+    invited = 0
+    for survey in Survey.objects.filter(is_active=True, trigger=Trigger.ANNUAL):
+        cause = f"annual:{as_of.year}"
+        done = Invitation.objects.filter(survey=survey, cause=cause).values("customer_id")
+        for customer in Customer.objects.exclude(pk__in=done).iterator(chunk_size=2_000):
+            _invitation, token = survey_invite(survey=survey, customer=customer, cause=cause)
+            invited += token is not None
+    return invited
+
+
+def run_daily(*, as_of: date | None = None) -> dict[str, int]:
+    """Every daily job, each in its own transaction: one failing does not undo the others."""
+    from fincrm.loyalty.services import points_expire
+    from fincrm.service.services import tickets_escalate
+
+    from .care import care_tasks_plan
+
+    as_of = as_of or timezone.localdate()
+    return {
+        "care_tasks": care_tasks_plan(as_of=as_of),
+        "maturity_follow_ups": maturity_follow_ups(as_of=as_of),
+        "escalated_tickets": tickets_escalate(),
+        "expired_points_entries": points_expire(as_of=as_of),
+        "annual_survey_invitations": annual_surveys(as_of=as_of),
+    }

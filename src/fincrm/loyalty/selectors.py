@@ -1,0 +1,51 @@
+"""Reads of the loyalty ledger: balance, level, what expires soon, the latest entries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from fincrm.analytics import points as ledger
+from fincrm.evaluation.services import policy_active, policy_config
+
+from .models import PointsEntry
+from .services import ledger_entries
+
+RECENT_ENTRIES = 10
+
+
+def loyalty_summary(*, customer) -> dict:
+    program = policy_config(policy_active()).loyalty_program
+    today = timezone.localdate()
+    entries = ledger_entries(customer.pk)
+    available = ledger.available(entries, as_of=today)
+    soon = ledger.expiring(entries, as_of=today + timedelta(days=90))
+    tier = getattr(getattr(customer, "classification", None), "tier", None)
+    code = ledger.membership_level(
+        available, tier, [level.model_dump() for level in program.levels]
+    )
+    chinese = (get_language() or "").startswith("zh")
+    level = next(lv for lv in program.levels if lv.code == code)
+    return {
+        "balance": ledger.balance(entries),
+        "available": available,
+        "expiring_90d": sum(amount for _id, amount in soon),
+        "level": level.name_zh if chinese else level.name_en,
+        "level_code": code,
+        "rewards": [
+            {
+                "code": r.code,
+                "name": r.name_zh if chinese else r.name_en,
+                "points": r.points,
+                "affordable": r.points <= available,
+            }
+            for r in program.rewards
+        ],
+        "recent": list(
+            PointsEntry.objects.filter(customer=customer).order_by("-occurred_at", "-pk")[
+                :RECENT_ENTRIES
+            ]
+        ),
+    }

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+app_name = "loyalty"
+
+urlpatterns = [path("clients/<int:customer_pk>/redeem/", views.redeem, name="redeem")]

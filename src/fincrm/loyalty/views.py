@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fincrm.core.views import flash_errors
+from fincrm.customers.selectors import customer_get
+
+from . import services
+
+
+@login_required
+@require_POST
+def redeem(request, customer_pk: int):
+    """Redeem a reward for a client the user manages."""
+    customer = customer_get(user=request.user, pk=customer_pk, action="change")
+    try:
+        services.points_redeem(
+            customer=customer, reward_code=request.POST.get("reward", ""), user=request.user
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Reward redeemed."))
+    return redirect(customer.get_absolute_url() + "#loyalty")

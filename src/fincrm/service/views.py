@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fincrm.accounts.choices import Role
+from fincrm.core.views import flash_errors
+from fincrm.customers.selectors import customer_get
+
+from . import selectors, services
+from .forms import RateForm, ResolveForm, TicketForm
+from .models import Ticket
+
+
+def may_log_ticket(user, customer) -> bool:
+    """Service agents take complaints for any client; others for clients they manage."""
+    return user.role == Role.SERVICE_AGENT or user.has_perm("customers.change_customer", customer)
+
+
+@login_required
+def ticket_list(request):
+    context = selectors.ticket_queue(user=request.user, state=request.GET.get("state", ""))
+    return render(request, "service/ticket_list.html", context)
+
+
+@login_required
+def ticket_create(request, customer_pk: int):
+    customer = customer_get(user=request.user, pk=customer_pk)
+    if not may_log_ticket(request.user, customer):
+        raise PermissionDenied
+    form = TicketForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_open(
+                customer=customer, created_by=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(request, _("Complaint or request logged."))
+            return redirect(ticket.get_absolute_url())
+    return render(request, "service/ticket_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def ticket_detail(request, pk: int):
+    ticket = get_object_or_404(
+        Ticket.objects.restrict(request.user, "view").select_related(
+            "customer", "assignee", "escalated_to", "contact"
+        ),
+        pk=pk,
+    )
+    may_change = Ticket.objects.restrict(request.user, "change").filter(pk=pk).exists()
+    context = {
+        "ticket": ticket,
+        "sla": services.ticket_state(ticket),
+        "may_change": may_change,
+        "resolve_form": ResolveForm(initial={"category": ticket.category}),
+        "rate_form": RateForm(),
+        "history": ticket.history.select_related("history_user").order_by("-history_date")[:20],
+    }
+    return render(request, "service/ticket_detail.html", context)
+
+
+ACTIONS = {"respond", "resolve", "close", "rate"}
+
+
+@login_required
+@require_POST
+def ticket_action(request, pk: int, action: str):
+    ticket = get_object_or_404(Ticket.objects.restrict(request.user, "change"), pk=pk)
+    if action not in ACTIONS:
+        raise PermissionDenied
+    try:
+        if action == "respond":
+            services.ticket_respond(ticket=ticket, user=request.user)
+        elif action == "close":
+            services.ticket_close(ticket=ticket, user=request.user)
+        else:
+            form = (ResolveForm if action == "resolve" else RateForm)(request.POST)
+            if not form.is_valid():
+                raise ValidationError([m for ms in form.errors.values() for m in ms])
+            if action == "resolve":
+                services.ticket_resolve(ticket=ticket, user=request.user, **form.cleaned_data)
+            else:
+                services.ticket_rate(ticket=ticket, **form.cleaned_data)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Saved."))
+    return redirect(ticket.get_absolute_url())
+
+
+@login_required
+def monthly_report(request):
+    raw = request.GET.get("month", "")
+    try:
+        month = date.fromisoformat(f"{raw}-01") if raw else timezone.localdate().replace(day=1)
+    except ValueError:
+        month = timezone.localdate().replace(day=1)
+        messages.error(request, _("Give the month as YYYY-MM."))
+    context = selectors.monthly_report(user=request.user, month=month)
+    return render(request, "service/report.html", context)
