@@ -14,7 +14,7 @@ from fincrm.evaluation.choices import Tier
 from fincrm.evaluation.features import fetch
 from fincrm.evaluation.selectors import segment_names
 
-from .choices import SCORED_KINDS
+from .choices import SCORED_KINDS, QuestionKind
 from .models import Answer, Invitation, Response, Survey
 
 DIMENSIONS = {
@@ -101,7 +101,8 @@ def drivers(*, user, survey: Survey) -> dict | None:
     """Which scored question explains the overall-satisfaction question most (OLS)."""
     questions = list(survey.questions.filter(kind__in=SCORED_KINDS))
     target = next((q for q in questions if q.is_overall), None)
-    others = [q for q in questions if q is not target]
+    # The NPS question is an outcome like the overall one, not a driver of it.
+    others = [q for q in questions if q is not target and q.kind == QuestionKind.RATING]
     if target is None or not others:
         return None
     invitations = visible_invitations(user=user, survey=survey).values("pk")
