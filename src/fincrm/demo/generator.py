@@ -727,13 +727,26 @@ def reset_book() -> None:
         EvaluationRun,
         PolicyVersion,
         Snapshot,
+        SnapshotArchive,
         TierChange,
     )
+    from fincrm.loyalty.models import PointsEntry
     from fincrm.portal.models import PortalAccount
-    from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
+    from fincrm.risk.models import (
+        Alert,
+        ControlProposal,
+        CreditAssessment,
+        CreditAssessmentArchive,
+        Review,
+        ScorecardModel,
+    )
+    from fincrm.service.models import Ticket
+    from fincrm.surveys.models import Answer, Invitation, Question, Response, Survey
 
     models = [
-        PortalAccount, Notification, Task, TierChange, Classification, Snapshot, EvaluationRun,
+        PointsEntry, Answer, Response, Invitation, Question, Survey, Ticket.history.model, Ticket,
+        PortalAccount, Notification, Task, TierChange, Classification, SnapshotArchive, Snapshot,
+        CreditAssessmentArchive, EvaluationRun,
         Alert, Review, ControlProposal, CreditAssessment, ScorecardModel,
         Payment, Installment, Facility, ApplicationDocument, ApplicationStageChange,
         Application, Interaction, FinancialStatement, Contact,

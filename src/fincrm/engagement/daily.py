@@ -48,20 +48,45 @@ def maturity_follow_ups(*, as_of: date | None = None) -> int:
 
 
 def annual_surveys(*, as_of: date | None = None) -> int:
-    """Invite every client once a year to each active annual survey."""
+    """Invite every client once a year to each active annual survey: in bulk for portal
+    surveys (clients answer when they log in), one by one where an e-mail goes out."""
+    import secrets
+
     from fincrm.customers.models import Customer
-    from fincrm.surveys.choices import Trigger
-    from fincrm.surveys.models import Invitation, Survey
+    from fincrm.surveys.choices import DeliveryChannel, Trigger
+    from fincrm.surveys.models import Invitation, Survey, token_digest
     from fincrm.surveys.services import survey_invite
 
     as_of = as_of or timezone.localdate()
+    now = timezone.now()
     invited = 0
     for survey in Survey.objects.filter(is_active=True, trigger=Trigger.ANNUAL):
         cause = f"annual:{as_of.year}"
         done = Invitation.objects.filter(survey=survey, cause=cause).values("customer_id")
-        for customer in Customer.objects.exclude(pk__in=done).iterator(chunk_size=2_000):
-            _invitation, token = survey_invite(survey=survey, customer=customer, cause=cause)
-            invited += token is not None
+        todo = Customer.objects.exclude(pk__in=done)
+        if survey.channel == DeliveryChannel.EMAIL:
+            for customer in todo.iterator(chunk_size=2_000):
+                _invitation, token = survey_invite(survey=survey, customer=customer, cause=cause)
+                invited += token is not None
+            continue
+        batch: list[Invitation] = []
+        for pk, owner in todo.values_list("pk", "owner_id").iterator(chunk_size=10_000):
+            batch.append(
+                Invitation(
+                    survey=survey,
+                    customer_id=pk,
+                    channel=survey.channel,
+                    cause=cause,
+                    manager_id=owner,
+                    sent_at=now,
+                    expires_at=now + timedelta(days=survey.valid_days),
+                    token_hash=token_digest(secrets.token_urlsafe(24)),
+                )
+            )
+            if len(batch) == 5_000:
+                invited += len(Invitation.objects.bulk_create(batch, ignore_conflicts=True))
+                batch = []
+        invited += len(Invitation.objects.bulk_create(batch, ignore_conflicts=True))
     return invited
 
 

@@ -135,3 +135,13 @@ def test_the_calendar_shows_my_open_tasks_on_their_day(book, users, login):
     assert "上门回访恒瑞" in page.content.decode()
     other = login(users["manager_b"]).get(reverse("engagement:task_calendar") + "?month=2027-03")
     assert "上门回访恒瑞" not in other.content.decode()
+
+
+def test_annual_surveys_invite_every_client_once_a_year(book):
+    from fincrm.engagement.daily import annual_surveys
+
+    Survey.objects.create(name="年度调查", trigger="annual", channel="portal")
+    assert annual_surveys(as_of=date(2026, 11, 25)) == 4
+    assert annual_surveys(as_of=date(2026, 12, 1)) == 0
+    assert annual_surveys(as_of=date(2027, 1, 5)) == 4
+    assert Invitation.objects.count() == 8

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fincrm.customers.models import Customer
 from fincrm.demo.generator import USERS, build_book, create_portal_demo, demo_password, reset_book
+from fincrm.demo.service import build_service_history
 
 
 class Command(BaseCommand):
@@ -52,6 +53,12 @@ class Command(BaseCommand):
                 as_of=as_of,
                 progress=lambda _phase, done: bar.advance(task, done),
             )
+            service_task = bar.add_task("service history", total=n)
+            service = build_service_history(
+                seed=options["seed"],
+                as_of=as_of,
+                progress=lambda done: bar.advance(service_task, done),
+            )
         elapsed = time.perf_counter() - started
         out = Console(file=self.stdout, width=110)
         summary = Table(title=f"demo book as of {as_of} (seed {options['seed']})")
@@ -71,6 +78,10 @@ class Command(BaseCommand):
             ("instalments", stats.installments),
             ("payments", stats.payments),
             ("interactions", stats.interactions),
+            ("survey invitations", service.invitations),
+            ("survey responses", service.responses),
+            ("complaints and requests", service.tickets),
+            ("loyalty points entries", service.points_entries),
         ):
             summary.add_row(label, f"{value:,}")
         out.print(summary)
