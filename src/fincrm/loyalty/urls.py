@@ -4,4 +4,7 @@ from . import views
 
 app_name = "loyalty"
 
-urlpatterns = [path("clients/<int:customer_pk>/redeem/", views.redeem, name="redeem")]
+urlpatterns = [
+    path("clients/<int:customer_pk>/redeem/", views.redeem, name="redeem"),
+    path("clients/<int:customer_pk>/referral/", views.referral, name="referral"),
+]

@@ -27,3 +27,21 @@ def redeem(request, customer_pk: int):
     else:
         messages.success(request, _("Reward redeemed."))
     return redirect(customer.get_absolute_url() + "#loyalty")
+
+
+@login_required
+@require_POST
+def referral(request, customer_pk: int):
+    """The client introduced another business: the policy's referral points, once per
+    referred name."""
+    customer = customer_get(user=request.user, pk=customer_pk, action="change")
+    referred = " ".join(request.POST.get("referred", "").split())[:50]
+    if not referred:
+        messages.error(request, _("Name the client who was referred."))
+    elif services.points_earn(
+        customer=customer, reason="referral", key=f"referral:{referred}", user=request.user
+    ):
+        messages.success(request, _("Referral points awarded."))
+    else:
+        messages.info(request, _("This referral was already rewarded."))
+    return redirect(customer.get_absolute_url() + "#loyalty")

@@ -100,3 +100,14 @@ def test_only_the_clients_manager_redeems_from_the_page(book, users, login):
     assert login(users["agent"]).post(url, {"reward": "industry_report"}).status_code == 404
     assert login(users["manager_a"]).post(url, {"reward": "industry_report"}).status_code == 302
     assert PointsEntry.objects.filter(kind="redeem").count() == 1
+
+
+def test_a_referral_is_rewarded_once_per_referred_client(book, users, login):
+    firm = book["a_company"]
+    client = login(users["manager_a"])
+    url = reverse("loyalty:referral", args=[firm.pk])
+    client.post(url, {"referred": "常州新材料有限公司"})
+    client.post(url, {"referred": " 常州新材料有限公司 "})
+    client.post(url, {"referred": ""})
+    assert list(PointsEntry.objects.values_list("reason", "points")) == [("referral", 300)]
+    assert login(users["manager_b"]).post(url, {"referred": "x"}).status_code == 404

@@ -170,3 +170,19 @@ def test_a_manager_invites_own_client_from_the_client_page(survey, book, users, 
     other = reverse("surveys:invite", args=[book["b_company"].pk])
     assert client.post(other, {"survey": survey.pk}).status_code == 404
     assert client.post(url, {"survey": "x"}).status_code == 404
+
+
+def test_an_email_survey_sends_its_link(
+    book, users, mailoutbox, django_capture_on_commit_callbacks
+):
+    survey = services.survey_create(
+        name="邮件调查", channel="email", questions=[{"kind": "nps", "text": "推荐意愿"}]
+    )
+    book["a_company"].email = "cfo@example.com"
+    book["a_company"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _invitation, token = services.survey_invite(
+            survey=survey, customer=book["a_company"], cause="x"
+        )
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["cfo@example.com"]
+    assert f"/s/{token}/" in mailoutbox[0].body
