@@ -24,6 +24,7 @@ demo: install
 	$(BIN)/fincrm demo-data --customers $(CUSTOMERS) --seed $(SEED) --reset
 	@if $(BIN)/fincrm help evaluate >/dev/null 2>&1; then $(BIN)/fincrm evaluate --full; fi
 	$(BIN)/fincrm daily
+	$(BIN)/fincrm predict
 	$(BIN)/fincrm collectstatic --no-input -v 0
 	@echo "fincrm is serving on http://127.0.0.1:8000/ — log in with one of the demo users above."
 	$(BIN)/fincrm runserver 127.0.0.1:8000

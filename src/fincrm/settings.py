@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "fincrm.service",
     "fincrm.surveys",
     "fincrm.loyalty",
+    "fincrm.insights",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",

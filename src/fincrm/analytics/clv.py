@@ -244,7 +244,12 @@ def _bgnbd_neg_ll_and_grad(log_params, x, t_x, age, weights):
 
 
 def fit_bgnbd(
-    frequency: Any, recency: Any, T: Any, *, initial: ParamsLike | None = None
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    *,
+    initial: ParamsLike | None = None,
+    penalizer: float = 0.0,
 ) -> dict[str, float]:
     """Fit the BG/NBD model by maximum likelihood.
 
@@ -262,6 +267,12 @@ def fit_bgnbd(
         Customer age at the end of the observation window, in the same time unit.
     initial : mapping or sequence, optional
         Starting values ``{"r", "alpha", "a", "b"}``; defaults to all ones.
+    penalizer : float, default 0
+        L2 penalty ``penalizer · Σ θ²`` added to the mean negative log-likelihood (as the
+        ``lifetimes`` package's ``penalizer_coef``). On books where few clients ever repeat,
+        the unpenalised optimum drifts to huge ``a`` and ``b`` (a drop-out probability known
+        exactly), where the expectations overflow; a small penalty (0.001–0.1) keeps them
+        finite. 0 gives the plain maximum-likelihood fit of the papers.
 
     Returns
     -------
@@ -284,11 +295,15 @@ def fit_bgnbd(
         raise ValueError("cannot fit BG/NBD to an empty data set")
     rows, counts = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
     args = (rows[:, 0], rows[:, 1], rows[:, 2], counts.astype(float))
-    log_params = _minimize(
-        lambda lp: _bgnbd_neg_ll_and_grad(lp, *args),
-        _initial(initial, BGNBD_PARAMS, "BG/NBD"),
-        "BG/NBD",
-    )
+    if not (math.isfinite(penalizer) and penalizer >= 0):
+        raise ValueError(f"penalizer must be finite and >= 0, got {penalizer}")
+
+    def objective(lp):
+        value, grad = _bgnbd_neg_ll_and_grad(lp, *args)
+        params = np.exp(lp)
+        return value + penalizer * np.sum(params**2), grad + 2 * penalizer * params**2
+
+    log_params = _minimize(objective, _initial(initial, BGNBD_PARAMS, "BG/NBD"), "BG/NBD")
     return dict(zip(BGNBD_PARAMS, (float(v) for v in np.exp(log_params)), strict=True))
 
 

@@ -442,6 +442,37 @@ class LoyaltyProgram(_Config):
         return self
 
 
+class PredictionRules(_Config):
+    """Lifetime value, churn, demand and recommendations (``fincrm predict``)."""
+
+    #: Lifetime value: a transaction is a drawdown (a facility starting); its value the
+    #: interest it earns over its tenor. Forecast horizon and discounting in weeks.
+    clv_horizon_weeks: int = Field(104, gt=0, le=520)
+    clv_discount_rate_annual: float = Field(0.10, ge=0, le=1)
+    #: L2 penalty of the BG/NBD fit: books where few clients repeat need one to stay finite.
+    clv_penalizer: float = Field(0.01, ge=0, le=10)
+    #: Churn: an active client that within this many days has no facility left, no new
+    #: drawdown and no application.
+    churn_horizon_days: int = Field(180, ge=30, le=730)
+    #: A retention task for clients at or above this churn risk in these tiers.
+    retention_min_probability: float = Field(0.5, gt=0, lt=1)
+    retention_min_tier: TIER = "key"
+    competitor_words: list[str] = Field(
+        default_factory=lambda: ["他行", "其他银行", "别家", "竞争对手", "利率更低", "同业报价"]
+    )
+    #: Demand: the cycle assumed for a client with a single drawdown.
+    default_cycle_days: int = Field(365, gt=0)
+    #: Recommendations: lowest grade eligible per product type, peers needed to cite them.
+    product_min_grade: dict[str, str] = Field(
+        default_factory=lambda: {
+            "working_capital": "BB", "equipment_leasing": "BB", "factoring": "B",
+            "supply_chain": "B", "project": "A", "bill_discounting": "BBB",
+        }
+    )  # fmt: skip
+    min_peers: int = Field(10, ge=1)
+    recommendations_per_client: int = Field(3, ge=1, le=10)
+
+
 def _grades() -> list[GradeBand]:
     bands = [("AAA", 0.0005), ("AA", 0.001), ("A", 0.003), ("BBB", 0.008), ("BB", 0.02),
              ("B", 0.06), ("CCC", 0.15), ("C", 1.0)]  # fmt: skip
@@ -591,6 +622,7 @@ class PolicyConfig(_Config):
     surveys: SurveyRules = Field(default_factory=SurveyRules)
     care_plans: dict[TIER, CarePlan] = Field(default_factory=_care)
     loyalty_program: LoyaltyProgram = Field(default_factory=LoyaltyProgram)
+    prediction: PredictionRules = Field(default_factory=PredictionRules)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -607,6 +639,7 @@ class PolicyConfig(_Config):
         unknown += [g for g in self.risk.grade_points if g not in grades]
         rules = self.loan_classification
         unknown += [g for g in rules.watch_grades + rules.substandard_grades if g not in grades]
+        unknown += [g for g in self.prediction.product_min_grade.values() if g not in grades]
         if unknown:
             raise ValueError(f"unknown grade(s) {', '.join(sorted(set(unknown)))}")
         codes = [rule.code for rule in self.early_warning]

@@ -26,6 +26,7 @@ NAV = (
         _("Surveys"),
         frozenset({Role.SERVICE_AGENT, Role.TEAM_LEAD, Role.EXECUTIVE, Role.ADMIN}),
     ),
+    ("insights:dashboard", _("KPIs"), _ALL_STAFF),
     ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),

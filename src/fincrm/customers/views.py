@@ -13,6 +13,7 @@ from fincrm.core.masking import shown
 from fincrm.core.views import RestrictedListView
 from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import LoanClass, pipeline_choices
+from fincrm.insights.selectors import customer_insights
 from fincrm.loyalty.selectors import loyalty_summary
 from fincrm.risk.selectors import customer_risk
 from fincrm.service.selectors import customer_tickets
@@ -61,6 +62,7 @@ def customer_detail(request, pk: int):
         "changes": _history_diffs(history, user=request.user),
         "evaluation": customer_evaluation(customer=customer),
         "loyalty": loyalty_summary(customer=customer),
+        "insights": customer_insights(customer=customer),
         "tickets": customer_tickets(customer=customer),
         "surveys": active_surveys(),
         "can_log_ticket": may_log_ticket(request.user, customer),

@@ -99,6 +99,9 @@ def nightly_evaluation() -> int:
         from fincrm.engagement.tasks import daily_service
 
         daily_service.enqueue()  # care, follow-ups, escalations, points: after the tiers
+        from fincrm.insights.tasks import nightly_predictions
+
+        nightly_predictions.enqueue()
         return run.pk
     finally:
         schedule_nightly()

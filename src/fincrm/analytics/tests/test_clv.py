@@ -564,3 +564,22 @@ def test_module_does_not_import_django_or_other_apps():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_penalty_keeps_a_book_of_one_time_borrowers_finite():
+    # 300 clients, only 20 of whom ever repeated: the plain fit runs off to huge a and b.
+    rng = np.random.default_rng(3)
+    frequency = np.r_[np.zeros(280), rng.integers(1, 3, 20)].astype(float)
+    T = rng.uniform(5, 100, 300)
+    recency = np.where(frequency > 0, T * rng.uniform(0.2, 0.9, 300), 0.0)
+    params = m.fit_bgnbd(frequency, recency, T, penalizer=0.01)
+    assert all(np.isfinite(list(params.values())))
+    assert params["a"] < 100 and params["b"] < 100
+    expected = m.expected_purchases(params, 52, frequency, recency, T)
+    assert np.all(np.isfinite(expected)) and np.all(expected >= 0)
+    plain = m.fit_bgnbd(frequency, recency, T)
+    # The penalty only trades a little likelihood for it.
+    ll = m.bgnbd_log_likelihood(params, frequency, recency, T)
+    assert ll <= m.bgnbd_log_likelihood(plain, frequency, recency, T) + 1e-9
+    with pytest.raises(ValueError):
+        m.fit_bgnbd(frequency, recency, T, penalizer=-1)

@@ -1,0 +1,287 @@
+"""The book as frames for the prediction models, read in bulk once, cut at any date.
+
+``Book.churn_features(cutoff)`` builds each churn feature from rows dated strictly before the
+cut-off only (a drawdown on the cut-off day already belongs to the label window), so a model
+trained at one cut-off and tested at a later one sees no future. ``churn_labels`` looks only
+after the cut-off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from fincrm.analytics.churn import CHURN_FEATURES
+from fincrm.customers.models import Customer
+from fincrm.engagement.models import Interaction
+from fincrm.evaluation.features import LOCAL_DATE, fetch
+from fincrm.financing.models import Application, Facility, Installment
+from fincrm.risk.models import Alert
+from fincrm.service.models import Ticket
+from fincrm.surveys.models import Response
+
+DAY = pl.duration(days=1)
+
+
+@dataclass
+class Book:
+    customers: pl.DataFrame
+    facilities: pl.DataFrame
+    installments: pl.DataFrame
+    applications: pl.DataFrame
+    interactions: pl.DataFrame
+    tickets: pl.DataFrame
+    responses: pl.DataFrame
+    alerts: pl.DataFrame
+
+    @classmethod
+    def read(cls, *, competitor_words: list[str]) -> Book:
+        interactions = fetch(
+            Interaction.objects.order_by().values_list(
+                "customer_id", "occurred_at", "outcome", "summary"
+            ),
+            {"customer_id": pl.Int64, "on": LOCAL_DATE, "outcome": pl.String, "summary": pl.String},
+        )
+        pattern = "|".join(re.escape(w) for w in competitor_words if w)
+        mentions = (
+            pl.col("summary").fill_null("").str.contains(pattern) if pattern else pl.lit(False)
+        )
+        return cls(
+            customers=fetch(
+                Customer.objects.order_by().values_list(
+                    "pk", "created_at", "industry", "owner_id", "annual_revenue"
+                ),
+                {
+                    "customer_id": pl.Int64,
+                    "created_on": LOCAL_DATE,
+                    "industry": pl.String,
+                    "owner_id": pl.Int64,
+                    "revenue": pl.Float64,
+                },
+            ),
+            facilities=fetch(
+                Facility.objects.order_by().values_list(
+                    "pk",
+                    "customer_id",
+                    "product__code",
+                    "start_date",
+                    "maturity_date",
+                    "approved_limit",
+                    "drawn_amount",
+                    "rate",
+                    "tenor_months",
+                    "status",
+                    "loan_class",
+                ),
+                {
+                    "facility_id": pl.Int64,
+                    "customer_id": pl.Int64,
+                    "product": pl.String,
+                    "start_date": pl.Date,
+                    "maturity_date": pl.Date,
+                    "limit": pl.Float64,
+                    "drawn": pl.Float64,
+                    "rate": pl.Float64,
+                    "tenor_months": pl.Int64,
+                    "status": pl.String,
+                    "loan_class": pl.String,
+                },
+            ),
+            installments=fetch(
+                Installment.objects.order_by().values_list(
+                    "facility__customer_id",
+                    "facility_id",
+                    "due_date",
+                    "principal_due",
+                    "paid_off_on",
+                ),
+                {
+                    "customer_id": pl.Int64,
+                    "facility_id": pl.Int64,
+                    "due_date": pl.Date,
+                    "principal": pl.Float64,
+                    "paid_off_on": pl.Date,
+                },
+            ),
+            applications=fetch(
+                Application.objects.order_by().values_list("customer_id", "created_at"),
+                {"customer_id": pl.Int64, "on": LOCAL_DATE},
+            ),
+            interactions=interactions.with_columns(competitor=mentions).drop("summary"),
+            tickets=fetch(
+                Ticket.objects.order_by().values_list("customer_id", "opened_at"),
+                {"customer_id": pl.Int64, "on": LOCAL_DATE},
+            ),
+            responses=fetch(
+                Response.objects.order_by().values_list("customer_id", "submitted_at", "nps_score"),
+                {"customer_id": pl.Int64, "on": LOCAL_DATE, "nps": pl.Float64},
+            ),
+            alerts=fetch(
+                Alert.objects.order_by().values_list("customer_id", "raised_at"),
+                {"customer_id": pl.Int64, "on": LOCAL_DATE},
+            ),
+        )
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _count(self, frame: pl.DataFrame, start: date, end: date, name: str, where=None):
+        rows = frame.filter((pl.col("on") >= start) & (pl.col("on") < end))
+        if where is not None:
+            rows = rows.filter(where)
+        return rows.group_by("customer_id").agg(pl.len().cast(pl.Float64).alias(name))
+
+    def balance(self, cutoff: date, name: str) -> pl.DataFrame:
+        """Scheduled principal still due after ``cutoff`` on facilities drawn before it."""
+        drawn = self.facilities.filter(pl.col("start_date") < cutoff).select("facility_id")
+        return (
+            self.installments.join(drawn, on="facility_id")
+            .filter(pl.col("due_date") >= cutoff)
+            .group_by("customer_id")
+            .agg(pl.col("principal").sum().alias(name))
+        )
+
+    def active_at(self, day: date) -> pl.DataFrame:
+        """Clients with a facility running on ``day`` (drawn before it, maturing after)."""
+        running = self.facilities.filter(
+            (pl.col("start_date") < day) & (pl.col("maturity_date") >= day)
+        )
+        return running.group_by("customer_id").agg(pl.col("limit").sum().alias("limit"))
+
+    # --- churn ----------------------------------------------------------------------------
+
+    def churn_features(self, cutoff: date) -> pl.DataFrame:
+        """One row per client active at ``cutoff`` with the features of ``CHURN_FEATURES``
+        and ``observed_to`` (the last day any of them looked at: the day before the cut-off)."""
+        year, half = cutoff - timedelta(days=365), cutoff - timedelta(days=182)
+        draws = self.facilities.rename({"start_date": "on"})
+        recent = self._count(draws, half, cutoff, "recent")
+        before = self._count(draws, year, half, "before")
+        contacts = (
+            self.interactions.filter(pl.col("on") < cutoff)
+            .group_by("customer_id")
+            .agg(pl.col("on").max().alias("last_contact"))
+        )
+        complaints = pl.concat(
+            [
+                self.tickets.select("customer_id", "on"),
+                self.interactions.filter(pl.col("outcome") == "issue_raised").select(
+                    "customer_id", "on"
+                ),
+            ]
+        )
+        last_nps = (
+            self.responses.filter((pl.col("on") < cutoff) & pl.col("nps").is_not_null())
+            .sort("on")
+            .group_by("customer_id")
+            .agg(pl.col("nps").last().alias("last_nps"))
+        )
+        maturity = (
+            self.facilities.filter(
+                (pl.col("start_date") < cutoff) & (pl.col("maturity_date") >= cutoff)
+            )
+            .group_by("customer_id")
+            .agg(pl.col("maturity_date").min().alias("nearest_maturity"))
+        )
+        first_seen = pl.concat(
+            [
+                self.facilities.select("customer_id", pl.col("start_date").alias("on")),
+                self.applications.select("customer_id", "on"),
+            ]
+        ).filter(pl.col("on") < cutoff)
+        tenure = first_seen.group_by("customer_id").agg(pl.col("on").min().alias("first_seen"))
+        late = (
+            self.installments.filter((pl.col("due_date") >= year) & (pl.col("due_date") < cutoff))
+            .with_columns(
+                paid=pl.when(pl.col("paid_off_on") < cutoff)
+                .then(pl.col("paid_off_on"))
+                .otherwise(pl.lit(cutoff))
+            )
+            .group_by("customer_id")
+            .agg(
+                ((pl.col("paid") - pl.col("due_date")).dt.total_days().clip(0).max())
+                .cast(pl.Float64)
+                .alias("max_dpd_12m")
+            )
+        )
+        frame = (
+            self.active_at(cutoff)
+            .join(self.balance(cutoff, "balance"), on="customer_id", how="left")
+            .join(self.balance(half, "balance_before"), on="customer_id", how="left")
+            .join(recent, on="customer_id", how="left")
+            .join(before, on="customer_id", how="left")
+            .join(contacts, on="customer_id", how="left")
+            .join(self._count(complaints, year, cutoff, "complaints_12m"), on="customer_id",
+                  how="left")
+            .join(last_nps, on="customer_id", how="left")
+            .join(maturity, on="customer_id", how="left")
+            .join(
+                self._count(self.interactions, year, cutoff, "competitor_mentions_12m",
+                            where=pl.col("competitor")),
+                on="customer_id", how="left",
+            )
+            .join(tenure, on="customer_id", how="left")
+            .join(self._count(self.alerts, cutoff - timedelta(days=90), cutoff,
+                              "open_warnings"), on="customer_id", how="left")
+            .join(late, on="customer_id", how="left")
+        )  # fmt: skip
+        day = pl.lit(cutoff)
+        return frame.select(
+            "customer_id",
+            activity_trend=pl.col("recent").fill_null(0) - pl.col("before").fill_null(0),
+            balance_trend=pl.when(pl.col("balance_before") > 0)
+            .then(pl.col("balance").fill_null(0) / pl.col("balance_before") - 1)
+            .otherwise(None),
+            utilisation=(pl.col("balance").fill_null(0) / pl.col("limit")).clip(0, 2),
+            complaints_12m=pl.col("complaints_12m").fill_null(0),
+            last_nps=pl.col("last_nps"),
+            days_since_last_contact=(day - pl.col("last_contact")).dt.total_days().cast(pl.Float64),
+            days_to_nearest_maturity=(pl.col("nearest_maturity") - day)
+            .dt.total_days()
+            .cast(pl.Float64),
+            competitor_mentions_12m=pl.col("competitor_mentions_12m").fill_null(0),
+            tenure_days=(day - pl.col("first_seen")).dt.total_days().cast(pl.Float64),
+            open_warnings=pl.col("open_warnings").fill_null(0),
+            max_dpd_12m=pl.col("max_dpd_12m").fill_null(0),
+            observed_to=pl.lit(cutoff - timedelta(days=1)),
+        ).sort("customer_id")
+
+    def churn_labels(self, cutoff: date, horizon_days: int) -> pl.DataFrame:
+        """1 for a client (active at the cut-off) that within the horizon has no facility
+        left, no new drawdown and no application; else 0. Looks only after the cut-off."""
+        end = cutoff + timedelta(days=horizon_days)
+        kept = pl.concat(
+            [
+                self.active_at(end).select("customer_id"),
+                self.facilities.filter(
+                    (pl.col("start_date") >= cutoff) & (pl.col("start_date") < end)
+                ).select("customer_id"),
+                self.applications.filter((pl.col("on") >= cutoff) & (pl.col("on") < end)).select(
+                    "customer_id"
+                ),
+            ]
+        ).unique()
+        return (
+            self.active_at(cutoff)
+            .select("customer_id")
+            .join(kept.with_columns(kept_flag=pl.lit(1)), on="customer_id", how="left")
+            .select("customer_id", churned=pl.col("kept_flag").is_null().cast(pl.Int8))
+        )
+
+    # --- lifetime value and demand ---------------------------------------------------------
+
+    def drawdowns(self, as_of: date) -> pl.DataFrame:
+        """Each facility drawn before ``as_of`` as a transaction: its date, its amount and the
+        interest it earns over its tenor (its value to the lender, CNY)."""
+        return self.facilities.filter(pl.col("start_date") <= as_of).select(
+            "customer_id",
+            drawn_on=pl.col("start_date"),
+            amount=pl.col("limit"),
+            value=pl.col("limit") * pl.col("rate") / 100 * pl.col("tenor_months") / 12,
+        )
+
+
+def churn_columns() -> list[str]:
+    return list(CHURN_FEATURES)

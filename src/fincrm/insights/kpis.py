@@ -1,0 +1,478 @@
+"""The KPI dashboard's figures: each a table (the chart draws it, the page shows it, Excel
+exports it), computed by ``fincrm.analytics.kpi`` and ``surveys`` over the clients the user may
+see, narrowed by the filters (period, team, manager, tier, segment, product).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import polars as pl
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fincrm.analytics.kpi import funnel, growth, migration_matrix, renewal_status, staff_kpis
+from fincrm.analytics.policy import TIERS
+from fincrm.analytics.surveys import summarise
+from fincrm.customers.models import Customer
+from fincrm.engagement.models import Interaction, Task
+from fincrm.evaluation.choices import RunKind, RunStatus, Tier
+from fincrm.evaluation.features import LOCAL_DATE, fetch
+from fincrm.evaluation.models import EvaluationRun
+from fincrm.financing.choices import Stage
+from fincrm.financing.models import ApplicationStageChange, Facility, Installment
+from fincrm.service.models import Ticket
+from fincrm.surveys.models import Invitation
+
+#: Pipeline stages of the funnel, in order (rejected and withdrawn leave it).
+FUNNEL_STAGES = [Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS, Stage.DUE_DILIGENCE,
+                 Stage.CREDIT_REVIEW, Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED]  # fmt: skip
+CACHE_SECONDS = 600
+
+
+@dataclass
+class Filters:
+    start: date
+    end: date  # exclusive
+    team: int | None = None
+    manager: int | None = None
+    tier: str = ""
+    segment: str = ""
+    product: str = ""
+
+    @classmethod
+    def from_query(cls, query) -> Filters:
+        today = timezone.localdate()
+        default_start = date(today.year - 1, today.month, 1)
+
+        def month(name: str, default: date) -> date:
+            try:
+                return date.fromisoformat(query.get(name, "") + "-01")
+            except ValueError:
+                return default
+
+        start = month("from", default_start)
+        last = month("to", today.replace(day=1))
+        end = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+
+        def number(name: str) -> int | None:
+            value = query.get(name, "")
+            return int(value) if value.isdigit() else None
+
+        return cls(
+            start=min(start, last),
+            end=end,
+            team=number("team"),
+            manager=number("manager"),
+            tier=query.get("tier", "") if query.get("tier", "") in TIERS else "",
+            segment=query.get("segment", "")[:40],
+            product=query.get("product", "")[:20],
+        )
+
+    @property
+    def last(self) -> date:
+        """The last month included (``end`` is the first day after the period)."""
+        return (self.end - timedelta(days=1)).replace(day=1)
+
+    def key(self, user) -> str:
+        raw = json.dumps([user.pk, self.__dict__], default=str, sort_keys=True)
+        return "kpi:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    chart: str  # line | bar | funnel | matrix | table
+    columns: list[tuple[str, str]]  # (column, label)
+    rows: list[dict]
+    x: str = ""
+    series: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def _clients(user, f: Filters) -> pl.DataFrame:
+    qs = Customer.objects.restrict(user, "view")
+    if f.team:
+        from fincrm.accounts.models import Team
+
+        team = Team.objects.filter(pk=f.team).first()
+        qs = qs.filter(team_id__in=team.subtree_ids()) if team else qs.none()
+    if f.manager:
+        qs = qs.filter(owner_id=f.manager)
+    if f.tier:
+        qs = qs.filter(classification__tier=f.tier)
+    if f.segment:  # the JSON list as text contains the quoted code (SQLite and PostgreSQL)
+        qs = qs.filter(classification__segments__icontains=f'"{f.segment}"')
+    return fetch(
+        qs.order_by().values_list("pk", "owner_id"), {"customer_id": pl.Int64, "owner_id": pl.Int64}
+    )
+
+
+def _product_filter(f: Filters, field_name: str) -> Q:
+    return Q(**{field_name: f.product}) if f.product else Q()
+
+
+def _months(f: Filters) -> list[date]:
+    months, day = [], f.start
+    while day < f.end:
+        months.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return months
+
+
+def _table(frame: pl.DataFrame) -> list[dict]:
+    return [
+        {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
+    rows = fetch(
+        Invitation.objects.order_by()
+        .filter(sent_at__date__gte=f.start, sent_at__date__lt=f.end)
+        .filter(_product_filter(f, "product__code"))
+        .values_list("customer_id", "sent_at", "answered_at", "response__nps_score",
+                     "response__rating"),
+        {"customer_id": pl.Int64, "sent": LOCAL_DATE, "answered_at": pl.Datetime("us", "UTC"),
+         "nps_score": pl.Int64, "csat_score": pl.Int64},
+    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    frame = rows.with_columns(
+        answered=pl.col("answered_at").is_not_null(), month=pl.col("sent").dt.strftime("%Y-%m")
+    )
+    table = summarise(frame, ["month"]) if frame.height else pl.DataFrame()
+    columns = [("month", _("Month")), ("sent", _("Sent")), ("answered", _("Answered")),
+               ("response_rate", _("Response rate %")), ("nps", "NPS"),
+               ("csat", "CSAT %")]  # fmt: skip
+    rows_out = _table(table.select([c for c, _l in columns])) if table.height else []
+    return Figure("satisfaction", _("Satisfaction (NPS and CSAT)"), "line", columns, rows_out,
+                  x="month", series=["nps", "csat"])  # fmt: skip
+
+
+def conversion(clients: pl.DataFrame, f: Filters) -> Figure:
+    changes = fetch(
+        ApplicationStageChange.objects.order_by()
+        .filter(application__created_at__date__gte=f.start, application__created_at__date__lt=f.end)
+        .filter(_product_filter(f, "application__product__code"))
+        .values_list("application_id", "application__customer_id", "to_stage", "changed_at"),
+        {"application_id": pl.Int64, "customer_id": pl.Int64, "stage": pl.String,
+         "at": pl.Datetime("us", "UTC")},
+    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    columns = [("stage", _("Stage")), ("reached", _("Applications")),
+               ("conversion_from_previous", _("Conversion from previous %")),
+               ("conversion_from_first", _("Conversion from first %")),
+               ("median_days_from_previous", _("Median days from previous stage"))]  # fmt: skip
+    if changes.is_empty():
+        return Figure("conversion", _("Application funnel"), "funnel", columns, [], x="stage",
+                      series=["reached"])  # fmt: skip
+    wide = (
+        changes.filter(pl.col("stage").is_in(FUNNEL_STAGES))
+        .group_by("application_id", "stage")
+        .agg(pl.col("at").min())
+        .pivot(on="stage", index="application_id", values="at")
+    )
+    for stage in FUNNEL_STAGES:
+        if stage not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias(stage))
+    table = funnel(wide, [str(s) for s in FUNNEL_STAGES]).with_columns(
+        (pl.col("conversion_from_previous") * 100),
+        (pl.col("conversion_from_first") * 100),
+        stage=pl.col("stage").replace_strict({s.value: str(s.label) for s in Stage}),
+    )
+    return Figure("conversion", _("Application funnel"), "funnel", columns,
+                  _table(table.select([c for c, _l in columns])), x="stage",
+                  series=["reached"])  # fmt: skip
+
+
+def _facilities(clients: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    return fetch(
+        Facility.objects.order_by()
+        .filter(_product_filter(f, "product__code"))
+        .values_list("pk", "customer_id", "start_date", "maturity_date", "approved_limit",
+                     "drawn_amount", "loan_class", "days_past_due", "status"),
+        {"facility_id": pl.Int64, "customer_id": pl.Int64, "start_date": pl.Date,
+         "maturity_date": pl.Date, "limit": pl.Float64, "drawn": pl.Float64,
+         "loan_class": pl.String, "dpd": pl.Int64, "status": pl.String},
+    ).join(clients, on="customer_id")  # fmt: skip
+
+
+def renewals(facilities: pl.DataFrame, f: Filters) -> Figure:
+    matured = facilities.filter(
+        (pl.col("maturity_date") >= f.start) & (pl.col("maturity_date") < f.end)
+    ).with_columns(quarter=pl.col("maturity_date").dt.strftime("%Y-Q") +
+                   pl.col("maturity_date").dt.quarter().cast(pl.String))  # fmt: skip
+    columns = [("quarter", _("Maturity quarter")), ("matured", _("Matured")),
+               ("renewed", _("Renewed")), ("renewal_rate", _("Renewal rate %"))]  # fmt: skip
+    if matured.is_empty():
+        return Figure("renewal", _("Renewal rate"), "bar", columns, [], x="quarter",
+                      series=["renewal_rate"])  # fmt: skip
+    # Renewals are looked for among all the clients' facilities, matured ones by quarter.
+    everything = facilities.select("facility_id", "customer_id", "start_date", "maturity_date")
+    quarters = dict(matured.select("facility_id", "quarter").iter_rows())
+    as_of = min(timezone.localdate(), f.end - timedelta(days=1))
+    status = renewal_status(everything, as_of=as_of, period_days=(as_of - f.start).days + 1).filter(
+        pl.col("facility_id").is_in(list(quarters))
+    )
+    table = (
+        status.with_columns(quarter=pl.col("facility_id").replace_strict(quarters))
+        .group_by("quarter")
+        .agg(
+            matured=pl.col("status").is_in(["renewed", "not_renewed"]).sum(),
+            renewed=(pl.col("status") == "renewed").sum(),
+        )
+        .with_columns(
+            renewal_rate=pl.when(pl.col("matured") > 0)
+            .then(pl.col("renewed") / pl.col("matured") * 100)
+            .otherwise(None)
+        )
+        .sort("quarter")
+    )
+    return Figure("renewal", _("Renewal rate"), "bar", columns, _table(table), x="quarter",
+                  series=["renewal_rate"], note=_("Facilities whose renewal window is still "
+                                                  "open are left out."))  # fmt: skip
+
+
+def sales_and_balance(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+    """New financing by month and the scheduled balance at each month end, with growth."""
+    months = pl.DataFrame({"period": _months(f)})
+    sales = (
+        facilities.filter((pl.col("start_date") >= f.start) & (pl.col("start_date") < f.end))
+        .group_by(period=pl.col("start_date").dt.truncate("1mo"))
+        .agg(value=pl.col("limit").sum())
+    )
+    installments = fetch(
+        Installment.objects.order_by()
+        .filter(due_date__gte=f.start)
+        .filter(_product_filter(f, "facility__product__code"))
+        .values_list("facility_id", "due_date", "principal_due"),
+        {"facility_id": pl.Int64, "due_date": pl.Date, "principal": pl.Float64},
+    ).join(facilities.select("facility_id", "start_date"), on="facility_id")
+    ends = months.with_columns(end=pl.col("period").dt.offset_by("1mo"))
+    balance = (
+        ends.join(installments, how="cross")
+        .filter((pl.col("start_date") < pl.col("end")) & (pl.col("due_date") >= pl.col("end")))
+        .group_by("period")
+        .agg(balance=pl.col("principal").sum())
+        if installments.height * months.height <= 30_000_000
+        else _balance_by_events(installments, ends)
+    )
+    sales_growth = growth(months.join(sales, on="period", how="left").fill_null(0))
+    table = (
+        months.join(sales_growth.select("period", "value", "pop_growth", "yoy_growth"),
+                    on="period", how="left")
+        .join(balance, on="period", how="left")
+        .with_columns(month=pl.col("period").dt.strftime("%Y-%m"),
+                      sales=pl.col("value") / 10_000, balance=pl.col("balance") / 10_000,
+                      pop_growth=pl.col("pop_growth") * 100)
+    )  # fmt: skip
+    columns = [("month", _("Month")), ("sales", _("New financing (10k CNY)")),
+               ("pop_growth", _("Growth on previous month %")),
+               ("balance", _("Balance at month end (10k CNY)"))]  # fmt: skip
+    return Figure("growth", _("Sales and balance"), "bar", columns,
+                  _table(table.select([c for c, _l in columns])), x="month",
+                  series=["sales", "balance"])  # fmt: skip
+
+
+def _balance_by_events(installments: pl.DataFrame, ends: pl.DataFrame) -> pl.DataFrame:
+    """Balance at each month end without a cross join: +principal from the month after the
+    facility starts to the month of its due date (cumulative sums of events)."""
+    add = installments.select(month=pl.col("start_date").dt.truncate("1mo"), delta="principal")
+    drop = installments.select(month=pl.col("due_date").dt.truncate("1mo"),
+                               delta=-pl.col("principal"))  # fmt: skip
+    events = pl.concat([add, drop]).group_by("month").agg(pl.col("delta").sum()).sort("month")
+    events = events.with_columns(level=pl.col("delta").cum_sum())
+    return (
+        ends.sort("period")
+        .join_asof(events.rename({"month": "period"}), on="period", strategy="backward")
+        .select("period", balance="level")
+    )
+
+
+def migration(clients: pl.DataFrame) -> tuple[Figure, Figure]:
+    runs = list(
+        EvaluationRun.objects.filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED).order_by(
+            "-started_at"
+        )[:2]
+    )
+    tier_columns = [("from", _("From")), *[(t, str(Tier(t).label)) for t in TIERS],
+                    ("exited", _("Left"))]  # fmt: skip
+    if len(runs) < 2:
+        empty = Figure("tier_migration", _("Tier migration"), "matrix", tier_columns, [],
+                       note=_("Needs two full evaluation runs."))  # fmt: skip
+        return empty, Figure("risk_migration", _("Credit grade migration"), "matrix",
+                             [("from", _("From"))], [], note=empty.note)  # fmt: skip
+    after, before = runs
+
+    def read(run) -> pl.DataFrame:
+        return fetch(
+            run.snapshot_model.objects.order_by()
+            .filter(run=run)
+            .values_list("customer_id", "tier", "grade"),
+            {"customer_id": pl.Int64, "tier": pl.String, "grade": pl.String},
+        ).join(clients.select("customer_id"), on="customer_id")
+
+    old, new = read(before), read(after)
+    tiers = migration_matrix(old, new, col="tier", order=list(TIERS))
+    labels = {t: str(Tier(t).label) for t in TIERS}
+    tier_rows = [
+        {**row, "from": labels.get(row["from"], _("New"))}
+        for row in _table(tiers.counts.rename({tiers.counts.columns[0]: "from"}))
+    ]
+    grades = [band.grade for band in _policy().grades]
+    grade = migration_matrix(old, new, col="grade", order=grades)
+    grade_rows = _table(grade.counts.rename({grade.counts.columns[0]: "from"}))
+    note = _("%(up)s upgrades, %(down)s downgrades between run #%(a)s and run #%(b)s") % {
+        "up": tiers.upgrades,
+        "down": tiers.downgrades,
+        "a": before.pk,
+        "b": after.pk,
+    }
+    return (
+        Figure("tier_migration", _("Tier migration"), "matrix", tier_columns, tier_rows,
+               note=note),
+        Figure("risk_migration", _("Credit grade migration"), "matrix",
+               [("from", _("From")), *[(g, g) for g in grades], ("exited", _("Left"))],
+               grade_rows, note=_("%(up)s upgrades, %(down)s downgrades") % {
+                   "up": grade.upgrades, "down": grade.downgrades}),
+    )  # fmt: skip
+
+
+def _policy():
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    return policy_config(policy_active())
+
+
+def delinquency(facilities: pl.DataFrame) -> Figure:
+    active = facilities.filter(pl.col("status") == "active")
+    total = active["drawn"].sum() or 0
+    table = (
+        active.group_by("loan_class")
+        .agg(facilities=pl.len(), balance=pl.col("drawn").sum() / 10_000)
+        .with_columns(share=pl.col("balance") * 10_000 / total * 100 if total else pl.lit(None))
+        .sort("loan_class")
+    )
+    from fincrm.financing.choices import LoanClass
+
+    order = {c: i for i, c in enumerate(LoanClass.values)}
+    table = table.sort(pl.col("loan_class").replace_strict(order, default=99)).with_columns(
+        loan_class=pl.col("loan_class").replace_strict(
+            {c.value: str(c.label) for c in LoanClass}, default=pl.col("loan_class")
+        )
+    )
+    past_30 = active.filter(pl.col("dpd") >= 30)["drawn"].sum() or 0
+    columns = [("loan_class", _("Loan class")), ("facilities", _("Facilities")),
+               ("balance", _("Balance (10k CNY)")), ("share", _("Share of balance %"))]  # fmt: skip
+    note = _("30+ days past due: %(share).1f%% of the balance") % {
+        "share": past_30 / total * 100 if total else 0
+    }
+    return Figure("delinquency", _("Delinquency and loan classes"), "bar", columns,
+                  _table(table), x="loan_class", series=["share"], note=note)  # fmt: skip
+
+
+def complaints(clients: pl.DataFrame, f: Filters) -> Figure:
+    tickets = fetch(
+        Ticket.objects.order_by()
+        .filter(opened_at__date__gte=f.start, opened_at__date__lt=f.end)
+        .values_list("customer_id", "opened_at", "responded_at", "respond_by", "resolved_at",
+                     "resolve_by", "satisfaction"),
+        {"customer_id": pl.Int64, "opened": LOCAL_DATE, "responded_at": pl.Datetime("us", "UTC"),
+         "respond_by": pl.Datetime("us", "UTC"), "resolved_at": pl.Datetime("us", "UTC"),
+         "resolve_by": pl.Datetime("us", "UTC"), "satisfaction": pl.Float64},
+    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    now = timezone.now()
+    table = (
+        tickets.with_columns(
+            month=pl.col("opened").dt.strftime("%Y-%m"),
+            breached=(pl.col("responded_at").fill_null(now) > pl.col("respond_by"))
+            | (pl.col("resolved_at").fill_null(now) > pl.col("resolve_by")),
+            resolved=pl.col("resolved_at").is_not_null(),
+        )
+        .group_by("month")
+        .agg(
+            opened=pl.len(),
+            resolved=pl.col("resolved").sum(),
+            within_sla=(~pl.col("breached")).sum(),
+            satisfaction=pl.col("satisfaction").mean(),
+        )
+        .with_columns(within_sla_rate=pl.col("within_sla") / pl.col("opened") * 100)
+        .sort("month")
+    )
+    columns = [("month", _("Month")), ("opened", _("Opened")), ("resolved", _("Resolved")),
+               ("within_sla_rate", _("Within SLA %")),
+               ("satisfaction", _("Satisfaction (1–5)"))]  # fmt: skip
+    return Figure("complaints", _("Complaints and SLA"), "line", columns,
+                  _table(table.select([c for c, _l in columns])), x="month",
+                  series=["opened", "within_sla_rate"])  # fmt: skip
+
+
+def staff(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+    from fincrm.accounts.models import User
+
+    contacts = fetch(
+        Interaction.objects.order_by()
+        .filter(occurred_at__date__gte=f.start, occurred_at__date__lt=f.end)
+        .values_list("customer_id", "created_by_id"),
+        {"customer_id": pl.Int64, "manager_id": pl.Int64},
+    ).join(clients.select("customer_id"), on="customer_id")
+    tasks = fetch(
+        Task.objects.order_by()
+        .filter(due_on__gte=f.start, due_on__lt=f.end)
+        .values_list("customer_id", "owner_id", "due_on", "completed_at"),
+        {"customer_id": pl.Int64, "manager_id": pl.Int64, "due_on": pl.Date,
+         "completed_on": LOCAL_DATE},
+    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    conversions = facilities.filter(
+        (pl.col("start_date") >= f.start) & (pl.col("start_date") < f.end)
+    ).select(manager_id="owner_id")
+    portfolio = facilities.filter(pl.col("status") == "active").select(
+        manager_id="owner_id", balance="drawn", loan_class="loan_class"
+    )
+    table = staff_kpis(
+        contacts.select("manager_id"), tasks.select("manager_id", "due_on", "completed_on"),
+        conversions, portfolio, as_of=min(timezone.localdate(), f.end - timedelta(days=1)),
+    )  # fmt: skip
+    names = {
+        u.pk: (f"{u.last_name}{u.first_name}" or u.username)
+        for u in User.objects.filter(pk__in=table["manager_id"].to_list())
+    }
+    table = table.with_columns(
+        manager=pl.col("manager_id").replace_strict(names, default="—", return_dtype=pl.String)
+    )
+    wanted = [("manager", _("Account manager")), ("contacts", _("Contacts made")),
+              ("on_time_share", _("Tasks on time %")), ("conversions", _("New facilities")),
+              ("good_balance_share", _("Balance in normal class %"))]  # fmt: skip
+    present = [(c, label) for c, label in wanted if c in table.columns]
+    for column in ("on_time_share", "good_balance_share"):
+        if column in table.columns:
+            table = table.with_columns(pl.col(column) * 100)
+    return Figure("staff", _("Staff KPIs"), "table", present,
+                  _table(table.select([c for c, _l in present])))  # fmt: skip
+
+
+def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]:
+    key = filters.key(user)
+    if use_cache and (cached := cache.get(key)) is not None:
+        return cached
+    clients = _clients(user, filters)
+    facilities = _facilities(clients, filters)
+    tier_migration, risk_migration = migration(clients)
+    figures = [
+        satisfaction(clients, filters),
+        conversion(clients, filters),
+        renewals(facilities, filters),
+        sales_and_balance(clients, facilities, filters),
+        tier_migration,
+        risk_migration,
+        delinquency(facilities),
+        complaints(clients, filters),
+        staff(clients, facilities, filters),
+    ]
+    cache.set(key, figures, CACHE_SECONDS)
+    return figures

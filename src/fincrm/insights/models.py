@@ -1,0 +1,112 @@
+"""Predictions per client (lifetime value, churn risk, next financing need), the churn
+model's report, and next-best-product recommendations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.core.permissions import CustomerOwnedQuerySet
+
+
+class ChurnModelReport(models.Model):
+    """One training of the churn model: how it was validated (out of time) and what drives it."""
+
+    trained_at = models.DateTimeField(_("trained"), default=timezone.now)
+    train_cutoff = models.DateField(_("training cut-off"))
+    test_cutoff = models.DateField(_("test cut-off"))
+    horizon_days = models.PositiveSmallIntegerField(_("horizon (days)"))
+    n_train = models.PositiveIntegerField(_("training clients"))
+    n_test = models.PositiveIntegerField(_("test clients"))
+    train_churn_rate = models.FloatField(_("training churn rate"))
+    auc = models.FloatField(_("AUC (test)"), null=True)
+    lift_top_decile = models.FloatField(_("lift at top decile (test)"), null=True)
+    top_decile_rate = models.FloatField(_("churn rate in the top decile"), null=True)
+    base_rate = models.FloatField(_("churn rate (test)"), null=True)
+    #: Mean |contribution| per feature on the test clients: what moves the model.
+    importance = models.JSONField(_("feature importance"), default=dict)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("churn model report")
+        verbose_name_plural = _("churn model reports")
+        ordering = ["-trained_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"churn model {self.trained_at:%Y-%m-%d}"
+
+
+class Prediction(models.Model):
+    """The latest predictions for one client (rewritten by each prediction run)."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="prediction"
+    )
+    computed_at = models.DateTimeField(_("computed"))
+    #: Lifetime value: expected drawdowns in the horizon, probability still active, value.
+    expected_transactions = models.FloatField(_("expected drawdowns"), null=True)
+    prob_alive = models.FloatField(_("probability still active"), null=True)
+    clv = models.FloatField(_("lifetime value (CNY)"), null=True, db_index=True)
+    churn_probability = models.FloatField(_("churn risk"), null=True, db_index=True)
+    churn_reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
+    next_need_on = models.DateField(_("next financing need"), null=True, db_index=True)
+    next_need_amount = models.FloatField(_("expected amount (CNY)"), null=True)
+    need_confidence = models.CharField(_("confidence"), max_length=8, blank=True)
+    need_reason = models.JSONField(_("why"), default=dict, blank=True)
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: churn {self.churn_probability}"
+
+
+class RecommendationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACCEPTED = "accepted", _("Accepted")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Recommendation(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="recommendations"
+    )
+    product = models.ForeignKey("financing.Product", on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.FloatField(_("score"))
+    reason_code = models.CharField(_("reason"), max_length=40)
+    reason_value = models.JSONField(_("evidence"), default=dict)
+    suggested_amount = models.FloatField(_("suggested amount (CNY)"), null=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RecommendationStatus.choices, default="open"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    application = models.ForeignKey(
+        "financing.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        ordering = ["customer", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "product"],
+                condition=models.Q(status="open"),
+                name="one_open_recommendation_per_product",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.product_id}"

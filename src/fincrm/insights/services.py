@@ -1,0 +1,390 @@
+"""The prediction run: lifetime value, churn risk, next financing need and recommendations for
+every client, read and written in bulk (``fincrm predict``; nightly after the evaluation).
+
+Each model lives in ``fincrm.analytics``; this module only moves frames. The churn model is
+trained on clients at several past cut-offs whose outcomes were all known by ``as_of −
+horizon``, validated out of time at ``as_of − horizon`` (outcomes known today), then scores
+every active client as of today.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from fincrm.analytics import clv as clv_model
+from fincrm.analytics.churn import ChurnModel, assert_no_leakage, retention_candidates
+from fincrm.analytics.demand import due_within, predict_demand
+from fincrm.analytics.recommend import recommend_products
+from fincrm.core.bulk import insert_rows
+from fincrm.engagement.choices import Priority, TaskKind
+from fincrm.engagement.models import Task
+from fincrm.evaluation.features import fetch
+from fincrm.evaluation.models import Classification
+from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.financing.models import Application, Product
+
+from .features import Book, churn_columns
+from .models import ChurnModelReport, Prediction, Recommendation, RecommendationStatus
+
+log = logging.getLogger(__name__)
+WEEK = 7
+#: Fewest clients (and churners) a churn model is trained on; below, no churn risk is given.
+MIN_TRAIN, MIN_CHURNERS = 200, 10
+#: Training pools the clients of several cut-offs, each ``ROLL_DAYS`` earlier than the last.
+TRAIN_CUTOFFS, ROLL_DAYS = 6, 90
+
+
+@dataclass
+class PredictionResult:
+    clients: int = 0
+    with_clv: int = 0
+    churn_report: ChurnModelReport | None = None
+    with_need: int = 0
+    recommendations: int = 0
+    retention_tasks: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def lifetime_values(drawdowns: pl.DataFrame, *, as_of: date, horizon_weeks: int,
+                    annual_rate: float, penalizer: float) -> pl.DataFrame:  # fmt: skip
+    """BG/NBD + Gamma-Gamma on drawdowns (weeks): expected drawdowns in the horizon,
+    probability still active and discounted value per client with at least one drawdown."""
+    summary = (
+        drawdowns.sort("drawn_on")
+        .group_by("customer_id")
+        .agg(
+            first=pl.col("drawn_on").first(),
+            last=pl.col("drawn_on").last(),
+            n=pl.len(),
+            repeat_value=pl.col("value").slice(1).mean(),
+        )
+        .with_columns(
+            frequency=(pl.col("n") - 1).cast(pl.Float64),
+            recency=(pl.col("last") - pl.col("first")).dt.total_days() / WEEK,
+            T=(pl.lit(as_of) - pl.col("first")).dt.total_days() / WEEK,
+        )
+        .filter(pl.col("T") > 0)
+        .sort("customer_id")
+    )
+    x, t_x, age = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    bg = clv_model.fit_bgnbd(x, t_x, age, penalizer=penalizer)
+    repeaters = summary.filter(pl.col("frequency") > 0)
+    monetary = summary["repeat_value"].fill_null(0).to_numpy()
+    gg = clv_model.fit_gamma_gamma(
+        repeaters["frequency"].to_numpy(), repeaters["repeat_value"].to_numpy()
+    )
+    weekly = (1 + annual_rate) ** (1 / 52) - 1
+    finite = [pl.col(c).fill_nan(None) for c in ("expected_transactions", "prob_alive", "clv")]
+    return (
+        summary.select("customer_id")
+        .with_columns(
+            expected_transactions=pl.Series(
+                np.asarray(clv_model.expected_purchases(bg, horizon_weeks, x, t_x, age))
+            ),
+            prob_alive=pl.Series(np.asarray(clv_model.prob_alive(bg, x, t_x, age))),
+            clv=pl.Series(
+                np.asarray(
+                    clv_model.clv(
+                        bg,
+                        gg,
+                        x,
+                        t_x,
+                        age,
+                        monetary,
+                        horizon=horizon_weeks,
+                        discount_rate=weekly,
+                        step=4,
+                    )
+                )
+            ),
+        )
+        .with_columns(finite)
+    )
+
+
+def train_churn(book: Book, *, as_of: date, horizon: int) -> tuple[ChurnModel, dict] | None:
+    """Train on rolling cut-offs whose labels were all known before the test cut-off
+    (``as_of − horizon``), test there; None when there are too few data to learn from."""
+    columns = churn_columns()
+    test_cut = as_of - timedelta(days=horizon)
+    last_train = test_cut - timedelta(days=horizon)
+    train_cuts = [last_train - timedelta(days=ROLL_DAYS * k) for k in range(TRAIN_CUTOFFS)]
+
+    def labelled(cut: date) -> pl.DataFrame:
+        features = book.churn_features(cut)
+        assert_no_leakage(features, as_of_col="observed_to", cutoff=cut)
+        return features.join(book.churn_labels(cut, horizon), on="customer_id")
+
+    train = pl.concat([labelled(cut) for cut in train_cuts])
+    test = labelled(test_cut)
+    churners = int(train["churned"].sum())
+    if train.height < MIN_TRAIN or churners < MIN_CHURNERS or train.height == churners:
+        return None
+    model = ChurnModel(n_estimators=150, min_child_samples=min(20, max(5, train.height // 50)))
+    model.fit(train.select(columns), train["churned"].to_numpy())
+    quality: dict = {}
+    y_test = test["churned"].to_numpy()
+    if test.height and 0 < y_test.sum() < test.height:
+        quality = model.evaluate(test.select(columns), y_test)
+    importance = {}
+    if test.height:
+        contributions = model.contributions(test.select(columns))
+        importance = {
+            c: float(contributions[c].abs().mean()) for c in columns if c in contributions.columns
+        }
+    report = {
+        "train_cutoff": train_cuts[0],
+        "test_cutoff": test_cut,
+        "horizon_days": horizon,
+        "n_train": train.height,
+        "n_test": test.height,
+        "train_churn_rate": churners / train.height,
+        "auc": quality.get("auc"),
+        "lift_top_decile": quality.get("lift_top_decile"),
+        "top_decile_rate": quality.get("top_decile_rate"),
+        "base_rate": quality.get("base_rate"),
+        "importance": importance,
+        "note": f"{TRAIN_CUTOFFS} training cut-offs every {ROLL_DAYS} days up to {train_cuts[0]}",
+    }
+    return model, report
+
+
+def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
+    rules = policy.prediction
+    classes = fetch(
+        Classification.objects.order_by().values_list("customer_id", "grade", "tier", "segments"),
+        {"customer_id": pl.Int64, "grade": pl.String, "tier": pl.String, "segments": pl.String},
+    ).with_columns(
+        segment=pl.col("segments").str.extract(r'"([^"]+)"').fill_null("none"),
+    )
+    controls = {g: c.limit_revenue_multiple for g, c in policy.grade_controls.items()}
+    exposure = (
+        book.facilities.filter(pl.col("status") == "active")
+        .group_by("customer_id")
+        .agg(pl.col("drawn").sum().alias("exposure"))
+    )
+    clients = (
+        classes.join(book.customers.select("customer_id", "industry", "revenue"), on="customer_id")
+        .join(exposure, on="customer_id", how="left")
+        .with_columns(
+            available_limit=(
+                pl.col("grade").replace_strict(controls, default=0.0, return_dtype=pl.Float64)
+                * pl.col("revenue").fill_null(0)
+                - pl.col("exposure").fill_null(0)
+            ).clip(0)
+        )
+    )
+    products = pl.DataFrame(
+        [
+            {"code": code, "name": name, "max_amount": float(amount),
+             "min_grade": rules.product_min_grade.get(kind, policy.grades[-1].grade)}
+            for code, name, amount, kind in Product.objects.filter(is_active=True).values_list(
+                "code", "name", "max_amount", "product_type"
+            )
+        ],
+        schema={"code": pl.String, "name": pl.String, "max_amount": pl.Float64,
+                "min_grade": pl.String},
+    ).with_columns(
+        eligible_tiers=pl.lit(None, pl.List(pl.String)),
+        segments=pl.lit(None, pl.List(pl.String)),
+    )  # fmt: skip
+    uptake = book.facilities.select("customer_id", product_code=pl.col("product")).unique()
+    if clients.is_empty() or products.is_empty():
+        return pl.DataFrame()
+    return recommend_products(
+        clients,
+        products,
+        uptake,
+        k=rules.recommendations_per_client,
+        min_peers=rules.min_peers,
+        grade_order=[band.grade for band in policy.grades],
+    )
+
+
+@transaction.atomic
+def predictions_run(*, as_of: date | None = None) -> PredictionResult:
+    """Every prediction for every client; rewrites ``Prediction`` rows and open
+    recommendations, adds retention tasks (once per client and quarter)."""
+    as_of = as_of or timezone.localdate()
+    policy = policy_config(policy_active())
+    rules = policy.prediction
+    result = PredictionResult()
+    book = Book.read(competitor_words=rules.competitor_words)
+    frame = book.customers.select("customer_id")
+
+    drawdowns = book.drawdowns(as_of)
+    try:
+        values = lifetime_values(
+            drawdowns, as_of=as_of, horizon_weeks=rules.clv_horizon_weeks,
+            annual_rate=rules.clv_discount_rate_annual, penalizer=rules.clv_penalizer,
+        )  # fmt: skip
+        frame = frame.join(values, on="customer_id", how="left")
+        result.with_clv = values.height
+    except ValueError as exc:  # too little history to fit
+        result.notes.append(f"lifetime value: {exc}")
+        frame = frame.with_columns(
+            expected_transactions=pl.lit(None, pl.Float64),
+            prob_alive=pl.lit(None, pl.Float64),
+            clv=pl.lit(None, pl.Float64),
+        )
+
+    trained = train_churn(book, as_of=as_of, horizon=rules.churn_horizon_days)
+    reasons = pl.DataFrame(schema={"customer_id": pl.Int64, "churn_reasons": pl.String})
+    if trained is None:
+        result.notes.append("churn: too few clients or churners to train on")
+        frame = frame.with_columns(churn_probability=pl.lit(None, pl.Float64))
+    else:
+        model, report = trained
+        result.churn_report = ChurnModelReport.objects.create(**report)
+        current = book.churn_features(as_of)
+        columns = churn_columns()
+        scored = current.select(
+            "customer_id",
+            churn_probability=pl.Series(model.predict_proba(current.select(columns))),
+        )
+        explained = model.explain(current.select(columns), top=3)
+        rows_to_ids = current.select("customer_id").with_row_index("row")
+        reasons = (
+            explained.join(rows_to_ids.with_columns(pl.col("row").cast(explained["row"].dtype)),
+                           on="row")
+            .group_by("customer_id")
+            .agg(
+                pl.struct(
+                    feature="feature", label="label", value="value", contribution="contribution"
+                )
+                .sort_by("rank")
+                .alias("reasons")
+            )
+            .with_columns(churn_reasons=pl.struct(v=pl.col("reasons")).struct.json_encode()
+                          .str.slice(5).str.strip_suffix("}"))
+            .select("customer_id", "churn_reasons")
+        )  # fmt: skip
+        frame = frame.join(scored, on="customer_id", how="left")
+        result.retention_tasks = _retention_tasks(scored, rules, as_of)
+
+    need = predict_demand(
+        drawdowns.select("customer_id", "drawn_on", "amount"),
+        as_of=as_of,
+        default_cycle_days=rules.default_cycle_days,
+    )
+    need = due_within(need, as_of=as_of)
+    frame = frame.join(
+        need.select(
+            "customer_id",
+            next_need_on=pl.when(pl.col("active")).then(pl.col("expected_next_date")),
+            next_need_amount="expected_amount",
+            need_confidence="confidence",
+            need_reason=pl.struct(code="reason", cycle_days="cycle_days",
+                                  due_within="due_within").struct.json_encode(),
+        ),
+        on="customer_id",
+        how="left",
+    ).join(reasons, on="customer_id", how="left")  # fmt: skip
+    result.with_need = int(frame["next_need_on"].is_not_null().sum())
+
+    now = timezone.now()
+    rows = frame.select(
+        "customer_id", "expected_transactions", "prob_alive", "clv", "churn_probability",
+        pl.col("churn_reasons").fill_null("[]"), "next_need_on", "next_need_amount",
+        pl.col("need_confidence").fill_null(""), pl.col("need_reason").fill_null("{}"),
+    )  # fmt: skip
+    Prediction.objects.all().delete()
+    insert_rows(
+        Prediction,
+        ("customer_id", "expected_transactions", "prob_alive", "clv", "churn_probability",
+         "churn_reasons", "next_need_on", "next_need_amount", "need_confidence", "need_reason"),
+        rows.iter_rows(),
+        constants={"computed_at": now},
+        json_text=("churn_reasons", "need_reason"),
+    )  # fmt: skip
+    result.clients = rows.height
+
+    recommended = _recommendations(book, policy, as_of)
+    Recommendation.objects.filter(status=RecommendationStatus.OPEN).delete()
+    if recommended.height:
+        products = dict(Product.objects.values_list("code", "pk"))
+        decided = set(
+            Recommendation.objects.exclude(status=RecommendationStatus.OPEN)
+            .filter(created_at__gte=now - timedelta(days=90))
+            .values_list("customer_id", "product_id")
+        )
+        recs = [
+            (r["customer_id"], products[r["product_code"]], r["rank"], r["score"],
+             r["reason_code"], r["reason_value"], r["suggested_amount"])
+            for r in recommended.iter_rows(named=True)
+            if (r["customer_id"], products[r["product_code"]]) not in decided
+        ]  # fmt: skip
+        result.recommendations = insert_rows(
+            Recommendation,
+            ("customer_id", "product_id", "rank", "score", "reason_code", "reason_value",
+             "suggested_amount"),
+            recs,
+            constants={"created_at": now, "status": RecommendationStatus.OPEN},
+        )  # fmt: skip
+    return result
+
+
+def _retention_tasks(scored: pl.DataFrame, rules, as_of: date) -> int:
+    """A retention visit for valuable clients at risk, once per client and quarter."""
+    tiers = fetch(
+        Classification.objects.order_by().values_list("customer_id", "tier", "customer__owner_id"),
+        {"customer_id": pl.Int64, "tier": pl.String, "owner_id": pl.Int64},
+    )
+    at_risk = retention_candidates(
+        scored.join(tiers, on="customer_id"),
+        min_prob=rules.retention_min_probability,
+        min_tier=rules.retention_min_tier,
+    ).filter(pl.col("owner_id").is_not_null())
+    quarter = f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
+    key = f"retention:{quarter}"
+    done = set(Task.objects.filter(source_key=key).values_list("customer_id", flat=True).iterator())
+    title = gettext("Retention visit: high churn risk")
+    rows = [
+        (r["customer_id"], r["owner_id"], TaskKind.VISIT, title,
+         f"{r['churn_probability']:.0%}", "", Priority.HIGH, as_of + timedelta(days=7), "open",
+         key, timezone.now())
+        for r in at_risk.iter_rows(named=True)
+        if r["customer_id"] not in done
+    ]  # fmt: skip
+    columns = ("customer_id", "owner_id", "kind", "title", "detail", "channel", "priority",
+               "due_on", "status", "source_key", "created_at")  # fmt: skip
+    return insert_rows(Task, columns, rows, ignore_conflicts=True)
+
+
+@transaction.atomic
+def recommendation_accept(*, recommendation: Recommendation, user) -> Application:
+    """Turn a recommendation into an application draft (stage: lead) for the client."""
+    from fincrm.financing.services import application_create
+
+    recommendation = Recommendation.objects.select_for_update().get(pk=recommendation.pk)
+    product = recommendation.product
+    amount = recommendation.suggested_amount or float(product.min_amount)
+    amount = min(max(amount, float(product.min_amount)), float(product.max_amount))
+    application = application_create(
+        customer=recommendation.customer,
+        product=product,
+        amount=Decimal(str(round(amount, -3))).max(product.min_amount),
+        tenor_months=product.min_tenor_months,
+        purpose=gettext("From a recommendation"),
+        created_by=user,
+    )
+    recommendation.status = RecommendationStatus.ACCEPTED
+    recommendation.decided_at, recommendation.decided_by = timezone.now(), user
+    recommendation.application = application
+    recommendation.save(update_fields=["status", "decided_at", "decided_by", "application"])
+    return application
+
+
+def recommendation_dismiss(*, recommendation: Recommendation, user) -> None:
+    recommendation.status = RecommendationStatus.DISMISSED
+    recommendation.decided_at, recommendation.decided_by = timezone.now(), user
+    recommendation.save(update_fields=["status", "decided_at", "decided_by"])
