@@ -524,6 +524,45 @@ def expected_average_value(params: ParamsLike, frequency: Any, monetary: Any) ->
 # --------------------------------------------------------------------------------------------
 
 
+def discounted_purchases(
+    bgnbd_params: ParamsLike,
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    *,
+    horizon: float,
+    discount_rate: float,
+    step: float = 1,
+) -> np.ndarray | float:
+    """Expected number of transactions in the next ``horizon`` time units, each discounted to
+    today: ``sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) / (1 + discount_rate) ** t_k`` (see
+    :func:`clv`, which multiplies it by the expected transaction value). Useful on its own
+    when the value per transaction comes from elsewhere (e.g. when Gamma-Gamma does not fit:
+    ``q <= 1``)."""
+    horizon = float(horizon)
+    discount_rate = float(discount_rate)
+    step = float(step)
+    if not math.isfinite(horizon) or horizon <= 0:
+        raise ValueError(f"horizon must be finite and > 0, got {horizon}")
+    if not math.isfinite(step) or step <= 0:
+        raise ValueError(f"step must be finite and > 0, got {step}")
+    if not math.isfinite(discount_rate) or discount_rate < 0:
+        raise ValueError(f"discount_rate must be finite and >= 0, got {discount_rate}")
+    x, t_x, age = _rfm(frequency, recency, T)
+    n_steps = math.ceil(horizon / step - 1e-9)
+    if n_steps > 100_000:
+        raise ValueError(f"horizon / step gives {n_steps} steps; use a larger step")
+    bounds = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
+    bounds[-1] = horizon
+    total = np.zeros(np.shape(x))
+    previous = np.zeros(np.shape(x))
+    for t_k in bounds:
+        current = np.asarray(expected_purchases(bgnbd_params, t_k, x, t_x, age), dtype=float)
+        total = total + (current - previous) / (1.0 + discount_rate) ** t_k
+        previous = current
+    return _scalar_or_array(np.asarray(total, dtype=float))
+
+
 def clv(
     bgnbd_params: ParamsLike,
     gg_params: ParamsLike,
@@ -571,29 +610,14 @@ def clv(
         Expected discounted value per customer, in the currency unit of ``monetary``. This is
         the value of *future* transactions only; it excludes anything already observed.
     """
-    horizon = float(horizon)
-    discount_rate = float(discount_rate)
-    step = float(step)
-    if not math.isfinite(horizon) or horizon <= 0:
-        raise ValueError(f"horizon must be finite and > 0, got {horizon}")
-    if not math.isfinite(step) or step <= 0:
-        raise ValueError(f"step must be finite and > 0, got {step}")
-    if not math.isfinite(discount_rate) or discount_rate < 0:
-        raise ValueError(f"discount_rate must be finite and >= 0, got {discount_rate}")
-    x, t_x, age = _rfm(frequency, recency, T)
     x_m, m = _monetary(frequency, monetary)
-    _same_shape({"frequency": x, "monetary": m})
+    _same_shape({"frequency": x_m, "monetary": m})
     value = np.asarray(expected_average_value(gg_params, x_m, m), dtype=float)
-
-    n_steps = math.ceil(horizon / step - 1e-9)
-    if n_steps > 100_000:
-        raise ValueError(f"horizon / step gives {n_steps} steps; use a larger step")
-    bounds = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
-    bounds[-1] = horizon
-    total = np.zeros(np.shape(x))
-    previous = np.zeros(np.shape(x))
-    for t_k in bounds:
-        current = np.asarray(expected_purchases(bgnbd_params, t_k, x, t_x, age), dtype=float)
-        total = total + (current - previous) / (1.0 + discount_rate) ** t_k
-        previous = current
+    total = np.asarray(
+        discounted_purchases(
+            bgnbd_params, frequency, recency, T,
+            horizon=horizon, discount_rate=discount_rate, step=step,
+        ),
+        dtype=float,
+    )  # fmt: skip
     return _scalar_or_array(np.asarray(total * value, dtype=float))

@@ -730,6 +730,7 @@ def reset_book() -> None:
         SnapshotArchive,
         TierChange,
     )
+    from fincrm.insights.models import ChurnModelReport, Prediction, Recommendation
     from fincrm.loyalty.models import PointsEntry
     from fincrm.portal.models import PortalAccount
     from fincrm.risk.models import (
@@ -744,7 +745,8 @@ def reset_book() -> None:
     from fincrm.surveys.models import Answer, Invitation, Question, Response, Survey
 
     models = [
-        PointsEntry, Answer, Response, Invitation, Question, Survey, Ticket.history.model, Ticket,
+        Recommendation, Prediction, ChurnModelReport, PointsEntry, Answer, Response, Invitation,
+        Question, Survey, Ticket.history.model, Ticket,
         PortalAccount, Notification, Task, TierChange, Classification, SnapshotArchive, Snapshot,
         CreditAssessmentArchive, EvaluationRun,
         Alert, Review, ControlProposal, CreditAssessment, ScorecardModel,

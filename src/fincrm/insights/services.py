@@ -66,6 +66,7 @@ def lifetime_values(drawdowns: pl.DataFrame, *, as_of: date, horizon_weeks: int,
             last=pl.col("drawn_on").last(),
             n=pl.len(),
             repeat_value=pl.col("value").slice(1).mean(),
+            mean_value=pl.col("value").mean(),
         )
         .with_columns(
             frequency=(pl.col("n") - 1).cast(pl.Float64),
@@ -79,10 +80,20 @@ def lifetime_values(drawdowns: pl.DataFrame, *, as_of: date, horizon_weeks: int,
     bg = clv_model.fit_bgnbd(x, t_x, age, penalizer=penalizer)
     repeaters = summary.filter(pl.col("frequency") > 0)
     monetary = summary["repeat_value"].fill_null(0).to_numpy()
-    gg = clv_model.fit_gamma_gamma(
-        repeaters["frequency"].to_numpy(), repeaters["repeat_value"].to_numpy()
-    )
     weekly = (1 + annual_rate) ** (1 / 52) - 1
+    discounted = np.asarray(
+        clv_model.discounted_purchases(bg, x, t_x, age, horizon=horizon_weeks,
+                                       discount_rate=weekly, step=4)
+    )  # fmt: skip
+    try:
+        gg = clv_model.fit_gamma_gamma(
+            repeaters["frequency"].to_numpy(), repeaters["repeat_value"].to_numpy()
+        )
+        value = np.asarray(clv_model.expected_average_value(gg, x, monetary))
+    except (ValueError, RuntimeError):
+        # Gamma-Gamma needs q > 1 (a finite mean value); loan books whose sizes span four
+        # orders of magnitude often fit q <= 1. Then each client's own mean drawdown value.
+        value = summary["mean_value"].to_numpy()
     finite = [pl.col(c).fill_nan(None) for c in ("expected_transactions", "prob_alive", "clv")]
     return (
         summary.select("customer_id")
@@ -91,21 +102,7 @@ def lifetime_values(drawdowns: pl.DataFrame, *, as_of: date, horizon_weeks: int,
                 np.asarray(clv_model.expected_purchases(bg, horizon_weeks, x, t_x, age))
             ),
             prob_alive=pl.Series(np.asarray(clv_model.prob_alive(bg, x, t_x, age))),
-            clv=pl.Series(
-                np.asarray(
-                    clv_model.clv(
-                        bg,
-                        gg,
-                        x,
-                        t_x,
-                        age,
-                        monetary,
-                        horizon=horizon_weeks,
-                        discount_rate=weekly,
-                        step=4,
-                    )
-                )
-            ),
+            clv=pl.Series(discounted * value),
         )
         .with_columns(finite)
     )

@@ -1,0 +1,98 @@
+from datetime import date, datetime
+from decimal import Decimal
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from openpyxl import load_workbook
+
+from fincrm.financing.models import Application, ApplicationStageChange
+from fincrm.insights.kpis import Filters, dashboard
+from fincrm.service.models import Ticket
+from fincrm.testing.factories import ApplicationFactory, FacilityFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _at(*args):
+    return datetime(*args, tzinfo=TZ)
+
+
+@pytest.fixture
+def kpi_book(book):
+    product = ProductFactory(code="WC01")
+    # Funnel: 3 applications in March 2026 reach lead; 2 submitted; 1 disbursed.
+    for i, stages in enumerate([["lead", "submitted", "documents", "due_diligence",
+                                 "credit_review", "approved", "contract", "disbursed"],
+                                ["lead", "submitted"], ["lead"]]):  # fmt: skip
+        app = ApplicationFactory(customer=book["a_company"], product=product)
+        Application.objects.filter(pk=app.pk).update(created_at=_at(2026, 3, 2 + i))
+        for day, stage in enumerate(stages, start=2):
+            ApplicationStageChange.objects.create(
+                application=app, from_stage="", to_stage=stage, changed_at=_at(2026, 3, day)
+            )
+    # Delinquency: 8 m normal, 2 m special mention.
+    FacilityFactory(customer=book["a_company"], product=product, drawn_amount=Decimal(8_000_000),
+                    approved_limit=Decimal(8_000_000),
+                    loan_class="normal", start_date=date(2026, 1, 5))  # fmt: skip
+    FacilityFactory(customer=book["a_person"], product=product, drawn_amount=Decimal(2_000_000),
+                    approved_limit=Decimal(3_000_000),
+                    loan_class="special_mention", days_past_due=40,
+                    start_date=date(2026, 2, 5))  # fmt: skip
+    # Complaints in April: one handled in time, one late.
+    for responded in (_at(2026, 4, 1, 10), _at(2026, 4, 9, 10)):
+        Ticket.objects.create(
+            customer=book["a_company"], channel="phone", subject="s", description="d",
+            category="other", opened_at=_at(2026, 4, 1, 9), respond_by=_at(2026, 4, 1, 17),
+            resolve_by=_at(2026, 4, 10, 17), responded_at=responded,
+            resolved_at=_at(2026, 4, 9, 12), status="closed",
+        )  # fmt: skip
+    return book
+
+
+def _figures(user, **query):
+    with translation.override("en"):
+        filters = Filters.from_query({"from": "2026-01", "to": "2026-06", **query})
+        return {f.key: f for f in dashboard(user=user, filters=filters, use_cache=False)}
+
+
+def test_kpis_match_hand_counts(kpi_book, users):
+    figures = _figures(users["manager_a"])
+    funnel = {r["stage"]: r for r in figures["conversion"].rows}
+    assert funnel["Lead"]["reached"] == 3 and funnel["Submitted"]["reached"] == 2
+    assert funnel["Disbursed"]["reached"] == 1
+    assert funnel["Submitted"]["conversion_from_previous"] == pytest.approx(200 / 3)
+    assert funnel["Submitted"]["median_days_from_previous"] == pytest.approx(1.0)
+    classes = {r["loan_class"]: r for r in figures["delinquency"].rows}
+    assert classes["Normal"]["share"] == pytest.approx(80.0)
+    assert classes["Special mention"]["balance"] == pytest.approx(200.0)  # 10k CNY
+    assert "20.0%" in figures["delinquency"].note  # 30+ days past due
+    april = next(r for r in figures["complaints"].rows if r["month"] == "2026-04")
+    assert (april["opened"], april["resolved"], april["within_sla_rate"]) == (2, 2, 50.0)
+    growth = {r["month"]: r for r in figures["growth"].rows}
+    assert growth["2026-01"]["sales"] == pytest.approx(800.0)  # new limits, 10k CNY
+    assert growth["2026-02"]["sales"] == pytest.approx(300.0)
+
+
+def test_each_user_sees_only_their_clients_and_filters_narrow(kpi_book, users):
+    assert _figures(users["manager_b"])["conversion"].rows == []
+    assert _figures(users["risk"], manager=str(users["manager_b"].pk))["delinquency"].rows == []
+    assert _figures(users["risk"], product="NOPE")["delinquency"].rows == []
+    assert len(_figures(users["risk"])["delinquency"].rows) == 2
+
+
+def test_the_page_renders_and_exports_the_table_behind_a_chart(kpi_book, users, login):
+    client = login(users["manager_a"])
+    url = reverse("insights:dashboard") + "?from=2026-01&to=2026-06"
+    page = client.get(url)
+    assert page.status_code == 200 and 'id="chart-conversion"' in page.content.decode()
+    export = client.get(url + "&export=delinquency")
+    assert export["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) >= 3 and rows[1][1] == 1  # one normal facility
+    assert client.get(url + "&export=nope").status_code == 404
+    assert login(users["outsider"]).get(url).status_code == 403

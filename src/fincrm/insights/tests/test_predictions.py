@@ -1,0 +1,86 @@
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import polars as pl
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from polars.testing import assert_frame_equal
+
+from fincrm.engagement.models import Interaction
+from fincrm.financing.models import Application
+from fincrm.insights.features import Book
+from fincrm.insights.models import ChurnModelReport, Prediction, Recommendation
+from fincrm.insights.services import predictions_run
+from fincrm.testing.factories import FacilityFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+AS_OF = date(2026, 6, 30)
+
+
+def test_the_churn_pipeline_trains_explains_and_sees_no_future_on_the_demo_book():
+    call_command("demo-data", customers=600, seed=11, as_of=AS_OF, reset=True,
+                 stdout=StringIO(), stderr=StringIO())  # fmt: skip
+    call_command("evaluate", full=True, as_of=AS_OF, stdout=StringIO(), stderr=StringIO())
+    result = predictions_run(as_of=AS_OF)
+
+    report = result.churn_report
+    assert report is not None and report == ChurnModelReport.objects.first()
+    assert report.test_cutoff == AS_OF - timedelta(days=report.horizon_days)
+    assert report.train_cutoff <= report.test_cutoff - timedelta(days=report.horizon_days)
+    assert report.auc is not None and 0.5 < report.auc <= 1
+    assert set(report.importance) == {
+        "activity_trend", "balance_trend", "utilisation", "complaints_12m", "last_nps",
+        "days_since_last_contact", "days_to_nearest_maturity", "competitor_mentions_12m",
+        "tenure_days", "open_warnings", "max_dpd_12m",
+    }  # fmt: skip
+    risky = Prediction.objects.exclude(churn_probability=None).order_by("-churn_probability")[0]
+    reasons = risky.churn_reasons
+    assert 1 <= len(reasons) <= 3 and all(r["contribution"] > 0 for r in reasons)
+    assert Prediction.objects.count() == 600
+    assert Prediction.objects.exclude(clv=None).count() == result.with_clv > 0
+    assert Recommendation.objects.count() == result.recommendations > 0
+
+    # Leakage: history written on and after a cut-off moves no feature at that cut-off.
+    cutoff = AS_OF - timedelta(days=200)
+    before = Book.read(competitor_words=["他行"]).churn_features(cutoff)
+    some = before["customer_id"][0]
+    FacilityFactory(customer_id=some, start_date=cutoff, approved_limit=Decimal(9_000_000),
+                    drawn_amount=Decimal(9_000_000))  # fmt: skip
+    Interaction.objects.create(
+        customer_id=some, channel="phone", subject="x", summary="他行利率更低",
+        occurred_at=_aware(cutoff),
+    )  # fmt: skip
+    after = Book.read(competitor_words=["他行"]).churn_features(cutoff)
+    # Equal up to float summation order (polars sums groups in parallel).
+    assert_frame_equal(after, before, rel_tol=1e-12, abs_tol=1e-9)
+    later = Book.read(competitor_words=["他行"]).churn_features(cutoff + timedelta(days=1))
+    row = later.filter(pl.col("customer_id") == some).row(0, named=True)
+    assert row["competitor_mentions_12m"] >= 1 and row["days_since_last_contact"] == 1
+
+
+def _aware(day):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, time(10)))
+
+
+def test_accepting_a_recommendation_opens_an_application_draft(book, users, login):
+    firm = book["a_company"]
+    product = ProductFactory(code="FCT01", name="保理融资")
+    recommendation = Recommendation.objects.create(
+        customer=firm, product=product, rank=1, score=0.4, reason_code="popular",
+        reason_value={"share": 0.4, "holders": 4, "peers": 10}, suggested_amount=2_345_678,
+    )  # fmt: skip
+    url = reverse("insights:recommendation", args=[recommendation.pk, "accept"])
+    assert login(users["manager_b"]).post(url).status_code == 404
+    response = login(users["manager_a"]).post(url)
+    application = Application.objects.get(customer=firm)
+    assert response.status_code == 302 and application.product == product
+    assert application.stage == "lead" and application.amount == Decimal("2346000")
+    recommendation.refresh_from_db()
+    assert recommendation.status == "accepted" and recommendation.application == application
+    assert login(users["manager_a"]).post(url).status_code == 404  # decided once
