@@ -140,6 +140,7 @@ def _unexpected(request, exc):
     )
 
 
-from . import routers  # noqa: E402  (routers register on ``api``)
+from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
 
 routers.register(api)
+routers_more.register(api)
