@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 from django.core.cache import cache
@@ -74,6 +74,13 @@ class Filters:
             product=query.get("product", "")[:20],
         )
 
+    def between(self, field_name: str) -> dict:
+        """A datetime field within the period, as a range an index can serve (a ``__date``
+        lookup computes a function per row)."""
+        start = timezone.make_aware(datetime.combine(self.start, time.min))
+        end = timezone.make_aware(datetime.combine(self.end, time.min))
+        return {f"{field_name}__gte": start, f"{field_name}__lt": end}
+
     @property
     def last(self) -> date:
         """The last month included (``end`` is the first day after the period)."""
@@ -96,7 +103,7 @@ class Figure:
     note: str = ""
 
 
-def _clients(user, f: Filters) -> pl.DataFrame:
+def _client_qs(user, f: Filters):
     qs = Customer.objects.restrict(user, "view")
     if f.team:
         from fincrm.accounts.models import Team
@@ -109,6 +116,11 @@ def _clients(user, f: Filters) -> pl.DataFrame:
         qs = qs.filter(classification__tier=f.tier)
     if f.segment:  # the JSON list as text contains the quoted code (SQLite and PostgreSQL)
         qs = qs.filter(classification__segments__icontains=f'"{f.segment}"')
+    return qs
+
+
+def _clients(user, f: Filters) -> pl.DataFrame:
+    qs = _client_qs(user, f)
     return fetch(
         qs.order_by().values_list("pk", "owner_id"), {"customer_id": pl.Int64, "owner_id": pl.Int64}
     )
@@ -136,7 +148,7 @@ def _table(frame: pl.DataFrame) -> list[dict]:
 def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
     rows = fetch(
         Invitation.objects.order_by()
-        .filter(sent_at__date__gte=f.start, sent_at__date__lt=f.end)
+        .filter(**f.between("sent_at"))
         .filter(_product_filter(f, "product__code"))
         .values_list("customer_id", "sent_at", "answered_at", "response__nps_score",
                      "response__rating"),
@@ -155,15 +167,33 @@ def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
                   x="month", series=["nps", "csat"])  # fmt: skip
 
 
-def conversion(clients: pl.DataFrame, f: Filters) -> Figure:
+def conversion(user, clients: pl.DataFrame, f: Filters) -> Figure:
+    from .cube import cube_rows
+    from .models import FunnelRow
+
+    cube = cube_rows(FunnelRow, user=user, f=f)
+    if cube is not None:
+        stages = [str(stage) for stage in FUNNEL_STAGES]
+        wide = fetch(
+            cube.order_by().filter(**f.between("created_at"))
+            .values_list("application_id", *stages),
+            {"application_id": pl.Int64, **dict.fromkeys(stages, pl.Datetime("us", "UTC"))},
+        )  # fmt: skip
+        changes = wide.unpivot(index="application_id", variable_name="stage", value_name="at")
+        changes = changes.drop_nulls("at")
+        return _funnel_figure(changes)
     changes = fetch(
         ApplicationStageChange.objects.order_by()
-        .filter(application__created_at__date__gte=f.start, application__created_at__date__lt=f.end)
+        .filter(**f.between("application__created_at"))
         .filter(_product_filter(f, "application__product__code"))
         .values_list("application_id", "application__customer_id", "to_stage", "changed_at"),
         {"application_id": pl.Int64, "customer_id": pl.Int64, "stage": pl.String,
          "at": pl.Datetime("us", "UTC")},
     ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    return _funnel_figure(changes)
+
+
+def _funnel_figure(changes: pl.DataFrame) -> Figure:
     columns = [("stage", _("Stage")), ("reached", _("Applications")),
                ("conversion_from_previous", _("Conversion from previous %")),
                ("conversion_from_first", _("Conversion from first %")),
@@ -238,7 +268,7 @@ def renewals(facilities: pl.DataFrame, f: Filters) -> Figure:
                                                   "open are left out."))  # fmt: skip
 
 
-def sales_and_balance(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+def sales_and_balance(user, facilities: pl.DataFrame, f: Filters) -> Figure:
     """New financing by month and the scheduled balance at each month end, with growth."""
     months = pl.DataFrame({"period": _months(f)})
     sales = (
@@ -246,22 +276,7 @@ def sales_and_balance(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filter
         .group_by(period=pl.col("start_date").dt.truncate("1mo"))
         .agg(value=pl.col("limit").sum())
     )
-    installments = fetch(
-        Installment.objects.order_by()
-        .filter(due_date__gte=f.start)
-        .filter(_product_filter(f, "facility__product__code"))
-        .values_list("facility_id", "due_date", "principal_due"),
-        {"facility_id": pl.Int64, "due_date": pl.Date, "principal": pl.Float64},
-    ).join(facilities.select("facility_id", "start_date"), on="facility_id")
-    ends = months.with_columns(end=pl.col("period").dt.offset_by("1mo"))
-    balance = (
-        ends.join(installments, how="cross")
-        .filter((pl.col("start_date") < pl.col("end")) & (pl.col("due_date") >= pl.col("end")))
-        .group_by("period")
-        .agg(balance=pl.col("principal").sum())
-        if installments.height * months.height <= 30_000_000
-        else _balance_by_events(installments, ends)
-    )
+    balance = _balance_at_month_ends(user, f, months)
     sales_growth = growth(months.join(sales, on="period", how="left").fill_null(0))
     table = (
         months.join(sales_growth.select("period", "value", "pop_growth", "yoy_growth"),
@@ -279,22 +294,64 @@ def sales_and_balance(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filter
                   series=["sales", "balance"])  # fmt: skip
 
 
-def _balance_by_events(installments: pl.DataFrame, ends: pl.DataFrame) -> pl.DataFrame:
-    """Balance at each month end without a cross join: +principal from the month after the
-    facility starts to the month of its due date (cumulative sums of events)."""
-    add = installments.select(month=pl.col("start_date").dt.truncate("1mo"), delta="principal")
-    drop = installments.select(month=pl.col("due_date").dt.truncate("1mo"),
-                               delta=-pl.col("principal"))  # fmt: skip
-    events = pl.concat([add, drop]).group_by("month").agg(pl.col("delta").sum()).sort("month")
-    events = events.with_columns(level=pl.col("delta").cum_sum())
+def _balance_at_month_ends(user, f: Filters, months: pl.DataFrame):
+    """Scheduled balance at each month end, from two monthly sums: principal of facilities
+    started by the month end, minus principal falling due by then (``balance(M) = Σ started
+    ≤ M − Σ due ≤ M``, each cumulated from the first month). From the nightly cube when the
+    filters allow, else computed by the database now."""
+    from django.db.models import Sum
+
+    from .cube import cube_rows
+    from .models import MonthlyBalance
+
+    cube = cube_rows(MonthlyBalance, user=user, f=f)
+    if cube is not None:
+        monthly = fetch(
+            cube.order_by().values("month").annotate(s=Sum("started"), d=Sum("due"))
+            .values_list("month", "s", "d"),
+            {"period": pl.Date, "started": pl.Float64, "due": pl.Float64},
+        )  # fmt: skip
+        events = monthly.select("period", amount=pl.col("started") - pl.col("due"))
+        return _level(months, events)
+    rows = Installment.objects.order_by().filter(_product_filter(f, "facility__product__code"))
+    everyone = _client_qs(user, f)
+    if everyone.query.where:  # narrowed: a subquery the database joins, no id list
+        rows = rows.filter(facility__customer_id__in=everyone.values("pk"))
+    # Grouped by the day in SQL (no per-row function), by the month in polars.
+    schema = {"period": pl.Date, "amount": pl.Float64}
+    started = fetch(
+        rows.values("facility__start_date").annotate(amount=Sum("principal_due"))
+        .values_list("facility__start_date", "amount"), schema,
+    ).with_columns(pl.col("period").dt.truncate("1mo"))  # fmt: skip
+    due = fetch(
+        rows.values("due_date").annotate(amount=Sum("principal_due"))
+        .values_list("due_date", "amount"), schema,
+    ).with_columns(pl.col("period").dt.truncate("1mo"))  # fmt: skip
+    return _level(months, pl.concat([started, due.with_columns(-pl.col("amount"))]))
+
+
+def _level(months: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The running sum of monthly ``amount`` events, read at each month of ``months``."""
+    events = (
+        events.group_by("period")
+        .agg(pl.col("amount").sum())
+        .sort("period")
+        .with_columns(level=pl.col("amount").cum_sum())
+    )
     return (
-        ends.sort("period")
-        .join_asof(events.rename({"month": "period"}), on="period", strategy="backward")
+        months.sort("period")
+        .join_asof(events, on="period", strategy="backward")
         .select("period", balance="level")
     )
 
 
-def migration(clients: pl.DataFrame) -> tuple[Figure, Figure]:
+def migration(user, clients: pl.DataFrame, f: Filters) -> tuple[Figure, Figure]:
+    """Tier and grade migration between the last two full runs (from the nightly cube when
+    the filters allow; a product filter does not apply: a client holds several)."""
+    from .cube import cube_rows
+    from .models import Migration
+
+    cube = cube_rows(Migration, user=user, f=f, by_product=False)
     runs = list(
         EvaluationRun.objects.filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED).order_by(
             "-started_at"
@@ -308,6 +365,7 @@ def migration(clients: pl.DataFrame) -> tuple[Figure, Figure]:
         return empty, Figure("risk_migration", _("Credit grade migration"), "matrix",
                              [("from", _("From"))], [], note=empty.note)  # fmt: skip
     after, before = runs
+    fresh = cube is not None and cube.filter(after_run=after.pk, before_run=before.pk).exists()
 
     def read(run) -> pl.DataFrame:
         return fetch(
@@ -317,15 +375,46 @@ def migration(clients: pl.DataFrame) -> tuple[Figure, Figure]:
             {"customer_id": pl.Int64, "tier": pl.String, "grade": pl.String},
         ).join(clients.select("customer_id"), on="customer_id")
 
+    if fresh:
+        counts = fetch(
+            cube.order_by().values_list("kind", "before", "after", "clients"),
+            {"kind": pl.String, "before": pl.String, "after": pl.String, "clients": pl.Int64},
+        )
+        tier_old, tier_new = _expand(counts, "tier")
+        grade_old, grade_new = _expand(counts, "grade")
+        return _migration_figures(tier_old, tier_new, grade_old, grade_new, before, after)
     old, new = read(before), read(after)
-    tiers = migration_matrix(old, new, col="tier", order=list(TIERS))
+    return _migration_figures(old, new, old, new, before, after)
+
+
+def _expand(counts: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Counts of (before, after) pairs back to one row per client and run (synthetic ids,
+    the same on both sides of a pair), the input ``migration_matrix`` takes."""
+    rows = (
+        counts.filter(pl.col("kind") == kind)
+        .with_row_index("pair")
+        .with_columns(i=pl.int_ranges(0, pl.col("clients")))
+        .explode("i")
+        .drop_nulls("i")
+        .with_columns(customer_id=pl.col("pair").cast(pl.Int64) * 10_000_000 + pl.col("i"))
+    )
+    side = {}
+    for name in ("before", "after"):
+        side[name] = rows.filter(pl.col(name) != "").select("customer_id", pl.col(name).alias(kind))
+    return side["before"], side["after"]
+
+
+def _migration_figures(tier_old, tier_new, grade_old, grade_new, before, after):
+    tier_columns = [("from", _("From")), *[(t, str(Tier(t).label)) for t in TIERS],
+                    ("exited", _("Left"))]  # fmt: skip
+    tiers = migration_matrix(tier_old, tier_new, col="tier", order=list(TIERS))
     labels = {t: str(Tier(t).label) for t in TIERS}
     tier_rows = [
         {**row, "from": labels.get(row["from"], _("New"))}
         for row in _table(tiers.counts.rename({tiers.counts.columns[0]: "from"}))
     ]
     grades = [band.grade for band in _policy().grades]
-    grade = migration_matrix(old, new, col="grade", order=grades)
+    grade = migration_matrix(grade_old, grade_new, col="grade", order=grades)
     grade_rows = _table(grade.counts.rename({grade.counts.columns[0]: "from"}))
     note = _("%(up)s upgrades, %(down)s downgrades between run #%(a)s and run #%(b)s") % {
         "up": tiers.upgrades,
@@ -379,7 +468,7 @@ def delinquency(facilities: pl.DataFrame) -> Figure:
 def complaints(clients: pl.DataFrame, f: Filters) -> Figure:
     tickets = fetch(
         Ticket.objects.order_by()
-        .filter(opened_at__date__gte=f.start, opened_at__date__lt=f.end)
+        .filter(**f.between("opened_at"))
         .values_list("customer_id", "opened_at", "responded_at", "respond_by", "resolved_at",
                      "resolve_by", "satisfaction"),
         {"customer_id": pl.Int64, "opened": LOCAL_DATE, "responded_at": pl.Datetime("us", "UTC"),
@@ -417,7 +506,7 @@ def staff(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure
 
     contacts = fetch(
         Interaction.objects.order_by()
-        .filter(occurred_at__date__gte=f.start, occurred_at__date__lt=f.end)
+        .filter(**f.between("occurred_at"))
         .values_list("customer_id", "created_by_id"),
         {"customer_id": pl.Int64, "manager_id": pl.Int64},
     ).join(clients.select("customer_id"), on="customer_id")
@@ -462,12 +551,12 @@ def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]
         return cached
     clients = _clients(user, filters)
     facilities = _facilities(clients, filters)
-    tier_migration, risk_migration = migration(clients)
+    tier_migration, risk_migration = migration(user, clients, filters)
     figures = [
         satisfaction(clients, filters),
-        conversion(clients, filters),
+        conversion(user, clients, filters),
         renewals(facilities, filters),
-        sales_and_balance(clients, facilities, filters),
+        sales_and_balance(user, facilities, filters),
         tier_migration,
         risk_migration,
         delinquency(facilities),

@@ -110,3 +110,66 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.product_id}"
+
+
+class MonthlyBalance(models.Model):
+    """Pre-aggregated for the KPI dashboard (rebuilt by each prediction run): principal of
+    facilities started and falling due per month, by manager, team, product and tier. The
+    scheduled balance at a month end is the running sum of ``started − due``."""
+
+    month = models.DateField()
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    product = models.CharField(max_length=20)
+    tier = models.CharField(max_length=10, blank=True)
+    started = models.FloatField(default=0)
+    due = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner_id", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.owner_id} {self.product}"
+
+
+class FunnelRow(models.Model):
+    """One application with the time it entered each stage, denormalised for the funnel
+    (rebuilt by each prediction run)."""
+
+    application_id = models.BigIntegerField(primary_key=True)
+    customer_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    product = models.CharField(max_length=20)
+    tier = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    lead = models.DateTimeField(null=True)
+    submitted = models.DateTimeField(null=True)
+    documents = models.DateTimeField(null=True)
+    due_diligence = models.DateTimeField(null=True)
+    credit_review = models.DateTimeField(null=True)
+    approved = models.DateTimeField(null=True)
+    contract = models.DateTimeField(null=True)
+    disbursed = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return str(self.application_id)
+
+
+class Migration(models.Model):
+    """Clients moving between tiers (and grades) from the previous full run to the last one,
+    counted by manager and team (rebuilt by each prediction run)."""
+
+    kind = models.CharField(max_length=5)  # "tier" or "grade"
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    product = models.CharField(max_length=20, blank=True)  # unused: clients hold several
+    tier = models.CharField(max_length=10, blank=True)
+    before = models.CharField(max_length=10, blank=True)
+    after = models.CharField(max_length=10, blank=True)
+    clients = models.IntegerField()
+    before_run = models.BigIntegerField()
+    after_run = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.before}→{self.after}: {self.clients}"

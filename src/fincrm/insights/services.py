@@ -327,6 +327,9 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
             recs,
             constants={"created_at": now, "status": RecommendationStatus.OPEN},
         )  # fmt: skip
+    from .cube import cube_rebuild
+
+    result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
     return result
 
 

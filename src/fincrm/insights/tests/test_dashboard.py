@@ -96,3 +96,25 @@ def test_the_page_renders_and_exports_the_table_behind_a_chart(kpi_book, users, 
     assert len(rows) >= 3 and rows[1][1] == 1  # one normal facility
     assert client.get(url + "&export=nope").status_code == 404
     assert login(users["outsider"]).get(url).status_code == 403
+
+
+def test_the_nightly_cube_gives_the_live_figures(kpi_book, users):
+    from fincrm.evaluation.services import evaluation_run
+    from fincrm.insights.cube import cube_rebuild
+
+    evaluation_run(kind="full", as_of=date(2026, 5, 31))
+    evaluation_run(kind="full", as_of=date(2026, 6, 30))
+    for who in ("manager_a", "risk", "lead"):
+        live = _figures(users[who])
+        assert cube_rebuild()["funnel_rows"] == 3
+        cubed = _figures(users[who])
+        assert live["tier_migration"].rows, who
+        for key in ("growth", "conversion", "tier_migration", "risk_migration"):
+            assert cubed[key].rows == live[key].rows, (who, key)
+        narrowed = _figures(users[who], product="WC01", tier="core")
+        assert narrowed["conversion"].rows == [] or who == "risk"
+        from fincrm.insights.models import FunnelRow, Migration, MonthlyBalance
+
+        FunnelRow.objects.all().delete()
+        MonthlyBalance.objects.all().delete()
+        Migration.objects.all().delete()
