@@ -8,6 +8,7 @@ from fincrm.surveys import views as survey_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("audit/", core_views.audit, name="audit"),
     path("accounts/", include("fincrm.accounts.urls")),
     path("customers/", include("fincrm.customers.urls")),
     path("financing/", include("fincrm.financing.urls")),

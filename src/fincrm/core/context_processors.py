@@ -32,6 +32,7 @@ NAV = (
     ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:runs", _("Tier migration"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:policy", _("Policy"), frozenset({Role.ADMIN})),
+    ("audit", _("Audit"), frozenset({Role.ADMIN, Role.RISK_OFFICER})),
     (
         "customers:import",
         _("Import"),

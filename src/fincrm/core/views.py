@@ -3,7 +3,7 @@ acting user may see (NetBox's ``restrict()``), so a new view cannot forget it.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -110,3 +110,33 @@ def home(request):
         .order_by("-occurred_at")[:8],
     }
     return render(request, "core/home.html", context)
+
+
+@login_required
+def audit(request):
+    """Who saw or changed what: administrators and risk officers."""
+    from django.core.exceptions import PermissionDenied
+
+    from fincrm.accounts.choices import Role
+    from fincrm.accounts.models import User
+
+    from .audit import audit_trail
+
+    user = request.user
+    if not (user.is_superuser or user.role in (Role.ADMIN, Role.RISK_OFFICER)):
+        raise PermissionDenied
+
+    def number(name):
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    def day(name):
+        try:
+            return date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            return None
+
+    rows = audit_trail(user_id=number("user"), customer_id=number("client"),
+                       since=day("since"), until=day("until"))  # fmt: skip
+    context = {"rows": rows, "users": User.objects.order_by("username"), "query": request.GET}
+    return render(request, "core/audit.html", context)

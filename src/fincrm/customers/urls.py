@@ -9,6 +9,9 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
+    path("<int:pk>/privacy/export/", views.customer_privacy_export, name="privacy_export"),
+    path("<int:pk>/privacy/erase/", views.customer_privacy_erase, name="privacy_erase"),
 ]
 
 urlpatterns += [

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 import itertools
+import time
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from fincrm.accounts.choices import Role
 from fincrm.core.masking import shown
-from fincrm.core.views import RestrictedListView
+from fincrm.core.models import AccessAction, access_log
+from fincrm.core.permissions import is_admin
+from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import LoanClass, pipeline_choices
 from fincrm.insights.selectors import customer_insights
@@ -20,7 +27,7 @@ from fincrm.service.selectors import customer_tickets
 from fincrm.service.views import may_log_ticket
 from fincrm.surveys.selectors import active_surveys
 
-from . import selectors, services
+from . import privacy, selectors, services
 from .filtersets import CustomerFilterSet
 from .forms import CustomerForm
 from .models import Customer
@@ -49,8 +56,12 @@ def customer_detail(request, pk: int):
         "series": {f: [float(getattr(s, f)) for s in statements] for f in CHART_FIELDS},
     }
     history = list(customer.history.select_related("history_user").order_by("-history_date")[:20])
+    viewer = _viewer(request, customer)
     context = {
         "customer": customer,
+        "viewer": viewer,
+        "may_reveal": not viewer.may_see_pii and request.user.role in REVEAL_ROLES,
+        "is_admin": is_admin(request.user),
         "can_change": request.user.has_perm("customers.change_customer", customer),
         "can_classify": request.user.has_perm("risk.decide"),
         "can_service": request.user.has_perm("customers.change_customer", customer)
@@ -59,7 +70,7 @@ def customer_detail(request, pk: int):
         "loan_classes": LoanClass.choices,
         "pipeline": pipeline_choices(),
         "chart": chart,
-        "changes": _history_diffs(history, user=request.user),
+        "changes": _history_diffs(history, user=viewer),
         "evaluation": customer_evaluation(customer=customer),
         "loyalty": loyalty_summary(customer=customer),
         "insights": customer_insights(customer=customer),
@@ -73,6 +84,77 @@ def customer_detail(request, pk: int):
 
 
 PII_FIELDS = frozenset({"id_number", "phone"})
+#: Masked roles that may unmask a client's data with a reason (logged), e.g. to verify a
+#: caller's identity; executives see figures, not people.
+REVEAL_ROLES = frozenset({Role.SERVICE_AGENT})
+REVEAL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class _Revealed:
+    """The viewer of a page where the user unmasked this client's data."""
+
+    may_see_pii: bool = True
+
+
+def _viewer(request, customer):
+    """Who the page masks for: the user, or (after a logged reveal of this client, for ten
+    minutes) one who sees personal data. PII shown on the page is logged."""
+    user = request.user
+    revealed = request.session.get("pii_revealed", {}).get(str(customer.pk), 0)
+    if not user.may_see_pii and revealed > time.time():
+        return _Revealed()
+    if user.may_see_pii and (customer.id_number or customer.phone):
+        access_log(user=user, customer=customer, action=AccessAction.VIEW_PII,
+                   fields="id_number, phone")  # fmt: skip
+    return user
+
+
+@login_required
+@require_POST
+def customer_reveal(request, pk: int):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    reason = request.POST.get("reason", "").strip()
+    if request.user.role not in REVEAL_ROLES:
+        raise PermissionDenied
+    if not reason:
+        messages.error(request, _("Say why you need to see it."))
+        return redirect(customer.get_absolute_url())
+    access_log(user=request.user, customer=customer, action=AccessAction.REVEAL,
+               fields="id_number, phone", reason=reason)  # fmt: skip
+    revealed = request.session.get("pii_revealed", {})
+    revealed[str(customer.pk)] = time.time() + REVEAL_SECONDS
+    request.session["pii_revealed"] = revealed
+    return redirect(customer.get_absolute_url())
+
+
+@login_required
+def customer_privacy_export(request, pk: int):
+    """The client's data as JSON (a personal-information request); administrators only."""
+    if not is_admin(request.user):
+        raise PermissionDenied
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    data = privacy.customer_export(customer=customer, user=request.user)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="client-{customer.pk}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def customer_privacy_erase(request, pk: int):
+    if not is_admin(request.user):
+        raise PermissionDenied
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    try:
+        privacy.customer_erase(
+            customer=customer, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("The client's personal data was erased."))
+    return redirect(customer.get_absolute_url())
 
 
 def _history_diffs(records, *, user) -> list[dict]:

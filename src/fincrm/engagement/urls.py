@@ -13,5 +13,6 @@ urlpatterns = [
     path(
         "clients/<int:customer_pk>/interactions/new/", views.interaction_add, name="interaction_add"
     ),
+    path("interactions/<int:pk>/attachment/", views.interaction_attachment, name="attachment"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -18,7 +18,7 @@ from fincrm.customers.selectors import customer_get
 from . import care, importer, services
 from .choices import TaskStatus
 from .forms import CareSendForm, InteractionForm, InteractionImportForm
-from .models import Notification, Task
+from .models import Interaction, Notification, Task
 
 
 class TaskListView(RestrictedListView):
@@ -138,3 +138,15 @@ def interaction_import(request):
                 )
     context = {"form": form, "result": result, "headers": importer.HEADERS}
     return render(request, "engagement/interaction_import.html", context)
+
+
+@login_required
+def interaction_attachment(request, pk: int):
+    """An interaction's attachment, to staff who may see the client."""
+    from django.http import FileResponse, Http404
+
+    interaction = get_object_or_404(Interaction.objects.restrict(request.user, "view"), pk=pk)
+    if not interaction.attachment:
+        raise Http404
+    return FileResponse(interaction.attachment.open("rb"),
+                        filename=interaction.attachment.name.rsplit("/", 1)[-1])  # fmt: skip

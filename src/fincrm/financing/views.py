@@ -7,13 +7,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import RestrictedListView, flash_errors
+from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import selectors, services
 from .choices import pipeline_choices
 from .filtersets import ApplicationFilterSet
 from .forms import PaymentForm, StageMoveForm
-from .models import Application, Installment
+from .models import Application, ApplicationDocument, Installment
 
 
 class ApplicationListView(RestrictedListView):
@@ -116,3 +117,24 @@ def payment_create(request, pk: int):
             for error in errors:
                 messages.error(request, f"{label}: {error}" if label else error)
     return redirect(facility.customer.get_absolute_url() + "#facilities")
+
+
+@login_required
+def document_file(request, pk: int):
+    """An uploaded application document, to staff who may see the client (logged); media
+    files are never served directly."""
+    from django.http import FileResponse, Http404
+
+    from fincrm.core.models import AccessAction, access_log
+
+    document = get_object_or_404(
+        ApplicationDocument.objects.select_related("application__customer"),
+        pk=pk,
+        application__customer__in=Customer.objects.restrict(request.user, "view"),
+    )
+    if not document.file:
+        raise Http404
+    access_log(user=request.user, customer=document.application.customer,
+               action=AccessAction.DOCUMENT, fields=document.get_kind_display())  # fmt: skip
+    return FileResponse(document.file.open("rb"), as_attachment=False,
+                        filename=document.file.name.rsplit("/", 1)[-1])  # fmt: skip
