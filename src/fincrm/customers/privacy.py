@@ -1,12 +1,12 @@
 """Personal-information-law requests (个人信息保护法): a client's data exported on request, and
 its personal data erased on request — keeping what financial law requires.
 
-Erasure anonymises the person: name and ID number (for individuals; the ID number becomes a
-placeholder), phone, e-mail, address, birthday; contacts are deleted; free text that may hold
-personal data (interaction summaries, survey comments, complaint descriptions) is cleared. Contracts, schedules, repayments, credit
-assessments and their audit history stay (record-keeping duties of lenders), tied to the
-anonymised client. Refused while a facility is running or an application is open: the
-contract still needs its counterparty.
+Erasure anonymises the person: name and ID number (for individuals; the ID number becomes
+a placeholder), phone, e-mail, address, birthday; contacts are deleted; free text that may
+hold personal data (interaction summaries, survey comments, complaint descriptions) is
+cleared. Contracts, schedules, repayments, credit assessments and their audit history stay
+(record-keeping duties of lenders), tied to the anonymised client. Refused while a facility
+is running or an application is open: the contract still needs its counterparty.
 """
 
 from __future__ import annotations
