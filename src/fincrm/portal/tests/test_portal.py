@@ -81,3 +81,24 @@ def test_an_upload_is_checked_then_received_and_the_owner_sees_it(book, portal, 
         url, {"file": SimpleUploadedFile("again.pdf", PDF, "application/pdf")}, follow=True
     )
     assert [m.level_tag for m in again.context["messages"]] == ["error"]
+
+
+def test_a_client_submits_a_complaint_follows_it_and_sees_its_points(book, portal, login):
+    from fincrm.loyalty.services import points_earn
+    from fincrm.service.models import Ticket
+
+    points_earn(customer=book["a_company"], reason="referral", key="ref:1")
+    points_earn(customer=book["b_company"], reason="renewal", key="ren:1")
+    client = login(portal["a_company"].user)
+    response = client.post(
+        reverse("portal:complaint"),
+        {"kind": "complaint", "subject": "还款提醒太晚", "description": "短信提醒在扣款后才收到"},
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.customer, ticket.source, ticket.channel) == (book["a_company"], "portal",
+                                                                 "portal")  # fmt: skip
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "还款提醒太晚" in page and 'id="portal-points">300<' in page
+    assert client.post(reverse("portal:complaint"), {"kind": "complaint"}).status_code == 302
+    assert Ticket.objects.count() == 1  # an incomplete form creates nothing
