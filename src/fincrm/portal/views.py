@@ -22,9 +22,8 @@ from fincrm.financing.models import Application, ApplicationDocument, Facility, 
 from fincrm.loyalty.selectors import loyalty_summary
 from fincrm.service.models import Ticket
 from fincrm.service.services import ticket_open
-from fincrm.surveys.forms import answer_fields
 from fincrm.surveys.models import Invitation
-from fincrm.surveys.services import survey_answer
+from fincrm.surveys.views import answer_form
 
 from . import services
 from .forms import PortalTicketForm
@@ -102,24 +101,16 @@ def survey(request, pk: int):
     if not invitation.is_open:
         messages.info(request, _("This survey is closed."))
         return redirect("portal:home")
-    errors = {}
-    if request.method == "POST":
-        data = {k: request.POST.getlist(k) for k in request.POST if k.startswith("q")}
-        try:
-            survey_answer(invitation=invitation, data=data)
-        except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                flash_errors(request, exc)
-                return redirect("portal:home")
-            errors = {name: msgs[0] for name, msgs in exc.message_dict.items()}
-        else:
-            messages.success(request, _("Thank you for your answers!"))
-            return redirect("portal:home")
-    fields = answer_fields(list(invitation.survey.questions.all()))
-    for field in fields:
-        field["error"] = errors.get(field["name"])
-        field["value"] = request.POST.getlist(field["name"]) if request.method == "POST" else []
-    return render(request, "surveys/answer.html", {"invitation": invitation, "fields": fields})
+
+    def answered():
+        messages.success(request, _("Thank you for your answers!"))
+        return redirect("portal:home")
+
+    def closed(reason):
+        messages.error(request, reason)
+        return redirect("portal:home")
+
+    return answer_form(request, invitation, answered=answered, closed=closed)
 
 
 @portal_login_required

@@ -89,29 +89,46 @@ def survey_invite(request, customer_pk: int):
     return redirect(customer.get_absolute_url())
 
 
-def answer(request, token: str):
-    """The public answer page: no login; the token decides the client and works once."""
-    invitation = services.invitation_for_token(token)
-    if invitation is None:
-        context = {"reason": _("This survey link is not valid.")}
-        return render(request, "surveys/answer_closed.html", context, status=404)
+def answer_form(request, invitation, *, answered, closed):
+    """Show an invitation's questions and take the answers (the public token page and the
+    portal share it). ``answered()`` and ``closed(message)`` make the responses after a
+    successful answer and when the survey closed meanwhile; field errors stay on the form."""
     errors = {}
-    if invitation.answered_at or not invitation.is_open:
-        reason = services.MSG_ALREADY_ANSWERED if invitation.answered_at else services.MSG_EXPIRED
-        return render(request, "surveys/answer_closed.html", {"reason": reason}, status=410)
     if request.method == "POST":
         data = {k: request.POST.getlist(k) for k in request.POST if k.startswith("q")}
         try:
             services.survey_answer(invitation=invitation, data=data)
         except ValidationError as exc:
             if not hasattr(exc, "error_dict"):  # answered or expired meanwhile
-                context = {"reason": exc.messages[0]}
-                return render(request, "surveys/answer_closed.html", context, status=410)
+                return closed(exc.messages[0])
             errors = {name: messages_[0] for name, messages_ in exc.message_dict.items()}
         else:
-            return render(request, "surveys/answer_thanks.html", {"survey": invitation.survey})
+            return answered()
     fields = answer_fields(list(invitation.survey.questions.all()))
     for field in fields:
         field["error"] = errors.get(field["name"])
         field["value"] = request.POST.getlist(field["name"]) if request.method == "POST" else []
     return render(request, "surveys/answer.html", {"invitation": invitation, "fields": fields})
+
+
+def answer(request, token: str):
+    """The public answer page: no login; the token decides the client and works once."""
+
+    def closed(reason, status=410):
+        return render(request, "surveys/answer_closed.html", {"reason": reason}, status=status)
+
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return closed(_("This survey link is not valid."), status=404)
+    if invitation.answered_at or not invitation.is_open:
+        return closed(
+            services.MSG_ALREADY_ANSWERED if invitation.answered_at else services.MSG_EXPIRED
+        )
+    return answer_form(
+        request,
+        invitation,
+        answered=lambda: render(
+            request, "surveys/answer_thanks.html", {"survey": invitation.survey}
+        ),
+        closed=closed,
+    )
