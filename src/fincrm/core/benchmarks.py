@@ -166,7 +166,14 @@ def phase_dashboard() -> list[dict]:
     from fincrm.accounts.models import User
     from fincrm.core.views import home
     from fincrm.evaluation.views import runs, segments
+    from fincrm.insights.views import dashboard as kpi_dashboard
     from fincrm.risk.views import portfolio
+
+    def uncached_kpis(request):
+        from django.core.cache import cache
+
+        cache.clear()  # the page caches its figures for 10 minutes: measure the computation
+        return kpi_dashboard(request)
 
     results = []
     for username, label, view, path in (
@@ -175,6 +182,11 @@ def phase_dashboard() -> list[dict]:
         ("risk", "risk portfolio", portfolio, "/risk/portfolio/"),
         ("admin", "segments", segments, "/evaluation/segments/"),
         ("admin", "runs and migration", runs, "/evaluation/runs/"),
+        ("admin", "KPIs, whole book", uncached_kpis, "/insights/"),
+        ("lead_east", "KPIs, team lead", uncached_kpis, "/insights/"),
+        ("manager1", "KPIs, manager", uncached_kpis, "/insights/"),
+        ("admin", "KPIs, core tier", uncached_kpis, "/insights/?tier=core"),
+        ("admin", "KPIs, one segment", uncached_kpis, "/insights/?segment=growing"),
     ):
         user = User.objects.get(username=username)
         result = _timed_requests(view, _request_factory(user)(path), repeats=10)
