@@ -146,6 +146,95 @@ def funnel(
     return pl.concat(parts).sort("_group", "step").drop("_group")
 
 
+def funnel_parts(
+    applications: pl.DataFrame, stages: Sequence[str], *, by: str | Sequence[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The additive pieces of :func:`funnel`, to pre-aggregate and sum later.
+
+    ``applications`` as for :func:`funnel` with **Date** stage columns (durations are whole
+    days). Returns ``counts`` (the ``by`` columns, ``stage``, ``reached``) and ``durations``
+    (the ``by`` columns, ``stage``, ``days``, ``n``: how many applications took ``days``
+    from the previous stage); :func:`funnel_from_parts` on their sums gives exactly what
+    :func:`funnel` gives on the concatenated rows.
+    """
+    stages = list(stages)
+    keys = _by(by)
+    _require(applications, "applications", [*keys, *stages])
+    counts, durations = [], []
+    for i, stage in enumerate(stages):
+        reached = pl.any_horizontal([pl.col(s).is_not_null() for s in stages[i:]])
+        counts.append(
+            applications.group_by(keys or pl.lit(0).alias("_all"))
+            .agg(reached=reached.sum().cast(pl.Int64))
+            .select(*keys, stage=pl.lit(stage), reached="reached")
+        )
+        if i:
+            days = (pl.col(stage) - pl.col(stages[i - 1])).dt.total_days()
+            durations.append(
+                applications.select(*keys, days=days)
+                .filter(pl.col("days") >= 0)
+                .group_by(*keys, "days")
+                .agg(n=pl.len().cast(pl.Int64))
+                .select(*keys, stage=pl.lit(stage), days="days", n="n")
+            )
+    empty = pl.DataFrame(schema={**{k: applications.schema[k] for k in keys},
+                                 "stage": pl.String, "days": pl.Int64, "n": pl.Int64})  # fmt: skip
+    return pl.concat(counts), pl.concat(durations) if durations else empty
+
+
+def _histogram_median(days: list[int], n: list[int]) -> float | None:
+    """The median of ``days`` repeated ``n`` times (the mean of the two middle values for an
+    even count, as polars computes it), without expanding them."""
+    total = sum(n)
+    if total == 0:
+        return None
+    order = sorted(zip(days, n, strict=True))
+    wanted = {(total - 1) // 2, total // 2}
+    found, seen = [], 0
+    for value, count in order:
+        while wanted and min(wanted) < seen + count:
+            found.append(value)
+            wanted.remove(min(wanted))
+        seen += count
+    return sum(found) / len(found)
+
+
+def funnel_from_parts(
+    counts: pl.DataFrame, durations: pl.DataFrame, stages: Sequence[str]
+) -> pl.DataFrame:
+    """:func:`funnel` (no ``by``) from summed :func:`funnel_parts` pieces: ``counts``
+    (``stage``, ``reached``) and ``durations`` (``stage``, ``days``, ``n``), any number of
+    rows per stage (they are added up)."""
+    stages = list(stages)
+    reached = dict(counts.group_by("stage").agg(pl.col("reached").sum()).iter_rows())
+    histogram = durations.group_by("stage", "days").agg(pl.col("n").sum())
+    rows = []
+    first = reached.get(stages[0], 0) if stages else 0
+    for i, stage in enumerate(stages):
+        here = int(reached.get(stage, 0))
+        previous = int(reached.get(stages[i - 1], 0)) if i else None
+        median = mean = None
+        if i:
+            part = histogram.filter(pl.col("stage") == stage)
+            days, n = part["days"].to_list(), part["n"].to_list()
+            median = _histogram_median(days, n)
+            total = sum(n)
+            mean = sum(d * c for d, c in zip(days, n, strict=True)) / total if total else None
+        rows.append(
+            {
+                "stage": stage, "step": i + 1, "reached": here,
+                "conversion_from_previous": here / previous if previous else None,
+                "conversion_from_first": here / first if first else None,
+                "median_days_from_previous": median, "mean_days_from_previous": mean,
+            }
+        )  # fmt: skip
+    schema = {"stage": pl.String, "step": pl.Int64, "reached": pl.Int64,
+              "conversion_from_previous": pl.Float64, "conversion_from_first": pl.Float64,
+              "median_days_from_previous": pl.Float64,
+              "mean_days_from_previous": pl.Float64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema)
+
+
 # --------------------------------------------------------------------------------------------
 # renewals
 # --------------------------------------------------------------------------------------------
@@ -509,6 +598,9 @@ def staff_kpis(
     good_classes : sequence of str, default ("normal",)
         Loan classes counted as good.
 
+    ``contacts`` may carry an ``n`` column (pre-aggregated counts, e.g. per month): each row
+    then counts ``n`` contacts.
+
     Returns
     -------
     pl.DataFrame
@@ -547,7 +639,7 @@ def staff_kpis(
     balance = pl.col("balance").cast(pl.Float64).fill_null(0.0)
     good = pl.col("loan_class").is_in(list(good_classes)).fill_null(False)
     parts = [
-        per_manager(contacts, contacts=pl.len()),
+        per_manager(contacts, contacts=pl.col("n").sum() if "n" in contacts.columns else pl.len()),
         per_manager(due, tasks_due=pl.len(), tasks_on_time=on_time.sum()),
         per_manager(conversions, conversions=pl.len()),
         per_manager(portfolio, balance=balance.sum(), good_balance=balance.filter(good).sum()),

@@ -8,21 +8,41 @@ import polars as pl
 from django.db import transaction
 from django.db.models import Sum
 
+from fincrm.analytics.kpi import funnel_parts
 from fincrm.core.bulk import insert_rows
 from fincrm.customers.models import Customer
-from fincrm.evaluation.features import fetch
+from fincrm.engagement.models import Interaction
+from fincrm.evaluation.features import LOCAL_DATE, fetch
 from fincrm.financing.models import ApplicationStageChange, Installment
 
 from .kpis import FUNNEL_STAGES
-from .models import FunnelRow, Migration, MonthlyBalance
+from .models import ContactCount, FunnelCount, FunnelDuration, Migration, MonthlyBalance
 
 
 def _clients() -> pl.DataFrame:
     return fetch(
         Customer.objects.order_by().values_list("pk", "owner_id", "team_id",
-                                                "classification__tier"),
-        {"customer_id": pl.Int64, "owner_id": pl.Int64, "team_id": pl.Int64, "tier": pl.String},
+                                                "classification__tier",
+                                                "classification__segments"),
+        {"customer_id": pl.Int64, "owner_id": pl.Int64, "team_id": pl.Int64, "tier": pl.String,
+         "segments": pl.String},
     ).with_columns(pl.col("tier").fill_null(""))  # fmt: skip
+
+
+def _by_segment(frame: pl.DataFrame, clients: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with ``customer_id``) once under segment "*" and once per segment of its
+    client, so that sums over one segment, or over "*", count each client once."""
+    memberships = (
+        clients.select(
+            "customer_id",
+            segment=pl.col("segments").fill_null("[]").str.json_decode(pl.List(pl.String)),
+        )
+        .explode("segment")
+        .drop_nulls("segment")
+    )
+    return pl.concat(
+        [frame.with_columns(segment=pl.lit("*")), frame.join(memberships, on="customer_id")]
+    )
 
 
 @transaction.atomic
@@ -45,47 +65,76 @@ def cube_rebuild() -> dict[str, int]:
         schema,
     ).with_columns(month=pl.col("day").dt.truncate("1mo"), started=pl.lit(0.0), due="amount")
     monthly = (
-        pl.concat([started, due])
-        .join(clients, on="customer_id", how="left")
-        .group_by("month", "owner_id", "team_id", "product", "tier")
+        _by_segment(pl.concat([started, due]), clients)
+        .join(clients.drop("segments"), on="customer_id", how="left")
+        .group_by("month", "owner_id", "team_id", "product", "tier", "segment")
         .agg(pl.col("started").sum(), pl.col("due").sum())
     )
     MonthlyBalance.objects.all().delete()
     balances = insert_rows(
-        MonthlyBalance, ("month", "owner_id", "team_id", "product", "tier", "started", "due"),
+        MonthlyBalance,
+        ("month", "owner_id", "team_id", "product", "tier", "segment", "started", "due"),
         monthly.select("month", "owner_id", "team_id", "product", pl.col("tier").fill_null(""),
-                       "started", "due").iter_rows(),
+                       "segment", "started", "due").iter_rows(),
     )  # fmt: skip
-    changes = fetch(
-        ApplicationStageChange.objects.order_by().values_list(
+    funnel = (
+        _by_segment(stage_dates(ApplicationStageChange.objects.order_by()), clients)
+        .join(clients.drop("segments"), on="customer_id", how="left")
+        .with_columns(month=pl.col("created").dt.truncate("1mo"), tier=pl.col("tier").fill_null(""))
+    )
+    dims = ["month", "owner_id", "team_id", "product", "tier", "segment"]
+    counts, durations = funnel_parts(funnel, [str(s) for s in FUNNEL_STAGES], by=dims)
+    FunnelCount.objects.all().delete()
+    FunnelDuration.objects.all().delete()
+    applications = insert_rows(
+        FunnelCount, (*dims, "stage", "reached"), counts.iter_rows()
+    ) + insert_rows(FunnelDuration, (*dims, "stage", "days", "n"), durations.iter_rows())
+    migrations = _migrations(clients)
+    contacts = fetch(
+        Interaction.objects.order_by().values_list("customer_id", "created_by_id",
+                                                   "occurred_at"),
+        {"customer_id": pl.Int64, "manager_id": pl.Int64, "on": LOCAL_DATE},
+    )  # fmt: skip
+    contacts = (
+        _by_segment(contacts, clients)
+        .join(clients.drop("segments"), on="customer_id", how="left")
+        .group_by(month=pl.col("on").dt.truncate("1mo"), manager_id="manager_id",
+                  owner_id="owner_id", team_id="team_id", tier=pl.col("tier").fill_null(""),
+                  segment="segment")
+        .agg(n=pl.len())
+    )  # fmt: skip
+    ContactCount.objects.all().delete()
+    contact_rows = insert_rows(
+        ContactCount, ("month", "manager_id", "owner_id", "team_id", "tier", "segment", "n"),
+        contacts.iter_rows(), constants={"product": ""},
+    )  # fmt: skip
+    return {"monthly_balances": balances, "funnel_rows": applications, "migrations": migrations,
+            "contact_counts": contact_rows}  # fmt: skip
+
+
+def stage_dates(changes) -> pl.DataFrame:
+    """One row per application: client, product, local creation date and the local date it
+    first entered each funnel stage (durations in whole days, as the cube keeps them)."""
+    stages = [str(s) for s in FUNNEL_STAGES]
+    rows = fetch(
+        changes.filter(to_stage__in=stages).values_list(
             "application_id", "application__customer_id", "application__product__code",
             "application__created_at", "to_stage", "changed_at",
         ),
         {"application_id": pl.Int64, "customer_id": pl.Int64, "product": pl.String,
-         "created_at": pl.Datetime("us", "UTC"), "stage": pl.String,
-         "at": pl.Datetime("us", "UTC")},
+         "created": LOCAL_DATE, "stage": pl.String, "on": LOCAL_DATE},
     )  # fmt: skip
-    stages = [str(stage) for stage in FUNNEL_STAGES]
-    funnel = (
-        changes.filter(pl.col("stage").is_in(stages))
-        .group_by("application_id", "customer_id", "product", "created_at", "stage")
-        .agg(pl.col("at").min())
-        .pivot(on="stage", index=["application_id", "customer_id", "product", "created_at"],
-               values="at")
-        .join(clients, on="customer_id", how="left")
-    )  # fmt: skip
-    for stage in stages:
-        if stage not in funnel.columns:
-            funnel = funnel.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias(stage))
-    FunnelRow.objects.all().delete()
-    columns = ["application_id", "customer_id", "owner_id", "team_id", "product", "tier",
-               "created_at", *stages]  # fmt: skip
-    applications = insert_rows(
-        FunnelRow, columns,
-        funnel.select(*columns[:5], pl.col("tier").fill_null(""), *columns[6:]).iter_rows(),
-    )  # fmt: skip
-    migrations = _migrations(clients)
-    return {"monthly_balances": balances, "funnel_rows": applications, "migrations": migrations}
+    keys = ["application_id", "customer_id", "product", "created"]
+    if rows.is_empty():
+        return pl.DataFrame(schema={**{k: rows.schema[k] for k in keys},
+                                    **dict.fromkeys(stages, pl.Date)})  # fmt: skip
+    wide = (
+        rows.group_by(*keys, "stage")
+        .agg(pl.col("on").min())
+        .pivot(on="stage", index=keys, values="on")
+    )
+    missing = [pl.lit(None, pl.Date).alias(s) for s in stages if s not in wide.columns]
+    return wide.with_columns(missing).select(*keys, *stages)
 
 
 def _migrations(clients: pl.DataFrame) -> int:
@@ -111,12 +160,15 @@ def _migrations(clients: pl.DataFrame) -> int:
 
     pairs = read(before).join(read(after), on="customer_id", how="full", suffix="_after",
                               coalesce=True)  # fmt: skip
-    pairs = pairs.join(clients.drop("tier"), on="customer_id", how="left").join(
+    pairs = _by_segment(pairs, clients).join(
+        clients.drop("tier", "segments"), on="customer_id", how="left"
+    ).join(
         clients.select("customer_id", "tier").rename({"tier": "tier_now"}), on="customer_id",
         how="left",
     )  # fmt: skip
     frames = [
-        pairs.group_by("owner_id", "team_id", "tier_now", before=pl.col(col).fill_null(""),
+        pairs.group_by("owner_id", "team_id", "tier_now", "segment",
+                       before=pl.col(col).fill_null(""),
                        after=pl.col(f"{col}_after").fill_null(""))
         .agg(clients=pl.len())
         .with_columns(kind=pl.lit(col))
@@ -124,26 +176,28 @@ def _migrations(clients: pl.DataFrame) -> int:
     ]  # fmt: skip
     rows = pl.concat(frames).select(
         "kind", "owner_id", "team_id", pl.col("tier_now").fill_null("").alias("tier"),
-        "before", "after", "clients",
+        "segment", "before", "after", "clients",
     )  # fmt: skip
     return insert_rows(
-        Migration, ("kind", "owner_id", "team_id", "tier", "before", "after", "clients"),
+        Migration,
+        ("kind", "owner_id", "team_id", "tier", "segment", "before", "after", "clients"),
         rows.iter_rows(), constants={"before_run": before.pk, "after_run": after.pk,
                                      "product": ""},
     )  # fmt: skip
 
 
 def cube_rows(model, *, user, f, by_product: bool = True):
-    """The cube rows the user may see, narrowed by the filters; None when a filter has no
-    dimension in the cube (the caller computes live) or the cube was never built."""
+    """The cube rows the user may see, narrowed by the filters; None when the cube was never
+    built (the caller computes live)."""
     from fincrm.core.permissions import NOTHING, scope
 
-    if f.segment or not model.objects.exists():
+    if not model.objects.exists():
         return None
     q = scope(user, "view", owner_field="owner_id", team_field="team_id")
     if q is NOTHING:
         return model.objects.none()
     rows = model.objects.filter(q) if q else model.objects.all()
+    rows = rows.filter(segment=f.segment or "*")
     if f.team:
         from fincrm.accounts.models import Team
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fincrm.analytics.kpi import funnel, growth, migration_matrix, renewal_status, staff_kpis
+from fincrm.analytics.kpi import growth, migration_matrix, renewal_status, staff_kpis
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.surveys import summarise
 from fincrm.customers.models import Customer
@@ -168,49 +168,50 @@ def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
 
 
 def conversion(user, clients: pl.DataFrame, f: Filters) -> Figure:
-    from .cube import cube_rows
-    from .models import FunnelRow
+    """The funnel of applications created in the period: from the nightly counts and
+    duration histograms when the filters allow, else from the stage changes now. Durations
+    are whole days between the local dates a stage was entered, on both paths."""
+    from django.db.models import Sum
 
-    cube = cube_rows(FunnelRow, user=user, f=f)
-    if cube is not None:
-        stages = [str(stage) for stage in FUNNEL_STAGES]
-        wide = fetch(
-            cube.order_by().filter(**f.between("created_at"))
-            .values_list("application_id", *stages),
-            {"application_id": pl.Int64, **dict.fromkeys(stages, pl.Datetime("us", "UTC"))},
+    from fincrm.analytics.kpi import funnel_from_parts, funnel_parts
+
+    from .cube import cube_rows, stage_dates
+    from .models import FunnelCount, FunnelDuration
+
+    stages = [str(s) for s in FUNNEL_STAGES]
+    counts = cube_rows(FunnelCount, user=user, f=f)
+    if counts is not None:
+        period = {"month__gte": f.start, "month__lt": f.end}
+        durations = cube_rows(FunnelDuration, user=user, f=f).filter(**period)
+        table = funnel_from_parts(
+            fetch(counts.filter(**period).order_by().values("stage")
+                  .annotate(total=Sum("reached")).values_list("stage", "total"),
+                  {"stage": pl.String, "reached": pl.Int64}),
+            fetch(durations.order_by().values("stage", "days")
+                  .annotate(total=Sum("n")).values_list("stage", "days", "total"),
+                  {"stage": pl.String, "days": pl.Int64, "n": pl.Int64}),
+            stages,
         )  # fmt: skip
-        changes = wide.unpivot(index="application_id", variable_name="stage", value_name="at")
-        changes = changes.drop_nulls("at")
-        return _funnel_figure(changes)
-    changes = fetch(
-        ApplicationStageChange.objects.order_by()
-        .filter(**f.between("application__created_at"))
-        .filter(_product_filter(f, "application__product__code"))
-        .values_list("application_id", "application__customer_id", "to_stage", "changed_at"),
-        {"application_id": pl.Int64, "customer_id": pl.Int64, "stage": pl.String,
-         "at": pl.Datetime("us", "UTC")},
-    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
-    return _funnel_figure(changes)
+    else:
+        changes = ApplicationStageChange.objects.order_by().filter(
+            **f.between("application__created_at")
+        )
+        if f.product:
+            changes = changes.filter(application__product__code=f.product)
+        wide = stage_dates(changes).join(clients.select("customer_id"), on="customer_id")
+        table = funnel_from_parts(*funnel_parts(wide, stages), stages)
+    return _funnel_figure(table)
 
 
-def _funnel_figure(changes: pl.DataFrame) -> Figure:
+def _funnel_figure(table: pl.DataFrame) -> Figure:
     columns = [("stage", _("Stage")), ("reached", _("Applications")),
                ("conversion_from_previous", _("Conversion from previous %")),
                ("conversion_from_first", _("Conversion from first %")),
                ("median_days_from_previous", _("Median days from previous stage"))]  # fmt: skip
-    if changes.is_empty():
+    if table["reached"].sum() == 0:
         return Figure("conversion", _("Application funnel"), "funnel", columns, [], x="stage",
                       series=["reached"])  # fmt: skip
-    wide = (
-        changes.filter(pl.col("stage").is_in(FUNNEL_STAGES))
-        .group_by("application_id", "stage")
-        .agg(pl.col("at").min())
-        .pivot(on="stage", index="application_id", values="at")
-    )
-    for stage in FUNNEL_STAGES:
-        if stage not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias(stage))
-    table = funnel(wide, [str(s) for s in FUNNEL_STAGES]).with_columns(
+    table = table.with_columns(
         (pl.col("conversion_from_previous") * 100),
         (pl.col("conversion_from_first") * 100),
         stage=pl.col("stage").replace_strict({s.value: str(s.label) for s in Stage}),
@@ -501,15 +502,32 @@ def complaints(clients: pl.DataFrame, f: Filters) -> Figure:
                   series=["opened", "within_sla_rate"])  # fmt: skip
 
 
-def staff(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+    from django.db.models import Sum
+
     from fincrm.accounts.models import User
 
-    contacts = fetch(
-        Interaction.objects.order_by()
-        .filter(**f.between("occurred_at"))
-        .values_list("customer_id", "created_by_id"),
-        {"customer_id": pl.Int64, "manager_id": pl.Int64},
-    ).join(clients.select("customer_id"), on="customer_id")
+    from .cube import cube_rows
+    from .models import ContactCount
+
+    cube = cube_rows(ContactCount, user=user, f=f, by_product=False)
+    if cube is not None:  # contacts have no product: a product filter does not narrow them
+        contacts = fetch(
+            cube.order_by().filter(month__gte=f.start, month__lt=f.end)
+            .values("manager_id").annotate(total=Sum("n")).values_list("manager_id", "total"),
+            {"manager_id": pl.Int64, "n": pl.Int64},
+        )  # fmt: skip
+    else:
+        contacts = (
+            fetch(
+                Interaction.objects.order_by()
+                .filter(**f.between("occurred_at"))
+                .values_list("customer_id", "created_by_id"),
+                {"customer_id": pl.Int64, "manager_id": pl.Int64},
+            )
+            .join(clients.select("customer_id"), on="customer_id")
+            .select("manager_id")
+        )
     tasks = fetch(
         Task.objects.order_by()
         .filter(due_on__gte=f.start, due_on__lt=f.end)
@@ -524,7 +542,7 @@ def staff(clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure
         manager_id="owner_id", balance="drawn", loan_class="loan_class"
     )
     table = staff_kpis(
-        contacts.select("manager_id"), tasks.select("manager_id", "due_on", "completed_on"),
+        contacts, tasks.select("manager_id", "due_on", "completed_on"),
         conversions, portfolio, as_of=min(timezone.localdate(), f.end - timedelta(days=1)),
     )  # fmt: skip
     names = {
@@ -561,7 +579,7 @@ def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]
         risk_migration,
         delinquency(facilities),
         complaints(clients, filters),
-        staff(clients, facilities, filters),
+        staff(user, clients, facilities, filters),
     ]
     cache.set(key, figures, CACHE_SECONDS)
     return figures

@@ -122,38 +122,84 @@ class MonthlyBalance(models.Model):
     team_id = models.BigIntegerField(null=True)
     product = models.CharField(max_length=20)
     tier = models.CharField(max_length=10, blank=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
     started = models.FloatField(default=0)
     due = models.FloatField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["owner_id", "month"])]
+        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
 
     def __str__(self) -> str:
         return f"{self.month} {self.owner_id} {self.product}"
 
 
-class FunnelRow(models.Model):
-    """One application with the time it entered each stage, denormalised for the funnel
-    (rebuilt by each prediction run)."""
+class FunnelCount(models.Model):
+    """Applications created in a month that reached a stage, by manager, team, product and
+    tier (rebuilt by each prediction run; ``analytics.kpi.funnel_parts``)."""
 
-    application_id = models.BigIntegerField(primary_key=True)
-    customer_id = models.BigIntegerField()
+    month = models.DateField()
     owner_id = models.BigIntegerField(null=True)
     team_id = models.BigIntegerField(null=True)
     product = models.CharField(max_length=20)
     tier = models.CharField(max_length=10, blank=True)
-    created_at = models.DateTimeField(db_index=True)
-    lead = models.DateTimeField(null=True)
-    submitted = models.DateTimeField(null=True)
-    documents = models.DateTimeField(null=True)
-    due_diligence = models.DateTimeField(null=True)
-    credit_review = models.DateTimeField(null=True)
-    approved = models.DateTimeField(null=True)
-    contract = models.DateTimeField(null=True)
-    disbursed = models.DateTimeField(null=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
+    stage = models.CharField(max_length=16)
+    reached = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
 
     def __str__(self) -> str:
-        return str(self.application_id)
+        return f"{self.month} {self.stage}: {self.reached}"
+
+
+class FunnelDuration(models.Model):
+    """How many of those applications took ``days`` whole days from the previous stage: a
+    histogram, so medians over any filter are exact."""
+
+    month = models.DateField()
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    product = models.CharField(max_length=20)
+    tier = models.CharField(max_length=10, blank=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
+    stage = models.CharField(max_length=16)
+    days = models.IntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.stage} {self.days} d: {self.n}"
+
+
+class ContactCount(models.Model):
+    """Contacts logged in a month by each member of staff, by the client's manager, team and
+    tier (rebuilt by each prediction run) — the staff KPIs' contact counts."""
+
+    month = models.DateField()
+    manager_id = models.BigIntegerField(null=True)  # who made the contact
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    product = models.CharField(max_length=20, blank=True)  # unused: contacts have no product
+    tier = models.CharField(max_length=10, blank=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.manager_id}: {self.n}"
 
 
 class Migration(models.Model):
@@ -165,6 +211,9 @@ class Migration(models.Model):
     team_id = models.BigIntegerField(null=True)
     product = models.CharField(max_length=20, blank=True)  # unused: clients hold several
     tier = models.CharField(max_length=10, blank=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
     before = models.CharField(max_length=10, blank=True)
     after = models.CharField(max_length=10, blank=True)
     clients = models.IntegerField()

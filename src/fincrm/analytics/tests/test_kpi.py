@@ -3,6 +3,8 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from fincrm.analytics.kpi import (
@@ -355,3 +357,36 @@ def test_staff_kpis_refuse_an_unknown_loan_class():
     )
     with pytest.raises(ValueError, match=re.escape(message)):
         staff_kpis(contacts, tasks, conversions, portfolio, as_of=d(3, 31))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.integers(0, 60)), min_size=4, max_size=4),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+)
+def test_funnel_from_summed_parts_equals_the_funnel_of_all_rows(offsets, chunks):
+    from datetime import date, timedelta
+
+    from fincrm.analytics.kpi import funnel, funnel_from_parts, funnel_parts
+
+    stages = ["lead", "submitted", "approved", "disbursed"]
+    base = date(2026, 1, 1)
+    rows = [
+        {
+            s: (base + timedelta(days=o) if o is not None else None)
+            for s, o in zip(stages, r, strict=True)
+        }
+        for r in offsets
+    ]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(stages, pl.Date))
+    # Pre-aggregate in several chunks (as the cube does by month and manager), then sum.
+    parts = [funnel_parts(frame[i::chunks], stages) for i in range(chunks)]
+    counts = pl.concat([c for c, _d in parts])
+    durations = pl.concat([d for _c, d in parts])
+    expected = funnel(frame, stages)
+    got = funnel_from_parts(counts, durations, stages)
+    assert_frame_equal(got, expected, check_dtypes=False)

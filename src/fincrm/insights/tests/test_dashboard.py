@@ -22,7 +22,14 @@ def _at(*args):
 
 
 @pytest.fixture
-def kpi_book(book):
+def kpi_book(book, users):
+    from fincrm.engagement.models import Interaction
+
+    for day in (10, 11):
+        Interaction.objects.create(
+            customer=book["a_company"], channel="phone", subject="回访",
+            occurred_at=_at(2026, 3, day), created_by=users["manager_a"],
+        )  # fmt: skip
     product = ProductFactory(code="WC01")
     # Funnel: 3 applications in March 2026 reach lead; 2 submitted; 1 disbursed.
     for i, stages in enumerate([["lead", "submitted", "documents", "due_diligence",
@@ -72,6 +79,7 @@ def test_kpis_match_hand_counts(kpi_book, users):
     assert "20.0%" in figures["delinquency"].note  # 30+ days past due
     april = next(r for r in figures["complaints"].rows if r["month"] == "2026-04")
     assert (april["opened"], april["resolved"], april["within_sla_rate"]) == (2, 2, 50.0)
+    assert figures["staff"].rows[0]["contacts"] == 2
     growth = {r["month"]: r for r in figures["growth"].rows}
     assert growth["2026-01"]["sales"] == pytest.approx(800.0)  # new limits, 10k CNY
     assert growth["2026-02"]["sales"] == pytest.approx(300.0)
@@ -99,22 +107,33 @@ def test_the_page_renders_and_exports_the_table_behind_a_chart(kpi_book, users, 
 
 
 def test_the_nightly_cube_gives_the_live_figures(kpi_book, users):
+    from fincrm.evaluation.models import Classification
     from fincrm.evaluation.services import evaluation_run
     from fincrm.insights.cube import cube_rebuild
 
     evaluation_run(kind="full", as_of=date(2026, 5, 31))
     evaluation_run(kind="full", as_of=date(2026, 6, 30))
+    Classification.objects.filter(customer=kpi_book["a_company"]).update(segments=["growing"])
     for who in ("manager_a", "risk", "lead"):
+        live_segment = _figures(users[who], segment="growing")
         live = _figures(users[who])
-        assert cube_rebuild()["funnel_rows"] == 3
+        assert cube_rebuild()["funnel_rows"] > 0
         cubed = _figures(users[who])
+        cubed_segment = _figures(users[who], segment="growing")
         assert live["tier_migration"].rows, who
-        for key in ("growth", "conversion", "tier_migration", "risk_migration"):
+        for key in ("growth", "conversion", "tier_migration", "risk_migration", "staff"):
             assert cubed[key].rows == live[key].rows, (who, key)
+            assert cubed_segment[key].rows == live_segment[key].rows, (who, key, "segment")
+        assert live_segment["conversion"].rows  # the segment's client has the applications
         narrowed = _figures(users[who], product="WC01", tier="core")
         assert narrowed["conversion"].rows == [] or who == "risk"
-        from fincrm.insights.models import FunnelRow, Migration, MonthlyBalance
+        from fincrm.insights.models import (
+            ContactCount,
+            FunnelCount,
+            FunnelDuration,
+            Migration,
+            MonthlyBalance,
+        )
 
-        FunnelRow.objects.all().delete()
-        MonthlyBalance.objects.all().delete()
-        Migration.objects.all().delete()
+        for model in (FunnelCount, FunnelDuration, MonthlyBalance, Migration, ContactCount):
+            model.objects.all().delete()
