@@ -32,3 +32,22 @@ def test_search_finds_a_name_substring_and_codes_from_their_start(users):
     assert list(found) == [firm]
     by_code = CustomerFilterSet({"q": firm.credit_code[:8]}, queryset=Customer.objects.all()).qs
     assert firm in by_code
+
+
+def test_a_two_character_name_is_found(users):
+    person = CustomerFactory(owner=users["manager_a"], person=True, name="唐桂")
+    CustomerFactory(owner=users["manager_a"], person=True, name="唐建国")
+    found = CustomerFilterSet({"q": "唐桂"}, queryset=Customer.objects.all()).qs
+    assert list(found) == [person]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL expression index")
+def test_a_two_character_search_can_use_the_bigram_index(users):
+    CustomerFactory(owner=users["manager_a"], person=True, name="唐桂")
+    qs = CustomerFilterSet({"q": "唐桂"}, queryset=Customer.objects.all()).qs.order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = qs.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "customers_name_bigram" in plan
