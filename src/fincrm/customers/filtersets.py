@@ -25,6 +25,22 @@ def _managers(request):
     return User.objects.filter(role__in=[Role.ACCOUNT_MANAGER, Role.TEAM_LEAD]).order_by("username")
 
 
+class ValueScoreOrdering(django_filters.OrderingFilter):
+    """Sorting by value score walks the classification index (value score, client) from the
+    top: an inner join on evaluated clients, the client id as tie-breaker in the same
+    direction. (A left join with never-evaluated clients in it made PostgreSQL sort the whole
+    book: 1.9 s at 1M.)"""
+
+    def filter(self, qs, value):
+        fields = list(value or [])
+        for direction in ("", "-"):
+            if f"{direction}value_score" in fields:
+                return qs.filter(classification__isnull=False).order_by(
+                    f"{direction}classification__value_score", f"{direction}pk"
+                )
+        return super().filter(qs, value)
+
+
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CustomerKind.choices)
@@ -51,7 +67,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         label=_("Financing size"), field_name="classification__size_band"
     )
     segment = django_filters.CharFilter(label=_("Segment"), method="in_segment")
-    ordering = django_filters.OrderingFilter(
+    ordering = ValueScoreOrdering(
         label=_("Sort by"),
         fields=(
             ("name", "name"),

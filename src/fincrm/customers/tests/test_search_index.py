@@ -51,3 +51,21 @@ def test_a_two_character_search_can_use_the_bigram_index(users):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "customers_name_bigram" in plan
+
+
+def test_sorting_by_value_score_lists_evaluated_clients_best_first(book):
+    from django.utils import timezone
+
+    from fincrm.evaluation.models import Classification
+
+    now = timezone.now()
+    for key, score in (("a_company", 61.0), ("a_person", 75.5), ("b_company", 61.0)):
+        Classification.objects.create(
+            customer=book[key], tier="key", tier_since=now, value_score=score, grade="A",
+            size_band="small", lifecycle="active", evaluated_at=now,
+        )  # fmt: skip
+    ordered = CustomerFilterSet({"ordering": "-value_score"}, queryset=Customer.objects.all()).qs
+    ties = sorted([book["a_company"].pk, book["b_company"].pk], reverse=True)
+    assert [c.pk for c in ordered] == [book["a_person"].pk, *ties]
+    ascending = CustomerFilterSet({"ordering": "value_score"}, queryset=Customer.objects.all()).qs
+    assert [c.pk for c in ascending] == [*reversed(ties), book["a_person"].pk]
