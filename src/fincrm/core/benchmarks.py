@@ -162,9 +162,119 @@ def phase_pages(kind: str, naive: bool) -> list[dict]:
     return results
 
 
+TEN_YEAR_CLIENT = "十年老客户（基准）"
+
+
+def ten_year_client():
+    """A client with ten years of history (created once in the bench book): 10 annual
+    statements, 20 facilities of 12 monthly instalments each, paid; 40 applications with
+    their stage moves; 600 interactions; 30 complaints; 10 survey answers; 240 points
+    entries."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from fincrm.accounts.models import User
+    from fincrm.customers.models import Customer, FinancialStatement
+    from fincrm.engagement.models import Interaction
+    from fincrm.financing.models import (
+        Application,
+        ApplicationStageChange,
+        Facility,
+        Installment,
+        Payment,
+        Product,
+    )
+    from fincrm.loyalty.models import PointsEntry
+    from fincrm.service.models import Ticket
+
+    existing = Customer.objects.filter(name=TEN_YEAR_CLIENT).first()
+    if existing is not None:
+        return existing
+    template = Customer.objects.filter(kind="company").order_by("pk").first()
+    owner = User.objects.get(username="manager1")
+    client = Customer.objects.create(
+        kind="company", name=TEN_YEAR_CLIENT, credit_code="91110000MA00TENYR0",
+        industry=template.industry, province=template.province, city=template.city,
+        city_tier=template.city_tier, client_type=template.client_type, owner=owner,
+        team=owner.team, annual_revenue=Decimal("80000000"), founded_on=date(2010, 5, 1),
+    )  # fmt: skip
+    start = timezone.localdate() - timedelta(days=3650)
+    product = Product.objects.order_by("pk").first()
+    money = {f: Decimal("50000000") for f in ("revenue", "total_assets", "current_assets")}
+    FinancialStatement.objects.bulk_create(
+        FinancialStatement(
+            customer=client, period_end=date(start.year + y, 12, 31), cost=Decimal("30000000"),
+            net_profit=Decimal("4000000"), total_liabilities=Decimal("25000000"),
+            current_liabilities=Decimal("15000000"), inventory=Decimal("5000000"),
+            receivables=Decimal("6000000"), operating_cash_flow=Decimal("3000000"),
+            interest_expense=Decimal("800000"), **money,
+        )
+        for y in range(10)
+    )  # fmt: skip
+    for k in range(20):
+        begin = start + timedelta(days=182 * k)
+        facility = Facility.objects.create(
+            customer=client, product=product, contract_number=f"TENYR{k:04d}",
+            approved_limit=Decimal("12000000"), drawn_amount=Decimal("0"), rate=Decimal("6.5"),
+            tenor_months=12, start_date=begin, maturity_date=begin + timedelta(days=365),
+            status="closed",
+        )  # fmt: skip
+        due = [begin + timedelta(days=30 * (n + 1)) for n in range(12)]
+        Installment.objects.bulk_create(
+            Installment(facility=facility, number=n + 1, due_date=d,
+                        principal_due=Decimal("1000000"), interest_due=Decimal("65000"),
+                        amount_paid=Decimal("1065000"), paid_off_on=d)
+            for n, d in enumerate(due)
+        )  # fmt: skip
+        Payment.objects.bulk_create(
+            Payment(facility=facility, amount=Decimal("1065000"), paid_on=d,
+                    reference=f"TENYR{k:04d}-{n}")
+            for n, d in enumerate(due)
+        )  # fmt: skip
+    for k in range(40):
+        application = Application.objects.create(
+            customer=client, product=product, amount=Decimal("12000000"), tenor_months=12,
+            stage="disbursed" if k % 2 == 0 else "rejected",
+        )  # fmt: skip
+        ApplicationStageChange.objects.bulk_create(
+            ApplicationStageChange(application=application, from_stage="", to_stage=stage)
+            for stage in ("lead", "submitted", "credit_review", application.stage)
+        )
+    moments = [timezone.now() - timedelta(days=6 * k) for k in range(600)]
+    Interaction.objects.bulk_create(
+        Interaction(customer=client, channel="phone", subject="回访", summary="沟通经营情况",
+                    occurred_at=at, outcome="reached", created_by=owner)
+        for at in moments
+    )  # fmt: skip
+    Ticket.objects.bulk_create(
+        Ticket(customer=client, channel="phone", subject="咨询", description="还款计划咨询",
+               category="repayment", status="closed", opened_at=at, respond_by=at,
+               resolve_by=at, closed_at=at)
+        for at in moments[::20]
+    )  # fmt: skip
+    PointsEntry.objects.bulk_create(
+        PointsEntry(customer=client, kind="earn", reason="on_time_repayment", points=10,
+                    occurred_at=at, expires_on=timezone.localdate() + timedelta(days=365),
+                    key=f"tenyr:{n}")
+        for n, at in enumerate(moments[:240])
+    )  # fmt: skip
+    from fincrm.evaluation.choices import RunKind
+    from fincrm.evaluation.services import evaluation_run
+
+    evaluation_run(kind=RunKind.EVENT, customer_ids=[client.pk])
+    return client
+
+
+def _with_pk(view, pk: int):
+    return lambda request: view(request, pk=pk)
+
+
 def phase_dashboard() -> list[dict]:
     from fincrm.accounts.models import User
     from fincrm.core.views import home
+    from fincrm.customers.views import customer_detail
     from fincrm.evaluation.views import runs, segments
     from fincrm.insights.views import dashboard as kpi_dashboard
     from fincrm.risk.views import portfolio
@@ -187,8 +297,13 @@ def phase_dashboard() -> list[dict]:
         ("manager1", "KPIs, manager", uncached_kpis, "/insights/"),
         ("admin", "KPIs, core tier", uncached_kpis, "/insights/?tier=core"),
         ("admin", "KPIs, one segment", uncached_kpis, "/insights/?segment=growing"),
+        ("manager1", "360° page, 10 years of history", customer_detail, "/customers/{ten}/"),
     ):
         user = User.objects.get(username=username)
+        if "{ten}" in path:
+            client = ten_year_client()
+            path = path.format(ten=client.pk)
+            view = _with_pk(view, client.pk)
         result = _timed_requests(view, _request_factory(user)(path), repeats=10)
         results.append({"path": label, **result, "peak_mib": peak_mib()})
     return results
