@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import time
 from itertools import chain
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from fincrm.engagement.models import Interaction
 from fincrm.evaluation.models import TierChange
+from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
 from fincrm.financing.models import (
     Application,
     ApplicationStageChange,
@@ -36,25 +37,46 @@ def customer_get(*, user, pk: int, action: str = "view") -> Customer:
     return get_object_or_404(customer_list(user=user, action=action), pk=pk)
 
 
+#: Decided applications the 360° page lists (open ones are always listed); the rest are one
+#: click away in the application list filtered to the client.
+DECIDED_APPLICATIONS_SHOWN = 10
+
+
 def customer_360(*, customer: Customer) -> dict:
-    """Everything the 360° page shows, in a fixed number of queries whatever the history."""
+    """Everything the 360° page shows, in a fixed number of queries whatever the history.
+
+    A client of ten years has dozens of applications and closed facilities: the page lists
+    every open application and the latest decided ones, every facility, and the repayment
+    schedules of live facilities (a closed one's schedule is loaded when opened).
+    """
     statements = list(FinancialStatement.objects.filter(customer=customer).order_by("period_end"))
     applications = list(
         Application.objects.filter(customer=customer)
         .select_related("product")
-        .prefetch_related("documents")
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
+    decided = [a for a in applications if a.stage in CLOSED_STAGES]
+    shown = {a.pk for a in decided[:DECIDED_APPLICATIONS_SHOWN]}
+    shown |= {a.pk for a in applications if a.stage not in CLOSED_STAGES}
     facilities = list(
-        Facility.objects.filter(customer=customer)
-        .select_related("product")
-        .prefetch_related(Prefetch("installments", queryset=Installment.objects.order_by("number")))
-        .order_by("-start_date")
+        Facility.objects.filter(customer=customer).select_related("product").order_by("-start_date")
     )
+    # One query for the schedules of the live facilities, whatever their number.
+    schedules: dict[int, list[Installment]] = {}
+    for installment in (
+        Installment.objects.filter(facility__customer=customer)
+        .exclude(facility__status=FacilityStatus.CLOSED)
+        .order_by("facility_id", "number")
+    ):
+        schedules.setdefault(installment.facility_id, []).append(installment)
+    for facility in facilities:
+        facility.schedule_inline = facility.status != FacilityStatus.CLOSED
+        facility.schedule = schedules.get(facility.pk, [])
     return {
         "contacts": list(customer.contacts.all()),
         "statements": statements,
-        "applications": applications,
+        "applications": [a for a in applications if a.pk in shown],
+        "applications_total": len(applications),
         "facilities": facilities,
         "timeline": customer_timeline(customer=customer),
         "tags": list(customer.tags.all()),

@@ -1,4 +1,5 @@
 import django_filters
+from django.forms import HiddenInput
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Stage
@@ -11,6 +12,7 @@ class ApplicationFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Client"), field_name="customer__name", lookup_expr="icontains"
     )
+    customer = django_filters.NumberFilter(field_name="customer_id", widget=HiddenInput)
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(

@@ -120,6 +120,27 @@ def payment_create(request, pk: int):
 
 
 @login_required
+def facility_schedule(request, pk: int):
+    """A facility's repayment schedule, as the 360° page shows it: loaded when a closed
+    facility's schedule is opened (live ones are on the page already)."""
+    from django.utils import timezone
+
+    from .models import Facility
+
+    facility = get_object_or_404(
+        Facility.objects.restrict(request.user, "view").select_related("customer"), pk=pk
+    )
+    context = {
+        "facility": facility,
+        "installments": facility.installments.order_by("number"),
+        "can_service": request.user.has_perm("customers.change_customer", facility.customer)
+        or request.user.has_perm("risk.decide"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "financing/_schedule.html", context)
+
+
+@login_required
 def document_file(request, pk: int):
     """An uploaded application document, to staff who may see the client (logged); media
     files are never served directly."""

@@ -30,19 +30,54 @@ def _statement_frame(qs) -> pl.DataFrame:
     return fetch(statement_rows(qs), STATEMENT_SCHEMA)
 
 
+#: How long an industry's ratio medians are reused (they are also recomputed as soon as a
+#: statement is added or a new evaluation run succeeds).
+INDUSTRY_MEDIANS_SECONDS = 3600
+
+
+def industry_ratio_medians(industry: str) -> dict:
+    """Each ratio's median over the industry's clients (latest period of each peer).
+
+    Reads every statement of the industry (tens of thousands of rows in a large book), so the
+    result is cached: keyed by the newest statement and the latest evaluation run, and kept
+    an hour at most (an edited old statement moves one peer among thousands).
+    """
+    from django.core.cache import cache
+
+    from fincrm.evaluation.models import EvaluationRun
+
+    newest = FinancialStatement.objects.order_by("-pk").values_list("pk", flat=True).first()
+    run = (
+        EvaluationRun.objects.filter(status="succeeded")
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    key = f"risk:industry-medians:{industry}:{newest}:{run}"
+    return cache.get_or_set(
+        key, lambda: _industry_ratio_medians(industry), INDUSTRY_MEDIANS_SECONDS
+    )
+
+
+def _industry_ratio_medians(industry: str) -> dict:
+    peers = FinancialStatement.objects.filter(customer__industry=industry)
+    peer_ratios = compute_ratios(_statement_frame(peers))
+    if peer_ratios.is_empty():
+        return {}
+    frame = pl.DataFrame(
+        {"customer_id": peer_ratios["customer_id"].unique()}, schema={"customer_id": pl.Int64}
+    ).with_columns(industry=pl.lit(industry))
+    medians = industry_medians(peer_ratios, frame)
+    return medians.row(0, named=True) if medians.height else {}
+
+
 def customer_ratios(*, customer: Customer) -> dict:
     """Each ratio per period with the industry's median (latest period of each peer)."""
     own = _statement_frame(FinancialStatement.objects.filter(customer=customer))
     if own.is_empty():
         return {"periods": [], "rows": []}
     ratios = compute_ratios(own).sort("period_end")
-    peers = FinancialStatement.objects.filter(customer__industry=customer.industry)
-    peer_ratios = compute_ratios(_statement_frame(peers))
-    industry = pl.DataFrame(
-        {"customer_id": peer_ratios["customer_id"].unique()}, schema={"customer_id": pl.Int64}
-    ).with_columns(industry=pl.lit(customer.industry))
-    medians = industry_medians(peer_ratios, industry)
-    median_row = medians.row(0, named=True) if medians.height else {}
+    median_row = industry_ratio_medians(customer.industry)
     return {
         "periods": [p.isoformat() for p in ratios["period_end"]],
         "rows": [

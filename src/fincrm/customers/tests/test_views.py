@@ -80,13 +80,20 @@ def test_list_query_count_does_not_grow_with_rows(users, login, django_assert_ma
 
 
 def _rich_customer(owner, years: int):
+    """A client of ``years`` years: each year a statement, a contact, an application and a
+    facility; all but the last year's are decided (disbursed) and closed."""
     customer = CustomerFactory(owner=owner)
     for y in range(years):
+        last = y == years - 1
         StatementFactory(customer=customer, period_end=date(2016 + y, 12, 31))
         ContactFactory(customer=customer)
-        app = ApplicationFactory(customer=customer)
+        app = ApplicationFactory(customer=customer, stage="lead" if last else "disbursed")
         app.stage_changes.create(from_stage="", to_stage="lead")
-        facility = FacilityFactory(customer=customer, start_date=date(2016 + y, 1, 15))
+        facility = FacilityFactory(
+            customer=customer,
+            start_date=date(2016 + y, 1, 15),
+            status="active" if last else "closed",
+        )
         monthly_schedule(facility, months=12, principal=Decimal(250000), interest=Decimal(16000))
         Interaction.objects.create(customer=customer, channel="phone", subject=f"回访{y}")
     return customer
@@ -101,6 +108,55 @@ def test_360_query_count_is_constant_in_history_length(users, login, django_asse
     with django_assert_max_num_queries(len(baseline.captured_queries)):
         response = client.get(reverse("customers:detail", args=[long.pk]))
     assert response.status_code == 200
+
+
+def test_360_page_of_a_long_history_lists_open_work_and_loads_closed_schedules_on_demand(
+    users, login
+):
+    customer = _rich_customer(users["manager_a"], 14)  # 13 decided applications, 1 open
+    client = login(users["manager_a"])
+    response = client.get(reverse("customers:detail", args=[customer.pk]))
+    shown = response.context["applications"]
+    assert len(shown) == 11  # the open one and the latest 10 decided
+    assert [a.stage for a in shown].count("lead") == 1
+    assert response.context["applications_total"] == 14
+    html = response.content.decode()
+    assert f"{reverse('financing:applications')}?customer={customer.pk}" in html
+    live, *closed = response.context["facilities"]
+    assert live.status == "active" and live.schedule_inline
+    assert len(closed) == 13 and not any(f.schedule_inline for f in closed)
+    schedule_url = reverse("financing:facility_schedule", args=[closed[0].pk])
+    assert f'hx-get="{schedule_url}"' in html
+    assert html.count('<table class="table inner">') == 1  # only the live schedule inline
+    # The closed facility's schedule, when opened: its twelve instalments.
+    part = client.get(schedule_url)
+    assert part.status_code == 200
+    assert part.content.decode().count("<tr><td>") == 12
+    # The application list filtered to the client shows all fourteen.
+    listed = client.get(reverse("financing:applications"), {"customer": customer.pk})
+    assert len(listed.context["object_list"]) == 14
+    # Another manager's client: neither its schedule nor its applications.
+    other = login(users["manager_b"])
+    assert other.get(schedule_url).status_code == 404
+    listed = other.get(reverse("financing:applications"), {"customer": customer.pk})
+    assert len(listed.context["object_list"]) == 0
+
+
+def test_industry_medians_are_cached_until_a_statement_is_added(users, django_assert_num_queries):
+    from fincrm.risk.selectors import industry_ratio_medians
+
+    peers = [CustomerFactory(owner=users["manager_a"], industry="C") for _ in range(3)]
+    for n, peer in enumerate(peers):
+        StatementFactory(customer=peer, net_profit=Decimal(1_000_000 * (n + 1)))
+    first = industry_ratio_medians("C")
+    assert first["net_margin"] == pytest.approx(0.04)  # median of 1, 2, 3 M over 50 M revenue
+    with django_assert_num_queries(2):  # the two cache-key lookups, no statement read
+        assert industry_ratio_medians("C") == first
+    StatementFactory(
+        customer=peers[0], period_end=date(2026, 12, 31), net_profit=Decimal("5000000")
+    )
+    # The first peer's latest statement is now the new one: 5, 2, 3 M → median 3 M.
+    assert industry_ratio_medians("C")["net_margin"] == pytest.approx(0.06)
 
 
 def test_360_page_shows_every_part_of_the_client(users, book, login):
