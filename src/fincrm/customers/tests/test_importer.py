@@ -392,17 +392,16 @@ def test_the_command_takes_a_column_mapping(users, tmp_path):
 
 
 def test_a_batch_the_database_refuses_is_not_half_written(users, tmp_path, monkeypatch):
-    real = importer.bulk_create_with_history
+    real = importer.bulk_insert_customers
     calls = []
 
-    def create_then_fail(objs, model, **kwargs):
-        calls.append(len(objs))
-        created = real(objs, model, **kwargs)
+    def create_then_fail(frame, **kwargs):
+        calls.append(frame.height)
+        real(frame, **kwargs)
         if len(calls) == 2:
             raise IntegrityError("UNIQUE constraint failed")
-        return created
 
-    monkeypatch.setattr(importer, "bulk_create_with_history", create_then_fail)
+    monkeypatch.setattr(importer, "bulk_insert_customers", create_then_fail)
     rows = [company(1), company(2), company(3), company(4, industry="?"), company(5)]
     path = write_csv(tmp_path / "race.csv", rows)
     result = customer_import(path, user=users["admin"], batch_size=2)
@@ -415,3 +414,132 @@ def test_a_batch_the_database_refuses_is_not_half_written(users, tmp_path, monke
         make_uscc(2),
         make_uscc(5),
     }
+
+
+# --- the column-by-column checks give the row-by-row verdicts --------------------------------
+
+_ALL_FIELDS = list(importer.FIELDS)
+_AWKWARD: dict[str, list[str]] = {
+    "kind": ["", "企业", "个人", "company", "PERSON", "对公", "法人?", "robot"],
+    "name": ["", "  苏州恒瑞  ", "王五", "名" * 200, "名" * 201, "A\u3000B"],
+    "credit_code": [
+        "",
+        make_uscc(1),
+        make_uscc(2).lower(),
+        f" {make_uscc(3)} ",
+        make_uscc(4)[:9] + "-" + make_uscc(4)[9:],
+        make_uscc(5)[:-1] + ("0" if make_uscc(5)[-1] != "0" else "1"),
+        make_uscc(6)[:17],
+        "9132050500000000IO",
+        "ＡＢＣ",
+        make_uscc(1),  # a duplicate of the first
+    ],
+    "id_number": [
+        "",
+        make_ric(1),
+        make_ric(2).lower(),
+        make_ric(3, date(2000, 2, 29)),
+        "11010519990229" + "0011",  # no 29 February in 1999
+        make_ric(4, county="999999"),  # no such county
+        make_ric(5)[:-1] + ("0" if make_ric(5)[-1] != "0" else "1"),
+        make_ric(6)[:16],
+        " " + make_ric(7) + " ",
+        make_ric(1),
+    ],
+    "client_type": ["", "中小企业", "sme", "large", "大企业", "nobody"],
+    "industry": ["", "制造业", "C", "i", "信息传输、软件和信息技术服务业", "不存在的行业"],
+    "province": ["", "江苏", "江苏省", "浙江", "北京市", "火星", "省" * 21],
+    "city": ["", "苏州", "苏州市", "杭州", "北京", "不存在市"],
+    "city_tier": ["", "一线", "new1", "5"],
+    "address": ["", "苏州工业园区", "路" * 201],
+    "phone": ["", "13800000000", "1" * 21],
+    "email": [
+        "",
+        "a@b.cn",
+        "a.b+c@mail.example.com",
+        "bad@",
+        "“x”@y.cn",
+        "x@localhost",
+        "a@[127.0.0.1]",
+    ],
+    "registered_capital": [
+        "",
+        "10,000,000",
+        "¥1,000.555",
+        "1000.554",
+        "-5",
+        "1e3",
+        "一千万",
+        "0",
+        "12345678901234567",
+        "9" * 16 + ".999",
+        ".5",
+        "5.",
+        "1_000",
+        "NaN",
+    ],
+    "annual_revenue": ["", "52000000.5", "52 000 000", "元", "+7", "0.005", "0.0049"],
+    "employee_count": ["", "80", "80.0", "80.5", "-1", "3000000000", "1,200", "007"],
+    "needs_level": ["", "基础", "premium", "x"],
+    "risk_appetite": ["", "稳健型", "aggressive", "x"],
+    "source_channel": ["", "转介绍", "online", "x"],
+    "owner": ["", "manager_a", "manager_b", "nobody", "risk"],
+    "birthday": ["", "1985-06-15", "1985/6/15", "19850615", "1985年6月15日", "1985-02-30", "昨天"],
+    "founded_on": ["", "2010-05-01", "2010.5.1", "20101301"],
+}
+
+
+def _both_ways(user, batch):
+    """Each row parsed by the per-row parser and by the column checks: (number, values, raw,
+    errors, kind, key) tuples."""
+    mapping = list(_ALL_FIELDS)
+
+    def job():
+        return importer._Import(
+            user=user, mapping=mapping, filename="x.csv", all_or_nothing=False,
+            dry_run=True, batch_size=10_000, on_progress=None,
+        )  # fmt: skip
+
+    def shape(rows):
+        return [(r.number, r.values, r.raw, r.errors, r.kind, r.key) for r in rows]
+
+    by_row = job()
+    by_column = job()
+    return (
+        shape([by_row._parse(n, cells) for n, cells in batch]),
+        shape(by_column._rows(by_column._check(batch))),
+    )
+
+
+def test_the_column_checks_give_every_row_the_row_by_row_verdict(users):
+    import random
+
+    rng = random.Random(20261126)
+    batch = []
+    for number in range(2, 1202):
+        cells = [rng.choice(_AWKWARD[name]) for name in _ALL_FIELDS]
+        batch.append((number, cells))
+    by_row, by_column = _both_ways(users["admin"], batch)
+    assert by_column == by_row
+    # The sample is awkward enough to exercise every branch: both kinds, errors in every field.
+    assert {kind for *_rest, kind, _key in by_row} >= {"company", "person", None}
+    failed = {name for *_n, errors, _k, _key in by_row for name, _message in errors}
+    assert failed >= set(_ALL_FIELDS) - {"owner", "kind"}  # owners are checked against the DB
+
+
+def test_the_column_checks_agree_on_excel_values(users):
+    cells = [None] * len(_ALL_FIELDS)
+    row = dict(zip(_ALL_FIELDS, cells, strict=True)) | {
+        "name": "苏州恒瑞",
+        "credit_code": make_uscc(9),
+        "client_type": "sme",
+        "industry": "C",
+        "city": "苏州",
+        "registered_capital": 10000000.5,
+        "annual_revenue": 52000000,
+        "employee_count": 80.0,
+        "founded_on": datetime(2010, 5, 1),
+    }
+    by_row, by_column = _both_ways(users["admin"], [(2, list(row.values()))])
+    assert by_column == by_row
+    assert by_row[0][3] == []
