@@ -51,15 +51,32 @@ class Invalid(Exception):
 
 
 def text_frame(
-    batch: list[tuple[int, list[Any]]], columns: list[tuple[int, str]], text
+    batch: list[tuple[int, list[Any]]],
+    columns: list[tuple[int, str]],
+    text: Callable[[Any], str],
+    *,
+    text_only: bool = False,
 ) -> pl.DataFrame:
-    """The batch's mapped cells as stripped text (``raw_<field>``), empty cells as null."""
+    """The batch's mapped cells as stripped text (``raw_<field>``), empty cells as null.
+
+    ``text_only``: every cell is already a ``str`` (a CSV file), so none is converted.
+    """
     data: dict[str, Any] = {"_n": [number for number, _cells in batch]}
-    for index, name in columns:
-        cells = [cells[index] if index < len(cells) else None for _number, cells in batch]
-        if any(cell is not None and not isinstance(cell, str) for cell in cells):
-            cells = [None if cell is None else text(cell) for cell in cells]  # Excel values
-        data[f"raw_{name}"] = cells
+    rows = [cells for _number, cells in batch]
+    width = max((index for index, _name in columns), default=-1) + 1
+    if text_only and rows and min(map(len, rows)) >= width:
+        # A CSV's rows all have the header's width: transpose them in one go.
+        if min(map(len, rows)) != max(map(len, rows)):
+            rows = [cells[:width] for cells in rows]
+        transposed = list(zip(*rows, strict=True))
+        for index, name in columns:
+            data[f"raw_{name}"] = list(transposed[index])
+    else:
+        for index, name in columns:
+            cells = [cells[index] if index < len(cells) else None for cells in rows]
+            if not text_only:
+                cells = [None if cell is None else text(cell) for cell in cells]
+            data[f"raw_{name}"] = cells
     frame = pl.DataFrame(data, schema_overrides={f"raw_{n}": pl.String for _i, n in columns})
     return frame.with_columns(
         pl.col(f"raw_{name}").str.strip_chars().replace("", None) for _i, name in columns
@@ -111,6 +128,20 @@ def money(frame: pl.DataFrame, source: str, parse: Callable) -> tuple[pl.Series,
 
     slow_values, slow_errors = _fallback(frame, source, fast, exact, pl.String)
     values = pl.select(pl.when(fast).then(text).otherwise(slow_values)).to_series()
+    return values, slow_errors
+
+
+def iso_date(frame: pl.DataFrame, source: str, parse: Callable) -> tuple[pl.Series, pl.Series]:
+    """Dates written YYYY-MM-DD read in bulk; other spellings (and impossible dates, for
+    their message) by the per-cell parser."""
+    column = frame[source]
+    parsed = column.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    fast = (column.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$") & parsed.is_not_null()).fill_null(
+        False
+    )
+    fast = fast & (parsed.dt.year() >= 1).fill_null(False)
+    slow_values, slow_errors = _fallback(frame, source, fast, parse, pl.Date)
+    values = pl.select(pl.when(fast).then(parsed).otherwise(slow_values)).to_series()
     return values, slow_errors
 
 

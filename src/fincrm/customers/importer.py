@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -391,6 +392,8 @@ class Table:
     rows: Iterator[tuple[int, list[Any]]]
     #: For progress bars; may be a little off (blank lines, multi-line cells).
     estimated_rows: int | None
+    #: Every cell is a ``str`` (CSV); Excel cells may be numbers and dates.
+    text_only: bool = False
 
 
 def sniff_format(path: Path, filename: str | None = None) -> str:
@@ -473,12 +476,12 @@ def _open_csv(path: Path) -> Iterator[Table]:
         def rows() -> Iterator[tuple[int, list[Any]]]:
             try:
                 for number, cells in enumerate(reader, start=2):
-                    if any(cell.strip() for cell in cells):
+                    if "".join(cells).strip():
                         yield number, cells
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise BadFile(MSG_UNREADABLE) from exc
 
-        yield Table(headers=headers, rows=rows(), estimated_rows=max(lines - 1, 0))
+        yield Table(headers=headers, rows=rows(), estimated_rows=max(lines - 1, 0), text_only=True)
 
 
 @contextmanager
@@ -678,6 +681,7 @@ _DEFAULTS = {
 }
 
 
+@lru_cache(maxsize=65_536)
 def _birth_place_known(prefix: str, year: int) -> bool:
     """Whether the six-digit place code existed in ``year`` (python-stdnum's county table)."""
     from stdnum.cn import ric
@@ -819,7 +823,11 @@ class _Import:
         self.on_progress = on_progress
         self.parsers = _Parsers().by_field
         self.result = ImportResult(dry_run=dry_run)
-        self.seen: dict[tuple[str, str], int] = {}
+        self.seen: dict[tuple[str, str], int] = {}  # the row-by-row parser's
+        #: (kind, key, first row number) of every code met so far, for the batch checks.
+        self.seen_rows = pl.DataFrame(
+            schema={"_kind": pl.String, "_key": pl.String, "_n": pl.Int64}
+        )
         self.owners: dict[str, tuple[int, int | None] | None] = {}  # username → (pk, team)
         self.is_admin = user.is_superuser or user.role == Role.ADMIN
         self.lead_teams = user.visible_team_ids()
@@ -827,6 +835,7 @@ class _Import:
             (user.pk, user.team_id) if user.role in OWNER_ROLES and not self.is_admin else None
         )
         self.reason = f"import: {filename}"[:100]
+        self.text_only = False
 
     # -- driving --
     def run(
@@ -869,7 +878,7 @@ class _Import:
 
     # -- a batch, column by column, no database (see import_columns) --
     def _check(self, batch: list[tuple[int, list[Any]]]) -> pl.DataFrame:
-        frame = columns_check.text_frame(batch, self.columns, _text)
+        frame = columns_check.text_frame(batch, self.columns, _text, text_only=self.text_only)
         mapped = {name for _index, name in self.columns}
         for name in FIELDS:
             if name in mapped:
@@ -893,6 +902,8 @@ class _Import:
             return columns_check.money(frame, raw, parse)
         if name == "employee_count":
             return columns_check.count(frame, raw, parse)
+        if name in DATE_FIELDS:
+            return columns_check.iso_date(frame, raw, parse)
         if name == "email":
             return columns_check.email(frame, raw, parse, _MAX_LENGTHS["email"])
         if name in ("name", "address", "phone"):
@@ -943,15 +954,23 @@ class _Import:
             .then(pl.col("id_number"))
             .alias("_key")
         )
-        duplicates: list[str | None] = []
-        for number, kind_value, key in frame.select("_n", "_kind", "_key").iter_rows():
-            first = None if key is None else self.seen.setdefault((kind_value, key), number)
-            duplicates.append(
-                None
-                if first is None or first == number
-                else str(MSG_DUPLICATE_IN_FILE % {"row": first})
-            )
-        return frame.with_columns(pl.Series("_duplicate", duplicates, dtype=pl.String))
+        return self._duplicates(frame)
+
+    def _duplicates(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A code already on an earlier row of the file (this batch or an earlier one)."""
+        keyed = frame.filter(pl.col("_key").is_not_null()).select("_kind", "_key", "_n")
+        firsts = pl.concat([self.seen_rows, keyed.group_by("_kind", "_key").agg(pl.min("_n"))])
+        firsts = firsts.group_by("_kind", "_key").agg(pl.min("_n").alias("_first"))
+        self.seen_rows = firsts.rename({"_first": "_n"})
+        frame = frame.join(firsts, on=["_kind", "_key"], how="left", nulls_equal=False)
+        first = pl.col("_first")
+        before, _row, after = str(MSG_DUPLICATE_IN_FILE).partition("%(row)d")
+        duplicate = (
+            pl.when(first.is_not_null() & (first != pl.col("_n")))
+            .then(pl.concat_str(pl.lit(before), first.cast(pl.String), pl.lit(after)))
+            .otherwise(pl.lit(None, pl.String))
+        )
+        return frame.with_columns(duplicate.alias("_duplicate")).drop("_first").sort("_i")
 
     def _geography_batch(self, frame: pl.DataFrame) -> pl.DataFrame:
         """:meth:`_check_geography` once per distinct (city, province)."""
@@ -1351,6 +1370,7 @@ def customer_import(
             batch_size=batch_size,
             on_progress=on_progress,
         )
+        job.text_only = table.text_only
         result = job.run(table.rows, max_rows)
     result.seconds = time.perf_counter() - started
     return result
