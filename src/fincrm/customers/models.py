@@ -64,7 +64,8 @@ class Customer(models.Model):
         unique=True,
         validators=[validate_ric],
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    # Indexed for prefix search in Meta (one index, not Django's plain + pattern pair).
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices)
     province = models.CharField(_("province"), max_length=20)
@@ -92,6 +93,7 @@ class Customer(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account manager"),
+        db_index=False,  # the (owner or team, -created_at) index in Meta serves it
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -100,6 +102,7 @@ class Customer(models.Model):
     team = models.ForeignKey(
         "accounts.Team",
         verbose_name=_("team"),
+        db_index=False,  # the (owner or team, -created_at) index in Meta serves it
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -128,6 +131,11 @@ class Customer(models.Model):
             # The list's sorts: an index per sort key serves its first page without a sort.
             models.Index(fields=["-annual_revenue", "-id"]),
             models.Index(fields=["-registered_capital", "-id"]),
+            # Phone search is by prefix (LIKE 'x%'): the pattern operator class on PostgreSQL
+            # (other databases ignore it), which also serves equality.
+            models.Index(
+                fields=["phone"], name="customers_phone_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         constraints = [
             models.CheckConstraint(
