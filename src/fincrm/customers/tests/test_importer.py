@@ -544,3 +544,67 @@ def test_the_column_checks_agree_on_excel_values(users):
     by_row, by_column = _both_ways(users["admin"], [(2, list(row.values()))])
     assert by_column == by_row
     assert by_row[0][3] == []
+
+
+# --- bulk load: indexes rebuilt after the rows (PostgreSQL) ----------------------------------
+
+
+def _schema():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid::regclass::text = ANY(%s) ORDER BY 1",
+            [list(importer._BULK_LOAD_TABLES)],
+        )
+        indexes = [d for (d,) in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1",
+            [list(importer._BULK_LOAD_TABLES)],
+        )
+        return indexes, cursor.fetchall()
+
+
+@pytest.fixture
+def postgres_only():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk load rebuilds PostgreSQL indexes")
+
+
+def test_a_bulk_load_imports_the_same_and_puts_every_index_back(users, tmp_path, postgres_only):
+    before = _schema()
+    assert len(before[0]) > 10  # the client table's list, search and history indexes
+    rows = [company(n) for n in range(1, 40)] + [person(1), company(40, industry="?")]
+    path = write_csv(tmp_path / "load.csv", rows)
+    result = customer_import(path, user=users["admin"], bulk_load=True, batch_size=7)
+    assert (result.created, result.bad_rows) == (40, 1)
+    assert pairs(result) == {(42, "industry")}
+    assert _schema() == before
+    found = Customer.objects.filter(phone__startswith="1380000001").count()
+    assert found == 10  # phones 13800000010-19, through the rebuilt prefix index
+    assert Customer.history.filter(history_type="+").count() == 40
+
+
+def test_a_failed_bulk_load_leaves_no_rows_and_every_index(
+    users, tmp_path, monkeypatch, postgres_only
+):
+    before = _schema()
+
+    def fail(frame, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(importer, "bulk_insert_customers", fail)
+    path = write_csv(tmp_path / "load.csv", [company(1), company(2)])
+    with pytest.raises(RuntimeError):
+        customer_import(path, user=users["admin"], bulk_load=True)
+    assert _schema() == before
+    assert not Customer.objects.exists()
+
+
+def test_a_bulk_load_pays_only_for_a_large_file_against_the_book(users, postgres_only):
+    assert not importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS - 1)
+    assert importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS)
