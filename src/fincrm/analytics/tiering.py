@@ -18,6 +18,7 @@ from math import ceil
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from .policy import TIERS, PolicyConfig
 
@@ -261,67 +262,91 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
     ).join(reasons, on="customer_id", how="left", maintain_order="left")
 
 
-def _reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFrame:
-    raw = scored.with_columns(
-        outlook=pl.lit(None, dtype=pl.Float64),
-        headroom=pl.lit(None, dtype=pl.Float64),
-        responsiveness=pl.lit(None, dtype=pl.Float64),
-    )
-    long_parts = []
+def _reason_entries(components, risk_weight: float) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
+    """(code, sub-score, value, points) of every candidate reason, in component order."""
+    entries = []
     for i, (code, sub, column, _w, _e) in enumerate(components):
         value = (
             pl.col(f"_v{i}")
             if column in {"outlook", "headroom", "responsiveness"}
             else pl.col(column)
         )
-        long_parts.append(
-            raw.select(
-                "customer_id",
-                code=pl.lit(code),
-                component=pl.lit(sub),
-                value=value.cast(pl.Float64),
-                points=pl.col(f"_p{i}"),
-            )
-        )
-    long_parts += [
-        raw.select(
-            "customer_id",
-            code=pl.lit("credit_grade"),
-            component=pl.lit("risk"),
-            value=pl.col("_grade_points"),
-            points=risk_weight * (pl.col("_grade_points") - 50),
+        entries.append((code, sub, value.cast(pl.Float64), pl.col(f"_p{i}")))
+    grade_points = pl.col("_grade_points")
+    return [
+        *entries,
+        ("credit_grade", "risk", grade_points, risk_weight * (grade_points - 50)),
+        (
+            "arrears",
+            "risk",
+            pl.col("max_dpd_12m").fill_null(0).cast(pl.Float64),
+            -risk_weight * pl.col("_penalty"),
         ),
-        raw.select(
-            "customer_id",
-            code=pl.lit("arrears"),
-            component=pl.lit("risk"),
-            value=pl.col("max_dpd_12m").fill_null(0).cast(pl.Float64),
-            points=-risk_weight * pl.col("_penalty"),
-        ),
-        raw.select(
-            "customer_id",
-            code=pl.lit("open_warnings"),
-            component=pl.lit("risk"),
-            value=pl.col("open_warnings").fill_null(0).cast(pl.Float64),
-            points=-risk_weight * pl.col("_warnings"),
+        (
+            "open_warnings",
+            "risk",
+            pl.col("open_warnings").fill_null(0).cast(pl.Float64),
+            -risk_weight * pl.col("_warnings"),
         ),
     ]
-    long = pl.concat(long_parts).filter(pl.col("points") != 0)
-    # The same code can come from two sub-scores (tenure): one reason with both effects.
-    long = long.group_by("customer_id", "code").agg(
-        pl.col("component").first(), pl.col("value").first(), pl.col("points").sum()
+
+
+def _reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFrame:
+    """The ``TOP_REASONS`` reasons of each client: non-zero points only, largest |points|
+    first (NaN first, as polars sorts it), ties by code; a code that two sub-scores share
+    (tenure) is one reason with the sum of their points and the component and value of the
+    first that moved the score. Clients without any reason get null.
+
+    Computed row-wise on a clients × codes matrix: the long form (a row per client and
+    component, grouped and sorted) took ~6 s of a million-client run.
+    """
+    entries = _reason_entries(components, risk_weight)
+    wide = scored.select(
+        *(v.alias(f"value{j}") for j, (_c, _s, v, _p) in enumerate(entries)),
+        *(p.cast(pl.Float64).alias(f"points{j}") for j, (_c, _s, _v, p) in enumerate(entries)),
     )
-    return (
-        long.sort(["customer_id", "points", "code"], descending=[False, False, False])
-        .with_columns(order=pl.col("points").abs())
-        .sort(["customer_id", "order", "code"], descending=[False, True, False])
-        .group_by("customer_id", maintain_order=True)
-        .agg(
-            reasons=pl.struct("code", "component", "value", points=pl.col("points").round(2)).head(
-                TOP_REASONS
-            )
-        )
+    n = scored.height
+    codes = sorted({code for code, *_rest in entries})  # column order = tie order
+    subs = sorted({sub for _c, sub, *_rest in entries})
+    points = np.zeros((n, len(codes)))
+    values = np.full((n, len(codes)), np.nan)
+    has_value = np.zeros((n, len(codes)), dtype=bool)
+    component = np.zeros((n, len(codes)), dtype=np.int8)  # index into ``subs``
+    moved = np.zeros((n, len(codes)), dtype=bool)
+    for j, (code, sub, _v, _p) in enumerate(entries):
+        k = codes.index(code)
+        p = wide[f"points{j}"].fill_null(0).to_numpy()
+        value = wide[f"value{j}"]
+        nonzero = p != 0  # NaN counts as non-zero, as ``points != 0`` does
+        first = nonzero & ~moved[:, k]  # the first entry of this code that moved the score
+        points[:, k] += np.where(nonzero, p, 0.0)
+        values[first, k] = value.fill_null(np.nan).to_numpy()[first]
+        has_value[first, k] = value.is_not_null().to_numpy()[first]
+        component[first, k] = subs.index(sub)
+        moved[:, k] |= nonzero
+    # Largest |points| first with NaN before any number; the reasons that never moved last.
+    key = np.where(np.isnan(points), -np.inf, -np.abs(points))
+    key[~moved] = np.inf
+    order = np.argsort(key, axis=1, kind="stable")[:, :TOP_REASONS]
+    rows = np.arange(n)[:, None]
+    count = moved.sum(axis=1)
+    # The reasons of all clients one after the other (row-major), then cut into lists.
+    kept = np.arange(order.shape[1])[None, :] < count[:, None]
+    top = order[kept]
+    value = pl.Series(values[rows, order][kept]).set(pl.Series(~has_value[rows, order][kept]), None)
+    flat = pl.DataFrame(
+        {
+            "code": pl.Series(codes).gather(top),
+            "component": pl.Series(subs).gather(component[rows, order][kept]),
+            "value": value,
+            "points": pl.Series(points[rows, order][kept]).round(2),
+        }
+    ).to_struct()
+    offsets = np.concatenate([[0], np.cumsum(kept.sum(axis=1))])
+    lists = pa.LargeListArray.from_arrays(
+        pa.array(offsets, pa.int64()), flat.to_arrow(), mask=pa.array(count == 0)
     )
+    return pl.DataFrame({"customer_id": scored["customer_id"], "reasons": pl.Series(lists)})
 
 
 def tier_cutoffs(value_scores: Sequence[float] | np.ndarray | pl.Series, policy: PolicyConfig):

@@ -9,14 +9,14 @@ PostgreSQL) and executed on a raw cursor so no model instance is built per row.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
 
 import polars as pl
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -207,38 +207,125 @@ def statement_rows(qs: QuerySet) -> QuerySet:
     return qs.values_list("customer_id", "period_end", *STATEMENT_LINES)
 
 
+#: Connections reading at once when a run prefetches its tables (PostgreSQL only).
+READ_CONNECTIONS = 2
+#: ``work_mem`` of those readers: the per-client aggregates hash a million groups; at the
+#: default 4 MB PostgreSQL spills them (and the instalment join) to disk.
+READ_WORK_MEM = "128MB"
+
+
 class BookReads:
-    """The large tables read once per run and shared by the value features and the credit
-    features (they used to read the same instalments and statements twice)."""
+    """The tables a run reads, each read once and shared by the value features, the credit
+    features and the writes that compare with what is stored.
+
+    ``get(name)`` returns a read's frame, reading it then unless ``prefetch`` started it
+    earlier. On PostgreSQL ``prefetch`` runs the reads on ``READ_CONNECTIONS`` connections
+    of their own, all in the snapshot of the run's transaction (``pg_export_snapshot``, as
+    ``pg_dump --jobs`` does): the backends and polars' CSV parsing work side by side on two
+    cores, and every read sees the book exactly as the run's own connection would.
+    """
 
     def __init__(self, *, as_of: date, customer_ids: Sequence[int] | None):
         self.as_of = as_of
         self.ids = client_ids(customer_ids)
+        ids = self.ids
+        self.readers: dict[str, Callable[[], pl.DataFrame]] = {
+            "installments": lambda: _read_installments(as_of, ids),
+            "statements": lambda: fetch_for(
+                statement_rows(FinancialStatement.objects.order_by()),
+                "customer_id",
+                ids,
+                STATEMENT_SCHEMA,
+            ),
+            "customers": lambda: _read_customers(ids),
+            "facilities": lambda: _read_facility_totals(ids),
+            "facility_rows": lambda: _read_facility_rows(as_of, ids),
+            "payments": lambda: _read_last_payments(ids),
+            "applications": lambda: _read_last_applications(ids),
+            "interactions": lambda: _read_interactions(as_of, ids),
+        }
+        self._frames: dict[str, pl.DataFrame | Future] = {}
 
-    @cached_property
+    def add(self, name: str, read: Callable[[], pl.DataFrame]) -> None:
+        """Another read of the run (e.g. the stored results it compares with), unless one
+        of that name is already there."""
+        self.readers.setdefault(name, read)
+
+    def get(self, name: str) -> pl.DataFrame:
+        value = self._frames.get(name)
+        if value is None:
+            value = self.readers[name]()
+        elif isinstance(value, Future):
+            value = value.result()
+        self._frames[name] = value
+        return value
+
+    @property
     def installments(self) -> pl.DataFrame:
         """Instalments due in the year up to and including ``as_of``."""
-        year_ago = self.as_of - YEAR
-        qs = (
-            Installment.objects.order_by()
-            .alias(due=_scan_friendly("due_date"))
-            .filter(due__gt=year_ago, due__lte=self.as_of)
-            .values_list(
-                "facility__customer_id",
-                "due_date",
-                "paid_off_on",
-                "principal_due",
-                "interest_due",
-                "amount_paid",
-            )
-        )
-        return fetch_for(qs, "facility__customer_id", self.ids, INSTALLMENT_SCHEMA)
+        return self.get("installments")
 
-    @cached_property
+    @property
     def statements(self) -> pl.DataFrame:
         """Every financial statement of the clients."""
-        qs = statement_rows(FinancialStatement.objects.order_by())
-        return fetch_for(qs, "customer_id", self.ids, STATEMENT_SCHEMA)
+        return self.get("statements")
+
+    def prefetch(self, alias: str = "default") -> None:
+        """Start every read on connections of its own, in this transaction's snapshot.
+
+        Only on PostgreSQL, from an outermost transaction that has written nothing yet:
+        other connections cannot see uncommitted rows (a run writes after it has read; a
+        test that built its book in the same transaction reads on its own connection).
+        """
+        connection = connections[alias]
+        if (
+            connection.vendor != "postgresql"
+            or not connection.in_atomic_block
+            or any(connection.savepoint_ids)  # no snapshot export from a subtransaction
+        ):
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT txid_current_if_assigned() IS NULL")
+            if not cursor.fetchone()[0]:
+                return
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        pool = ThreadPoolExecutor(READ_CONNECTIONS, thread_name_prefix="book-read")
+        for name, read in self.readers.items():
+            if name not in self._frames:
+                self._frames[name] = pool.submit(_in_snapshot, read, snapshot, alias)
+        pool.shutdown(wait=False)  # the queued reads still run; the threads end with them
+
+
+def _in_snapshot(read: Callable[[], pl.DataFrame], snapshot: str, alias: str) -> pl.DataFrame:
+    """Run ``read`` on this thread's own connection in the exported ``snapshot``."""
+    connection = connections[alias]
+    try:
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            cursor.execute(f"SET LOCAL work_mem = '{READ_WORK_MEM}'")
+            return read()
+    finally:
+        connection.close()
+
+
+def _read_installments(as_of: date, ids) -> pl.DataFrame:
+    year_ago = as_of - YEAR
+    qs = (
+        Installment.objects.order_by()
+        .alias(due=_scan_friendly("due_date"))
+        .filter(due__gt=year_ago, due__lte=as_of)
+        .values_list(
+            "facility__customer_id",
+            "due_date",
+            "paid_off_on",
+            "principal_due",
+            "interest_due",
+            "amount_paid",
+        )
+    )
+    return fetch_for(qs, "facility__customer_id", ids, INSTALLMENT_SCHEMA)
 
 
 def local_midnight(day: date) -> datetime:
@@ -250,22 +337,8 @@ def _days_since(column: str, as_of: date) -> pl.Expr:
     return (pl.lit(as_of) - pl.col(column)).dt.total_days()
 
 
-def load_features(
-    *, as_of: date, customer_ids: Sequence[int] | None = None, reads: BookReads | None = None
-) -> pl.DataFrame:
-    """One row per client with the input columns of ``fincrm.analytics.tiering``.
-
-    Parameters
-    ----------
-    as_of : date
-        The evaluation date; windows ("last 12 months") end on it.
-    customer_ids : sequence of int, optional
-        Restrict to these clients (incremental and single-client runs); None = all.
-    """
-    ids = client_ids(customer_ids)
-    year_ago = as_of - YEAR
-
-    customers = fetch_for(
+def _read_customers(ids) -> pl.DataFrame:
+    return fetch_for(
         Customer.objects.order_by("pk").values_list(
             "pk",
             "kind",
@@ -296,8 +369,10 @@ def load_features(
         },
     )
 
+
+def _read_facility_totals(ids) -> pl.DataFrame:
     live = Q(status=FacilityStatus.ACTIVE)
-    facilities = fetch_for(
+    return fetch_for(
         Facility.objects.order_by()
         .values("customer_id")
         .annotate(
@@ -333,25 +408,29 @@ def load_features(
         },
     )
 
-    reads = reads or BookReads(as_of=as_of, customer_ids=ids)
-    installments = reads.installments
-    repayment = installments.group_by("customer_id").agg(
-        # Interest earned = the interest share of what was actually paid on each instalment.
-        interest_income_12m=(
-            pl.col("interest_due")
-            * (pl.col("amount_paid") / (pl.col("principal_due") + pl.col("interest_due"))).clip(
-                0, 1
-            )
-        )
-        .fill_nan(0)
-        .sum(),
-        max_dpd_12m=(pl.col("paid_off_on").fill_null(as_of) - pl.col("due_date"))
-        .dt.total_days()
-        .clip(0)
-        .max(),
+
+def _read_facility_rows(as_of: date, ids) -> pl.DataFrame:
+    """Facilities started by ``as_of``, one row each (the credit features' exposure)."""
+    return fetch_for(
+        Facility.objects.order_by()
+        .filter(start_date__lte=as_of)
+        .values_list(
+            "customer_id", "approved_limit", "drawn_amount", "start_date", "maturity_date"
+        ),
+        "customer_id",
+        ids,
+        {
+            "customer_id": pl.Int64,
+            "approved_limit": pl.Float64,
+            "drawn_amount": pl.Float64,
+            "start_date": pl.Date,
+            "maturity_date": pl.Date,
+        },
     )
 
-    payments = fetch_for(
+
+def _read_last_payments(ids) -> pl.DataFrame:
+    return fetch_for(
         Payment.objects.order_by()
         .values("facility__customer_id")
         .annotate(last_paid=Max("paid_on"))
@@ -361,7 +440,9 @@ def load_features(
         {"customer_id": pl.Int64, "last_paid": pl.Date},
     )
 
-    applications = fetch_for(
+
+def _read_last_applications(ids) -> pl.DataFrame:
+    return fetch_for(
         Application.objects.order_by()
         .values("customer_id")
         .annotate(last_application=Max("created_at"))
@@ -371,10 +452,12 @@ def load_features(
         {"customer_id": pl.Int64, "last_application": LOCAL_DATE},
     )
 
-    # Local date after year_ago, as a range on the stored datetime (no per-row date cast).
-    recent = Q(occurred_at__gte=local_midnight(year_ago + timedelta(days=1)))
+
+def _read_interactions(as_of: date, ids) -> pl.DataFrame:
+    # Local date after a year ago, as a range on the stored datetime (no per-row date cast).
+    recent = Q(occurred_at__gte=local_midnight(as_of - YEAR + timedelta(days=1)))
     reached = Q(outcome__in=SUCCESSFUL_OUTCOMES)
-    interactions = fetch_for(
+    return fetch_for(
         Interaction.objects.order_by()
         .values("customer_id")
         .annotate(
@@ -395,6 +478,41 @@ def load_features(
         },
     )
 
+
+def load_features(
+    *, as_of: date, customer_ids: Sequence[int] | None = None, reads: BookReads | None = None
+) -> pl.DataFrame:
+    """One row per client with the input columns of ``fincrm.analytics.tiering``.
+
+    Parameters
+    ----------
+    as_of : date
+        The evaluation date; windows ("last 12 months") end on it.
+    customer_ids : sequence of int, optional
+        Restrict to these clients (incremental and single-client runs); None = all.
+    """
+    reads = reads or BookReads(as_of=as_of, customer_ids=customer_ids)
+    customers = reads.get("customers")
+    facilities = reads.get("facilities")
+    installments = reads.installments
+    repayment = installments.group_by("customer_id").agg(
+        # Interest earned = the interest share of what was actually paid on each instalment.
+        interest_income_12m=(
+            pl.col("interest_due")
+            * (pl.col("amount_paid") / (pl.col("principal_due") + pl.col("interest_due"))).clip(
+                0, 1
+            )
+        )
+        .fill_nan(0)
+        .sum(),
+        max_dpd_12m=(pl.col("paid_off_on").fill_null(as_of) - pl.col("due_date"))
+        .dt.total_days()
+        .clip(0)
+        .max(),
+    )
+    payments = reads.get("payments")
+    applications = reads.get("applications")
+    interactions = reads.get("interactions")
     ratios = latest_statement_ratios(reads.statements)
 
     frame = (

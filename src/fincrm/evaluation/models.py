@@ -180,7 +180,10 @@ class SnapshotArchive(SnapshotRecord):
 
 
 class Classification(models.Model):
-    """The current classification of a client: one row, rewritten by each run."""
+    """The current classification of a client: one row, written by a run when its values
+    differ from the stored ones. ``run`` and ``evaluated_at`` are the run that last changed
+    the row and when; a client the latest run evaluated without any change keeps them (its
+    snapshot of each run is in ``Snapshot``)."""
 
     customer = models.OneToOneField(
         "customers.Customer",

@@ -9,6 +9,7 @@ side (approving a proposal, acknowledging an alert, completing a review) is in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -35,7 +36,7 @@ from fincrm.analytics.scorecard import (
     ks,
     score_distribution,
 )
-from fincrm.core.bulk import insert_rows, json_object
+from fincrm.core.bulk import insert_frame, insert_rows, json_object
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
@@ -80,25 +81,8 @@ def point_in_time_features(
     ids = client_ids(customer_ids)
     if reads is None or reads.as_of != as_of:
         reads = BookReads(as_of=as_of, customer_ids=ids)
-    customers = fetch_for(
-        Customer.objects.order_by("pk").values_list("pk"), "pk", ids, {"customer_id": pl.Int64}
-    )
-    facilities = fetch_for(
-        Facility.objects.order_by()
-        .filter(start_date__lte=as_of)
-        .values_list(
-            "customer_id", "approved_limit", "drawn_amount", "start_date", "maturity_date"
-        ),
-        "customer_id",
-        ids,
-        {
-            "customer_id": pl.Int64,
-            "approved_limit": pl.Float64,
-            "drawn_amount": pl.Float64,
-            "start_date": pl.Date,
-            "maturity_date": pl.Date,
-        },
-    )
+    customers = reads.get("customers").select("customer_id")
+    facilities = reads.get("facility_rows")
     live = facilities.filter(pl.col("maturity_date") > as_of)
     exposure = facilities.group_by("customer_id").agg(first_start=pl.col("start_date").min())
     exposure = exposure.join(
@@ -272,7 +256,48 @@ def assess(
     ``customer_ids`` are the clients of ``features`` (None: the whole book, read without
     ``IN`` lists). Returns a frame (customer_id, credit_grade, open_warnings) for the tiering.
     """
+    assessed = assess_pending(
+        features=features,
+        policy=policy,
+        as_of=as_of,
+        run_started=run_started,
+        customer_ids=customer_ids,
+        reads=reads,
+    )
+    assessed.write()
+    return assessed.frame
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """The outcome of :func:`assess_pending`: ``frame`` for the tiering, and the assessment
+    rows that ``write()`` inserts."""
+
+    frame: pl.DataFrame
+    rows: pl.DataFrame
+    constants: dict
+
+    def write(self) -> None:
+        insert_frame(
+            CreditAssessment, self.rows, constants=self.constants, json_text=["points", "signals"]
+        )
+
+
+def assess_pending(
+    *,
+    features: pl.DataFrame,
+    policy: PolicyConfig,
+    as_of: date,
+    run_started,
+    customer_ids: Sequence[int] | None = None,
+    reads: BookReads | None = None,
+) -> Assessed:
+    """:func:`assess` with the assessment rows (a book's worth) left for the caller to
+    write, e.g. while it computes something else: everything else is written."""
     ids = client_ids(customer_ids)
+    if reads is None or reads.as_of != as_of:
+        reads = BookReads(as_of=as_of, customer_ids=ids)
+    reads.add("previous_assessments", lambda: previous_assessments(ids))
     pit = point_in_time_features(as_of=as_of, customer_ids=ids, reads=reads)
     scores, points, method, model = _scores(pit, policy)
     bands = [(band.grade, band.max_pd) for band in policy.grades]
@@ -280,9 +305,9 @@ def assess(
     result = pit.select("customer_id").with_columns(
         score=scores["score"], pd=scores["pd"], credit_grade=pl.Series(grades, dtype=pl.String)
     )
-    previous = _previous_assessments(ids)
+    previous = reads.get("previous_assessments")
     signals = _signals(pit, features, result, previous, as_of, ids)
-    _write_assessments(result, points, signals, method, model, run_started)
+    rows = _assessment_rows(result, points, signals)
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of, ids)
     _raise_alerts(signals, policy, as_of, ids)
@@ -291,12 +316,18 @@ def assess(
     # Open alerts after this run raised its own: read once, for the loan classes and the count.
     open_alerts = open_alert_severities(ids)
     _classify_facilities(result, open_alerts, ids)
-    return (
+    frame = (
         result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
         .join(open_alerts, on="customer_id", how="left")
         .with_columns(open_warnings=pl.col("alert_severities").list.len().fill_null(0))
         .drop("alert_severities")
     )
+    constants = {
+        "assessed_at": run_started,
+        "method": method,
+        "model": model.pk if model is not None else None,
+    }
+    return Assessed(frame=frame, rows=rows, constants=constants)
 
 
 def _classify_facilities(
@@ -349,7 +380,7 @@ def _classify_facilities(
     return len(rows)
 
 
-def _previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
+def previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
     """The latest assessment of each client before this run (grade, score, utilisation).
 
     Every client was assessed by the last successful full run, so only assessments since it
@@ -385,7 +416,7 @@ def _previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:
 
 def latest_grades(ids: Sequence[int] | None) -> pl.DataFrame:
     """customer_id, credit_grade of each client's latest assessment."""
-    return _previous_assessments(ids).select("customer_id", credit_grade="previous_grade")
+    return previous_assessments(ids).select("customer_id", credit_grade="previous_grade")
 
 
 def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
@@ -478,32 +509,22 @@ def _maturity_without_renewal(ids: Sequence[int] | None, as_of: date) -> pl.Data
     )
 
 
-def _write_assessments(result, points, signals, method, model, now) -> None:
+def _assessment_rows(result, points, signals) -> pl.DataFrame:
+    """One ``CreditAssessment`` row per client (points and signals as JSON text)."""
     signal_cols = ["utilisation", "current_dpd", "revenue_change", "ocf_change", "current_ratio"]
     frame = result.join(signals.select("customer_id", *signal_cols), on="customer_id", how="left")
     if points is not None:
         frame = pl.concat([frame, points], how="horizontal")
     point_cols = [c for c in frame.columns if c.startswith("points_")]
-    table = frame.select(
+    return frame.select(
         "customer_id",
         pl.col("score").round(1),
         "pd",
-        "credit_grade",
+        pl.col("credit_grade").alias("grade"),
         json_object(**{c[7:]: pl.col(c).round(1) for c in point_cols}).alias("points")
         if point_cols
         else pl.lit("{}").alias("points"),
         json_object(**{c: pl.col(c) for c in signal_cols}).alias("signals"),
-    )
-    insert_rows(
-        CreditAssessment,
-        ["customer_id", "score", "pd", "grade", "points", "signals"],
-        table.iter_rows(),
-        constants={
-            "assessed_at": now,
-            "method": method,
-            "model": model.pk if model is not None else None,
-        },
-        json_text=["points", "signals"],
     )
 
 

@@ -10,6 +10,9 @@ from polars.testing import assert_frame_equal
 from fincrm.analytics.policy import PolicyConfig, default_policy
 from fincrm.analytics.tiering import (
     REASON_TEXTS,
+    TOP_REASONS,
+    _components,
+    _reasons,
     assign_tiers,
     lifecycle_stage,
     migration_matrix,
@@ -258,3 +261,94 @@ def test_scoring_a_subset_gives_the_same_rows_as_scoring_everything(dpds):
     same_rows = full.filter(pl.col("customer_id").is_in(part["customer_id"].to_list()))
     # Equal up to the last bit of floating-point summation order (snapshots keep 2 decimals).
     assert_frame_equal(part, same_rows, check_exact=False, rel_tol=1e-12, abs_tol=1e-9)
+
+
+def _reasons_long_form(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFrame:
+    """The reasons as first written: one row per client and component, grouped and sorted
+    (the reference the row-wise ``_reasons`` must reproduce exactly)."""
+    raw = scored.with_columns(
+        outlook=pl.lit(None, dtype=pl.Float64),
+        headroom=pl.lit(None, dtype=pl.Float64),
+        responsiveness=pl.lit(None, dtype=pl.Float64),
+    )
+    parts = []
+    for i, (code, sub, column, _w, _e) in enumerate(components):
+        value = (
+            pl.col(f"_v{i}")
+            if column in {"outlook", "headroom", "responsiveness"}
+            else pl.col(column)
+        )
+        parts.append(
+            raw.select(
+                "customer_id",
+                code=pl.lit(code),
+                component=pl.lit(sub),
+                value=value.cast(pl.Float64),
+                points=pl.col(f"_p{i}"),
+            )
+        )
+    for code, value, points in (
+        ("credit_grade", pl.col("_grade_points"), risk_weight * (pl.col("_grade_points") - 50)),
+        ("arrears", pl.col("max_dpd_12m").fill_null(0), -risk_weight * pl.col("_penalty")),
+        ("open_warnings", pl.col("open_warnings").fill_null(0), -risk_weight * pl.col("_warnings")),
+    ):
+        parts.append(
+            raw.select(
+                "customer_id",
+                code=pl.lit(code),
+                component=pl.lit("risk"),
+                value=value.cast(pl.Float64),
+                points=points,
+            )
+        )
+    long = pl.concat(parts).filter(pl.col("points") != 0)
+    long = long.group_by("customer_id", "code").agg(
+        pl.col("component").first(), pl.col("value").first(), pl.col("points").sum()
+    )
+    return (
+        long.with_columns(order=pl.col("points").abs())
+        .sort(["customer_id", "order", "code"], descending=[False, True, False])
+        .group_by("customer_id", maintain_order=True)
+        .agg(
+            reasons=pl.struct("code", "component", "value", points=pl.col("points").round(2)).head(
+                TOP_REASONS
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reasons_are_the_long_form_ones_with_ties_zeros_nulls_and_nan(seed):
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    components = _components(POLICY)
+
+    def draw(choices):  # few distinct values: many ties and zeros
+        return rng.choice(np.array(choices, dtype=float), n)
+
+    columns = {"customer_id": np.arange(n) * 7 + 3}
+    for i, (_code, _sub, column, _w, _e) in enumerate(components):
+        columns[f"_v{i}"] = draw([np.nan, 0.0, 0.25, 0.5, 1.0])
+        columns[f"_p{i}"] = draw([0.0, 0.0, 0.0, 0.5, -0.5, 1.25, -1.25, 2.0, np.nan])
+        if column not in {"outlook", "headroom", "responsiveness"}:
+            columns[column] = draw([np.nan, 0.0, 3.0, 1200.0])
+    for name in ("_grade_points", "_penalty", "_warnings", "max_dpd_12m", "open_warnings"):
+        columns[name] = draw([0.0, 0.0, 10.0, 50.0, 62.5])
+    columns["_grade_points"] = draw([50.0, 50.0, 20.0, 80.0, np.nan])
+    quiet = rng.random(n) < 0.1  # clients nothing moved: no reasons at all
+    for name in columns:
+        if name.startswith("_p") or name in ("_penalty", "_warnings"):
+            columns[name] = np.where(quiet, 0.0, columns[name])
+    columns["_grade_points"] = np.where(quiet, 50.0, columns["_grade_points"])
+    # NaN stands for a null input: the frame carries both kinds.
+    scored = pl.DataFrame(columns).with_columns(
+        pl.col(c).fill_nan(None) for c in columns if c.startswith(("_v", "max_", "open_"))
+    )
+    risk_weight = POLICY.weights.risk
+
+    expected = scored.select("customer_id").join(
+        _reasons_long_form(scored, components, risk_weight), on="customer_id", how="left"
+    )
+    assert expected["reasons"].null_count() > 0
+    assert (expected["reasons"].list.len() < TOP_REASONS).any()
+    assert_frame_equal(_reasons(scored, components, risk_weight), expected)

@@ -1,11 +1,12 @@
 from datetime import UTC, date, datetime
 
+import polars as pl
 import pytest
 
-from fincrm.core.bulk import MAX_PARAMS, insert_rows
+from fincrm.core.bulk import MAX_PARAMS, insert_frame, insert_rows
 from fincrm.engagement.choices import Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
-from fincrm.evaluation.models import Classification, EvaluationRun, PolicyVersion
+from fincrm.evaluation.models import Classification, EvaluationRun, PolicyVersion, TierChange
 from fincrm.testing.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,40 @@ def test_upsert_overwrites_only_the_listed_fields():
 def test_a_required_field_without_a_value_is_refused_before_any_sql():
     with pytest.raises(ValueError, match=r"Task\.owner has no default"):
         insert_rows(Task, ["customer_id"], [(1,)])
+
+
+def test_a_frame_lands_as_its_rows_would_with_empty_text_nulls_json_and_upserts():
+    customers = [CustomerFactory(), CustomerFactory()]
+    policy = PolicyVersion.objects.create(number=1, config={}, is_active=True)
+    run = EvaluationRun.objects.create(kind="full", policy=policy, as_of=date(2026, 3, 1))
+    changes = pl.DataFrame(
+        {"customer_id": [c.pk for c in customers], "from_tier": ["", "key"], "to_tier": "core"}
+    )
+    assert insert_frame(TierChange, changes, constants={"run": run.pk, "changed_at": WHEN}) == 2
+    stored = TierChange.objects.order_by("customer_id").values_list("from_tier", "changed_at")
+    assert list(stored) == [("", WHEN), ("key", WHEN)]  # "" stays text, not NULL
+
+    later = datetime(2026, 4, 1, 23, 59, 59, 123456, tzinfo=UTC)
+    fields = {"customer_id": pl.Int64, "tier": pl.String, "tier_since": pl.Datetime("us", "UTC")}
+    fields |= {"value_score": pl.Float64, "grade": pl.String, "size_band": pl.String}
+    fields |= {"lifecycle": pl.String, "segments": pl.String, "cluster": pl.Int64}
+    rows = [
+        (customers[0].pk, "key", WHEN, 0.1 + 0.2, "A", "small", "active", '["x","y \\"z\\""]', 2),
+        (customers[1].pk, "core", later, 55.0, "AA", "", "active", "[]", None),
+    ]
+    frame = pl.DataFrame(rows, schema=fields, orient="row")
+    options = {
+        "constants": {"run": run.pk, "evaluated_at": later},
+        "json_text": ["segments"],
+        "conflict": ["customer"],
+        "update": [*list(fields)[1:], "run", "evaluated_at"],
+    }
+    assert insert_frame(Classification, frame, **options) == 2
+    assert insert_frame(Classification, frame.with_columns(tier=pl.lit("ordinary")), **options) == 2
+
+    got = Classification.objects.order_by("customer_id").values_list(*fields, "evaluated_at")
+    quoted = ["x", 'y "z"']
+    assert list(got) == [
+        (customers[0].pk, "ordinary", WHEN, 0.1 + 0.2, "A", "small", "active", quoted, 2, later),
+        (customers[1].pk, "ordinary", later, 55.0, "AA", "", "active", [], None, later),
+    ]

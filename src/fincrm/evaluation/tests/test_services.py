@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -57,6 +58,44 @@ def test_re_running_creates_no_duplicate_tasks(rich_book):
     assert Task.objects.filter(status=TaskStatus.OPEN).count() == open_tasks
     owners = set(Task.objects.values_list("owner__username", flat=True))
     assert owners == {"manager_a", "manager_b"}
+
+
+CLASS_FIELDS = ("tier", "value_score", "grade", "size_band", "lifecycle", "segments", "cluster")
+
+
+def _values_of(rows) -> dict:
+    return {row["customer_id"]: tuple(row[f] for f in CLASS_FIELDS) for row in rows}
+
+
+def _classifications_are_the_snapshots_of(run) -> bool:
+    """What a run that rewrote every row would leave: each client's values of this run."""
+    stored = _values_of(Classification.objects.values("customer_id", *CLASS_FIELDS))
+    written = _values_of(Snapshot.objects.filter(run=run).values("customer_id", *CLASS_FIELDS))
+    return stored == written
+
+
+def test_a_re_run_rewrites_only_the_classifications_that_moved(rich_book):
+    first = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    stamps = dict(Classification.objects.values_list("customer_id", "evaluated_at"))
+
+    second = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+
+    assert _classifications_are_the_snapshots_of(second)
+    assert set(Classification.objects.values_list("run", flat=True)) == {first.pk}
+    assert dict(Classification.objects.values_list("customer_id", "evaluated_at")) == stamps
+
+    later = AS_OF + timedelta(days=120)  # recency and tenure move every value score
+    third = services.evaluation_run(kind=RunKind.FULL, as_of=later)
+
+    assert _classifications_are_the_snapshots_of(third)
+    snapshots = Snapshot.objects.values("customer_id", *CLASS_FIELDS)
+    before = _values_of(snapshots.filter(run=second))
+    after = _values_of(snapshots.filter(run=third))
+    moved = {client for client, values in after.items() if values != before[client]}
+    assert moved
+    assert set(Classification.objects.filter(run=third).values_list("customer_id", flat=True)) == (
+        moved
+    )
 
 
 def test_an_incremental_run_evaluates_only_changed_clients(rich_book):
