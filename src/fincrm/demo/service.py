@@ -1,5 +1,6 @@
 """The demo book's service history: satisfaction surveys with answers, complaints and requests
-with their SLA clocks, and loyalty points — deterministic for a seed, written in bulk.
+with their SLA clocks, and loyalty points — drawn per chunk of clients with the rest of the book
+(see demo.book), deterministic for a seed.
 
 Answers follow a small latent model so the survey pages have something true to show: overall
 satisfaction is driven mostly by approval speed, then staff attitude, then fees (plus noise),
@@ -8,25 +9,22 @@ and the recommendation score follows overall satisfaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+import json
+from datetime import date, datetime, timedelta
+from functools import cache
 
 import numpy as np
-from django.db import transaction
-from django.utils import timezone
+import polars as pl
 
-from fincrm.analytics.text import keywords, sentiment
-from fincrm.customers.models import Customer
-from fincrm.financing.models import Installment
-from fincrm.loyalty.models import PointsEntry
-from fincrm.service.models import Ticket
-from fincrm.service.services import categoriser, deadlines
-from fincrm.surveys.models import Answer, Invitation, Question, Response, Survey, token_digest
+from fincrm.analytics import sla
+
+from .book import UTC_OFFSET, ServicePlan, _dates, _spread, _times, office_time
 
 SURVEY_SHARE = 0.35
 ANSWER_RATE = 0.55
 TICKET_SHARE = 0.08
+SEVERITIES = ("low", "medium", "medium", "high", "critical")
+TICKET_CHANNELS = ("phone", "wechat", "visit", "portal")
 #: (text, category, root cause, resolution) of typical complaints and requests.
 TICKETS = (
     ("放款太慢", "审批进度拖延了两周，一直没有放款，影响采购", "processing_speed", "process",
@@ -49,199 +47,266 @@ POSITIVE_TEXTS = ("审批很快，服务专业，感谢客户经理", "流程方
                   "客户经理很专业，沟通顺畅")  # fmt: skip
 NEGATIVE_TEXTS = ("放款太慢，材料要求太多，很失望", "收费高，态度不耐烦", "审批拖延，沟通不及时")
 NEUTRAL_TEXTS = ("希望能提供线上还款提醒", "建议增加更多产品选择")
+SURVEYS = {
+    "annual": ("年度客户满意度调查", "annual"),
+    "disbursement": ("放款服务满意度调查", "disbursement"),
+    "complaint_closed": ("投诉处理满意度回访", "complaint_closed"),
+}
+QUESTIONS = {
+    "nps": ("nps", "您向朋友或合作伙伴推荐我们的可能性有多大？", False),
+    "overall": ("rating", "总体来说，您对我们的服务满意吗？", True),
+    "speed": ("rating", "审批和放款速度", False),
+    "attitude": ("rating", "客户经理的服务态度与专业程度", False),
+    "fees": ("rating", "费用与利率的透明合理", False),
+    "text": ("text", "您还有什么建议？", False),
+}
+SCORES = ("nps", "overall", "speed", "attitude", "fees")
 
 
-@dataclass
-class ServiceStats:
-    invitations: int = 0
-    responses: int = 0
-    tickets: int = 0
-    points_entries: int = 0
+def service_plan() -> ServicePlan:
+    """Create the surveys and read what the draws need: SLA rules, the categoriser's
+    suggestion for each typical ticket, the sentiment and keywords of each survey comment."""
+    from fincrm.analytics.text import keywords, sentiment
+    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.service.services import categoriser
+    from fincrm.surveys.models import Question, Survey
 
-
-def _surveys() -> dict[str, tuple[Survey, dict[str, Question]]]:
-    specs = {
-        "annual": ("年度客户满意度调查", "annual"),
-        "disbursement": ("放款服务满意度调查", "disbursement"),
-        "complaint_closed": ("投诉处理满意度回访", "complaint_closed"),
-    }
-    out = {}
-    for key, (name, trigger) in specs.items():
+    questions = {}
+    for key, (name, trigger) in SURVEYS.items():
         survey = Survey.objects.create(name=name, trigger=trigger, channel="portal")
-        questions = {
-            "nps": ("nps", "您向朋友或合作伙伴推荐我们的可能性有多大？", False),
-            "overall": ("rating", "总体来说，您对我们的服务满意吗？", True),
-            "speed": ("rating", "审批和放款速度", False),
-            "attitude": ("rating", "客户经理的服务态度与专业程度", False),
-            "fees": ("rating", "费用与利率的透明合理", False),
-            "text": ("text", "您还有什么建议？", False),
-        }
-        out[key] = (
-            survey,
-            {
-                code: Question.objects.create(
-                    survey=survey,
-                    position=i,
-                    kind=kind,
-                    text=text,
-                    is_overall=overall,
-                    required=kind != "text",
-                )
-                for i, (code, (kind, text, overall)) in enumerate(questions.items(), start=1)
-            },
-        )
-    return out
-
-
-def _at(day: date, rng: np.random.Generator) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(int(rng.integers(9, 18)))))
-
-
-def _clip(value: float, low: int, high: int) -> int:
-    return int(min(high, max(low, round(value))))
-
-
-@transaction.atomic
-def build_service_history(
-    *, seed: int, as_of: date, progress: Callable[[int], None] | None = None
-) -> ServiceStats:
-    rng = np.random.default_rng(seed + 1)
-    stats = ServiceStats()
-    surveys = _surveys()
-    text_cache: dict[str, tuple[str, list[str]]] = {}
-    categories = categoriser()
-    customers = list(Customer.objects.order_by("pk").values_list("pk", "owner_id"))
-    annual, questions = surveys["annual"]
-    invitations, answered, tickets = [], [], []
-    for pk, owner in customers:
-        if rng.random() < SURVEY_SHARE:
-            for year in (as_of.year - 1, as_of.year):
-                sent = (
-                    as_of.replace(year=year, month=3, day=15)
-                    if year < as_of.year
-                    else (as_of - timedelta(days=int(rng.integers(5, 120))))
-                )
-                invitation = Invitation(
-                    survey=annual, customer_id=pk, channel="portal", cause=f"annual:{year}",
-                    manager_id=owner, sent_at=_at(sent, rng),
-                    expires_at=_at(sent + timedelta(days=30), rng),
-                    token_hash=token_digest(f"demo-{seed}-{pk}-{year}"),
-                )  # fmt: skip
-                invitations.append(invitation)
-                if rng.random() < ANSWER_RATE and sent + timedelta(days=3) <= as_of:
-                    answered.append(invitation)
-        if rng.random() < TICKET_SHARE:
-            for _ in range(int(rng.integers(1, 3))):
-                tickets.append((pk, owner, as_of - timedelta(days=int(rng.integers(0, 700)))))
-        if progress:
-            progress(1)
-    Invitation.objects.bulk_create(invitations, batch_size=2_000)
-    responses, answers = [], []
-    for invitation in answered:
-        speed, attitude, fees = (rng.normal(3.9, 0.9), rng.normal(4.1, 0.7), rng.normal(3.5, 0.9))
-        latent = 0.5 * speed + 0.3 * attitude + 0.2 * fees + rng.normal(0, 0.35)
-        overall = _clip(latent, 1, 5)
-        nps = _clip(2.3 * latent - 1.5 + rng.normal(0, 1.0), 0, 10)
-        text = ""
-        if rng.random() < 0.4:
-            pool = (
-                POSITIVE_TEXTS
-                if overall >= 4
-                else NEGATIVE_TEXTS
-                if overall <= 2
-                else NEUTRAL_TEXTS
-            )
-            text = pool[int(rng.integers(0, len(pool)))]
-            if text not in text_cache:
-                text_cache[text] = (sentiment(text).label, keywords(text))
-        tone, words = text_cache.get(text, ("", []))
-        submitted = invitation.sent_at + timedelta(days=int(rng.integers(0, 3)), hours=2)
-        invitation.answered_at = submitted
-        response = Response(
-            invitation=invitation, customer_id=invitation.customer_id, submitted_at=submitted,
-            nps_score=nps, rating=overall, sentiment=tone, keywords=words,
-        )  # fmt: skip
-        responses.append(response)
-        scores = {"nps": nps, "overall": overall, "speed": _clip(speed, 1, 5),
-                  "attitude": _clip(attitude, 1, 5), "fees": _clip(fees, 1, 5)}  # fmt: skip
-        for code, value in scores.items():
-            answers.append(Answer(response=response, question=questions[code], number=value))
-        if text:
-            answers.append(Answer(response=response, question=questions["text"], text=text))
-    Invitation.objects.bulk_update(answered, ["answered_at"], batch_size=2_000)
-    Response.objects.bulk_create(responses, batch_size=2_000)
-    Answer.objects.bulk_create(answers, batch_size=5_000)
-    stats.invitations, stats.responses = len(invitations), len(responses)
-
-    rows = []
-    for pk, owner, day in tickets:
-        subject, text, category, cause, resolution = TICKETS[int(rng.integers(0, len(TICKETS)))]
-        severity = str(rng.choice(["low", "medium", "medium", "high", "critical"]))
-        opened = _at(day, rng)
-        respond_by, resolve_by = deadlines(opened, severity)
-        suggestion = categories.suggest(f"{subject} {text}")
-        ticket = Ticket(
-            customer_id=pk, kind="request" if category == "other" else "complaint",
-            channel=str(rng.choice(["phone", "wechat", "visit", "portal"])), subject=subject,
-            description=text, category=category, suggested_category=suggestion.category,
-            suggestion_source=suggestion.source, keywords=list(suggestion.keywords),
-            severity=severity, assignee_id=owner, opened_at=opened, respond_by=respond_by,
-            resolve_by=resolve_by,
-        )  # fmt: skip
-        if day < as_of - timedelta(days=10) or rng.random() < 0.3:
-            # Handled: responded (sometimes late), resolved, closed, often rated.
-            late = rng.random() < 0.12
-            ticket.responded_at = (
-                (respond_by + timedelta(hours=3))
-                if late
-                else (opened + (respond_by - opened) * float(rng.uniform(0.1, 0.9)))
-            )
-            ticket.resolved_at = ticket.responded_at + (resolve_by - opened) * float(
-                rng.uniform(0.2, 1.2 if late else 0.9)
-            )
-            ticket.closed_at = ticket.resolved_at + timedelta(days=1)
-            ticket.status, ticket.resolution, ticket.root_cause = "closed", resolution, cause
-            if rng.random() < 0.6:
-                ticket.satisfaction = _clip(rng.normal(3.3 if late else 4.2, 0.8), 1, 5)
-        elif rng.random() < 0.5:
-            ticket.status, ticket.responded_at = "in_progress", opened + timedelta(hours=1)
-        rows.append(ticket)
-    Ticket.objects.bulk_create(rows, batch_size=2_000)
-    stats.tickets = len(rows)
-
-    # Points: on-time instalments of the last two years, answered surveys.
-    since = as_of - timedelta(days=730)
-    paid = (
-        Installment.objects.filter(paid_off_on__gte=since, paid_off_on__lte=as_of)
-        .select_related(None)
-        .values_list("pk", "facility__customer_id", "paid_off_on", "due_date")
-        .iterator(chunk_size=10_000)
+        if key == "annual":
+            annual = survey.pk
+        for i, (code, (kind, text, overall)) in enumerate(QUESTIONS.items(), start=1):
+            question = Question.objects.create(
+                survey=survey, position=i, kind=kind, text=text, is_overall=overall,
+                required=kind != "text",
+            )  # fmt: skip
+            if key == "annual":
+                questions[code] = question.pk
+    rules = policy_config(policy_active()).service.sla
+    model = categoriser()
+    suggestions = {}
+    for subject, text, *_rest in TICKETS:
+        found = model.suggest(f"{subject} {text}")
+        suggestions[subject] = (found.category, found.source, tuple(found.keywords))
+    texts = (*POSITIVE_TEXTS, *NEGATIVE_TEXTS, *NEUTRAL_TEXTS)
+    return ServicePlan(
+        annual_survey=annual,
+        questions=questions,
+        sla={s: (r.respond_hours, r.resolve_hours, r.business_days) for s, r in rules.items()},
+        suggestions=suggestions,
+        tones={t: (sentiment(t).label, tuple(keywords(t))) for t in texts},
     )
-    entries = [
-        PointsEntry(
-            customer_id=customer_id,
-            kind="earn",
-            reason="on_time_repayment",
-            points=10,
-            occurred_at=_at(paid_on, rng),
-            expires_on=paid_on + timedelta(days=730),
-            key=f"installment:{pk}",
-        )
-        for pk, customer_id, paid_on, due in paid
-        if paid_on <= due
+
+
+def draw_service(
+    rng: np.random.Generator,
+    plan: ServicePlan,
+    as_of: date,
+    customers: pl.DataFrame,
+    installments: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
+    """Survey invitations, responses and answers, tickets and points entries of a chunk."""
+    day = np.datetime64(as_of, "D")
+    frames = _surveys(rng, plan, day, as_of, customers)
+    frames["tickets"] = _tickets(rng, plan, day, customers)
+    frames["points"] = _points(rng, as_of, installments, frames["responses"])
+    return frames
+
+
+def _surveys(rng, plan: ServicePlan, day, as_of: date, customers: pl.DataFrame):
+    """The annual survey, last year and this year, to about a third of the clients."""
+    surveyed = np.flatnonzero(rng.random(customers.height) < SURVEY_SHARE)
+    customer, second = _spread(np.full(len(surveyed), 2))
+    customer = surveyed[customer]
+    n = len(customer)
+    march = np.datetime64(date(as_of.year - 1, 3, 15), "D")
+    sent = np.where(second == 1, day - rng.integers(5, 120, n), march)
+    year = np.where(second == 1, as_of.year, as_of.year - 1)
+    sent_at = office_time(rng, sent, on_the_hour=True)
+    answered = (rng.random(n) < ANSWER_RATE) & (sent + 3 <= day)
+    owner = customers["owner_id"].to_numpy()[customer]
+    # Answers: overall satisfaction from speed, attitude and fees; NPS from satisfaction.
+    rows = np.flatnonzero(answered)
+    m = len(rows)
+    speed, attitude, fees = (rng.normal(3.9, 0.9, m), rng.normal(4.1, 0.7, m),
+                             rng.normal(3.5, 0.9, m))  # fmt: skip
+    latent = 0.5 * speed + 0.3 * attitude + 0.2 * fees + rng.normal(0, 0.35, m)
+    overall = _clip(latent, 1, 5)
+    nps = _clip(2.3 * latent - 1.5 + rng.normal(0, 1.0, m), 0, 10)
+    commented = rng.random(m) < 0.4
+    pools = [NEGATIVE_TEXTS, NEUTRAL_TEXTS, POSITIVE_TEXTS]
+    mood = np.where(overall >= 4, 2, np.where(overall <= 2, 0, 1))
+    pick = rng.random(m)
+    text = [
+        pools[k][int(u * len(pools[k]))] if c else ""
+        for k, u, c in zip(mood.tolist(), pick.tolist(), commented.tolist(), strict=True)
     ]
-    entries += [
-        PointsEntry(
-            customer_id=r.customer_id,
-            kind="earn",
-            reason="survey_answered",
-            points=50,
-            occurred_at=r.submitted_at,
-            expires_on=timezone.localdate(r.submitted_at) + timedelta(days=730),
-            key=f"survey:{r.invitation.pk}",
-        )
-        for r in responses
-    ]
-    PointsEntry.objects.bulk_create(entries, batch_size=5_000)
-    stats.points_entries = len(entries)
-    return stats
+    tone = [plan.tones[t] if t else ("", ()) for t in text]
+    submitted = sent_at[rows] + rng.integers(0, 3, m) * 86_400 + 7_200
+    answered_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    answered_at[rows] = submitted
+    invitations = pl.DataFrame(
+        {
+            "id": np.arange(n),
+            "survey_id": np.full(n, plan.annual_survey),
+            "customer_id": customer,
+            "channel": np.full(n, "portal"),
+            "cause": [f"annual:{y}" for y in year.tolist()],
+            "_year": year,
+            "manager_id": owner,
+            "sent_at": _times(sent_at),
+            "expires_at": _times(office_time(rng, sent + 30, on_the_hour=True)),
+            "answered_at": _times(answered_at),
+        }
+    )
+    responses = pl.DataFrame(
+        {
+            "id": np.arange(m),
+            "invitation_id": rows,
+            "customer_id": customer[rows],
+            "submitted_at": _times(submitted),
+            "nps_score": nps,
+            "rating": overall,
+            "sentiment": [label for label, _words in tone],
+            "keywords": [json.dumps(list(words)) for _label, words in tone],
+        }
+    )
+    scores = np.stack([nps, overall, _clip(speed, 1, 5), _clip(attitude, 1, 5),
+                       _clip(fees, 1, 5)], axis=1)  # fmt: skip
+    numbers = pl.DataFrame(
+        {
+            "response_id": np.repeat(np.arange(m), len(SCORES)),
+            "question_id": np.tile([plan.questions[c] for c in SCORES], m),
+            "number": scores.reshape(-1),
+            "text": np.full(m * len(SCORES), ""),
+        }
+    )
+    comments = np.flatnonzero(commented)
+    texts = pl.DataFrame(
+        {
+            "response_id": comments,
+            "question_id": np.full(len(comments), plan.questions["text"]),
+            "number": pl.Series([None] * len(comments), dtype=pl.Int64),
+            "text": pl.Series([text[i] for i in comments], dtype=pl.String),
+        }
+    )
+    answers = pl.concat([numbers, texts]).sort("response_id", maintain_order=True)
+    return {"invitations": invitations, "responses": responses, "answers": answers}
+
+
+def _clip(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    return np.clip(np.round(values), low, high).astype(np.int64)
+
+
+@cache
+def _deadlines(opened: datetime, severity: str, rules: tuple) -> tuple[datetime, datetime]:
+    respond_hours, resolve_hours, business_days = dict(rules)[severity]
+    return (
+        sla.add_business_hours(opened, respond_hours, business_days=business_days),
+        sla.add_business_hours(opened, resolve_hours, business_days=business_days),
+    )
+
+
+def _tickets(rng, plan: ServicePlan, day, customers: pl.DataFrame) -> pl.DataFrame:
+    """One or two complaints or requests for one client in twelve, most of them handled."""
+    filed = np.flatnonzero(rng.random(customers.height) < TICKET_SHARE)
+    customer, _k = _spread(rng.integers(1, 3, len(filed)))
+    customer = filed[customer]
+    n = len(customer)
+    opened_on = day - rng.integers(0, 700, n)
+    kind = rng.integers(0, len(TICKETS), n)
+    severity = np.array(SEVERITIES)[rng.integers(0, len(SEVERITIES), n)]
+    opened = office_time(rng, opened_on, on_the_hour=True)
+    rules = tuple(sorted(plan.sla.items()))
+    respond_by, resolve_by = np.empty(n, "datetime64[s]"), np.empty(n, "datetime64[s]")
+    for i, (when, level) in enumerate(zip(opened.tolist(), severity.tolist(), strict=True)):
+        local = (when + timedelta(hours=8)).replace(tzinfo=sla.SHANGHAI)
+        respond, resolve = _deadlines(local, level, rules)
+        respond_by[i] = np.datetime64(respond.replace(tzinfo=None) - timedelta(hours=8), "s")
+        resolve_by[i] = np.datetime64(resolve.replace(tzinfo=None) - timedelta(hours=8), "s")
+    channel = np.array(TICKET_CHANNELS)[rng.integers(0, len(TICKET_CHANNELS), n)]
+    # Handled: responded (sometimes late), resolved, closed, often rated.
+    handled = (opened_on < day - 10) | (rng.random(n) < 0.3)
+    late = rng.random(n) < 0.12
+    to_respond = (respond_by - opened).astype(np.int64)
+    to_resolve = (resolve_by - opened).astype(np.int64)
+    responded = np.where(
+        late,
+        respond_by + np.timedelta64(3, "h"),
+        opened + (to_respond * rng.uniform(0.1, 0.9, n)).astype("timedelta64[s]"),
+    )
+    resolved = responded + (to_resolve * rng.uniform(0.2, np.where(late, 1.2, 0.9))).astype(
+        "timedelta64[s]"
+    )
+    rated = rng.random(n) < 0.6
+    satisfaction = _clip(rng.normal(np.where(late, 3.3, 4.2), 0.8), 1, 5)
+    started = ~handled & (rng.random(n) < 0.5)
+    nat = np.datetime64("NaT", "s")
+    subject, text, category, cause, resolution = (np.array(c) for c in zip(*TICKETS, strict=True))
+    suggestion = [plan.suggestions[s] for s in subject[kind]]
+    return pl.DataFrame(
+        {
+            "customer_id": customer,
+            "kind": np.where(category[kind] == "other", "request", "complaint"),
+            "channel": channel,
+            "subject": subject[kind],
+            "description": text[kind],
+            "category": category[kind],
+            "suggested_category": [s[0] for s in suggestion],
+            "suggestion_source": [s[1] for s in suggestion],
+            "keywords": [json.dumps(list(s[2])) for s in suggestion],
+            "severity": severity,
+            "status": np.where(handled, "closed", np.where(started, "in_progress", "open")),
+            "assignee_id": customers["owner_id"].to_numpy()[customer],
+            "opened_at": _times(opened),
+            "respond_by": _times(respond_by),
+            "resolve_by": _times(resolve_by),
+            "responded_at": _times(
+                np.where(handled, responded, np.where(started, opened + 3_600, nat))
+            ),
+            "resolved_at": _times(np.where(handled, resolved, nat)),
+            "closed_at": _times(np.where(handled, resolved + 86_400, nat)),
+            "resolution": np.where(handled, resolution[kind], ""),
+            "root_cause": np.where(handled, cause[kind], ""),
+            "satisfaction": pl.Series(satisfaction).zip_with(
+                pl.Series(handled & rated), pl.Series([None] * n, dtype=pl.Int64)
+            ),
+        }
+    )
+
+
+def _points(rng, as_of: date, installments: pl.DataFrame, responses: pl.DataFrame):
+    """Loyalty points: on-time instalments of the last two years, answered surveys."""
+    since = as_of - timedelta(days=730)
+    on_time = installments.filter(
+        pl.col("paid_off_on").is_between(since, as_of)
+        & (pl.col("paid_off_on") <= pl.col("due_date"))
+    )
+    paid_on = on_time["paid_off_on"].to_numpy().astype("datetime64[D]")
+    repaid = pl.DataFrame(
+        {
+            "_customer": on_time["_customer"],
+            "reason": np.full(on_time.height, "on_time_repayment"),
+            "points": np.full(on_time.height, 10),
+            "occurred_at": _times(office_time(rng, paid_on, on_the_hour=True)),
+            "expires_on": _dates(paid_on + 730),
+            "_installment": on_time["id"],
+            "_invitation": pl.Series([None] * on_time.height, dtype=pl.Int64),
+        }
+    )
+    submitted = responses["submitted_at"].to_numpy().astype("datetime64[s]")
+    answered = pl.DataFrame(
+        {
+            "_customer": responses["customer_id"],
+            "reason": np.full(responses.height, "survey_answered"),
+            "points": np.full(responses.height, 50),
+            "occurred_at": responses["submitted_at"],
+            "expires_on": _dates((submitted + UTC_OFFSET).astype("datetime64[D]") + 730),
+            "_installment": pl.Series([None] * responses.height, dtype=pl.Int64),
+            "_invitation": responses["invitation_id"],
+        }
+    )
+    return pl.concat([repaid, answered], how="vertical_relaxed").with_columns(
+        pl.col("_customer").alias("customer_id"), kind=pl.lit("earn")
+    )

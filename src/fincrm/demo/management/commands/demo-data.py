@@ -8,12 +8,18 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from fincrm.customers.models import Customer
 from fincrm.demo.generator import USERS, build_book, create_portal_demo, demo_password, reset_book
-from fincrm.demo.service import build_service_history
 
 
 class Command(BaseCommand):
@@ -43,21 +49,27 @@ class Command(BaseCommand):
             raise CommandError("the database already holds clients: add --reset to replace them")
         as_of = options["as_of"] or timezone.localdate()
         started = time.perf_counter()
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())  # fmt: skip
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} clients/s · {task.fields[rows]} rows"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=console) as bar:
-            task = bar.add_task("clients", total=n)
+            task = bar.add_task("clients", total=n, rate="-", rows="0")
+            written = [0, 0]
+
+            def advance(clients: int, rows: int) -> None:
+                written[0] += clients
+                written[1] += rows
+                rate = written[0] / (time.perf_counter() - started)
+                bar.update(task, advance=clients, rate=f"{rate:,.0f}", rows=f"{written[1]:,}")
+
             _org, stats = build_book(
-                customers=n,
-                seed=options["seed"],
-                as_of=as_of,
-                progress=lambda _phase, done: bar.advance(task, done),
-            )
-            service_task = bar.add_task("service history", total=n)
-            service = build_service_history(
-                seed=options["seed"],
-                as_of=as_of,
-                progress=lambda done: bar.advance(service_task, done),
+                customers=n, seed=options["seed"], as_of=as_of, progress=advance
             )
         elapsed = time.perf_counter() - started
         out = Console(file=self.stdout, width=110)
@@ -78,10 +90,11 @@ class Command(BaseCommand):
             ("instalments", stats.installments),
             ("payments", stats.payments),
             ("interactions", stats.interactions),
-            ("survey invitations", service.invitations),
-            ("survey responses", service.responses),
-            ("complaints and requests", service.tickets),
-            ("loyalty points entries", service.points_entries),
+            ("survey invitations", stats.invitations),
+            ("survey responses", stats.responses),
+            ("complaints and requests", stats.tickets),
+            ("loyalty points entries", stats.points_entries),
+            ("rows in all", stats.rows),
         ):
             summary.add_row(label, f"{value:,}")
         out.print(summary)
