@@ -114,7 +114,12 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # The history is read per client (id) and by user and date (the audit page): the copies
+    # of the client's own search indexes would only slow every write down.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        no_db_index=["name", "credit_code", "id_number", "created_at", "owner", "team"],
+    )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:

@@ -605,6 +605,13 @@ def test_a_failed_bulk_load_leaves_no_rows_and_every_index(
     assert not Customer.objects.exists()
 
 
-def test_a_bulk_load_pays_only_for_a_large_file_against_the_book(users, postgres_only):
+def test_a_bulk_load_pays_only_for_a_large_file_against_the_book(
+    users, tmp_path, monkeypatch, postgres_only
+):
     assert not importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS - 1)
     assert importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS)
+    monkeypatch.setattr(importer, "BULK_LOAD_MIN_ROWS", 20)
+    customer_import(write_csv(tmp_path / "two.csv", [company(1), company(2)]), user=users["admin"])
+    assert importer.bulk_load_pays(20)  # 2 clients: at most a tenth of 20 rows
+    customer_import(write_csv(tmp_path / "one.csv", [company(3)]), user=users["admin"])
+    assert not importer.bulk_load_pays(20)  # 3 clients: more than a tenth
