@@ -42,6 +42,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from queue import Full, Queue
+from threading import Event, Thread
 from typing import IO, Any, NamedTuple
 
 import polars as pl
@@ -713,6 +715,8 @@ def _existing(column: str, keys: list[str]) -> list[str]:
         return [key for (key,) in cursor.fetchall()]
 
 
+#: A file of more rows is read and checked a batch ahead, in a thread.
+READ_AHEAD_MIN_ROWS = 50_000
 #: Tables whose secondary indexes and foreign keys a bulk load rebuilds after the rows.
 _BULK_LOAD_TABLES = ("customers_customer", "customers_historicalcustomer")
 #: A bulk load pays from this many rows in the file, when the book (and its history) holds
@@ -911,6 +915,8 @@ class _Import:
         self.reason = f"import: {filename}"[:100]
         self.text_only = False
         self.bulk_load = False
+        #: Read and check the next batch in a thread while this one is written.
+        self.read_ahead = False
 
     # -- driving --
     def run(
@@ -946,8 +952,7 @@ class _Import:
             self._batches(rows)
 
     def _batches(self, rows: Iterator[tuple[int, list[Any]]]) -> None:
-        while batch := list(islice(rows, self.batch_size)):
-            frame = self._check(batch)
+        for frame in self._checked(rows):
             self.result.total_rows += frame.height
             writing = self.write and not (self.all_or_nothing and self.result.bad_rows)
             if writing:
@@ -960,6 +965,49 @@ class _Import:
                 self._settle_batch(frame, write=False)
             if self.on_progress:
                 self.on_progress(self.result.total_rows)
+
+    def _checked(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[pl.DataFrame]:
+        """The file's batches, checked. With ``read_ahead`` a thread reads and checks the next
+        batch while this one is written: the checks keep a core busy, the writes wait on the
+        database. The thread touches no database and speaks the caller's language."""
+        if not self.read_ahead:
+            while batch := list(islice(rows, self.batch_size)):
+                yield self._check(batch)
+            return
+        queue: Queue = Queue(maxsize=1)
+        stop = Event()
+        language = translation.get_language()
+
+        def put(item) -> None:
+            while not stop.is_set():
+                try:
+                    queue.put(item, timeout=0.2)
+                    return
+                except Full:
+                    continue
+
+        def produce() -> None:
+            try:
+                with translation.override(language):
+                    while not stop.is_set() and (batch := list(islice(rows, self.batch_size))):
+                        put(("batch", self._check(batch)))
+                put(("done", None))
+            except BaseException as exc:  # handed to the caller's thread, raised there
+                put(("error", exc))
+
+        reader = Thread(target=produce, name="import-read-ahead", daemon=True)
+        reader.start()
+        try:
+            while True:
+                kind, item = queue.get()
+                if kind == "done":
+                    return
+                if kind == "error":
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            reader.join()
 
     # -- a batch, column by column, no database (see import_columns) --
     def _check(self, batch: list[tuple[int, list[Any]]]) -> pl.DataFrame:
@@ -1464,6 +1512,7 @@ def customer_import(
         if bulk_load is None:
             bulk_load = not dry_run and bulk_load_pays(table.estimated_rows or 0)
         job.bulk_load = bulk_load
+        job.read_ahead = (table.estimated_rows or 0) > READ_AHEAD_MIN_ROWS
         result = job.run(table.rows, max_rows)
     result.seconds = time.perf_counter() - started
     return result

@@ -615,3 +615,41 @@ def test_a_bulk_load_pays_only_for_a_large_file_against_the_book(
     assert importer.bulk_load_pays(20)  # 2 clients: at most a tenth of 20 rows
     customer_import(write_csv(tmp_path / "one.csv", [company(3)]), user=users["admin"])
     assert not importer.bulk_load_pays(20)  # 3 clients: more than a tenth
+
+
+def test_reading_ahead_in_a_thread_changes_nothing_and_keeps_the_language(
+    users, tmp_path, monkeypatch
+):
+    from django.utils import translation
+
+    rows = [company(n) for n in range(1, 12)] + [company(12, industry="?"), person(1)]
+    rows += [company(3)]  # a duplicate of row 4, two batches later
+    path = write_csv(tmp_path / "ahead.csv", rows)
+
+    def run(ahead: bool, **options):
+        monkeypatch.setattr(importer, "READ_AHEAD_MIN_ROWS", 0 if ahead else 10**9)
+        with translation.override("en"):
+            return customer_import(path, user=users["admin"], batch_size=3, **options)
+
+    checked = run(True, dry_run=True)
+    assert checked.errors == run(False, dry_run=True).errors
+    assert pairs(checked) == {(13, "industry"), (15, "credit_code")}
+    assert any(e.message.startswith("Unknown value") for e in checked.errors)  # English
+    written = run(True)
+    assert (written.created, written.bad_rows, written.errors) == (12, 2, checked.errors)
+    assert Customer.objects.count() == 12
+
+
+def test_a_failure_while_reading_ahead_reaches_the_caller(users, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "READ_AHEAD_MIN_ROWS", 0)
+    real = importer._Import._check
+
+    def check(self, batch):
+        if batch[0][0] > 5:
+            raise importer.BadFile("unreadable from row 6")
+        return real(self, batch)
+
+    monkeypatch.setattr(importer._Import, "_check", check)
+    path = write_csv(tmp_path / "ahead.csv", [company(n) for n in range(1, 10)])
+    with pytest.raises(importer.BadFile, match="row 6"):
+        customer_import(path, user=users["admin"], batch_size=2)
