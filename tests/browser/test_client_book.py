@@ -46,3 +46,24 @@ def test_pages_send_a_strict_content_security_policy(page, log_in, users, book):
     assert "script-src 'self'" in response.headers["content-security-policy"]
     id_text = page.locator("#id-number").inner_text()
     assert "*" in id_text and id_text != book["a_person"].id_number
+
+
+def test_a_closed_facilitys_schedule_loads_when_opened(page, log_in, users, book):
+    from fincrm.testing.factories import FacilityFactory, monthly_schedule
+
+    customer = book["a_company"]
+    closed = FacilityFactory(
+        customer=customer, contract_number="HT-OLD-1", start_date=date(2016, 1, 15), status="closed"
+    )
+    monthly_schedule(closed, months=12, principal=Decimal(250000), interest=Decimal(16000))
+    live = FacilityFactory(customer=customer, contract_number="HT-NEW-1")
+    monthly_schedule(live, months=6, principal=Decimal(500000), interest=Decimal(16000))
+
+    log_in("manager_a", PASSWORD)
+    page.goto(page.base_url + f"/customers/{customer.pk}/#facilities")
+    lazy = page.locator("details[hx-get]")
+    assert lazy.count() == 1  # only the closed facility's schedule waits to be asked for
+    assert lazy.locator("table.inner").count() == 0
+    lazy.locator("summary").click()
+    page.wait_for_selector("details[hx-get] table.inner tbody tr")
+    assert lazy.locator("table.inner tbody tr").count() == 12
