@@ -317,6 +317,29 @@ IMPORT_HEADERS += ["注册资本", "年营业收入", "员工人数", "客户经
 BAD_EVERY = 100
 
 
+def _valid_codes(row: list[str], n: int, seen: set[str]) -> None:
+    """A copied book (``demo.replicate``) marks each copy's codes with a letter, which no
+    validator accepts: give such a row a valid, unique code of the same kind instead (credit
+    code region 990000 + the row number; ID number of the same birth date, Beijing Chaoyang,
+    next free sequence number)."""
+    from stdnum.cn import ric, uscc
+
+    code, number = row[1], row[2]
+    if code and not uscc.is_valid(code):
+        body = f"91990000{n:09d}"
+        row[1] = body + uscc.calc_check_digit(body)
+    elif number and not ric.is_valid(number):
+        birth = number[6:14] if number[6:14].isdigit() else f"19{number[8:14]}"
+        for sequence in range(1000):
+            body = f"110105{birth}{sequence:03d}"
+            candidate = body + ric.calc_check_digit(body + "0")
+            if candidate not in seen and ric.is_valid(candidate):
+                row[2] = candidate
+                break
+    if row[2]:
+        seen.add(row[2])
+
+
 def export_import_file(path: Path) -> dict:
     """Write the book's clients as a Chinese CSV, with one row in ``BAD_EVERY`` broken."""
     from fincrm.customers.models import Customer
@@ -328,6 +351,7 @@ def export_import_file(path: Path) -> dict:
         lambda r: r.__setitem__(8, "一千万"),
     )
     rows = bad = 0
+    seen: set[str] = set()
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(IMPORT_HEADERS)
@@ -342,6 +366,7 @@ def export_import_file(path: Path) -> dict:
         ):  # fmt: skip
             row = ["" if v is None else str(v) for v in values]
             rows += 1
+            _valid_codes(row, rows, seen)
             if rows % BAD_EVERY == 0:
                 faults[(rows // BAD_EVERY) % len(faults)](row)
                 bad += 1
