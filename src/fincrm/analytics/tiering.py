@@ -342,9 +342,10 @@ def _reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFra
             "points": pl.Series(points[rows, order][kept]).round(2),
         }
     ).to_struct()
-    offsets = np.concatenate([[0], np.cumsum(kept.sum(axis=1))])
+    offsets = pl.Series(np.concatenate([[0], np.cumsum(kept.sum(axis=1))]), dtype=pl.Int64)
+    # Arrow arrays made by polars: ``pa.array`` of a NumPy array would import pandas (0.5 s).
     lists = pa.LargeListArray.from_arrays(
-        pa.array(offsets, pa.int64()), flat.to_arrow(), mask=pa.array(count == 0)
+        offsets.to_arrow(), flat.to_arrow(), mask=pl.Series(count == 0).to_arrow()
     )
     return pl.DataFrame({"customer_id": scored["customer_id"], "reasons": pl.Series(lists)})
 

@@ -247,13 +247,18 @@ def _evaluate(
             segmenter=KMeansSegmenter.from_dict(base.clusters) if base.clusters else None,
             cutoffs=base.cutoffs if base.policy_id == run.policy_id else None,
         )
-    # The scoring touches no database: it runs in a thread while this connection writes
-    # the assessments (a book's worth of rows) and checks their foreign keys.
-    with ThreadPoolExecutor(1, thread_name_prefix="scoring") as pool:
-        scoring = pool.submit(score)
+    if connection.vendor == "postgresql":
+        # The scoring touches no database: it runs in a thread while PostgreSQL ingests the
+        # assessments (a book's worth of rows) and checks their foreign keys. (SQLite's
+        # inserts are Python work that would only contend with the scoring for the GIL.)
+        with ThreadPoolExecutor(1, thread_name_prefix="scoring") as pool:
+            scoring = pool.submit(score)
+            assessed.write()
+            connection.check_constraints()  # now rather than at commit: same checks
+            scored = scoring.result()
+    else:
         assessed.write()
-        _check_deferred_constraints()
-        scored = scoring.result()
+        scored = score()
     if fit:
         run.cutoffs, run.clusters = scored.cutoffs, scored.clusters
     frame = scored.frame
@@ -274,13 +279,6 @@ def _evaluate(
         run.cutoffs = scored.cutoffs
         run.clusters = base.clusters if base else None
     return frame.height, changes, tasks
-
-
-def _check_deferred_constraints() -> None:
-    """PostgreSQL: check the deferred foreign keys of the rows written so far now rather than
-    at commit (the same checks, the same failure), so that they overlap the scoring."""
-    if connection.vendor == "postgresql":
-        connection.check_constraints()
 
 
 def _previous_tiers(ids: Sequence[int] | None) -> pl.DataFrame:
