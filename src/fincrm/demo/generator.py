@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -385,6 +385,32 @@ class _Placer:
 
 
 @contextmanager
+def _foreign_keys_checked_at_end() -> Iterator[None]:
+    """PostgreSQL checks a row's foreign keys with a trigger per row (Django defers them to the
+    commit): tens of millions of single-row lookups for a large book. The book's tables lose
+    their foreign keys for the load and get them back, as they were, after it: one set-based
+    check per key. Must run inside the load's transaction, so a failure restores them."""
+    tables = [model._meta.db_table for model in TABLES.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        keys = cursor.fetchall()
+        quote = connection.ops.quote_name
+        # Dropping a key alters its parent table too, which must have no pending checks.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name, _definition in keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for table, name, definition in keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+@contextmanager
 def _bulk_session() -> Iterator[None]:
     """Settings for a long load on this connection, put back after: a page cache that holds
     the growing indexes (SQLite), commits that do not wait for the disk (PostgreSQL: a crash
@@ -426,7 +452,14 @@ def build_book(
         plan = book_plan(org, seed=seed, as_of=as_of)
     placer = _Placer(seed)
     stats = Stats()
-    with _bulk_session():
+    # PostgreSQL: one transaction, its foreign keys checked once at the end; SQLite: one
+    # transaction per chunk (a single one would grow the write-ahead log to the book's size).
+    postgresql = connection.vendor == "postgresql"
+    with (
+        transaction.atomic() if postgresql else nullcontext(),
+        _bulk_session(),
+        _foreign_keys_checked_at_end() if postgresql else nullcontext(),
+    ):
         for frames in _drawn(plan, customers, workers):
             frames = placer.place(frames)
             with transaction.atomic():
@@ -434,16 +467,15 @@ def build_book(
                     write(model, frames[name])
             stats.add(frames)
             progress(frames["customers"].height, sum(f.height for f in frames.values()))
-    if connection.vendor == "postgresql":  # ids were written explicitly: move sequences on
-        with connection.cursor() as cursor:
-            for name in IDS:
-                table = TABLES[name]._meta.db_table
-                cursor.execute(
-                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                    f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}),"
-                    " false)",
-                    [table],
-                )
+        if postgresql:  # ids were written explicitly: move sequences on
+            with connection.cursor() as cursor:
+                for name in IDS:
+                    table = TABLES[name]._meta.db_table
+                    cursor.execute(
+                        "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id),"
+                        f" 0) + 1 FROM {connection.ops.quote_name(table)}), false)",
+                        [table],
+                    )
     return org, stats
 
 
