@@ -1398,15 +1398,7 @@ class _Import:
         return set(restricted.values_list("pk", flat=True))
 
     def _load_owners(self, rows: list[_Row]) -> None:
-        wanted = {r.values["owner"] for r in rows if "owner" in r.values} - self.owners.keys()
-        if not wanted:
-            return
-        self.owners.update(dict.fromkeys(wanted))
-        found = User.objects.filter(
-            username__in=wanted, is_active=True, role__in=OWNER_ROLES
-        ).values_list("username", "pk", "team_id")
-        for username, pk, team_id in found:
-            self.owners[username] = (pk, team_id)
+        self._load_owner_names([r.values["owner"] for r in rows if "owner" in r.values])
 
     def _owner(self, row: _Row, *, is_new: bool) -> tuple[int, int | None] | None:
         """(owner pk, team pk) to set, ``None`` to leave as is; a refusal is a row error."""
