@@ -216,15 +216,16 @@ def insert_frame(
     slices of ``COPY_SLICE`` rows: no Python object is built per value (a million snapshots
     spent ~10 s in ``write_row`` alone). Numbers, text, booleans, dates and aware datetimes
     are written by polars; the constants and defaults are rendered once by psycopg. A frame
-    with a column polars cannot write as the database expects (a decimal, a JSON value that
-    is not yet text) takes the row path. ``progress`` is called with the rows sent so far.
+    with a column polars cannot write as the database expects (a float for a decimal, a JSON
+    value that is not yet text) takes the row path. ``progress`` is called with the rows sent
+    so far.
     """
     connection = connections[router.db_for_write(model)]
     fields = frame.columns
     plan = _plan(model, fields, constants, json_text, connection)
     by_csv = connection.vendor == "postgresql" and all(
-        adapt is None or f.get_internal_type() in ("DateField", "DateTimeField")
-        for f, adapt in zip(plan.given, plan.adapters, strict=True)
+        _csv_writable(f, adapt, frame.schema[name])
+        for f, adapt, name in zip(plan.given, plan.adapters, fields, strict=True)
     )
     if not by_csv:
         written = 0
@@ -266,6 +267,15 @@ def insert_frame(
     if not suffix:
         return _copy_in(connection, model._meta.db_table, plan.columns, feed, csv=True)
     return _copy_merge(connection, model._meta.db_table, plan.columns, feed, suffix, csv=True)
+
+
+def _csv_writable(field: models.Field, adapt, dtype: pl.DataType) -> bool:
+    """Whether polars writes this column as PostgreSQL's ``COPY`` reads it: values that need
+    no adapting, dates and datetimes, and decimals already held as text (or polars decimals)."""
+    kind = field.get_internal_type()
+    if adapt is None or kind in ("DateField", "DateTimeField"):
+        return True
+    return kind == "DecimalField" and (dtype == pl.String or isinstance(dtype, pl.Decimal))
 
 
 #: Rows per CSV slice sent to ``COPY``: bounds the text held in memory at once.

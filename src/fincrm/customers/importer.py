@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import re
-import sqlite3
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -60,6 +58,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
+from fincrm.core.bulk import insert_frame
 from fincrm.core.validators import MSG_BAD_RIC, MSG_BAD_USCC, normalize_ric, normalize_uscc
 
 from . import import_columns as columns_check
@@ -792,14 +791,12 @@ def deferred_indexes(tables: Iterable[str]) -> Iterator[None]:
 
 
 def bulk_insert_customers(frame: pl.DataFrame, *, now: datetime, user_id, reason: str) -> None:
-    """Insert new clients (a frame of Customer columns without id and timestamps) and one "+"
-    history row each, without a model instance per row: ids are drawn from the table's
-    sequence first, then both tables are written with COPY on PostgreSQL and with multi-row
-    INSERTs on SQLite, in the caller's transaction."""
+    """Insert new clients (a frame of Customer columns without id and timestamps; money as
+    text) and one "+" history row each, without a model instance per row: ids are drawn from
+    the table's sequence first, then both tables are written by ``core.bulk.insert_frame``
+    (COPY on PostgreSQL, multi-row INSERTs on SQLite), in the caller's transaction."""
     connection = connections[router.db_for_write(Customer)]
-    history = Customer.history.model
-    quote = connection.ops.quote_name
-    table, history_table = Customer._meta.db_table, history._meta.db_table
+    table = Customer._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -807,52 +804,24 @@ def bulk_insert_customers(frame: pl.DataFrame, *, now: datetime, user_id, reason
                 [table, frame.height],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
-            stamp = now.isoformat()
         else:
             cursor.execute(
                 "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
-                f"COALESCE((SELECT MAX(id) FROM {quote(table)}), 0))",
+                f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))",
                 [table],
             )
             start = cursor.fetchone()[0] + 1
             ids = list(range(start, start + frame.height))
-            stamp = connection.ops.adapt_datetimefield_value(now)
-    frame = frame.with_columns(pl.Series("id", ids, dtype=pl.Int64), created_at=pl.lit(stamp))
-    rows = frame.with_columns(updated_at=pl.lit(stamp))
-    audit = frame.with_columns(
-        history_date=pl.lit(stamp),
-        history_change_reason=pl.lit(reason),
-        history_type=pl.lit("+"),
-        history_user_id=pl.lit(user_id, pl.Int64),
-    )
-    _write_frame(connection, table, rows)
-    _write_frame(connection, history_table, audit)
-
-
-def _write_frame(connection, table: str, frame: pl.DataFrame) -> None:
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in frame.columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            buffer = io.BytesIO()
-            frame.write_csv(buffer, include_header=False, quote_style="non_numeric", null_value="")
-            statement = f"COPY {quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-            with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-                copy.write(buffer.getvalue())
-            return
-        per_statement = max(1, 30_000 // frame.width)
-        placeholders = "(" + ", ".join(["?"] * frame.width) + ")"
-        rows = frame.with_columns(
-            pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date
-        ).rows()
-        raw = cursor.cursor
-        for offset in range(0, len(rows), per_statement):
-            batch = rows[offset : offset + per_statement]
-            statement = f"INSERT INTO {quote(table)} ({columns}) VALUES " + ", ".join(
-                [placeholders] * len(batch)
-            )
-            with connection.wrap_database_errors:
-                sqlite3.Cursor.execute(raw, statement, [v for row in batch for v in row])
+    frame = frame.with_columns(pl.Series("id", ids, dtype=pl.Int64))
+    insert_frame(Customer, frame, constants={"created_at": now, "updated_at": now})
+    audit = {
+        "created_at": now,
+        "history_date": now,
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": user_id,
+    }
+    insert_frame(Customer.history.model, frame, constants=audit)
 
 
 # --- the import ------------------------------------------------------------------------------

@@ -124,3 +124,26 @@ def test_a_frame_lands_as_its_rows_would_with_empty_text_nulls_json_and_upserts(
         (customers[0].pk, "ordinary", WHEN, 0.1 + 0.2, "A", "small", "active", quoted, 2, later),
         (customers[1].pk, "ordinary", later, 55.0, "AA", "", "active", [], None, later),
     ]
+
+
+def test_decimals_held_as_text_land_exactly():
+    from decimal import Decimal
+
+    from fincrm.customers.models import Customer
+
+    frame = pl.DataFrame(
+        {
+            "kind": ["company", "company"],
+            "name": ["甲", "乙"],
+            "credit_code": ["91320505000000001X", "91320505000000002X"],
+            "industry": ["C", "C"],
+            "province": ["江苏", "江苏"],
+            "city": ["苏州", "苏州"],
+            "city_tier": ["new1", "new1"],
+            "client_type": ["sme", "sme"],
+            "registered_capital": ["123456789012.34", None],
+        }
+    )
+    assert insert_frame(Customer, frame, constants={"created_at": WHEN, "updated_at": WHEN}) == 2
+    stored = dict(Customer.objects.values_list("name", "registered_capital"))
+    assert stored == {"甲": Decimal("123456789012.34"), "乙": None}
