@@ -714,6 +714,24 @@ def _existing(column: str, keys: list[str]) -> list[str]:
         return [key for (key,) in cursor.fetchall()]
 
 
+#: The identifier column of each kind of client.
+_KEY_COLUMNS = ((CustomerKind.COMPANY, "credit_code"), (CustomerKind.PERSON, "id_number"))
+
+
+def _book_keys() -> dict[str, pl.Series]:
+    """Every credit code and ID number in the book, per column (a bulk load's book is small
+    against its file, and locked while it runs)."""
+    connection = connections[router.db_for_write(Customer)]
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    keys = {}
+    with connection.cursor() as cursor:
+        for _kind, column in _KEY_COLUMNS:
+            quoted = connection.ops.quote_name(column)
+            cursor.execute(f"SELECT {quoted} FROM {table} WHERE {quoted} IS NOT NULL")
+            keys[column] = pl.Series(column, [key for (key,) in cursor.fetchall()], pl.String)
+    return keys
+
+
 #: A file of more rows is read and checked a batch ahead, in a thread.
 READ_AHEAD_MIN_ROWS = 50_000
 #: Tables whose secondary indexes and foreign keys a bulk load rebuilds after the rows.
@@ -754,7 +772,12 @@ def deferred_indexes(tables: Iterable[str]) -> Iterator[None]:
         yield
         return
     tables = list(tables)
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
+        # Held to the commit (DROP INDEX would take it anyway): no one reads a table without
+        # its indexes or writes rows the load has not checked its codes against.
+        for table in tables:
+            cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
         cursor.execute(
             """
             SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
@@ -773,7 +796,6 @@ def deferred_indexes(tables: Iterable[str]) -> Iterator[None]:
             [tables],
         )
         foreign_keys = cursor.fetchall()
-        quote = connection.ops.quote_name
         # Foreign keys cannot be dropped while checks deferred to the commit are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name, _definition in indexes:
@@ -790,15 +812,29 @@ def deferred_indexes(tables: Iterable[str]) -> Iterator[None]:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def bulk_insert_customers(frame: pl.DataFrame, *, now: datetime, user_id, reason: str) -> None:
+def bulk_insert_customers(
+    frame: pl.DataFrame, *, now: datetime, user_id, reason: str, locked: bool = False
+) -> None:
     """Insert new clients (a frame of Customer columns without id and timestamps; money as
     text) and one "+" history row each, without a model instance per row: ids are drawn from
     the table's sequence first, then both tables are written by ``core.bulk.insert_frame``
-    (COPY on PostgreSQL, multi-row INSERTs on SQLite), in the caller's transaction."""
+    (COPY on PostgreSQL, multi-row INSERTs on SQLite), in the caller's transaction.
+
+    ``locked``: the caller holds the client table exclusively (a bulk load), so no one else
+    can draw from its sequence meanwhile: the ids are reserved as one range instead of one
+    ``nextval`` each."""
     connection = connections[router.db_for_write(Customer)]
     table = Customer._meta.db_table
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and locked:
+            cursor.execute(
+                "SELECT setval(seq, nextval(seq) + %s - 1) FROM "
+                "(SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s",
+                [frame.height, table],
+            )
+            last = cursor.fetchone()[0]
+            ids = list(range(last - frame.height + 1, last + 1))
+        elif connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [table, frame.height],
@@ -871,10 +907,10 @@ class _Import:
         self.parsers = _Parsers().by_field
         self.result = ImportResult(dry_run=dry_run)
         self.seen: dict[tuple[str, str], int] = {}  # the row-by-row parser's
-        #: (kind, key, first row number) of every code met so far, for the batch checks.
-        self.seen_rows = pl.DataFrame(
-            schema={"_kind": pl.String, "_key": pl.String, "_n": pl.Int64}
-        )
+        #: (kind, key) → first row number of every code met so far, for the batch checks.
+        self.first_rows: dict[tuple[str, str], int] = {}
+        #: A bulk load's codes already in the book, read once (the table is locked).
+        self.book_keys: dict[str, pl.Series] | None = None
         self.owners: dict[str, tuple[int, int | None] | None] = {}  # username → (pk, team)
         self.is_admin = user.is_superuser or user.role == Role.ADMIN
         self.lead_teams = user.visible_team_ids()
@@ -903,6 +939,7 @@ class _Import:
             # One transaction (each batch a savepoint): the indexes come back with the rows,
             # or nothing changes at all.
             with transaction.atomic(), deferred_indexes(_BULK_LOAD_TABLES):
+                self.book_keys = _book_keys()
                 self._batches(rows)
                 if self.all_or_nothing and self.result.bad_rows:
                     transaction.set_rollback(True)
@@ -1060,11 +1097,14 @@ class _Import:
 
     def _duplicates(self, frame: pl.DataFrame) -> pl.DataFrame:
         """A code already on an earlier row of the file (this batch or an earlier one)."""
-        keyed = frame.filter(pl.col("_key").is_not_null()).select("_kind", "_key", "_n")
-        firsts = pl.concat([self.seen_rows, keyed.group_by("_kind", "_key").agg(pl.min("_n"))])
-        firsts = firsts.group_by("_kind", "_key").agg(pl.min("_n").alias("_first"))
-        self.seen_rows = firsts.rename({"_first": "_n"})
-        frame = frame.join(firsts, on=["_kind", "_key"], how="left", nulls_equal=False)
+        keyed = frame.filter(pl.col("_key").is_not_null()).select("_kind", "_key", "_n").sort("_n")
+        # A dict, not a join against every code seen so far: a join rehashes the whole
+        # file's codes on each batch (quadratic in the file).
+        remember = self.first_rows.setdefault
+        keys = zip(keyed["_kind"].to_list(), keyed["_key"].to_list(), strict=True)
+        firsts = [remember(key, n) for key, n in zip(keys, keyed["_n"].to_list(), strict=True)]
+        firsts = keyed.select("_n", pl.Series("_first", firsts, dtype=pl.Int64))
+        frame = frame.join(firsts, on="_n", how="left")
         first = pl.col("_first")
         before, _row, after = str(MSG_DUPLICATE_IN_FILE).partition("%(row)d")
         duplicate = (
@@ -1157,13 +1197,13 @@ class _Import:
     def _existing_keys(self, frame: pl.DataFrame) -> pl.DataFrame:
         """(kind, key) of the batch's rows that match a client already in the book."""
         found: list[dict] = []
-        for kind, column in (
-            (CustomerKind.COMPANY, "credit_code"),
-            (CustomerKind.PERSON, "id_number"),
-        ):
-            keys = frame.filter(pl.col("_kind") == kind)["_key"].drop_nulls().to_list()
-            for key in _existing(column, keys):
-                found.append({"_kind": kind.value, "_key": key})
+        for kind, column in _KEY_COLUMNS:
+            keys = frame.filter(pl.col("_kind") == kind)["_key"].drop_nulls()
+            if self.book_keys is not None:
+                matched = keys.filter(keys.is_in(self.book_keys[column].implode())).to_list()
+            else:
+                matched = _existing(column, keys.to_list())
+            found.extend({"_kind": kind.value, "_key": key} for key in matched)
         schema = {"_kind": pl.String, "_key": pl.String}
         return pl.DataFrame(found, schema=schema).with_columns(_exists=pl.lit(True))
 
@@ -1225,7 +1265,9 @@ class _Import:
             "birthday",
             "founded_on",
         )
-        bulk_insert_customers(frame, now=now, user_id=self.user.pk, reason=self.reason)
+        bulk_insert_customers(
+            frame, now=now, user_id=self.user.pk, reason=self.reason, locked=self.bulk_load
+        )
 
     # -- one row, no database --
     def _parse(self, number: int, cells: list[Any]) -> _Row:
@@ -1349,10 +1391,7 @@ class _Import:
 
     def _existing(self, rows: list[_Row]) -> dict[tuple[str, str], Customer]:
         found: dict[tuple[str, str], Customer] = {}
-        for kind, key_field in (
-            (CustomerKind.COMPANY, "credit_code"),
-            (CustomerKind.PERSON, "id_number"),
-        ):
+        for kind, key_field in _KEY_COLUMNS:
             keys = [r.key for r in rows if r.kind == kind and r.key]
             if keys:
                 for customer in Customer.objects.filter(**{f"{key_field}__in": keys}):

@@ -589,6 +589,31 @@ def test_a_bulk_load_imports_the_same_and_puts_every_index_back(users, tmp_path,
     assert Customer.history.filter(history_type="+").count() == 40
 
 
+def test_a_bulk_load_knows_the_book_and_the_file_by_code(users, tmp_path, postgres_only):
+    """Codes already in the book are read once (the table is locked), a duplicate in a later
+    batch is still caught, and the new ids are one reserved range after the book's."""
+    first = customer_import(
+        write_csv(tmp_path / "a.csv", [company(1), person(1)]), user=users["admin"]
+    )
+    assert first.created == 2
+    rows = [company(1, revenue="99"), person(1), company(2), company(3), company(2)]
+    path = write_csv(tmp_path / "b.csv", rows)
+    result = customer_import(path, user=users["admin"], bulk_load=True, batch_size=2)
+    assert (result.created, result.updated, result.unchanged) == (2, 1, 1)
+    assert pairs(result) == {(6, "credit_code")}
+    assert str(Customer.objects.get(credit_code=make_uscc(1)).annual_revenue) == "99.00"
+    old_ids = set(Customer.objects.filter(credit_code=make_uscc(1)).values_list("id", flat=True))
+    new_ids = sorted(
+        Customer.objects.filter(credit_code__in=[make_uscc(2), make_uscc(3)]).values_list(
+            "id", flat=True
+        )
+    )
+    assert new_ids[1] == new_ids[0] + 1 and new_ids[0] > max(old_ids)
+    later = customer_import(write_csv(tmp_path / "c.csv", [company(4)]), user=users["admin"])
+    assert later.created == 1  # the sequence moved past the reserved range
+    assert Customer.objects.get(credit_code=make_uscc(4)).pk > new_ids[1]
+
+
 def test_a_failed_bulk_load_leaves_no_rows_and_every_index(
     users, tmp_path, monkeypatch, postgres_only
 ):
