@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fincrm.core.fields import RecordJSONField
 from fincrm.core.permissions import CustomerOwnedQuerySet
 
 from .choices import Lifecycle, RunKind, RunStatus, Tier
@@ -130,9 +131,9 @@ class SnapshotRecord(models.Model):
     grade_source = models.CharField(_("grade source"), max_length=10)
     size_band = models.CharField(_("financing size"), max_length=12)
     lifecycle = models.CharField(_("lifecycle"), max_length=10, choices=Lifecycle.choices)
-    segments = models.JSONField(_("segments"), default=list)
+    segments = RecordJSONField(_("segments"), default=list)
     cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
-    reasons = models.JSONField(_("reasons"), default=list)
+    reasons = RecordJSONField(_("reasons"), default=list)
 
     objects = CustomerOwnedQuerySet.as_manager()
 
@@ -148,7 +149,13 @@ class Snapshot(SnapshotRecord):
     """A snapshot of the recent runs. Never updated after it is written; moved to
     ``SnapshotArchive`` once enough newer full runs exist (``history_archive``)."""
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="snapshots")
+    # No foreign key in the database: a run writes a book of snapshots at once, and checking
+    # each row's run at the commit (a trigger call per row) cost 5 s per million rows, for a
+    # reference the same run makes to its own row, created before and never deleted but by
+    # the ORM (whose CASCADE removes its snapshots). The client's key stays checked.
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="snapshots", db_constraint=False
+    )
     # Indexed by (customer, -created_at) below; a second index on customer alone would
     # only slow the 100k-row inserts of every run.
     customer = models.ForeignKey(

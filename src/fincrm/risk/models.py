@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fincrm.core.fields import RecordJSONField
 from fincrm.core.permissions import CustomerOwnedQuerySet
 
 from .choices import (
@@ -69,9 +70,9 @@ class AssessmentRecord(models.Model):
     score = models.FloatField(_("score"))
     pd = models.FloatField(_("probability of default"))
     grade = models.CharField(_("grade"), max_length=4)
-    points = models.JSONField(_("points by characteristic"), default=dict)
+    points = RecordJSONField(_("points by characteristic"), default=dict)
     #: The early-warning signals measured with this assessment (the next run compares).
-    signals = models.JSONField(_("signals"), default=dict)
+    signals = RecordJSONField(_("signals"), default=dict)
 
     objects = CustomerOwnedQuerySet.as_manager()
 

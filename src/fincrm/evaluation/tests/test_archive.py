@@ -113,3 +113,15 @@ def test_keeping_no_run_is_refused(rich_book):
         archive.history_archive(keep_full_runs=0)
     with pytest.raises(CommandError):
         call_command("evaluate", "--archive", "--keep-runs", "0")
+
+
+def test_deleting_a_run_takes_its_snapshots_and_keeps_the_others(rich_book):
+    """Snapshot.run has no database key (a run writes a book of rows at once): the ORM's
+    cascade is what keeps a deleted run from leaving snapshots behind."""
+    first, second, _third = _three_full_runs()
+    kept = Snapshot.objects.exclude(run=first).count()
+    assert Snapshot.objects.filter(run=first).exists()
+    first.delete()
+    assert not Snapshot.objects.filter(run_id=first.pk).exists()
+    assert Snapshot.objects.count() == kept
+    assert Snapshot.objects.filter(run=second).exists()
