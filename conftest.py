@@ -93,3 +93,44 @@ def _empty_cache():
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its temporary folder, not to var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def replica(settings, monkeypatch):
+    """Dashboards read from the ``reporting`` alias (in tests a mirror of the test database,
+    on its own connection, as a streaming replica would be). ``replica.reads()`` collects the
+    SQL each connection ran, including PostgreSQL's ``COPY`` reads, which bypass the
+    ``execute`` that Django's query capture sees. Needs ``transaction=True``: the mirror's
+    connection sees committed rows only."""
+    from contextlib import contextmanager
+
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from fincrm.evaluation import features
+
+    settings.FINCRM_REPORTING_DATABASE = "reporting"
+    copies: list[tuple[str, str]] = []
+    real_copy = features._postgres_copy
+
+    def spy(connection, sql, params, schema):
+        copies.append((connection.alias, sql))
+        return real_copy(connection, sql, params, schema)
+
+    monkeypatch.setattr(features, "_postgres_copy", spy)
+
+    @contextmanager
+    def reads():
+        seen: dict[str, list[str]] = {"default": [], "reporting": []}
+        copies.clear()
+        with (
+            CaptureQueriesContext(connections["default"]) as primary,
+            CaptureQueriesContext(connections["reporting"]) as mirror,
+        ):
+            yield seen
+        seen["default"] += [q["sql"] for q in primary.captured_queries]
+        seen["reporting"] += [q["sql"] for q in mirror.captured_queries]
+        for alias, sql in copies:
+            seen[alias].append(sql)
+
+    return reads

@@ -1,6 +1,7 @@
 """Settings, read from the environment.
 
 ``FINCRM_DATABASE_URL`` (default: SQLite file ``var/fincrm.sqlite3`` in the checkout),
+``FINCRM_REPLICA_URL`` (optional: a read replica for the dashboards),
 ``FINCRM_SECRET_KEY`` (required unless ``FINCRM_DEBUG`` is on), ``FINCRM_DEBUG``,
 ``FINCRM_ALLOWED_HOSTS`` (comma separated).
 """
@@ -140,22 +141,40 @@ TEMPLATES = [
 ]
 
 DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'fincrm.sqlite3'}"
+
+
+def database(url: str) -> dict:
+    """One ``DATABASES`` entry from a URL, with the SQLite tuning when it names a file."""
+    db = dj_database_url.parse(url, conn_max_age=0)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        if db["NAME"] != ":memory:":
+            Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        db["OPTIONS"] = {
+            # WAL lets readers go on while the importer or the evaluation writes; a 64 MiB page
+            # cache, memory-mapped reads and in-memory temp tables keep bulk reads off the disk.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
+                "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    return db
+
+
 DATABASE_URL = os.environ.get("FINCRM_DATABASE_URL") or DEFAULT_SQLITE  # empty = default
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    if _db["NAME"] != ":memory:":
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    _db["OPTIONS"] = {
-        # WAL lets readers go on while the importer or the evaluation writes; a 64 MiB page
-        # cache, memory-mapped reads and in-memory temp tables keep bulk reads off the disk.
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
-            "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
-        ),
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-DATABASES = {"default": _db}
+#: A streaming replica of the primary that dashboards read from (``docs/scaling.md``).
+REPLICA_URL = os.environ.get("FINCRM_REPLICA_URL", "")
+DATABASES = {
+    "default": database(DATABASE_URL),
+    # Always defined so that tests exercise the routing: the replica when there is one, else a
+    # second name for the primary. Tests never create it: it mirrors the test database.
+    "reporting": {**database(REPLICA_URL or DATABASE_URL), "TEST": {"MIRROR": "default"}},
+}
+#: The alias dashboards read from (``fincrm.core.db.reporting``): without a replica, the
+#: primary's own connection, so no second connection is opened for nothing.
+FINCRM_REPORTING_DATABASE = "reporting" if REPLICA_URL else "default"
+DATABASE_ROUTERS = ["fincrm.core.db.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -186,17 +186,18 @@ def _migrations(clients: pl.DataFrame) -> int:
     )  # fmt: skip
 
 
-def cube_rows(model, *, user, f, by_product: bool = True):
-    """The cube rows the user may see, narrowed by the filters; None when the cube was never
-    built (the caller computes live)."""
+def cube_rows(model, *, user, f, db: str, by_product: bool = True):
+    """The cube rows the user may see on database ``db``, narrowed by the filters; None when
+    the cube was never built (the caller computes live)."""
     from fincrm.core.permissions import NOTHING, scope
 
-    if not model.objects.exists():
+    cube = model.objects.using(db)
+    if not cube.exists():
         return None
     q = scope(user, "view", owner_field="owner_id", team_field="team_id")
     if q is NOTHING:
-        return model.objects.none()
-    rows = model.objects.filter(q) if q else model.objects.all()
+        return cube.none()
+    rows = cube.filter(q) if q else cube.all()
     rows = rows.filter(segment=f.segment or "*")
     if f.team:
         from fincrm.accounts.models import Team

@@ -1,6 +1,10 @@
 """The KPI dashboard's figures: each a table (the chart draws it, the page shows it, Excel
 exports it), computed by ``fincrm.analytics.kpi`` and ``surveys`` over the clients the user may
 see, narrowed by the filters (period, team, manager, tier, segment, product).
+
+Every figure reads the book on the reporting database (``fincrm.core.db.reporting``: the read
+replica when there is one), passed down as ``db``; the policy and the filters' team tree come
+from the primary.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.kpi import growth, migration_matrix, renewal_status, staff_kpis
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.surveys import summarise
+from fincrm.core.db import reporting
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction, Task
 from fincrm.evaluation.choices import RunKind, RunStatus, Tier
@@ -103,8 +108,8 @@ class Figure:
     note: str = ""
 
 
-def _client_qs(user, f: Filters):
-    qs = Customer.objects.restrict(user, "view")
+def _client_qs(user, f: Filters, db: str):
+    qs = Customer.objects.using(db).restrict(user, "view")
     if f.team:
         from fincrm.accounts.models import Team
 
@@ -119,8 +124,8 @@ def _client_qs(user, f: Filters):
     return qs
 
 
-def _clients(user, f: Filters) -> pl.DataFrame:
-    qs = _client_qs(user, f)
+def _clients(user, f: Filters, db: str) -> pl.DataFrame:
+    qs = _client_qs(user, f, db)
     return fetch(
         qs.order_by().values_list("pk", "owner_id"), {"customer_id": pl.Int64, "owner_id": pl.Int64}
     )
@@ -145,9 +150,9 @@ def _table(frame: pl.DataFrame) -> list[dict]:
     ]
 
 
-def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
+def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
     rows = fetch(
-        Invitation.objects.order_by()
+        Invitation.objects.using(db).order_by()
         .filter(**f.between("sent_at"))
         .filter(_product_filter(f, "product__code"))
         .values_list("customer_id", "sent_at", "answered_at", "response__nps_score",
@@ -167,7 +172,7 @@ def satisfaction(clients: pl.DataFrame, f: Filters) -> Figure:
                   x="month", series=["nps", "csat"])  # fmt: skip
 
 
-def conversion(user, clients: pl.DataFrame, f: Filters) -> Figure:
+def conversion(user, clients: pl.DataFrame, f: Filters, db: str) -> Figure:
     """The funnel of applications created in the period: from the nightly counts and
     duration histograms when the filters allow, else from the stage changes now. Durations
     are whole days between the local dates a stage was entered, on both paths."""
@@ -179,10 +184,10 @@ def conversion(user, clients: pl.DataFrame, f: Filters) -> Figure:
     from .models import FunnelCount, FunnelDuration
 
     stages = [str(s) for s in FUNNEL_STAGES]
-    counts = cube_rows(FunnelCount, user=user, f=f)
+    counts = cube_rows(FunnelCount, user=user, f=f, db=db)
     if counts is not None:
         period = {"month__gte": f.start, "month__lt": f.end}
-        durations = cube_rows(FunnelDuration, user=user, f=f).filter(**period)
+        durations = cube_rows(FunnelDuration, user=user, f=f, db=db).filter(**period)
         table = funnel_from_parts(
             fetch(counts.filter(**period).order_by().values("stage")
                   .annotate(total=Sum("reached")).values_list("stage", "total"),
@@ -193,8 +198,10 @@ def conversion(user, clients: pl.DataFrame, f: Filters) -> Figure:
             stages,
         )  # fmt: skip
     else:
-        changes = ApplicationStageChange.objects.order_by().filter(
-            **f.between("application__created_at")
+        changes = (
+            ApplicationStageChange.objects.using(db)
+            .order_by()
+            .filter(**f.between("application__created_at"))
         )
         if f.product:
             changes = changes.filter(application__product__code=f.product)
@@ -221,9 +228,9 @@ def _funnel_figure(table: pl.DataFrame) -> Figure:
                   series=["reached"])  # fmt: skip
 
 
-def _facilities(clients: pl.DataFrame, f: Filters) -> pl.DataFrame:
+def _facilities(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
     return fetch(
-        Facility.objects.order_by()
+        Facility.objects.using(db).order_by()
         .filter(_product_filter(f, "product__code"))
         .values_list("pk", "customer_id", "start_date", "maturity_date", "approved_limit",
                      "drawn_amount", "loan_class", "days_past_due", "status"),
@@ -269,7 +276,7 @@ def renewals(facilities: pl.DataFrame, f: Filters) -> Figure:
                                                   "open are left out."))  # fmt: skip
 
 
-def sales_and_balance(user, facilities: pl.DataFrame, f: Filters) -> Figure:
+def sales_and_balance(user, facilities: pl.DataFrame, f: Filters, db: str) -> Figure:
     """New financing by month and the scheduled balance at each month end, with growth."""
     months = pl.DataFrame({"period": _months(f)})
     sales = (
@@ -277,7 +284,7 @@ def sales_and_balance(user, facilities: pl.DataFrame, f: Filters) -> Figure:
         .group_by(period=pl.col("start_date").dt.truncate("1mo"))
         .agg(value=pl.col("limit").sum())
     )
-    balance = _balance_at_month_ends(user, f, months)
+    balance = _balance_at_month_ends(user, f, months, db)
     sales_growth = growth(months.join(sales, on="period", how="left").fill_null(0))
     table = (
         months.join(sales_growth.select("period", "value", "pop_growth", "yoy_growth"),
@@ -295,7 +302,7 @@ def sales_and_balance(user, facilities: pl.DataFrame, f: Filters) -> Figure:
                   series=["sales", "balance"])  # fmt: skip
 
 
-def _balance_at_month_ends(user, f: Filters, months: pl.DataFrame):
+def _balance_at_month_ends(user, f: Filters, months: pl.DataFrame, db: str):
     """Scheduled balance at each month end, from two monthly sums: principal of facilities
     started by the month end, minus principal falling due by then (``balance(M) = Σ started
     ≤ M − Σ due ≤ M``, each cumulated from the first month). From the nightly cube when the
@@ -305,7 +312,7 @@ def _balance_at_month_ends(user, f: Filters, months: pl.DataFrame):
     from .cube import cube_rows
     from .models import MonthlyBalance
 
-    cube = cube_rows(MonthlyBalance, user=user, f=f)
+    cube = cube_rows(MonthlyBalance, user=user, f=f, db=db)
     if cube is not None:
         monthly = fetch(
             cube.order_by().values("month").annotate(s=Sum("started"), d=Sum("due"))
@@ -314,8 +321,12 @@ def _balance_at_month_ends(user, f: Filters, months: pl.DataFrame):
         )  # fmt: skip
         events = monthly.select("period", amount=pl.col("started") - pl.col("due"))
         return _level(months, events)
-    rows = Installment.objects.order_by().filter(_product_filter(f, "facility__product__code"))
-    everyone = _client_qs(user, f)
+    rows = (
+        Installment.objects.using(db)
+        .order_by()
+        .filter(_product_filter(f, "facility__product__code"))
+    )
+    everyone = _client_qs(user, f, db)
     if everyone.query.where:  # narrowed: a subquery the database joins, no id list
         rows = rows.filter(facility__customer_id__in=everyone.values("pk"))
     # Grouped by the day in SQL (no per-row function), by the month in polars.
@@ -346,17 +357,17 @@ def _level(months: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def migration(user, clients: pl.DataFrame, f: Filters) -> tuple[Figure, Figure]:
+def migration(user, clients: pl.DataFrame, f: Filters, db: str) -> tuple[Figure, Figure]:
     """Tier and grade migration between the last two full runs (from the nightly cube when
     the filters allow; a product filter does not apply: a client holds several)."""
     from .cube import cube_rows
     from .models import Migration
 
-    cube = cube_rows(Migration, user=user, f=f, by_product=False)
+    cube = cube_rows(Migration, user=user, f=f, by_product=False, db=db)
     runs = list(
-        EvaluationRun.objects.filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED).order_by(
-            "-started_at"
-        )[:2]
+        EvaluationRun.objects.using(db)
+        .filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+        .order_by("-started_at")[:2]
     )
     tier_columns = [("from", _("From")), *[(t, str(Tier(t).label)) for t in TIERS],
                     ("exited", _("Left"))]  # fmt: skip
@@ -370,7 +381,8 @@ def migration(user, clients: pl.DataFrame, f: Filters) -> tuple[Figure, Figure]:
 
     def read(run) -> pl.DataFrame:
         return fetch(
-            run.snapshot_model.objects.order_by()
+            run.snapshot_model.objects.using(db)
+            .order_by()
             .filter(run=run)
             .values_list("customer_id", "tier", "grade"),
             {"customer_id": pl.Int64, "tier": pl.String, "grade": pl.String},
@@ -466,9 +478,9 @@ def delinquency(facilities: pl.DataFrame) -> Figure:
                   _table(table), x="loan_class", series=["share"], note=note)  # fmt: skip
 
 
-def complaints(clients: pl.DataFrame, f: Filters) -> Figure:
+def complaints(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
     tickets = fetch(
-        Ticket.objects.order_by()
+        Ticket.objects.using(db).order_by()
         .filter(**f.between("opened_at"))
         .values_list("customer_id", "opened_at", "responded_at", "respond_by", "resolved_at",
                      "resolve_by", "satisfaction"),
@@ -502,7 +514,7 @@ def complaints(clients: pl.DataFrame, f: Filters) -> Figure:
                   series=["opened", "within_sla_rate"])  # fmt: skip
 
 
-def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> Figure:
+def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db: str) -> Figure:
     from django.db.models import Sum
 
     from fincrm.accounts.models import User
@@ -510,7 +522,7 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> 
     from .cube import cube_rows
     from .models import ContactCount
 
-    cube = cube_rows(ContactCount, user=user, f=f, by_product=False)
+    cube = cube_rows(ContactCount, user=user, f=f, by_product=False, db=db)
     if cube is not None:  # contacts have no product: a product filter does not narrow them
         contacts = fetch(
             cube.order_by().filter(month__gte=f.start, month__lt=f.end)
@@ -520,7 +532,8 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> 
     else:
         contacts = (
             fetch(
-                Interaction.objects.order_by()
+                Interaction.objects.using(db)
+                .order_by()
                 .filter(**f.between("occurred_at"))
                 .values_list("customer_id", "created_by_id"),
                 {"customer_id": pl.Int64, "manager_id": pl.Int64},
@@ -529,7 +542,7 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> 
             .select("manager_id")
         )
     tasks = fetch(
-        Task.objects.order_by()
+        Task.objects.using(db).order_by()
         .filter(due_on__gte=f.start, due_on__lt=f.end)
         .values_list("customer_id", "owner_id", "due_on", "completed_at"),
         {"customer_id": pl.Int64, "manager_id": pl.Int64, "due_on": pl.Date,
@@ -547,7 +560,7 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> 
     )  # fmt: skip
     names = {
         u.pk: (f"{u.last_name}{u.first_name}" or u.username)
-        for u in User.objects.filter(pk__in=table["manager_id"].to_list())
+        for u in User.objects.using(db).filter(pk__in=table["manager_id"].to_list())
     }
     table = table.with_columns(
         manager=pl.col("manager_id").replace_strict(names, default="—", return_dtype=pl.String)
@@ -564,22 +577,25 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters) -> 
 
 
 def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]:
+    """Every figure of the dashboard, read on the reporting database (a replica lags the
+    primary by seconds; the figures are cached for minutes anyway)."""
     key = filters.key(user)
     if use_cache and (cached := cache.get(key)) is not None:
         return cached
-    clients = _clients(user, filters)
-    facilities = _facilities(clients, filters)
-    tier_migration, risk_migration = migration(user, clients, filters)
+    db = reporting()
+    clients = _clients(user, filters, db)
+    facilities = _facilities(clients, filters, db)
+    tier_migration, risk_migration = migration(user, clients, filters, db)
     figures = [
-        satisfaction(clients, filters),
-        conversion(user, clients, filters),
+        satisfaction(clients, filters, db),
+        conversion(user, clients, filters, db),
         renewals(facilities, filters),
-        sales_and_balance(user, facilities, filters),
+        sales_and_balance(user, facilities, filters, db),
         tier_migration,
         risk_migration,
         delinquency(facilities),
-        complaints(clients, filters),
-        staff(user, clients, facilities, filters),
+        complaints(clients, filters, db),
+        staff(user, clients, facilities, filters, db),
     ]
     cache.set(key, figures, CACHE_SECONDS)
     return figures

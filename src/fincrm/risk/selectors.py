@@ -154,25 +154,39 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
 
     Cached per scope (the whole portfolio, or the user's own) and keyed by the latest facility
     change and evaluation run: the roll rates read months of instalments (about a second at
-    100k clients), the figures change only when those do.
+    100k clients), the figures change only when those do. Key and figures are both read on
+    the reporting database (the read replica when there is one): a key taken from the primary
+    could file a lagging replica's figures under the newer state for an hour.
     """
     from django.core.cache import cache
     from django.db.models import Max
 
+    from fincrm.core.db import reporting
     from fincrm.evaluation.models import EvaluationRun
 
+    db = reporting()
     as_of = as_of or timezone.localdate()
     scope = "all" if user.sees_whole_portfolio else f"user{user.pk}"
-    changed = Facility.objects.aggregate(m=Max("updated_at"))["m"]
-    run = EvaluationRun.objects.filter(status="succeeded").order_by("-pk").values("pk").first()
+    changed = Facility.objects.using(db).aggregate(m=Max("updated_at"))["m"]
+    run = (
+        EvaluationRun.objects.using(db)
+        .filter(status="succeeded")
+        .order_by("-pk")
+        .values("pk")
+        .first()
+    )
     key = f"risk:portfolio:{scope}:{as_of}:{changed and changed.timestamp()}:{run and run['pk']}"
     return cache.get_or_set(
-        key, lambda: _portfolio_delinquency(user=user, as_of=as_of), PORTFOLIO_CACHE_SECONDS
+        key,
+        lambda: _portfolio_delinquency(user=user, as_of=as_of, db=db),
+        PORTFOLIO_CACHE_SECONDS,
     )
 
 
-def _portfolio_delinquency(*, user, as_of: date) -> dict:
-    facilities = Facility.objects.restrict(user, "view").filter(status=FacilityStatus.ACTIVE)
+def _portfolio_delinquency(*, user, as_of: date, db: str) -> dict:
+    facilities = (
+        Facility.objects.using(db).restrict(user, "view").filter(status=FacilityStatus.ACTIVE)
+    )
     by_class = {
         row[0]: row[1:]
         for row in facilities.values("loan_class")
@@ -216,10 +230,14 @@ def _month_starts(as_of: date, months: int) -> list[date]:
 def _roll_rates(facilities, as_of: date, months: int = 7) -> dict:
     """DPD of each facility on the first day of each of the last months, then roll rates."""
     points = _month_starts(as_of, months)
-    window = Installment.objects.order_by().filter(
-        facility__in=facilities,
-        due_date__lt=points[-1],
-        due_date__gte=date(points[0].year - 1, points[0].month, 1),
+    window = (
+        Installment.objects.using(facilities.db)
+        .order_by()
+        .filter(
+            facility__in=facilities,
+            due_date__lt=points[-1],
+            due_date__gte=date(points[0].year - 1, points[0].month, 1),
+        )
     )
     # Only instalments still unpaid on the first observation date can be late on any of them.
     frame = fetch(
