@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.tiering import REASON_TEXTS, migration_matrix
+from fincrm.core.db import reporting
 
 from .choices import RunStatus, Tier
 from .features import fetch
@@ -92,7 +93,8 @@ def tier_migration(*, user, before: EvaluationRun, after: EvaluationRun) -> dict
 
     def tiers(run: EvaluationRun) -> pl.DataFrame:
         rows = (
-            run.snapshot_model.objects.restrict(user, "view")
+            run.snapshot_model.objects.using(reporting())
+            .restrict(user, "view")
             .filter(run=run)
             .values_list("customer_id", "tier")
         )
@@ -115,7 +117,8 @@ def tier_migration(*, user, before: EvaluationRun, after: EvaluationRun) -> dict
 
 def tier_counts(*, user) -> dict[str, int]:
     rows = (
-        Classification.objects.restrict(user, "view")
+        Classification.objects.using(reporting())
+        .restrict(user, "view")
         .values("tier")
         .annotate(n=Count("pk"))
         .values_list("tier", "n")
@@ -126,7 +129,7 @@ def tier_counts(*, user) -> dict[str, int]:
 def segment_overview(*, user) -> dict:
     """Rule segments with their sizes, and the clusters of the last full run described."""
     names = segment_names()
-    visible = Classification.objects.restrict(user, "view")
+    visible = Classification.objects.using(reporting()).restrict(user, "view")
     # Raw JSON text decoded and counted by polars: no Python object per client.
     rows = fetch(
         visible.order_by().annotate(text=Cast("segments", TextField())).values_list("text"),

@@ -103,6 +103,26 @@ def test_segments_and_runs_pages(evaluated, login, users):
     assert 'id="migration"' in page
 
 
+@pytest.mark.django_db(transaction=True, databases=["default", "reporting"])
+def test_segments_and_runs_pages_count_on_the_replica(evaluated, login, users, replica):
+    """Their book-wide aggregates read the ``reporting`` alias (docs/scaling.md), with the
+    user's scope; the same figures as on the primary."""
+    services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    client = login(users["manager_a"])
+    with replica() as seen:
+        segments = client.get(reverse("evaluation:segments"))
+        runs = client.get(reverse("evaluation:runs"))
+    assert segments.status_code == runs.status_code == 200
+    for table in ("evaluation_classification", "evaluation_snapshot"):
+        assert any(f'"{table}"' in sql for sql in seen["reporting"]), table
+        assert not any(f'"{table}"' in sql for sql in seen["default"]), table
+    from fincrm.evaluation.selectors import runs_for_matrix, tier_migration
+
+    after, before = list(runs_for_matrix()[:2])
+    assert sum(sum(r["counts"]) for r in tier_migration(
+        user=users["manager_a"], before=before, after=after)["rows"]) == 2  # fmt: skip
+
+
 def test_the_migration_matrix_counts_only_visible_clients(evaluated, users):
     from fincrm.evaluation.selectors import runs_for_matrix, tier_migration
 
