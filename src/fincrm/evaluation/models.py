@@ -199,15 +199,13 @@ class Classification(models.Model):
         related_name="classification",
     )
     run = models.ForeignKey(EvaluationRun, null=True, on_delete=models.SET_NULL, related_name="+")
-    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, db_index=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     tier_since = models.DateTimeField(_("tier since"))
     # Indexed with the client id below: the list's "sort by value score" walks that index.
     value_score = models.FloatField(_("value score"))
-    grade = models.CharField(_("credit grade"), max_length=4, db_index=True)
-    size_band = models.CharField(_("financing size"), max_length=12, db_index=True)
-    lifecycle = models.CharField(
-        _("lifecycle"), max_length=10, choices=Lifecycle.choices, db_index=True
-    )
+    grade = models.CharField(_("credit grade"), max_length=4)
+    size_band = models.CharField(_("financing size"), max_length=12)
+    lifecycle = models.CharField(_("lifecycle"), max_length=10, choices=Lifecycle.choices)
     segments = models.JSONField(_("segments"), default=list)
     cluster = models.SmallIntegerField(_("cluster"), null=True, blank=True)
     evaluated_at = models.DateTimeField(_("evaluated"))
@@ -217,7 +215,17 @@ class Classification(models.Model):
     class Meta:
         verbose_name = _("classification")
         verbose_name_plural = _("classifications")
-        indexes = [models.Index(fields=["value_score", "customer"])]
+        # The list filters on each of these by equality. Declared here rather than with
+        # ``db_index``, which on PostgreSQL adds a second ``varchar_pattern_ops`` index per
+        # column for ``LIKE`` prefixes nobody asks of a code: eleven indexes to maintain on
+        # every changed row of a nightly run (~430k of 1M) instead of seven.
+        indexes = [
+            models.Index(fields=["value_score", "customer"]),
+            models.Index(fields=["tier"], name="classification_tier"),
+            models.Index(fields=["grade"], name="classification_grade"),
+            models.Index(fields=["size_band"], name="classification_size_band"),
+            models.Index(fields=["lifecycle"], name="classification_lifecycle"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.tier}"
