@@ -26,3 +26,21 @@ class RecordJSONField(models.JSONField):
         if value is not None and not isinstance(value, str):
             return value
         return super().from_db_value(value, expression, connection)
+
+
+def retype_json_columns(tables: dict[str, list[str]], to: str):
+    """A ``RunPython`` function turning the given columns of each table into ``to`` (``json``
+    or ``jsonb``) on PostgreSQL, one ``ALTER TABLE`` (one rewrite) per table; nothing
+    elsewhere, where ``RecordJSONField`` keeps ``JSONField``'s column type."""
+
+    def apply(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        quote = schema_editor.quote_name
+        for table, columns in tables.items():
+            changes = ", ".join(
+                f"ALTER COLUMN {quote(c)} TYPE {to} USING {quote(c)}::{to}" for c in columns
+            )
+            schema_editor.execute(f"ALTER TABLE {quote(table)} {changes}")
+
+    return apply

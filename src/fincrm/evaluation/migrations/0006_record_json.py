@@ -3,27 +3,15 @@
 One ``ALTER TABLE`` per table (a single rewrite), PostgreSQL only: elsewhere the column
 type is the same and the change is only in the migration state."""
 
-import fincrm.core.fields
 from django.db import migrations
+
+import fincrm.core.fields
+from fincrm.core.fields import retype_json_columns
 
 TABLES = {
     "evaluation_snapshot": ["reasons", "segments"],
     "evaluation_snapshotarchive": ["reasons", "segments"],
 }
-
-
-def _retype(to):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        quote = schema_editor.quote_name
-        for table, columns in TABLES.items():
-            changes = ", ".join(
-                f"ALTER COLUMN {quote(c)} TYPE {to} USING {quote(c)}::{to}" for c in columns
-            )
-            schema_editor.execute(f"ALTER TABLE {quote(table)} {changes}")
-
-    return apply
 
 
 class Migration(migrations.Migration):
@@ -34,7 +22,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                migrations.RunPython(_retype("json"), _retype("jsonb"), elidable=False),
+                migrations.RunPython(
+                    retype_json_columns(TABLES, "json"),
+                    retype_json_columns(TABLES, "jsonb"),
+                    elidable=False,
+                ),
             ],
             state_operations=[
                 migrations.AlterField(
