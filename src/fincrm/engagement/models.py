@@ -26,6 +26,7 @@ class Interaction(models.Model):
         verbose_name=_("client"),
         on_delete=models.CASCADE,
         related_name="interactions",
+        db_index=False,  # the (customer, -occurred_at) index below serves it
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -60,7 +61,13 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            # "The latest contacts" of a manager's or a team's book: walked newest first and
+            # stopped at a page, instead of sorting every interaction of the book (at 1M
+            # clients, 125k of them one manager's: 575 ms -> 2.5 ms).
+            models.Index(fields=["-occurred_at"], name="interaction_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.subject}"

@@ -97,7 +97,16 @@ class Application(models.Model):
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["stage", "-stage_changed_at"])]
+        indexes = [
+            models.Index(fields=["stage", "-stage_changed_at"]),
+            # The workbench's "stalled applications": open ones, longest unmoved first. A
+            # partial index: the oldest rows of the whole table are closed ones.
+            models.Index(
+                fields=["stage_changed_at"],
+                name="application_open_by_age",
+                condition=~Q(stage__in=sorted(CLOSED_STAGES)),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(name="application_amount_positive", condition=Q(amount__gt=0)),
         ]
