@@ -58,7 +58,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
-from fincrm.core.bulk import insert_frame
+from fincrm.core.bulk import deferred_constraints, insert_frame
 from fincrm.core.validators import MSG_BAD_RIC, MSG_BAD_USCC, normalize_ric, normalize_uscc
 
 from . import import_columns as columns_check
@@ -761,57 +761,6 @@ def bulk_load_pays(rows: int) -> bool:
     return True
 
 
-@contextmanager
-def deferred_indexes(tables: Iterable[str]) -> Iterator[None]:
-    """PostgreSQL, inside a transaction: drop the non-unique indexes and the foreign keys of
-    ``tables`` (unique and primary keys stay, so codes are still checked as rows arrive),
-    let the caller load rows, then create them again from their own definitions — the way
-    ``pg_restore`` loads a table. A foreign key comes back validated in one pass."""
-    connection = connections[router.db_for_write(Customer)]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    tables = list(tables)
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        # Held to the commit (DROP INDEX would take it anyway): no one reads a table without
-        # its indexes or writes rows the load has not checked its codes against.
-        for table in tables:
-            cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(
-            """
-            SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
-            JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisunique
-            ORDER BY c.relname
-            """,
-            [tables],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            """
-            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
-            FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)
-            """,
-            [tables],
-        )
-        foreign_keys = cursor.fetchall()
-        # Foreign keys cannot be dropped while checks deferred to the commit are pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-        for table, name, _definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        for table, name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def bulk_insert_customers(
     frame: pl.DataFrame, *, now: datetime, user_id, reason: str, locked: bool = False
 ) -> None:
@@ -906,9 +855,8 @@ class _Import:
         self.on_progress = on_progress
         self.parsers = _Parsers().by_field
         self.result = ImportResult(dry_run=dry_run)
-        self.seen: dict[tuple[str, str], int] = {}  # the row-by-row parser's
-        #: (kind, key) → first row number of every code met so far, for the batch checks.
-        self.first_rows: dict[tuple[str, str], int] = {}
+        #: (kind, key) → first row number of every code met so far (both parsers).
+        self.seen: dict[tuple[str, str], int] = {}
         #: A bulk load's codes already in the book, read once (the table is locked).
         self.book_keys: dict[str, pl.Series] | None = None
         self.owners: dict[str, tuple[int, int | None] | None] = {}  # username → (pk, team)
@@ -938,7 +886,12 @@ class _Import:
         if self.write and self.bulk_load:
             # One transaction (each batch a savepoint): the indexes come back with the rows,
             # or nothing changes at all.
-            with transaction.atomic(), deferred_indexes(_BULK_LOAD_TABLES):
+            with (
+                transaction.atomic(),
+                deferred_constraints(
+                    _BULK_LOAD_TABLES, indexes=True, using=router.db_for_write(Customer)
+                ),
+            ):
                 self.book_keys = _book_keys()
                 self._batches(rows)
                 if self.all_or_nothing and self.result.bad_rows:
@@ -1100,7 +1053,7 @@ class _Import:
         keyed = frame.filter(pl.col("_key").is_not_null()).select("_kind", "_key", "_n").sort("_n")
         # A dict, not a join against every code seen so far: a join rehashes the whole
         # file's codes on each batch (quadratic in the file).
-        remember = self.first_rows.setdefault
+        remember = self.seen.setdefault
         keys = zip(keyed["_kind"].to_list(), keyed["_key"].to_list(), strict=True)
         firsts = [remember(key, n) for key, n in zip(keys, keyed["_n"].to_list(), strict=True)]
         firsts = keyed.select("_n", pl.Series("_first", firsts, dtype=pl.Int64))

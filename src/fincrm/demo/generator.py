@@ -28,6 +28,7 @@ from django.db.models import Max
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
+from fincrm.core.bulk import deferred_constraints
 from fincrm.customers.models import Contact, Customer, FinancialStatement, Tag
 from fincrm.engagement.models import Interaction
 from fincrm.financing.choices import ProductType
@@ -385,32 +386,6 @@ class _Placer:
 
 
 @contextmanager
-def _foreign_keys_checked_at_end() -> Iterator[None]:
-    """PostgreSQL checks a row's foreign keys with a trigger per row (Django defers them to the
-    commit): tens of millions of single-row lookups for a large book. The book's tables lose
-    their foreign keys for the load and get them back, as they were, after it: one set-based
-    check per key. Must run inside the load's transaction, so a failure restores them."""
-    tables = [model._meta.db_table for model in TABLES.values()]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
-            [tables],
-        )
-        keys = cursor.fetchall()
-        quote = connection.ops.quote_name
-        # Dropping a key alters its parent table too, which must have no pending checks.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, name, _definition in keys:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-    yield
-    with connection.cursor() as cursor:
-        for table, name, definition in keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-@contextmanager
 def _bulk_session() -> Iterator[None]:
     """Settings for a long load on this connection, put back after: a page cache that holds
     the growing indexes (SQLite), commits that do not wait for the disk (PostgreSQL: a crash
@@ -458,7 +433,8 @@ def build_book(
     with (
         transaction.atomic() if postgresql else nullcontext(),
         _bulk_session(),
-        _foreign_keys_checked_at_end() if postgresql else nullcontext(),
+        # Foreign keys checked once at the end, one set-based pass per key.
+        deferred_constraints([m._meta.db_table for m in TABLES.values()], indexes=False),
     ):
         for frames in _drawn(plan, customers, workers):
             frames = placer.place(frames)
