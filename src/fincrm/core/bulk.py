@@ -138,6 +138,7 @@ def insert_rows(
     conflict: Sequence[str] | None = None,
     update: Sequence[str] | None = None,
     ignore_conflicts: bool = False,
+    table: str | None = None,
 ) -> int:
     """Insert ``rows`` (tuples in the order of ``fields``) into ``model``'s table.
 
@@ -148,18 +149,18 @@ def insert_rows(
     json_text : JSON fields whose values are already JSON text (encoded in bulk by polars).
     conflict, update : upsert: on a conflict on the ``conflict`` fields, overwrite ``update``.
     ignore_conflicts : skip rows that violate any unique constraint (partial ones included).
+    table : write into this table (with the model's columns) instead, e.g. a partition being
+        loaded (``core.partitions``).
 
     Returns the number of rows the database wrote: rows skipped by ``ignore_conflicts`` are
     not counted; an upsert counts inserted and updated rows.
     """
-    meta = model._meta
+    table = table or model._meta.db_table
     connection = connections[router.db_for_write(model)]
     plan = _plan(model, fields, constants, json_text, connection)
     shared, columns, adapters = plan.shared, plan.columns, plan.adapters
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ".format(
-        quote(meta.db_table), ", ".join(quote(c) for c in columns)
-    )
+    sql = "INSERT INTO {} ({}) VALUES ".format(quote(table), ", ".join(quote(c) for c in columns))
     suffix = _conflict_suffix(model, connection, conflict, update, ignore_conflicts)
     # Django's SQLite cursor rewrites every ``%s`` into ``?`` with a regex on each call: over
     # statements of 30,000 placeholders that is half a second per 100k rows. Write ``?``
@@ -179,8 +180,8 @@ def insert_rows(
 
     if connection.vendor == "postgresql":
         if not suffix:
-            return _copy_in(connection, meta.db_table, columns, map(adapted, rows))
-        return _copy_merge(connection, meta.db_table, columns, map(adapted, rows), suffix)
+            return _copy_in(connection, table, columns, map(adapted, rows))
+        return _copy_merge(connection, table, columns, map(adapted, rows), suffix)
 
     written = 0
     iterator = iter(rows)
@@ -210,6 +211,7 @@ def insert_frame(
     update: Sequence[str] | None = None,
     ignore_conflicts: bool = False,
     progress: Callable[[int], None] | None = None,
+    table: str | None = None,
 ) -> int:
     """``insert_rows`` of a frame whose column names are the fields, in order.
 
@@ -241,11 +243,13 @@ def insert_frame(
                 conflict=conflict,
                 update=update,
                 ignore_conflicts=ignore_conflicts,
+                table=table,
             )
             if progress:
                 progress(offset + part.height)
         return written
     texts = _as_csv_fields(connection, plan.shared)
+    target = table or model._meta.db_table
     table = frame.select(
         *(
             pl.col(c).dt.convert_time_zone("UTC")
@@ -266,8 +270,8 @@ def insert_frame(
 
     suffix = _conflict_suffix(model, connection, conflict, update, ignore_conflicts)
     if not suffix:
-        return _copy_in(connection, model._meta.db_table, plan.columns, feed, csv=True)
-    return _copy_merge(connection, model._meta.db_table, plan.columns, feed, suffix, csv=True)
+        return _copy_in(connection, target, plan.columns, feed, csv=True)
+    return _copy_merge(connection, target, plan.columns, feed, suffix, csv=True)
 
 
 def _csv_writable(field: models.Field, adapt, dtype: pl.DataType) -> bool:

@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from fincrm.risk.models import CreditAssessment, CreditAssessmentArchive
+from fincrm.core import partitions
+from fincrm.risk.models import CreditAssessment, CreditAssessmentArchive, Review
 
 from .choices import RunKind, RunStatus
 from .models import EvaluationRun, Snapshot, SnapshotArchive
@@ -38,17 +39,34 @@ def _columns(model: type[models.Model]) -> list[str]:
     return [connection.ops.quote_name(f.column) for f in model._meta.concrete_fields]
 
 
-def _move(source: type[models.Model], target: type[models.Model], where: str, params) -> int:
-    """Copy the rows of ``source`` matching ``where`` into ``target``, then delete them."""
+def _copy(
+    source: type[models.Model],
+    target: type[models.Model],
+    where: str,
+    params,
+    *,
+    table: str | None = None,
+) -> int:
+    """Copy the rows of ``source`` (or of ``table``, one of its partitions) matching
+    ``where`` into ``target``."""
     if set(_columns(source)) != set(_columns(target)):
         raise RuntimeError(f"{target.__name__} must have the columns of {source.__name__}")
     columns = ", ".join(_columns(source))
-    src, dst = source._meta.db_table, target._meta.db_table
+    src = connection.ops.quote_name(table or source._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {dst} ({columns}) SELECT {columns} FROM {src} WHERE {where}", params
+            f"INSERT INTO {target._meta.db_table} ({columns}) SELECT {columns} FROM {src} "
+            f"WHERE {where}",
+            params,
         )
-        moved = cursor.rowcount
+        return cursor.rowcount
+
+
+def _move(source: type[models.Model], target: type[models.Model], where: str, params) -> int:
+    """Copy the rows of ``source`` matching ``where`` into ``target``, then delete them."""
+    moved = _copy(source, target, where, params)
+    src = source._meta.db_table
+    with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {src} WHERE {where}", params)
         if cursor.rowcount != moved:  # a concurrent writer: refuse rather than lose rows
             raise RuntimeError(f"archived {moved} rows of {src} but deleted {cursor.rowcount}")
@@ -79,16 +97,31 @@ def history_archive(*, keep_full_runs: int | None = None) -> ArchiveResult:
         .exclude(status=RunStatus.RUNNING)
         .values_list("pk", flat=True)
     )
-    snapshots = 0
-    for start in range(0, len(runs), 500):
-        chunk = runs[start : start + 500]
+    # A full run of the whole book has a partition of its own (PostgreSQL): its rows are
+    # copied, and the partition detached and dropped at the end, instead of deleted one by one.
+    table = Snapshot._meta.db_table
+    own = {pk: name for pk in runs if (name := partitions.partition_for(table, pk))}
+    shared = [pk for pk in runs if pk not in own]
+    snapshots = sum(_copy(Snapshot, SnapshotArchive, "TRUE", [], table=n) for n in own.values())
+    for start in range(0, len(shared), 500):
+        chunk = shared[start : start + 500]
         marks = ", ".join(["%s"] * len(chunk))
         snapshots += _move(Snapshot, SnapshotArchive, f"run_id IN ({marks})", chunk)
+    # An assessment a review was decided on stays where the review's key points (the key
+    # would otherwise fail at commit and, with it, every night's archive).
+    assessed, reviews = CreditAssessment._meta.db_table, Review._meta.db_table
     assessments = _move(
         CreditAssessment,
         CreditAssessmentArchive,
-        "assessed_at < %s",
+        f"assessed_at < %s AND NOT EXISTS (SELECT 1 FROM {reviews} r"
+        f" WHERE r.assessment_id = {assessed}.id)",
         [connection.ops.adapt_datetimefield_value(cutoff)],
     )
     EvaluationRun.objects.filter(pk__in=runs).update(archived_at=timezone.now())
+    if own:
+        # The copies' keys are checked now, not at the commit: a detach holds the live table
+        # exclusively until then, so it comes last.
+        connection.check_constraints()
+        for pk in own:
+            partitions.detach_partition(table, pk)
     return ArchiveResult(len(runs), snapshots, assessments)

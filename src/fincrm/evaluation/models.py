@@ -202,6 +202,7 @@ class Classification(models.Model):
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     tier_since = models.DateTimeField(_("tier since"))
     # Indexed with the client id below: the list's "sort by value score" walks that index.
+    # One decimal, as shown (services.CLASSIFICATION_SCORE_DECIMALS); the snapshot has two.
     value_score = models.FloatField(_("value score"))
     grade = models.CharField(_("credit grade"), max_length=4)
     size_band = models.CharField(_("financing size"), max_length=12)

@@ -63,3 +63,44 @@ def test_kmeans_recovers_three_blobs_and_describes_them():
 def test_an_unfitted_segmenter_says_so():
     with pytest.raises(RuntimeError, match="not fitted"):
         KMeansSegmenter(k=2, features=["a"]).predict(pl.DataFrame({"a": [1.0]}))
+
+
+def _blobs(sizes, seed):
+    """Clients in well-separated (revenue, growth) blobs, ``sizes`` of them each."""
+    rng = np.random.default_rng(seed)
+    centres = ((1e6, 0.0), (5e7, 0.4), (2e8, -0.3))
+    rows = []
+    for size, (revenue, growth) in zip(sizes, centres, strict=True):
+        rows += [
+            {
+                "revenue": revenue * rng.uniform(0.9, 1.1),
+                "revenue_growth": growth + rng.normal(0, 0.02),
+            }
+            for _ in range(size)
+        ]
+    return pl.DataFrame(rows)
+
+
+def test_a_refit_carries_on_from_the_previous_clusters_where_a_fresh_fit_renumbers():
+    features = ["revenue", "revenue_growth"]
+    yesterday = KMeansSegmenter(k=3, features=features, seed=1).fit(_blobs((200, 201, 50), 3))
+    # Overnight two clients move from the second blob to the first: by size, a fresh fit
+    # numbers the first blob 0 now (it was 1).
+    today = _blobs((202, 199, 50), 3)
+    fresh = KMeansSegmenter(k=3, features=features, seed=1).fit(today)
+    carried = KMeansSegmenter(k=3, features=features, seed=1).fit(today, previous=yesterday)
+
+    assert yesterday.labels_[0] == 1 and fresh.labels_[0] == 0  # the blob renumbered
+    assert carried.labels_[:202].tolist() == [1] * 202  # the first blob keeps its number
+    assert carried.labels_[202:401].tolist() == [0] * 199
+    assert carried.labels_[401:].tolist() == [2] * 50
+    assert [p["size"] for p in carried.profiles_] == [199, 202, 50]
+
+
+def test_a_previous_fit_of_other_features_or_k_is_not_carried_on():
+    previous = KMeansSegmenter(k=2, features=["revenue"], seed=1).fit(_blobs((50, 60, 10), 1))
+    segmenter = KMeansSegmenter(k=3, features=["revenue", "revenue_growth"], seed=1)
+    assert not segmenter.continues(previous)
+    assert not segmenter.continues(None)
+    fitted = segmenter.fit(_blobs((50, 60, 10), 1), previous=previous)  # a fresh fit
+    assert [p["size"] for p in fitted.profiles_] == [60, 50, 10]

@@ -125,3 +125,29 @@ def test_deleting_a_run_takes_its_snapshots_and_keeps_the_others(rich_book):
     assert not Snapshot.objects.filter(run_id=first.pk).exists()
     assert Snapshot.objects.count() == kept
     assert Snapshot.objects.filter(run=second).exists()
+
+
+def test_an_assessment_a_review_was_based_on_stays_where_the_review_finds_it(rich_book, users):
+    """A completed review points at the assessment it was decided on: archiving the runs
+    before it must neither break that key nor move the assessment from under the review."""
+    from django.db import connection
+
+    from fincrm.risk.models import Review
+    from fincrm.risk.services import review_complete
+
+    services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    review = Review.objects.filter(status="scheduled").order_by("pk").first()
+    assert review is not None
+    review = review_complete(review=review, user=users["risk"], decision="keep")
+    based_on = review.assessment_id
+    assert based_on is not None
+    _three_full_runs()
+
+    result = archive.history_archive(keep_full_runs=1)
+
+    assert result.assessments > 0  # the other old assessments did move
+    connection.check_constraints()  # the review's key holds (deferred: checked now)
+    review.refresh_from_db()
+    assert review.assessment_id == based_on
+    assert CreditAssessment.objects.filter(pk=based_on).exists()
+    assert not CreditAssessmentArchive.objects.filter(pk=based_on).exists()

@@ -1,0 +1,330 @@
+"""PostgreSQL range partitions for the tables a run writes a book of rows into at once.
+
+A full evaluation writes a snapshot per client. Inserted into one big table, each row pays a
+trigger call for its client's foreign key (checked at the commit) and an entry in every index
+of a table holding several books already. Loaded the way ``pg_restore`` loads a table instead
+— ``COPY`` into a table of its own created in the run's transaction, its indexes built once,
+its foreign keys validated in one join, then ``ATTACH``\\ ed as the partition of its key — the
+same million rows cost about half (measured on a 1M book: 14.7 s → 8.3 s), and leaving the
+live table later is a ``DETACH`` instead of a million deletes.
+
+The parent is partitioned by ``RANGE`` of one column (a run id) with a ``DEFAULT`` partition:
+every other writer (an event run of one client, the jobs of a partitioned run) inserts into
+the parent as before and lands there. ``partition_by_range`` turns an existing table into that
+parent in a migration, the old table becoming the default partition with its rows, indexes
+and keys (nothing is copied). SQLite has no partitions: there, nothing here is called and
+the table stays one table.
+
+Locks, for whoever runs this next to users: building a partition takes nothing from others
+until its keys are validated, which holds a ``SHARE ROW EXCLUSIVE`` lock on the referenced
+tables (their rows can be read, not written) to the commit; ``ATTACH`` holds the default
+partition (a quick scan) ``ACCESS EXCLUSIVE`` to the commit. A run therefore loads its
+partition as its last write, a second or two before it commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.db import connections
+
+_INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ")
+
+
+def _quote(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def is_partitioned(table: str, *, using: str = "default") -> bool:
+    """Whether ``table`` is a partitioned table (never on SQLite)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+            "WHERE c.oid = to_regclass(%s)",
+            [table],
+        )
+        return cursor.fetchone() is not None
+
+
+def partition_name(table: str, key: int) -> str:
+    return f"{table}_p{key}"
+
+
+def partition_for(table: str, key: int, *, using: str = "default") -> str | None:
+    """The partition of ``table`` holding exactly ``key`` (None: the key's rows are in the
+    default partition, or the table is not partitioned)."""
+    if not is_partitioned(table, using=using):
+        return None
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) AND c.relname = %s",
+            [table, partition_name(table, key)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def load_partition(
+    table: str,
+    key: int,
+    write: Callable[[str], int],
+    *,
+    using: str = "default",
+) -> int:
+    """Create the partition of ``table`` for ``key`` (``FOR VALUES FROM (key) TO (key+1)``),
+    let ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``), then give it
+    the parent's keys, indexes and foreign keys (each built or validated once) and attach
+    it. In the caller's transaction: a failure leaves no partition and no row."""
+    connection = connections[using]
+    name = partition_name(table, key)
+    parent, part = _quote(connection, table), _quote(connection, name)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {part} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        # The parent's identity sequence numbers the rows, as an insert into the parent would.
+        cursor.execute(
+            "SELECT a.attname, pg_get_serial_sequence(%s, a.attname) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attidentity <> ''",
+            [table, table],
+        )
+        identities = cursor.fetchall()
+        for column, sequence in identities:
+            cursor.execute(
+                f"ALTER TABLE {part} ALTER {_quote(connection, column)} "
+                f"SET DEFAULT nextval(%s::regclass)",
+                [sequence],
+            )
+    written = write(name)
+    with connection.cursor() as cursor:
+        for column, _sequence in identities:
+            cursor.execute(f"ALTER TABLE {part} ALTER {_quote(connection, column)} DROP DEFAULT")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for statement in _structure(cursor, table, part):
+            cursor.execute(statement)
+        column = _partition_column(cursor, table)
+        bound = f"{_quote(connection, column)} >= %s AND {_quote(connection, column)} < %s"
+        # Proves the bound, so ATTACH need not scan the new partition for it.
+        cursor.execute(f"ALTER TABLE {part} ADD CHECK ({bound})", [key, key + 1])
+        cursor.execute(
+            f"ALTER TABLE {parent} ATTACH PARTITION {part} FOR VALUES FROM (%s) TO (%s)",
+            [key, key + 1],
+        )
+    return written
+
+
+def _partition_column(cursor, table: str) -> str:
+    cursor.execute(
+        "SELECT a.attname FROM pg_partitioned_table p JOIN pg_attribute a "
+        "ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
+        "WHERE p.partrelid = to_regclass(%s)",
+        [table],
+    )
+    return cursor.fetchone()[0]
+
+
+def _structure(cursor, table: str, part: str) -> list[str]:
+    """The statements giving ``part`` the parent's primary and unique keys, indexes and
+    foreign keys, from the parent's own definitions (so a migration changing them changes
+    the next partition too)."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f') "
+        "ORDER BY contype DESC, conname",
+        [table],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = to_regclass(%s) AND NOT EXISTS "
+        "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY i.indexrelid",
+        [table],
+    )
+    indexes = [_INDEX_HEAD.sub(rf"CREATE \1INDEX ON {part} ", d) for (d,) in cursor.fetchall()]
+    keys = [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind in "pu"]
+    foreign = [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind == "f"]
+    # Keys and indexes first: a foreign key validated last reads a table already indexed.
+    return keys + indexes + foreign
+
+
+def detach_partition(table: str, key: int, *, using: str = "default") -> bool:
+    """Detach and drop the partition of ``key`` (its rows must have been copied elsewhere
+    first); False when ``key`` has none. Holds the parent ``ACCESS EXCLUSIVE`` to the
+    commit: call it last."""
+    name = partition_for(table, key, using=using)
+    if name is None:
+        return False
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {_quote(connection, table)} DETACH PARTITION {_quote(connection, name)}"
+        )
+        cursor.execute(f"DROP TABLE {_quote(connection, name)}")
+    return True
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def _identities(cursor, table: str) -> list[tuple[str, str]]:
+    cursor.execute(
+        "SELECT a.attname, pg_get_serial_sequence(%s, a.attname) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(%s) AND a.attidentity <> ''",
+        [table, table],
+    )
+    return cursor.fetchall()
+
+
+def _next_values(cursor, table: str) -> dict[str, int]:
+    """Each identity column of ``table`` and the next value its sequence gives."""
+    starts = {}
+    for column, sequence in _identities(cursor, table):
+        cursor.execute(f"SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM {sequence}")
+        starts[column] = cursor.fetchone()[0]
+    return starts
+
+
+def _add_identities(cursor, quote, table: str, starts: dict[str, int]) -> None:
+    for column, start in starts.items():
+        cursor.execute(
+            f"ALTER TABLE {quote(table)} ALTER {quote(column)} "
+            f"ADD GENERATED BY DEFAULT AS IDENTITY (START WITH {int(start)})"
+        )
+
+
+def _key_columns(definition: str) -> list[str]:
+    return [c.strip().strip('"') for c in definition.partition("(")[2].partition(")")[0].split(",")]
+
+
+def partition_by_range(table: str, column: str) -> Callable:
+    """A ``RunPython`` function making ``table`` a parent partitioned by ``RANGE (column)``
+    on PostgreSQL; the existing table, renamed ``<table>_default``, becomes its default
+    partition with its rows, indexes and keys (nothing is copied; a primary or unique key
+    gains ``column``, as a key of a partitioned table must include it). The parent keeps the
+    original index and constraint names. Nothing happens elsewhere."""
+
+    def apply(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql" or is_partitioned(table, using=connection.alias):
+            return
+        quote = schema_editor.quote_name
+        default = f"{table}_default"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
+                "pg_get_constraintdef(con.oid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid "
+                "AND con.conrelid = i.indrelid WHERE i.indrelid = to_regclass(%s) "
+                "ORDER BY c.relname",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+                [table],
+            )
+            foreign = cursor.fetchall()
+            starts = _next_values(cursor, table)
+            cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(default)}")
+            for identity in starts:
+                cursor.execute(
+                    f"ALTER TABLE {quote(default)} ALTER {quote(identity)} DROP IDENTITY"
+                )
+            keys = []
+            # Index names are per schema: the default partition's get a suffix, the parent
+            # takes the original ones.
+            for name, _definition, con, condef in indexes:
+                if con:
+                    if column not in _key_columns(condef):
+                        head, _p, rest = condef.partition("(")
+                        cols, _c, tail = rest.partition(")")
+                        condef = f"{head}({cols}, {quote(column)}){tail}"
+                    cursor.execute(f"ALTER TABLE {quote(default)} DROP CONSTRAINT {quote(con)}")
+                    cursor.execute(
+                        f"ALTER TABLE {quote(default)} ADD CONSTRAINT {quote(con + '_d')} {condef}"
+                    )
+                    keys.append((con, condef))
+                else:
+                    cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name + '_d')}")
+            cursor.execute(
+                f"CREATE TABLE {quote(table)} (LIKE {quote(default)} INCLUDING DEFAULTS "
+                f"INCLUDING CONSTRAINTS) PARTITION BY RANGE ({quote(column)})"
+            )
+            _add_identities(cursor, quote, table, starts)
+            cursor.execute(f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(default)} DEFAULT")
+            # Created on the parent, each key, index and foreign key adopts the default
+            # partition's own instead of building or validating another.
+            for con, condef in keys:
+                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con)} {condef}")
+            for name, definition, con, _condef in indexes:
+                if not con:
+                    cursor.execute(
+                        _INDEX_HEAD.sub(
+                            rf"CREATE \1INDEX {quote(name)} ON {quote(table)} ", definition
+                        )
+                    )
+            for name, definition in foreign:
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+                )
+
+    return apply
+
+
+def merge_partitions(table: str, column: str) -> Callable:
+    """The reverse of ``partition_by_range``: one plain table again, holding every
+    partition's rows, with its original key, index names and identity (PostgreSQL only)."""
+
+    def apply(apps, schema_editor):
+        connection = schema_editor.connection
+        if not is_partitioned(table, using=connection.alias):
+            return
+        quote = schema_editor.quote_name
+        default = f"{table}_default"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = to_regclass(%s)",
+                [table],
+            )
+            parts = [name for (name,) in cursor.fetchall()]
+            starts = _next_values(cursor, table)
+            for name in parts:
+                cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(name)}")
+            for name in parts:
+                if name != default:
+                    cursor.execute(f"INSERT INTO {quote(default)} SELECT * FROM {quote(name)}")
+                    cursor.execute(f"DROP TABLE {quote(name)}")
+            cursor.execute(f"DROP TABLE {quote(table)}")
+            cursor.execute(f"ALTER TABLE {quote(default)} RENAME TO {quote(table)}")
+            cursor.execute(
+                "SELECT c.relname, con.conname, pg_get_constraintdef(con.oid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid "
+                "AND con.conrelid = i.indrelid WHERE i.indrelid = to_regclass(%s)",
+                [table],
+            )
+            for name, con, condef in cursor.fetchall():
+                if con and con.endswith("_d"):
+                    cols = _key_columns(condef)
+                    if len(cols) > 1 and cols[-1] == column:
+                        head, _p, rest = condef.partition("(")
+                        kept = ", ".join(quote(c) for c in cols[:-1])
+                        condef = f"{head}({kept}){rest.partition(')')[2]}"
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(con)}")
+                    cursor.execute(
+                        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con[:-2])} {condef}"
+                    )
+                elif name.endswith("_d"):
+                    cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name[:-2])}")
+            _add_identities(cursor, quote, table, starts)
+
+    return apply
