@@ -11,9 +11,9 @@ live table later is a ``DETACH`` instead of a million deletes.
 The parent is partitioned by ``RANGE`` of one column (a run id) with a ``DEFAULT`` partition:
 every other writer (an event run of one client, the jobs of a partitioned run) inserts into
 the parent as before and lands there. ``partition_by_range`` turns an existing table into that
-parent in a migration, the old table becoming the default partition with its rows, indexes
-and keys (nothing is copied). SQLite has no partitions: there, nothing here is called and
-the table stays one table.
+parent in a migration, the old table becoming the partition of the keys used so far, with its
+rows, indexes and keys (nothing is copied). SQLite has no partitions: there, nothing here is
+called and the table stays one table.
 
 Locks, for whoever runs this next to users: building a partition takes nothing from others
 until its keys are validated, which holds a ``SHARE ROW EXCLUSIVE`` lock on the referenced
@@ -202,20 +202,27 @@ def _key_columns(definition: str) -> list[str]:
     return [c.strip().strip('"') for c in definition.partition("(")[2].partition(")")[0].split(",")]
 
 
-def partition_by_range(table: str, column: str) -> Callable:
+def partition_by_range(table: str, column: str, first_new: str) -> Callable:
     """A ``RunPython`` function making ``table`` a parent partitioned by ``RANGE (column)``
-    on PostgreSQL; the existing table, renamed ``<table>_default``, becomes its default
-    partition with its rows, indexes and keys (nothing is copied; a primary or unique key
-    gains ``column``, as a key of a partitioned table must include it). The parent keeps the
-    original index and constraint names. Nothing happens elsewhere."""
+    on PostgreSQL. The existing table, renamed ``<table>_legacy``, becomes the partition of
+    every key below ``first_new`` (SQL giving the first key not yet used) with its rows,
+    indexes and keys (nothing is copied; a primary or unique key gains ``column``, as a key
+    of a partitioned table must include it); an empty default partition takes the rest. The
+    parent keeps the original index and constraint names. Nothing happens elsewhere.
+
+    Not the old table as the default partition: attaching a partition scans the default
+    one, and the old table, emptied by the archive, stays its full size on disk (a 5 GB
+    scan, 4.9 s, at every full run on a 1M book)."""
 
     def apply(apps, schema_editor):
         connection = schema_editor.connection
         if connection.vendor != "postgresql" or is_partitioned(table, using=connection.alias):
             return
         quote = schema_editor.quote_name
-        default = f"{table}_default"
+        legacy = f"{table}_legacy"
         with connection.cursor() as cursor:
+            cursor.execute(first_new)
+            bound = int(cursor.fetchone()[0])
             cursor.execute(
                 "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
                 "pg_get_constraintdef(con.oid) FROM pg_index i "
@@ -233,35 +240,36 @@ def partition_by_range(table: str, column: str) -> Callable:
             )
             foreign = cursor.fetchall()
             starts = _next_values(cursor, table)
-            cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(default)}")
+            cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(legacy)}")
             for identity in starts:
-                cursor.execute(
-                    f"ALTER TABLE {quote(default)} ALTER {quote(identity)} DROP IDENTITY"
-                )
+                cursor.execute(f"ALTER TABLE {quote(legacy)} ALTER {quote(identity)} DROP IDENTITY")
             keys = []
-            # Index names are per schema: the default partition's get a suffix, the parent
-            # takes the original ones.
+            # Index names are per schema: the old table's get a suffix, the parent takes the
+            # original ones.
             for name, _definition, con, condef in indexes:
                 if con:
                     if column not in _key_columns(condef):
                         head, _p, rest = condef.partition("(")
                         cols, _c, tail = rest.partition(")")
                         condef = f"{head}({cols}, {quote(column)}){tail}"
-                    cursor.execute(f"ALTER TABLE {quote(default)} DROP CONSTRAINT {quote(con)}")
+                    cursor.execute(f"ALTER TABLE {quote(legacy)} DROP CONSTRAINT {quote(con)}")
                     cursor.execute(
-                        f"ALTER TABLE {quote(default)} ADD CONSTRAINT {quote(con + '_d')} {condef}"
+                        f"ALTER TABLE {quote(legacy)} ADD CONSTRAINT {quote(con + '_l')} {condef}"
                     )
                     keys.append((con, condef))
                 else:
-                    cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name + '_d')}")
+                    cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name + '_l')}")
             cursor.execute(
-                f"CREATE TABLE {quote(table)} (LIKE {quote(default)} INCLUDING DEFAULTS "
+                f"CREATE TABLE {quote(table)} (LIKE {quote(legacy)} INCLUDING DEFAULTS "
                 f"INCLUDING CONSTRAINTS) PARTITION BY RANGE ({quote(column)})"
             )
             _add_identities(cursor, quote, table, starts)
-            cursor.execute(f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(default)} DEFAULT")
-            # Created on the parent, each key, index and foreign key adopts the default
-            # partition's own instead of building or validating another.
+            cursor.execute(
+                f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(legacy)} "
+                f"FOR VALUES FROM (MINVALUE) TO ({bound})"
+            )
+            # Created on the parent, each key, index and foreign key adopts the old table's
+            # own instead of building or validating another.
             for con, condef in keys:
                 cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con)} {condef}")
             for name, definition, con, _condef in indexes:
@@ -275,6 +283,9 @@ def partition_by_range(table: str, column: str) -> Callable:
                 cursor.execute(
                     f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
                 )
+            cursor.execute(
+                f"CREATE TABLE {quote(table + '_default')} PARTITION OF {quote(table)} DEFAULT"
+            )
 
     return apply
 
@@ -288,7 +299,7 @@ def merge_partitions(table: str, column: str) -> Callable:
         if not is_partitioned(table, using=connection.alias):
             return
         quote = schema_editor.quote_name
-        default = f"{table}_default"
+        legacy = f"{table}_legacy"
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -300,11 +311,13 @@ def merge_partitions(table: str, column: str) -> Callable:
             for name in parts:
                 cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(name)}")
             for name in parts:
-                if name != default:
-                    cursor.execute(f"INSERT INTO {quote(default)} SELECT * FROM {quote(name)}")
+                if name != legacy:
+                    cursor.execute(f"INSERT INTO {quote(legacy)} SELECT * FROM {quote(name)}")
                     cursor.execute(f"DROP TABLE {quote(name)}")
+            # The copies' key checks, now: the table cannot be altered while they are pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"DROP TABLE {quote(table)}")
-            cursor.execute(f"ALTER TABLE {quote(default)} RENAME TO {quote(table)}")
+            cursor.execute(f"ALTER TABLE {quote(legacy)} RENAME TO {quote(table)}")
             cursor.execute(
                 "SELECT c.relname, con.conname, pg_get_constraintdef(con.oid) FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid "
@@ -313,7 +326,7 @@ def merge_partitions(table: str, column: str) -> Callable:
                 [table],
             )
             for name, con, condef in cursor.fetchall():
-                if con and con.endswith("_d"):
+                if con and con.endswith("_l"):
                     cols = _key_columns(condef)
                     if len(cols) > 1 and cols[-1] == column:
                         head, _p, rest = condef.partition("(")
@@ -323,7 +336,7 @@ def merge_partitions(table: str, column: str) -> Callable:
                     cursor.execute(
                         f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con[:-2])} {condef}"
                     )
-                elif name.endswith("_d"):
+                elif name.endswith("_l"):
                     cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name[:-2])}")
             _add_identities(cursor, quote, table, starts)
 

@@ -1,7 +1,7 @@
 """Snapshots: on PostgreSQL, a table partitioned by run (``core.partitions``).
 
-The existing table becomes the default partition, rows, indexes and keys included (nothing is
-copied); from now on a full run of the whole book loads its snapshots into a partition of
+The existing table becomes the partition of the runs so far, rows, indexes and keys included
+(nothing is copied), beside an empty default partition; from now on a full run of the whole book loads its snapshots into a partition of
 its own. The primary key becomes (id, run_id), as a key of a partitioned table must include
 its partition column; ids stay unique, drawn from one sequence. Nothing changes on SQLite."""
 
@@ -17,7 +17,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(
-            partition_by_range("evaluation_snapshot", "run_id"),
+            partition_by_range(
+                "evaluation_snapshot",
+                "run_id",
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM evaluation_evaluationrun",
+            ),
             merge_partitions("evaluation_snapshot", "run_id"),
             elidable=False,
         ),

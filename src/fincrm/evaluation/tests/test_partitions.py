@@ -114,7 +114,7 @@ def test_the_migration_goes_back_to_one_table_and_forward_again_keeping_every_ro
     finally:
         call_command("migrate", "evaluation", verbosity=0)
     assert partitions.is_partitioned(TABLE)
-    assert partitions.partition_for(TABLE, full.pk) is None  # merged: now in the default
+    assert partitions.partition_for(TABLE, full.pk) is None  # merged into the old table
     assert list(Snapshot.objects.order_by("id").values(*FIELDS)) == rows
     again = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
     assert partitions.partition_for(TABLE, again.pk)

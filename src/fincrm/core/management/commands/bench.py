@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -97,7 +98,14 @@ class Command(BaseCommand):
             table.add_row(r["path"], f"{r['rows']:,}", f"{r['seconds']:.2f}",
                           f"{r['rows'] / r['seconds']:,.0f}", f"{r['peak_mib']:,.0f}")  # fmt: skip
         console.print(table)
-        for key in ("bad_rows_reported", "full_runs_so_far", "archived_snapshots"):
+        if "as_of" in fast:
+            console.print(f"evaluated as of {fast['as_of']} (the night after the last full run)")
+        for key in (
+            "bad_rows_reported",
+            "full_runs_so_far",
+            "classifications_written",
+            "archived_snapshots",
+        ):
             if key in fast:
                 console.print(f"{key.replace('_', ' ')}: {fast[key]:,}")
         if "archive_seconds" in fast:
@@ -197,12 +205,25 @@ class Command(BaseCommand):
         return None
 
     def phase_evaluate_bulk(self, options):
+        from django.utils import timezone
+
         from fincrm.evaluation.archive import history_archive
-        from fincrm.evaluation.models import EvaluationRun
+        from fincrm.evaluation.models import Classification, EvaluationRun
         from fincrm.evaluation.services import evaluation_run
 
+        # What production runs: the next night's full run. A re-run of a day already
+        # evaluated finds nothing moved and writes almost nothing but its history; a new day
+        # moves tenures, recencies and with them scores, tiers and tasks.
+        last = (
+            EvaluationRun.objects.filter(kind="full", status="succeeded")
+            .order_by("-as_of")
+            .values_list("as_of", flat=True)
+            .first()
+        )
+        today = timezone.localdate()
+        as_of = max(today, last + timedelta(days=1)) if last else today
         started = time.perf_counter()
-        run = evaluation_run(kind="full")
+        run = evaluation_run(kind="full", as_of=as_of)
         seconds = time.perf_counter() - started
         # As the nightly task does: afterwards, older history leaves the live tables.
         started = time.perf_counter()
@@ -215,6 +236,8 @@ class Command(BaseCommand):
                 "seconds": seconds,
                 "peak_mib": benchmarks.peak_mib(),
                 "full_runs_so_far": EvaluationRun.objects.filter(kind="full").count(),
+                "as_of": as_of.isoformat(),
+                "classifications_written": Classification.objects.filter(run=run).count(),
                 "archive_seconds": archive_seconds,
                 "archived_snapshots": moved.snapshots,
             }
