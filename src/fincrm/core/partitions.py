@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connections
 
@@ -74,12 +75,15 @@ def load_partition(
     key: int,
     write: Callable[[str], int],
     *,
+    bounds: tuple[Any, Any] | None = None,
     using: str = "default",
 ) -> int:
-    """Create the partition of ``table`` for ``key`` (``FOR VALUES FROM (key) TO (key+1)``),
-    let ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``), then give it
-    the parent's keys, indexes and foreign keys (each built or validated once) and attach
-    it. In the caller's transaction: a failure leaves no partition and no row."""
+    """Create the partition of ``table`` named for ``key`` (a run id), holding the values
+    ``FROM bounds[0] TO bounds[1]`` of the partition column (default: ``key`` itself), let
+    ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``), then give it the
+    parent's keys, indexes and foreign keys (each built or validated once) and attach it.
+    In the caller's transaction: a failure leaves no partition and no row."""
+    low, high = bounds or (key, key + 1)
     connection = connections[using]
     name = partition_name(table, key)
     parent, part = _quote(connection, table), _quote(connection, name)
@@ -110,10 +114,10 @@ def load_partition(
         column = _partition_column(cursor, table)
         bound = f"{_quote(connection, column)} >= %s AND {_quote(connection, column)} < %s"
         # Proves the bound, so ATTACH need not scan the new partition for it.
-        cursor.execute(f"ALTER TABLE {part} ADD CHECK ({bound})", [key, key + 1])
+        cursor.execute(f"ALTER TABLE {part} ADD CHECK ({bound})", [low, high])
         cursor.execute(
             f"ALTER TABLE {parent} ATTACH PARTITION {part} FOR VALUES FROM (%s) TO (%s)",
-            [key, key + 1],
+            [low, high],
         )
     return written
 
@@ -153,19 +157,23 @@ def _structure(cursor, table: str, part: str) -> list[str]:
     return keys + indexes + foreign
 
 
-def detach_partition(table: str, key: int, *, using: str = "default") -> bool:
+def detach_partition(
+    table: str, key: int, *, keep: str | None = None, using: str = "default"
+) -> bool:
     """Detach and drop the partition of ``key`` (its rows must have been copied elsewhere
-    first); False when ``key`` has none. Holds the parent ``ACCESS EXCLUSIVE`` to the
-    commit: call it last."""
+    first); its rows matching the SQL condition ``keep`` go back into ``table`` first,
+    where they land in the default partition. False when ``key`` has none. Holds the parent
+    ``ACCESS EXCLUSIVE`` to the commit: call it last."""
     name = partition_for(table, key, using=using)
     if name is None:
         return False
     connection = connections[using]
+    parent, part = _quote(connection, table), _quote(connection, name)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"ALTER TABLE {_quote(connection, table)} DETACH PARTITION {_quote(connection, name)}"
-        )
-        cursor.execute(f"DROP TABLE {_quote(connection, name)}")
+        cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {part}")
+        if keep:
+            cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part} WHERE {keep}")
+        cursor.execute(f"DROP TABLE {part}")
     return True
 
 
@@ -222,7 +230,7 @@ def partition_by_range(table: str, column: str, first_new: str) -> Callable:
         legacy = f"{table}_legacy"
         with connection.cursor() as cursor:
             cursor.execute(first_new)
-            bound = int(cursor.fetchone()[0])
+            bound = cursor.fetchone()[0]
             cursor.execute(
                 "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
                 "pg_get_constraintdef(con.oid) FROM pg_index i "
@@ -266,7 +274,8 @@ def partition_by_range(table: str, column: str, first_new: str) -> Callable:
             _add_identities(cursor, quote, table, starts)
             cursor.execute(
                 f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(legacy)} "
-                f"FOR VALUES FROM (MINVALUE) TO ({bound})"
+                "FOR VALUES FROM (MINVALUE) TO (%s)",
+                [bound],
             )
             # Created on the parent, each key, index and foreign key adopts the old table's
             # own instead of building or validating another.

@@ -97,9 +97,10 @@ def history_archive(*, keep_full_runs: int | None = None) -> ArchiveResult:
         .exclude(status=RunStatus.RUNNING)
         .values_list("pk", flat=True)
     )
-    # A full run of the whole book has a partition of its own (PostgreSQL): its rows are
-    # copied, and the partition detached and dropped at the end, instead of deleted one by one.
-    table = Snapshot._meta.db_table
+    # A full run of the whole book has partitions of its own (PostgreSQL): their rows are
+    # copied, and the partitions detached and dropped at the end, instead of deleted one by
+    # one.
+    table, assessed = Snapshot._meta.db_table, CreditAssessment._meta.db_table
     own = {pk: name for pk in runs if (name := partitions.partition_for(table, pk))}
     shared = [pk for pk in runs if pk not in own]
     snapshots = sum(_copy(Snapshot, SnapshotArchive, "TRUE", [], table=n) for n in own.values())
@@ -107,21 +108,33 @@ def history_archive(*, keep_full_runs: int | None = None) -> ArchiveResult:
         chunk = shared[start : start + 500]
         marks = ", ".join(["%s"] * len(chunk))
         snapshots += _move(Snapshot, SnapshotArchive, f"run_id IN ({marks})", chunk)
-    # An assessment a review was decided on stays where the review's key points (the key
-    # would otherwise fail at commit and, with it, every night's archive).
-    assessed, reviews = CreditAssessment._meta.db_table, Review._meta.db_table
-    assessments = _move(
-        CreditAssessment,
-        CreditAssessmentArchive,
-        f"assessed_at < %s AND NOT EXISTS (SELECT 1 FROM {reviews} r"
-        f" WHERE r.assessment_id = {assessed}.id)",
-        [connection.ops.adapt_datetimefield_value(cutoff)],
+    # An assessment a review was decided on stays in the live table, where the review finds
+    # it by its id (moved, the review would point nowhere).
+    quote, reviews = connection.ops.quote_name, Review._meta.db_table
+
+    def unreviewed(name: str) -> str:
+        return f"NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.assessment_id = {quote(name)}.id)"
+
+    own_assessed = {pk: n for pk in runs if (n := partitions.partition_for(assessed, pk))}
+    assessments = sum(
+        _copy(CreditAssessment, CreditAssessmentArchive, unreviewed(n), [], table=n)
+        for n in own_assessed.values()
     )
+    # The rest (event runs', and those from before partitions), outside those partitions.
+    where = f"assessed_at < %s AND {unreviewed(assessed)}"
+    params = [connection.ops.adapt_datetimefield_value(cutoff)]
+    if own_assessed:
+        where += f" AND {quote(assessed)}.tableoid::regclass::text <> ALL(%s)"
+        params.append(list(own_assessed.values()))
+    assessments += _move(CreditAssessment, CreditAssessmentArchive, where, params)
     EvaluationRun.objects.filter(pk__in=runs).update(archived_at=timezone.now())
-    if own:
+    if own or own_assessed:
         # The copies' keys are checked now, not at the commit: a detach holds the live table
         # exclusively until then, so it comes last.
         connection.check_constraints()
         for pk in own:
             partitions.detach_partition(table, pk)
+        for pk, name in own_assessed.items():
+            # The reviewed ones go back into the live table (its default partition now).
+            partitions.detach_partition(assessed, pk, keep=f"NOT ({unreviewed(name)})")
     return ArchiveResult(len(runs), snapshots, assessments)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 import polars as pl
 from django.apps import apps
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, FloatField, Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -36,6 +37,7 @@ from fincrm.analytics.scorecard import (
     ks,
     score_distribution,
 )
+from fincrm.core import partitions
 from fincrm.core.bulk import insert_frame, insert_rows, json_object
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
@@ -276,11 +278,30 @@ class Assessed:
     frame: pl.DataFrame
     rows: pl.DataFrame
     constants: dict
+    #: The run assessing the whole book, whose rows get a partition of their own where the
+    #: table is partitioned (PostgreSQL; ``core.partitions``); None: into the table.
+    run_id: int | None = None
 
     def write(self) -> None:
-        insert_frame(
-            CreditAssessment, self.rows, constants=self.constants, json_text=["points", "signals"]
+        write = partial(
+            insert_frame,
+            CreditAssessment,
+            self.rows,
+            constants=self.constants,
+            json_text=["points", "signals"],
         )
+        name, using = CreditAssessment._meta.db_table, router.db_for_write(CreditAssessment)
+        if self.run_id is not None and partitions.is_partitioned(name, using=using):
+            at = self.constants["assessed_at"]
+            partitions.load_partition(
+                name,
+                self.run_id,
+                lambda part: write(table=part),
+                bounds=(at, at + timedelta(microseconds=1)),
+                using=using,
+            )
+        else:
+            write()
 
 
 def assess_pending(
@@ -291,9 +312,12 @@ def assess_pending(
     run_started,
     customer_ids: Sequence[int] | None = None,
     reads: BookReads | None = None,
+    run_id: int | None = None,
 ) -> Assessed:
     """:func:`assess` with the assessment rows (a book's worth) left for the caller to
-    write, e.g. while it computes something else: everything else is written."""
+    write, e.g. while it computes something else: everything else is written. ``run_id``:
+    the run assessing the whole book (``customer_ids`` None), whose rows get a partition of
+    their own (``Assessed.run_id``)."""
     ids = client_ids(customer_ids)
     if reads is None or reads.as_of != as_of:
         reads = BookReads(as_of=as_of, customer_ids=ids)
@@ -327,7 +351,8 @@ def assess_pending(
         "method": method,
         "model": model.pk if model is not None else None,
     }
-    return Assessed(frame=frame, rows=rows, constants=constants)
+    whole_book = run_id if customer_ids is None else None
+    return Assessed(frame=frame, rows=rows, constants=constants, run_id=whole_book)
 
 
 def _classify_facilities(

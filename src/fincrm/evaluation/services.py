@@ -240,6 +240,7 @@ def _evaluate(
         run_started=run.started_at,
         customer_ids=customer_ids,
         reads=reads,
+        run_id=run.pk,
     )
     features = features.drop("credit_grade", "open_warnings").join(
         assessed.frame, on="customer_id", how="left"

@@ -240,8 +240,17 @@ class Review(models.Model):
         verbose_name=_("officer"),
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # No foreign key in the database: assessments are partitioned by time on PostgreSQL
+    # (``core.partitions``), and a key can only reference a partitioned table's id together
+    # with its time. The archive keeps an assessment a review points at in the live table
+    # (``evaluation.archive``); the ORM's SET_NULL covers a deleted one.
     assessment = models.ForeignKey(
-        CreditAssessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        CreditAssessment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
 
     history = HistoricalRecords()

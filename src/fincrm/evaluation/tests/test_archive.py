@@ -89,16 +89,16 @@ def test_the_api_reads_an_archived_run(rich_book, users, client):
 def test_a_failure_moves_nothing(rich_book, monkeypatch):
     _three_full_runs()
     snapshots, assessments = Snapshot.objects.count(), CreditAssessment.objects.count()
-    real_move = archive._move
+    real_copy = archive._copy
     calls = []
 
-    def move_then_fail(*args):
-        calls.append(real_move(*args))
+    def copy_then_fail(*args, **kwargs):
+        calls.append(real_copy(*args, **kwargs))
         if len(calls) == 1:
             raise RuntimeError("disk full")
         return calls[-1]
 
-    monkeypatch.setattr(archive, "_move", move_then_fail)
+    monkeypatch.setattr(archive, "_copy", copy_then_fail)
     with pytest.raises(RuntimeError):
         archive.history_archive(keep_full_runs=1)
     assert calls and calls[0] > 0

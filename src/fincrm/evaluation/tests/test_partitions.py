@@ -1,4 +1,5 @@
-"""Snapshots partitioned by run on PostgreSQL (``core.partitions``, migration 0009)."""
+"""Snapshots and assessments partitioned by run on PostgreSQL (``core.partitions``;
+migrations evaluation 0009, risk 0009)."""
 
 import pytest
 from django.core.management import call_command
@@ -9,6 +10,7 @@ from fincrm.evaluation import archive, services
 from fincrm.evaluation.choices import RunKind
 from fincrm.evaluation.models import Snapshot, SnapshotArchive
 from fincrm.evaluation.selectors import customer_snapshot_history
+from fincrm.risk.models import CreditAssessment, CreditAssessmentArchive
 
 from .conftest import AS_OF
 
@@ -119,3 +121,54 @@ def test_the_migration_goes_back_to_one_table_and_forward_again_keeping_every_ro
     again = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
     assert partitions.partition_for(TABLE, again.pk)
     assert min(Snapshot.objects.filter(run=again).values_list("id", flat=True)) > rows[-1]["id"]
+
+
+ASSESSED = CreditAssessment._meta.db_table
+
+
+def test_a_full_run_assesses_the_book_into_a_partition_of_its_own(rich_book):
+    full = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    firm = rich_book["a_company"]
+    event = services.evaluation_run(kind=RunKind.EVENT, customer_ids=[firm.pk], as_of=AS_OF)
+
+    own = partitions.partition_for(ASSESSED, full.pk)
+    assert own == f"{ASSESSED}_p{full.pk}"
+    assert _rows_of(own) == full.customers_evaluated
+    assessed = CreditAssessment.objects.filter(assessed_at=full.started_at)
+    assert set(assessed.values_list("customer_id", flat=True)) == set(_book_ids())
+    assert partitions.partition_for(ASSESSED, event.pk) is None
+    assert _rows_of(f"{ASSESSED}_default") == 1
+    latest = firm.credit_assessments.first()  # newest first, across partitions
+    assert latest.assessed_at == event.started_at
+
+
+def _book_ids():
+    from fincrm.customers.models import Customer
+
+    return list(Customer.objects.values_list("pk", flat=True))
+
+
+def test_archiving_keeps_an_assessment_a_review_points_at_even_from_a_full_runs_partition(
+    rich_book,
+):
+    from fincrm.risk.models import Review
+
+    first = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    review = Review.objects.filter(status="scheduled").order_by("pk").first()
+    based_on = CreditAssessment.objects.filter(
+        customer=review.customer, assessed_at=first.started_at
+    ).get()
+    review.assessment = based_on
+    review.save(update_fields=["assessment"])
+    services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    old = CreditAssessment.objects.filter(assessed_at=first.started_at).count()
+
+    result = archive.history_archive(keep_full_runs=1)
+
+    assert result.assessments == old - 1
+    assert not _exists(f"{ASSESSED}_p{first.pk}")
+    review.refresh_from_db()
+    assert review.assessment == based_on  # same id, score and time, now in the default
+    assert CreditAssessment.objects.get(pk=based_on.pk).score == based_on.score
+    assert not CreditAssessmentArchive.objects.filter(pk=based_on.pk).exists()
+    assert CreditAssessmentArchive.objects.count() == old - 1
