@@ -307,6 +307,8 @@ def _copy_in(connection, table: str, columns: list[str], rows, *, csv: bool = Fa
     """PostgreSQL: ``COPY … FROM STDIN``, rows adapted by psycopg in C. A multi-row INSERT
     with 30,000 bound parameters spent seconds per 100k rows in binding alone. ``csv``:
     ``rows`` is a function writing CSV text to the copy and returning its row count."""
+    from psycopg.copy import QueuedLibpqWriter
+
     quote = connection.ops.quote_name
     statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     if csv:
@@ -315,7 +317,9 @@ def _copy_in(connection, table: str, columns: list[str], rows, *, csv: bool = Fa
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
+        # Sent from a thread: the next slice is written while the server reads this one
+        # (1M snapshot rows: 9.5 → 8.7 s).
+        cursor.cursor.copy(statement, writer=QueuedLibpqWriter(cursor.cursor)) as copy,
     ):
         if csv:
             return rows(copy)
