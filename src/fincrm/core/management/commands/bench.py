@@ -52,7 +52,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["phase"]:
             result = getattr(self, f"phase_{options['phase']}")(options)
-            self.stdout.write("BENCH " + json.dumps(result))
+            if result is not None:  # the preparing phases measure nothing
+                self.stdout.write("BENCH " + json.dumps(result))
             return
         n = options["customers"]
         if n < 1:
