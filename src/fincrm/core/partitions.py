@@ -88,6 +88,15 @@ def load_partition(
     name = partition_name(table, key)
     parent, part = _quote(connection, table), _quote(connection, name)
     with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        if cursor.fetchone()[0]:
+            # Left by a book emptied and its ids restarted (``flush``): empty, it goes.
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {part})")
+            if cursor.fetchone()[0]:
+                raise RuntimeError(f"{name} already holds rows: key {key} is taken")
+            if partition_for(table, key, using=using):
+                cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {part}")
+            cursor.execute(f"DROP TABLE {part}")
         cursor.execute(
             f"CREATE TABLE {part} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         )
@@ -175,6 +184,27 @@ def detach_partition(
             cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part} WHERE {keep}")
         cursor.execute(f"DROP TABLE {part}")
     return True
+
+
+def drop_partitions(table: str, *, using: str = "default") -> int:
+    """Detach and drop every partition of ``table`` loaded by a run (the default partition
+    and the one of the rows from before partitions stay): for a book being reset, whose
+    runs are gone. Returns how many went."""
+    if not is_partitioned(table, using=using):
+        return 0
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s) AND c.relname LIKE %s",
+            [table, f"{table}\\_p%"],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+        for name in names:
+            quoted = _quote(connection, name)
+            cursor.execute(f"ALTER TABLE {_quote(connection, table)} DETACH PARTITION {quoted}")
+            cursor.execute(f"DROP TABLE {quoted}")
+    return len(names)
 
 
 # --- migrations ----------------------------------------------------------------------------

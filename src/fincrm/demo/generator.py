@@ -457,6 +457,7 @@ def build_book(
 
 def reset_book() -> None:
     """Delete every client, its data, the demo users, teams and products (children first)."""
+    from fincrm.core import partitions
     from fincrm.engagement.models import Notification, Task
     from fincrm.evaluation.models import (
         Classification,
@@ -496,6 +497,8 @@ def reset_book() -> None:
     with transaction.atomic():
         for model in models:
             model.objects.all()._raw_delete(model.objects.db)
+        for model in (Snapshot, CreditAssessment):  # the runs' own partitions (PostgreSQL)
+            partitions.drop_partitions(model._meta.db_table)
         PolicyVersion.objects.all().delete()
         Product.objects.all().delete()
         User.objects.filter(username__in=[u[0] for u in USERS] + [PORTAL_USERNAME]).delete()

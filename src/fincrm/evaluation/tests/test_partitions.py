@@ -172,3 +172,40 @@ def test_archiving_keeps_an_assessment_a_review_points_at_even_from_a_full_runs_
     assert CreditAssessment.objects.get(pk=based_on.pk).score == based_on.score
     assert not CreditAssessmentArchive.objects.filter(pk=based_on.pk).exists()
     assert CreditAssessmentArchive.objects.count() == old - 1
+
+
+def test_a_leftover_empty_partition_of_a_reused_run_id_is_replaced_a_full_one_refused(rich_book):
+    run = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    rows = Snapshot.objects.filter(run=run)
+    sample = rows.values(*FIELDS[1:-1], "reasons").first()
+
+    def write(name):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {name} (run_id, customer_id, created_at, contribution, "
+                "potential, loyalty, risk, value_score, tier, grade, grade_source, "
+                "size_band, lifecycle, segments, reasons) VALUES "
+                "(%s, %s, %s, 0, 0, 0, 0, 0, 'low', 'B', 'expert', 'none', 'new', '[]', '[]')",
+                [run.pk, sample["customer_id"], sample["created_at"]],
+            )
+        return 1
+
+    with pytest.raises(RuntimeError, match="already holds rows"):
+        partitions.load_partition(TABLE, run.pk, write)
+    rows._raw_delete(rows.db)  # as a flush leaves it: an attached, empty partition
+    assert partitions.load_partition(TABLE, run.pk, write) == 1
+    assert rows.count() == 1 and _rows_of(f"{TABLE}_p{run.pk}") == 1
+
+
+def test_dropping_the_runs_partitions_leaves_the_default_and_the_old_rows(rich_book):
+    """What ``demo.generator.reset_book`` does after deleting the runs."""
+    runs = [services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF) for _ in range(2)]
+    event = services.evaluation_run(kind=RunKind.EVENT, customer_ids=[rich_book["a_company"].pk])
+
+    assert partitions.drop_partitions(TABLE) == 2
+    assert partitions.drop_partitions(ASSESSED) == 2
+    for run in runs:
+        assert not _exists(f"{TABLE}_p{run.pk}") and not _exists(f"{ASSESSED}_p{run.pk}")
+    assert list(Snapshot.objects.values_list("run_id", flat=True)) == [event.pk]
+    assert _exists(f"{TABLE}_legacy") and _exists(f"{ASSESSED}_legacy")
+    assert partitions.drop_partitions(TABLE) == 0
