@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -82,8 +83,53 @@ def load_partition(
     ``FROM bounds[0] TO bounds[1]`` of the partition column (default: ``key`` itself), let
     ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``), then give it the
     parent's keys, indexes and foreign keys (each built or validated once) and attach it.
-    In the caller's transaction: a failure leaves no partition and no row."""
-    low, high = bounds or (key, key + 1)
+    In the caller's transaction: a failure leaves no partition and no row. The same as
+    ``build_partition`` then, at once, its ``attach``."""
+    loaded = build_partition(table, key, write, bounds=bounds, using=using)
+    loaded.attach()
+    return loaded.rows
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A partition filled, keyed and indexed, not yet attached: ``attach()`` validates its
+    foreign keys and attaches it, the two steps whose locks last to the commit (see the
+    module's note), so a caller with more to write attaches last."""
+
+    table: str
+    name: str
+    bounds: tuple[Any, Any]
+    rows: int
+    using: str
+
+    def attach(self) -> None:
+        connection = connections[self.using]
+        parent, part = _quote(connection, self.table), _quote(connection, self.name)
+        with connection.cursor() as cursor:
+            for statement in _structure(cursor, self.table, part, foreign=True):
+                cursor.execute(statement)
+            column = _quote(connection, _partition_column(cursor, self.table))
+            # Proves the bound, so ATTACH need not scan the new partition for it.
+            cursor.execute(
+                f"ALTER TABLE {part} ADD CHECK ({column} >= %s AND {column} < %s)", self.bounds
+            )
+            cursor.execute(
+                f"ALTER TABLE {parent} ATTACH PARTITION {part} FOR VALUES FROM (%s) TO (%s)",
+                self.bounds,
+            )
+
+
+def build_partition(
+    table: str,
+    key: int,
+    write: Callable[[str], int],
+    *,
+    bounds: tuple[Any, Any] | None = None,
+    using: str = "default",
+) -> Loaded:
+    """``load_partition`` up to its attachment: the new table filled, its keys and indexes
+    built. It locks no one else's table; its rows are not in ``table`` until ``attach()``."""
+    bounds = bounds or (key, key + 1)
     connection = connections[using]
     name = partition_name(table, key)
     parent, part = _quote(connection, table), _quote(connection, name)
@@ -101,34 +147,21 @@ def load_partition(
             f"CREATE TABLE {part} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         )
         # The parent's identity sequence numbers the rows, as an insert into the parent would.
-        cursor.execute(
-            "SELECT a.attname, pg_get_serial_sequence(%s, a.attname) FROM pg_attribute a "
-            "WHERE a.attrelid = to_regclass(%s) AND a.attidentity <> ''",
-            [table, table],
-        )
-        identities = cursor.fetchall()
+        identities = _identities(cursor, table)
         for column, sequence in identities:
             cursor.execute(
                 f"ALTER TABLE {part} ALTER {_quote(connection, column)} "
                 f"SET DEFAULT nextval(%s::regclass)",
                 [sequence],
             )
-    written = write(name)
+    rows = write(name)
     with connection.cursor() as cursor:
         for column, _sequence in identities:
             cursor.execute(f"ALTER TABLE {part} ALTER {_quote(connection, column)} DROP DEFAULT")
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for statement in _structure(cursor, table, part):
+        for statement in _structure(cursor, table, part, foreign=False):
             cursor.execute(statement)
-        column = _partition_column(cursor, table)
-        bound = f"{_quote(connection, column)} >= %s AND {_quote(connection, column)} < %s"
-        # Proves the bound, so ATTACH need not scan the new partition for it.
-        cursor.execute(f"ALTER TABLE {part} ADD CHECK ({bound})", [low, high])
-        cursor.execute(
-            f"ALTER TABLE {parent} ATTACH PARTITION {part} FOR VALUES FROM (%s) TO (%s)",
-            [low, high],
-        )
-    return written
+    return Loaded(table=table, name=name, bounds=tuple(bounds), rows=rows, using=using)
 
 
 def _partition_column(cursor, table: str) -> str:
@@ -141,10 +174,10 @@ def _partition_column(cursor, table: str) -> str:
     return cursor.fetchone()[0]
 
 
-def _structure(cursor, table: str, part: str) -> list[str]:
-    """The statements giving ``part`` the parent's primary and unique keys, indexes and
-    foreign keys, from the parent's own definitions (so a migration changing them changes
-    the next partition too)."""
+def _structure(cursor, table: str, part: str, *, foreign: bool) -> list[str]:
+    """The statements giving ``part`` the parent's primary and unique keys and indexes
+    (``foreign``: its foreign keys), from the parent's own definitions (so a migration
+    changing them changes the next partition too)."""
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
         "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f') "
@@ -160,10 +193,9 @@ def _structure(cursor, table: str, part: str) -> list[str]:
         [table],
     )
     indexes = [_INDEX_HEAD.sub(rf"CREATE \1INDEX ON {part} ", d) for (d,) in cursor.fetchall()]
-    keys = [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind in "pu"]
-    foreign = [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind == "f"]
-    # Keys and indexes first: a foreign key validated last reads a table already indexed.
-    return keys + indexes + foreign
+    if foreign:
+        return [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind == "f"]
+    return [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind in "pu"] + indexes
 
 
 def detach_partition(

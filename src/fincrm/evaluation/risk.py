@@ -8,7 +8,7 @@ side (approving a proposal, acknowledging an alert, completing a review) is in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -266,8 +266,12 @@ def assess(
         customer_ids=customer_ids,
         reads=reads,
     )
-    assessed.write()
+    assessed.write()()
     return assessed.frame
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,10 @@ class Assessed:
     #: table is partitioned (PostgreSQL; ``core.partitions``); None: into the table.
     run_id: int | None = None
 
-    def write(self) -> None:
+    def write(self) -> Callable[[], None]:
+        """Write the rows; returns what completes the write. Into a partition of their own,
+        that is attaching it (``core.partitions.Loaded.attach``, whose locks last to the
+        commit: call it with the run's last writes); elsewhere nothing is left to do."""
         write = partial(
             insert_frame,
             CreditAssessment,
@@ -293,15 +300,16 @@ class Assessed:
         name, using = CreditAssessment._meta.db_table, router.db_for_write(CreditAssessment)
         if self.run_id is not None and partitions.is_partitioned(name, using=using):
             at = self.constants["assessed_at"]
-            partitions.load_partition(
+            loaded = partitions.build_partition(
                 name,
                 self.run_id,
                 lambda part: write(table=part),
                 bounds=(at, at + timedelta(microseconds=1)),
                 using=using,
             )
-        else:
-            write()
+            return loaded.attach
+        write()
+        return _nothing
 
 
 def assess_pending(

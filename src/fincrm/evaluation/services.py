@@ -268,11 +268,11 @@ def _evaluate(
         # inserts are Python work that would only contend with the scoring for the GIL.)
         with ThreadPoolExecutor(1, thread_name_prefix="scoring") as pool:
             scoring = pool.submit(score)
-            assessed.write()
+            attach_assessments = assessed.write()
             connection.check_constraints()  # now rather than at commit: same checks
             scored = scoring.result()
     else:
-        assessed.write()
+        attach_assessments = assessed.write()
         scored = score()
     if fit:
         run.cutoffs, run.clusters = scored.cutoffs, scored.clusters
@@ -289,9 +289,14 @@ def _evaluate(
     tasks = _write_plan_tasks(
         policy, frame, run.as_of, progress, ids=ids, open_tasks=reads.get("open_plan_tasks")
     )
-    # Last: a run of the whole book loads a partition of its own, whose attachment holds
-    # locks to the commit (core.partitions).
-    _write_snapshots(run, frame, now, progress, own_partition=customer_ids is None)
+    # Last: a run of the whole book attaches partitions of its own, which holds locks to the
+    # commit (core.partitions): the clients' rows cannot be written, the default partitions
+    # not read, for the second or two left.
+    attach_snapshots = _write_snapshots(
+        run, frame, now, progress, own_partition=customer_ids is None
+    )
+    attach_assessments()
+    attach_snapshots()
     if not fit:
         run.cutoffs = scored.cutoffs
         run.clusters = base.clusters if base else None
@@ -347,9 +352,10 @@ def _insert_in_batches(model, rows: pl.DataFrame, phase: str, progress, **option
 
 def _write_snapshots(
     run, frame: pl.DataFrame, now, progress: Progress, *, own_partition: bool = False
-) -> None:
+) -> Callable[[], None]:
     """One snapshot per evaluated client. ``own_partition``: the frame is the whole book,
-    loaded into the run's own partition where the table is partitioned (PostgreSQL)."""
+    loaded into the run's own partition where the table is partitioned (PostgreSQL), which
+    the returned function attaches (elsewhere it does nothing)."""
     fields = ["customer_id", "contribution", "potential", "loyalty", "risk", "value_score"]
     fields += ["tier", "grade", "grade_source", "size_band", "lifecycle", "segments", "cluster"]
     fields += ["reasons"]
@@ -377,9 +383,16 @@ def _write_snapshots(
     )
     name, using = Snapshot._meta.db_table, router.db_for_write(Snapshot)
     if own_partition and partitions.is_partitioned(name, using=using):
-        partitions.load_partition(name, run.pk, lambda part: write(table=part), using=using)
-    else:
-        write()
+        loaded = partitions.build_partition(
+            name, run.pk, lambda part: write(table=part), using=using
+        )
+        return loaded.attach
+    write()
+    return _no_attach
+
+
+def _no_attach() -> None:
+    return None
 
 
 def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> int:
