@@ -21,6 +21,8 @@ FIT_SAMPLE = 200_000
 #: Restarts from different k-means++ seeds; the one with the lowest inertia is kept.
 N_INIT = 3
 MAX_ITER = 30
+#: Up to this many segment rules, memberships are computed as bit patterns (one Int64).
+MAX_PATTERN_RULES = 62
 DISTINGUISHING = 3
 
 
@@ -46,16 +48,31 @@ def rule_segments(frame: pl.DataFrame, rules: Sequence[SegmentRule]) -> pl.Serie
     """The codes of the segments each row belongs to (a list per row; nulls never match)."""
     if not rules:
         return pl.Series("segments", [[] for _ in range(frame.height)], dtype=pl.List(pl.String))
-    members = []
+    matches = []
     for rule in rules:
         groups = [
             pl.all_horizontal([_condition(frame, rule, c).fill_null(False) for c in group])
             for group in rule.any_of
             if group
         ]
-        matched = pl.any_horizontal(groups) if groups else pl.lit(False)
-        members.append(pl.when(matched).then(pl.lit(rule.code)))
-    return frame.select(pl.concat_list(members).list.drop_nulls().alias("segments")).to_series()
+        matches.append(pl.any_horizontal(groups) if groups else pl.lit(False))
+    if len(rules) > MAX_PATTERN_RULES:
+        members = [pl.when(m).then(pl.lit(r.code)) for m, r in zip(matches, rules, strict=True)]
+        return frame.select(pl.concat_list(members).list.drop_nulls().alias("segments")).to_series()
+    # Each row's segments as a bit pattern: a book has a few dozen patterns, each made a list
+    # once and joined back (a list built row by row cost 1.6 s of a 1M-client run).
+    bits = frame.select(
+        pl.sum_horizontal(m.cast(pl.Int64) * (1 << i) for i, m in enumerate(matches)).alias("bits")
+    )
+    patterns = bits["bits"].unique().to_list()
+    lists = pl.DataFrame(
+        {
+            "bits": patterns,
+            "segments": [[r.code for i, r in enumerate(rules) if p >> i & 1] for p in patterns],
+        },
+        schema={"bits": pl.Int64, "segments": pl.List(pl.String)},
+    )
+    return bits.join(lists, on="bits", how="left", maintain_order="left")["segments"]
 
 
 def _nearest(x: np.ndarray, centers: np.ndarray) -> np.ndarray:

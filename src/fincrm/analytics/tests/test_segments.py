@@ -104,3 +104,32 @@ def test_a_previous_fit_of_other_features_or_k_is_not_carried_on():
     assert not segmenter.continues(None)
     fitted = segmenter.fit(_blobs((50, 60, 10), 1), previous=previous)  # a fresh fit
     assert [p["size"] for p in fitted.profiles_] == [60, 50, 10]
+
+
+def test_rule_segments_by_patterns_equal_the_row_by_row_lists(monkeypatch):
+    """Above MAX_PATTERN_RULES rules the lists are built row by row: both ways agree."""
+    import fincrm.analytics.segments as segments
+
+    rng = np.random.default_rng(5)
+    n = 2_000
+    frame = pl.DataFrame(
+        {
+            "kind": rng.choice(["company", "person"], n),
+            "client_type": rng.choice(["sme", "large", "hnw", "micro"], n),
+            "company_age_years": [
+                None if missing else age
+                for missing, age in zip(rng.random(n) < 0.1, rng.uniform(0, 30, n), strict=True)
+            ],
+            "revenue": rng.lognormal(15, 2, n),
+            "revenue_growth": rng.normal(0.1, 0.3, n),
+            "industry": rng.choice(["C", "F", "I", "K"], n),
+            "max_dpd_12m": rng.choice([0, 0, 0, 15, 45, 95], n),
+            "open_warnings": rng.choice([0, 0, 1, 3], n),
+        }
+    )
+    rules = default_policy().segments
+    by_pattern = rule_segments(frame, rules).to_list()
+    monkeypatch.setattr(segments, "MAX_PATTERN_RULES", 0)
+    row_by_row = rule_segments(frame, rules).to_list()
+    assert by_pattern == row_by_row
+    assert len({tuple(s) for s in by_pattern}) > 3  # several patterns, in the rows' order
