@@ -198,7 +198,17 @@ class Classification(models.Model):
         on_delete=models.CASCADE,
         related_name="classification",
     )
-    run = models.ForeignKey(EvaluationRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The run that last changed the row: written on every row a run rewrites (95k a night at
+    # 1M), read by no query. No index, and no database key (a per-row check at the commit),
+    # as for ``Snapshot.run``: a run is deleted through the ORM only, whose SET_NULL clears it.
+    run = models.ForeignKey(
+        EvaluationRun,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices)
     tier_since = models.DateTimeField(_("tier since"))
     # Indexed with the client id below: the list's "sort by value score" walks that index.
