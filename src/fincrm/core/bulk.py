@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 import polars as pl
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 #: Bound parameters per statement: SQLite allows 32,766, PostgreSQL 65,535.
@@ -327,6 +327,59 @@ def _copy_in(connection, table: str, columns: list[str], rows, *, csv: bool = Fa
             copy.write_row(row)
             written += 1
     return written
+
+
+def update_with_history(
+    objs: Sequence[models.Model],
+    model: type[models.Model],
+    fields: Sequence[str],
+    *,
+    default_change_reason: str | None = None,
+) -> int:
+    """``simple_history``'s ``bulk_update_with_history`` without Django's ``bulk_update``,
+    which sends, per field, a ``CASE WHEN pk = … THEN …`` with a branch per object: the
+    database walks the branches for every row of the batch (quadratic; 7,000 control
+    proposals of a nightly run took 1.8 s). Here: one ``WITH v AS (VALUES …) UPDATE … FROM v``
+    per batch (SQLite ≥ 3.33 and PostgreSQL), then the same history rows ("~", one per
+    object, in the caller's transaction). Returns the rows updated."""
+    from simple_history.utils import get_history_manager_for_model
+
+    if not objs:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    meta, quote = model._meta, connection.ops.quote_name
+    table, pk = quote(meta.db_table), meta.pk
+    given = [meta.get_field(name) for name in fields]
+    names = ", ".join(["pk", *(f"c{i}" for i in range(len(given)))])
+    sets = ", ".join(
+        f"{quote(f.column)} = CAST(v.c{i} AS {f.db_type(connection)})" for i, f in enumerate(given)
+    )
+    row = "(" + ", ".join(["%s"] * (len(given) + 1)) + ")"
+    per_statement = max(1, MAX_PARAMS // (len(given) + 1))
+    updated = 0
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        for start in range(0, len(objs), per_statement):
+            batch = objs[start : start + per_statement]
+            params: list[Any] = []
+            for obj in batch:
+                params.append(obj.pk)
+                params.extend(
+                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in given
+                )
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {', '.join([row] * len(batch))}) "
+                f"UPDATE {table} SET {sets} FROM v WHERE {table}.{quote(pk.column)} = v.pk",
+                params,
+            )
+            if cursor.rowcount >= 0:
+                updated += cursor.rowcount
+            else:  # Python's sqlite3 counts no rows for a statement opening with WITH
+                cursor.execute("SELECT changes()")
+                updated += cursor.fetchone()[0]
+        get_history_manager_for_model(model).bulk_history_create(
+            list(objs), update=True, default_change_reason=default_change_reason
+        )
+    return updated
 
 
 def _copy_merge(

@@ -21,7 +21,7 @@ from django.db.models import Count, FloatField, Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
@@ -38,7 +38,7 @@ from fincrm.analytics.scorecard import (
     score_distribution,
 )
 from fincrm.core import partitions
-from fincrm.core.bulk import insert_frame, insert_rows, json_object
+from fincrm.core.bulk import insert_frame, insert_rows, json_object, update_with_history
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
@@ -403,11 +403,10 @@ def _classify_facilities(
     rows = list(Facility.objects.filter(pk__in=list(classes)))
     for facility in rows:
         facility.loan_class, facility.loan_class_auto = classes[facility.pk]
-    bulk_update_with_history(
+    update_with_history(
         rows,
         Facility,
         ["loan_class", "loan_class_auto"],
-        batch_size=BATCH,
         default_change_reason="evaluation run: five-tier classification",
     )
     return len(rows)
@@ -591,7 +590,7 @@ def _propose_controls(result, previous, policy: PolicyConfig) -> None:
             updated.append(proposal)
     # Proposals are credit-relevant: write their audit history too.
     bulk_create_with_history(new, ControlProposal, batch_size=BATCH)
-    bulk_update_with_history(updated, ControlProposal, ["to_grade", "controls"], batch_size=BATCH)
+    update_with_history(updated, ControlProposal, ["to_grade", "controls"])
 
 
 def _schedule_reviews(result, policy: PolicyConfig, as_of: date, ids=None) -> None:

@@ -147,3 +147,33 @@ def test_decimals_held_as_text_land_exactly():
     assert insert_frame(Customer, frame, constants={"created_at": WHEN, "updated_at": WHEN}) == 2
     stored = dict(Customer.objects.values_list("name", "registered_capital"))
     assert stored == {"甲": Decimal("123456789012.34"), "乙": None}
+
+
+def test_update_with_history_changes_only_the_given_fields_and_records_each_change():
+    from fincrm.core.bulk import update_with_history
+    from fincrm.risk.models import ControlProposal
+
+    customers = [CustomerFactory() for _ in range(3)]
+    proposals = [
+        ControlProposal.objects.create(
+            customer=c, from_grade="A", to_grade="BBB", controls={"limit": 1}, note="keep me"
+        )
+        for c in customers
+    ]
+    first, second, untouched = proposals
+    first.to_grade, first.controls, first.note = "BB", {"limit": 2, "tenor": "12m"}, "not saved"
+    second.to_grade, second.controls = "B", {"limit": 3}
+
+    assert update_with_history([first, second], ControlProposal, ["to_grade", "controls"]) == 2
+
+    rows = {p.pk: p for p in ControlProposal.objects.all()}
+    assert (rows[first.pk].to_grade, rows[first.pk].controls) == (
+        "BB",
+        {"limit": 2, "tenor": "12m"},
+    )
+    assert rows[first.pk].note == "keep me"  # a field not listed is not written
+    assert (rows[second.pk].to_grade, rows[second.pk].controls) == ("B", {"limit": 3})
+    assert (rows[untouched.pk].to_grade, rows[untouched.pk].controls) == ("BBB", {"limit": 1})
+    changes = ControlProposal.history.filter(history_type="~").order_by("id")
+    assert [(h.id, h.to_grade) for h in changes] == [(first.pk, "BB"), (second.pk, "B")]
+    assert not ControlProposal.history.filter(id=untouched.pk, history_type="~").exists()
