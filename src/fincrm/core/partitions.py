@@ -15,11 +15,12 @@ parent in a migration, the old table becoming the partition of the keys used so 
 rows, indexes and keys (nothing is copied). SQLite has no partitions: there, nothing here is
 called and the table stays one table.
 
-Locks, for whoever runs this next to users: building a partition takes nothing from others
-until its keys are validated, which holds a ``SHARE ROW EXCLUSIVE`` lock on the referenced
-tables (their rows can be read, not written) to the commit; ``ATTACH`` holds the default
-partition (a quick scan) ``ACCESS EXCLUSIVE`` to the commit. A run therefore loads its
-partition as its last write, a second or two before it commits.
+Locks, for whoever runs this next to users: building a partition (``build_partition``: the
+table, its rows, keys and indexes) takes nothing from others; attaching it (``Loaded.attach``)
+validates its foreign keys, which holds a ``SHARE ROW EXCLUSIVE`` lock on the referenced tables
+(their rows can be read, not written) to the commit, and ``ATTACH`` holds the default partition
+(a quick scan) ``ACCESS EXCLUSIVE`` to the commit. A run therefore builds its partitions as it
+goes and attaches them as its last statements, a second or two before it commits.
 """
 
 from __future__ import annotations
