@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router
 
 _INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ")
 
@@ -53,42 +53,75 @@ def is_partitioned(table: str, *, using: str = "default") -> bool:
         return cursor.fetchone() is not None
 
 
+def _prefix(table: str) -> str:
+    return f"{table}_p"
+
+
 def partition_name(table: str, key: int) -> str:
-    return f"{table}_p{key}"
+    return f"{_prefix(table)}{key}"
+
+
+def run_partitions(table: str, *, using: str = "default") -> dict[int, str]:
+    """The partitions of ``table`` loaded for a key (``<table>_p<key>``), by key, in one
+    catalog query (empty when the table is not partitioned; the default partition and the
+    one of the rows from before partitions are not listed)."""
+    if not is_partitioned(table, using=using):
+        return {}
+    with connections[using].cursor() as cursor:
+        names = _partitions(cursor, table)
+    prefix = _prefix(table)
+    return {
+        int(name[len(prefix) :]): name
+        for name in names
+        if name.startswith(prefix) and name[len(prefix) :].isdigit()
+    }
 
 
 def partition_for(table: str, key: int, *, using: str = "default") -> str | None:
     """The partition of ``table`` holding exactly ``key`` (None: the key's rows are in the
     default partition, or the table is not partitioned)."""
-    if not is_partitioned(table, using=using):
-        return None
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = to_regclass(%s) AND c.relname = %s",
-            [table, partition_name(table, key)],
+    return run_partitions(table, using=using).get(key)
+
+
+def _partitions(cursor, table: str) -> list[str]:
+    """The names of every partition of ``table``."""
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = to_regclass(%s) ORDER BY c.relname",
+        [table],
+    )
+    return [name for (name,) in cursor.fetchall()]
+
+
+def _detach_and_drop(cursor, connection, table: str, name: str, *, keep: str | None = None):
+    """Detach partition ``name`` of ``table`` and drop it; its rows matching the SQL
+    condition ``keep`` go back into ``table`` first (into the default partition)."""
+    parent, part = _quote(connection, table), _quote(connection, name)
+    cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {part}")
+    if keep:
+        cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part} WHERE {keep}")
+    cursor.execute(f"DROP TABLE {part}")
+
+
+def load_or_insert(
+    model, key: int | None, write: Callable[..., int], *, bounds: tuple[Any, Any] | None = None
+) -> Callable[[], None]:
+    """Write a run's rows of ``model`` with ``write(table=None)`` — an ``insert_frame``. With
+    ``key`` (a run of the whole book) and a partitioned table (PostgreSQL), into a partition
+    of its own (``build_partition``), whose ``attach`` is returned for the caller to call as
+    its last step; otherwise into the table, and what is returned does nothing."""
+    table, using = model._meta.db_table, router.db_for_write(model)
+    if key is not None and is_partitioned(table, using=using):
+        loaded = build_partition(
+            table, key, lambda part: write(table=part), bounds=bounds, using=using
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return loaded.attach
+    write()
+    return _attached
 
 
-def load_partition(
-    table: str,
-    key: int,
-    write: Callable[[str], int],
-    *,
-    bounds: tuple[Any, Any] | None = None,
-    using: str = "default",
-) -> int:
-    """Create the partition of ``table`` named for ``key`` (a run id), holding the values
-    ``FROM bounds[0] TO bounds[1]`` of the partition column (default: ``key`` itself), let
-    ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``), then give it the
-    parent's keys, indexes and foreign keys (each built or validated once) and attach it.
-    In the caller's transaction: a failure leaves no partition and no row. The same as
-    ``build_partition`` then, at once, its ``attach``."""
-    loaded = build_partition(table, key, write, bounds=bounds, using=using)
-    loaded.attach()
-    return loaded.rows
+def _attached() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -128,8 +161,12 @@ def build_partition(
     bounds: tuple[Any, Any] | None = None,
     using: str = "default",
 ) -> Loaded:
-    """``load_partition`` up to its attachment: the new table filled, its keys and indexes
-    built. It locks no one else's table; its rows are not in ``table`` until ``attach()``."""
+    """Create the partition of ``table`` named for ``key`` (a run id), holding the values
+    ``FROM bounds[0] TO bounds[1]`` of the partition column (default: ``key`` itself), let
+    ``write(name)`` fill it (``core.bulk.insert_frame(..., table=name)``) and give it the
+    parent's keys and indexes, each built once. It locks no one else's table; its rows are
+    not in ``table`` until ``attach()`` (foreign keys validated once, then ``ATTACH``). In
+    the caller's transaction: a failure leaves no partition and no row."""
     bounds = bounds or (key, key + 1)
     connection = connections[using]
     name = partition_name(table, key)
@@ -141,9 +178,10 @@ def build_partition(
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {part})")
             if cursor.fetchone()[0]:
                 raise RuntimeError(f"{name} already holds rows: key {key} is taken")
-            if partition_for(table, key, using=using):
-                cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {part}")
-            cursor.execute(f"DROP TABLE {part}")
+            if name in _partitions(cursor, table):
+                _detach_and_drop(cursor, connection, table, name)
+            else:
+                cursor.execute(f"DROP TABLE {part}")
         cursor.execute(
             f"CREATE TABLE {part} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
         )
@@ -176,16 +214,18 @@ def _partition_column(cursor, table: str) -> str:
 
 
 def _structure(cursor, table: str, part: str, *, foreign: bool) -> list[str]:
-    """The statements giving ``part`` the parent's primary and unique keys and indexes
-    (``foreign``: its foreign keys), from the parent's own definitions (so a migration
+    """The statements giving ``part`` the parent's primary and unique keys and indexes, or
+    (``foreign``) its foreign keys, from the parent's own definitions (so a migration
     changing them changes the next partition too)."""
+    kinds = ["f"] if foreign else ["p", "u"]
     cursor.execute(
-        "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
-        "WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f') "
-        "ORDER BY contype DESC, conname",
-        [table],
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = ANY(%s) ORDER BY contype DESC, conname",
+        [table, kinds],
     )
-    constraints = cursor.fetchall()
+    statements = [f"ALTER TABLE {part} ADD {d}" for (d,) in cursor.fetchall()]
+    if foreign:
+        return statements
     cursor.execute(
         "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "WHERE i.indrelid = to_regclass(%s) AND NOT EXISTS "
@@ -193,10 +233,9 @@ def _structure(cursor, table: str, part: str, *, foreign: bool) -> list[str]:
         "ORDER BY i.indexrelid",
         [table],
     )
-    indexes = [_INDEX_HEAD.sub(rf"CREATE \1INDEX ON {part} ", d) for (d,) in cursor.fetchall()]
-    if foreign:
-        return [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind == "f"]
-    return [f"ALTER TABLE {part} ADD {d}" for _n, d, kind in constraints if kind in "pu"] + indexes
+    return statements + [
+        _INDEX_HEAD.sub(rf"CREATE \1INDEX ON {part} ", d) for (d,) in cursor.fetchall()
+    ]
 
 
 def detach_partition(
@@ -210,12 +249,8 @@ def detach_partition(
     if name is None:
         return False
     connection = connections[using]
-    parent, part = _quote(connection, table), _quote(connection, name)
     with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {parent} DETACH PARTITION {part}")
-        if keep:
-            cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part} WHERE {keep}")
-        cursor.execute(f"DROP TABLE {part}")
+        _detach_and_drop(cursor, connection, table, name, keep=keep)
     return True
 
 
@@ -223,20 +258,11 @@ def drop_partitions(table: str, *, using: str = "default") -> int:
     """Detach and drop every partition of ``table`` loaded by a run (the default partition
     and the one of the rows from before partitions stay): for a book being reset, whose
     runs are gone. Returns how many went."""
-    if not is_partitioned(table, using=using):
-        return 0
+    names = list(run_partitions(table, using=using).values())
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = to_regclass(%s) AND c.relname LIKE %s",
-            [table, f"{table}\\_p%"],
-        )
-        names = [name for (name,) in cursor.fetchall()]
         for name in names:
-            quoted = _quote(connection, name)
-            cursor.execute(f"ALTER TABLE {_quote(connection, table)} DETACH PARTITION {quoted}")
-            cursor.execute(f"DROP TABLE {quoted}")
+            _detach_and_drop(cursor, connection, table, name)
     return len(names)
 
 
@@ -373,12 +399,7 @@ def merge_partitions(table: str, column: str) -> Callable:
         quote = schema_editor.quote_name
         legacy = f"{table}_legacy"
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = to_regclass(%s)",
-                [table],
-            )
-            parts = [name for (name,) in cursor.fetchall()]
+            parts = _partitions(cursor, table)
             starts = _next_values(cursor, table)
             for name in parts:
                 cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(name)}")

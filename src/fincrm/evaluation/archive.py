@@ -101,7 +101,8 @@ def history_archive(*, keep_full_runs: int | None = None) -> ArchiveResult:
     # copied, and the partitions detached and dropped at the end, instead of deleted one by
     # one.
     table, assessed = Snapshot._meta.db_table, CreditAssessment._meta.db_table
-    own = {pk: name for pk in runs if (name := partitions.partition_for(table, pk))}
+    archived = set(runs)
+    own = {pk: n for pk, n in partitions.run_partitions(table).items() if pk in archived}
     shared = [pk for pk in runs if pk not in own]
     snapshots = sum(_copy(Snapshot, SnapshotArchive, "TRUE", [], table=n) for n in own.values())
     for start in range(0, len(shared), 500):
@@ -115,7 +116,9 @@ def history_archive(*, keep_full_runs: int | None = None) -> ArchiveResult:
     def unreviewed(name: str) -> str:
         return f"NOT EXISTS (SELECT 1 FROM {reviews} r WHERE r.assessment_id = {quote(name)}.id)"
 
-    own_assessed = {pk: n for pk in runs if (n := partitions.partition_for(assessed, pk))}
+    own_assessed = {
+        pk: n for pk, n in partitions.run_partitions(assessed).items() if pk in archived
+    }
     assessments = sum(
         _copy(CreditAssessment, CreditAssessmentArchive, unreviewed(n), [], table=n)
         for n in own_assessed.values()

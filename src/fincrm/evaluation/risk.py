@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 import polars as pl
 from django.apps import apps
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import Count, FloatField, Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
@@ -270,10 +270,6 @@ def assess(
     return assessed.frame
 
 
-def _nothing() -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class Assessed:
     """The outcome of :func:`assess_pending`: ``frame`` for the tiering, and the assessment
@@ -287,9 +283,9 @@ class Assessed:
     run_id: int | None = None
 
     def write(self) -> Callable[[], None]:
-        """Write the rows; returns what completes the write. Into a partition of their own,
-        that is attaching it (``core.partitions.Loaded.attach``, whose locks last to the
-        commit: call it with the run's last writes); elsewhere nothing is left to do."""
+        """Write the rows; returns what completes the write: attaching their partition when
+        they have one of their own (``core.partitions.load_or_insert``; its locks last to the
+        commit: call it with the run's last writes), else nothing."""
         write = partial(
             insert_frame,
             CreditAssessment,
@@ -297,19 +293,10 @@ class Assessed:
             constants=self.constants,
             json_text=["points", "signals"],
         )
-        name, using = CreditAssessment._meta.db_table, router.db_for_write(CreditAssessment)
-        if self.run_id is not None and partitions.is_partitioned(name, using=using):
-            at = self.constants["assessed_at"]
-            loaded = partitions.build_partition(
-                name,
-                self.run_id,
-                lambda part: write(table=part),
-                bounds=(at, at + timedelta(microseconds=1)),
-                using=using,
-            )
-            return loaded.attach
-        write()
-        return _nothing
+        at = self.constants["assessed_at"]
+        return partitions.load_or_insert(
+            CreditAssessment, self.run_id, write, bounds=(at, at + timedelta(microseconds=1))
+        )
 
 
 def assess_pending(

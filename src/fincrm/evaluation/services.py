@@ -18,7 +18,7 @@ from functools import partial
 import polars as pl
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, router, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -381,18 +381,7 @@ def _write_snapshots(
         constants={"run": run.pk, "created_at": now},
         json_text=["segments", "reasons"],
     )
-    name, using = Snapshot._meta.db_table, router.db_for_write(Snapshot)
-    if own_partition and partitions.is_partitioned(name, using=using):
-        loaded = partitions.build_partition(
-            name, run.pk, lambda part: write(table=part), using=using
-        )
-        return loaded.attach
-    write()
-    return _no_attach
-
-
-def _no_attach() -> None:
-    return None
+    return partitions.load_or_insert(Snapshot, run.pk if own_partition else None, write)
 
 
 def _write_classifications(run, frame: pl.DataFrame, now, progress: Progress) -> int:

@@ -72,7 +72,7 @@ def test_a_partition_naming_a_client_that_does_not_exist_is_refused_whole(rich_b
         return 2
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        partitions.load_partition(TABLE, run.pk + 1, write)
+        partitions.build_partition(TABLE, run.pk + 1, write).attach()
     assert not _exists(f"{TABLE}_p{run.pk + 1}")
     assert Snapshot.objects.count() == before
 
@@ -191,9 +191,11 @@ def test_a_leftover_empty_partition_of_a_reused_run_id_is_replaced_a_full_one_re
         return 1
 
     with pytest.raises(RuntimeError, match="already holds rows"):
-        partitions.load_partition(TABLE, run.pk, write)
+        partitions.build_partition(TABLE, run.pk, write)
     rows._raw_delete(rows.db)  # as a flush leaves it: an attached, empty partition
-    assert partitions.load_partition(TABLE, run.pk, write) == 1
+    loaded = partitions.build_partition(TABLE, run.pk, write)
+    loaded.attach()
+    assert loaded.rows == 1
     assert rows.count() == 1 and _rows_of(f"{TABLE}_p{run.pk}") == 1
 
 
