@@ -334,6 +334,7 @@ def update_with_history(
     model: type[models.Model],
     fields: Sequence[str],
     *,
+    default_user=None,
     default_change_reason: str | None = None,
 ) -> int:
     """``simple_history``'s ``bulk_update_with_history`` without Django's ``bulk_update``,
@@ -377,7 +378,10 @@ def update_with_history(
                 cursor.execute("SELECT changes()")
                 updated += cursor.fetchone()[0]
         get_history_manager_for_model(model).bulk_history_create(
-            list(objs), update=True, default_change_reason=default_change_reason
+            list(objs),
+            update=True,
+            default_user=default_user,
+            default_change_reason=default_change_reason,
         )
     return updated
 

@@ -54,11 +54,11 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
-from fincrm.core.bulk import deferred_constraints, insert_frame
+from fincrm.core.bulk import deferred_constraints, insert_frame, update_with_history
 from fincrm.core.validators import MSG_BAD_RIC, MSG_BAD_USCC, normalize_ric, normalize_uscc
 
 from . import import_columns as columns_check
@@ -1326,15 +1326,13 @@ class _Import:
                 new, Customer, default_user=self.user, default_change_reason=self.reason
             )
         if write and changed:
-            bulk_update_with_history(
+            update_with_history(
                 changed,
                 Customer,
-                fields=sorted(changed_fields),
+                sorted(changed_fields | {"updated_at"}),
                 default_user=self.user,
                 default_change_reason=self.reason,
             )
-            # One value for the whole batch: cheaper than another CASE column in bulk_update.
-            Customer.objects.filter(pk__in=[c.pk for c in changed]).update(updated_at=now)
         self.result.created += len(new)
         self.result.updated += len(changed)
         self.result.unchanged += unchanged
