@@ -190,6 +190,7 @@ def evaluation_run(
         customer_ids = changed_customer_ids(since=since)
     if kind == RunKind.FULL:
         customer_ids = None
+    _refresh_arrears(as_of, customer_ids)
 
     run = EvaluationRun.objects.create(kind=kind, policy=version, as_of=as_of)
     try:
@@ -209,6 +210,16 @@ def evaluation_run(
         run.save(update_fields=["status", "error", "finished_at"])
         raise
     return run
+
+
+def _refresh_arrears(as_of: date, customer_ids: Sequence[int] | None) -> None:
+    """Days past due as of the run's day, before its reads (``delinquency_refresh``): in a
+    transaction of its own, so the run's reads can still share its snapshot. A run dated in
+    the past leaves today's arrears alone."""
+    from fincrm.financing.services import delinquency_refresh
+
+    if as_of >= timezone.localdate():
+        delinquency_refresh(as_of=as_of, customer_ids=customer_ids)
 
 
 def _evaluate(
@@ -583,6 +594,7 @@ def evaluation_run_partitioned(
     as_of = as_of or timezone.localdate()
     version = policy_active()
     policy = policy_config(version)
+    _refresh_arrears(as_of, None)
     ids = fetch(Customer.objects.order_by("pk").values_list("pk"), {"customer_id": pl.Int64})
     if ids.is_empty():
         return evaluation_run(kind=RunKind.FULL, as_of=as_of)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import loan_classes
+from fincrm.core.bulk import update_rows
 from fincrm.evaluation.tasks import customer_changed
 from fincrm.webhooks import events as webhooks
 
@@ -181,6 +184,39 @@ def facility_refresh_delinquency(*, facility: Facility, as_of: date | None = Non
     facility.loan_class_auto, facility.loan_class = classes["auto_class"], classes["loan_class"]
     facility.save(update_fields=["days_past_due", "loan_class", "loan_class_auto", "updated_at"])
     return facility
+
+
+@transaction.atomic
+def delinquency_refresh(*, as_of: date, customer_ids: Sequence[int] | None = None) -> int:
+    """Days past due of every active facility (of ``customer_ids``; None: all) as of
+    ``as_of``, recomputed from the schedule: the oldest instalment due before that day and
+    not yet paid off (as ``Facility.compute_days_past_due``).
+
+    Arrears grow by a day every day nobody pays; payments and reported misses refresh a
+    facility at once, and the nightly run calls this first so the grades, alerts and loan
+    classes it derives see today's arrears, not the ones of the last payment. Only changed
+    facilities are written, in one statement per batch, without a history row: the column is
+    derived from the payments (audited) and the schedule; the loan class it moves is written
+    with history by the run. Returns how many facilities changed.
+    """
+    live = Facility.objects.order_by().filter(status=FacilityStatus.ACTIVE)
+    overdue = Installment.objects.order_by().filter(
+        facility__status=FacilityStatus.ACTIVE, paid_off_on__isnull=True, due_date__lt=as_of
+    )
+    if customer_ids is not None:
+        live = live.filter(customer_id__in=customer_ids)
+        overdue = overdue.filter(facility__customer_id__in=customer_ids)
+    fresh = {
+        pk: (as_of - oldest).days
+        for pk, oldest in overdue.values("facility_id")
+        .annotate(oldest=Min("due_date"))
+        .values_list("facility_id", "oldest")
+        .iterator(chunk_size=20_000)
+    }
+    stored = dict(live.filter(days_past_due__gt=0).values_list("pk", "days_past_due"))
+    changed = [(pk, dpd) for pk, dpd in fresh.items() if stored.get(pk, 0) != dpd]
+    changed += [(pk, 0) for pk in stored.keys() - fresh.keys()]
+    return update_rows(Facility, ["days_past_due"], changed)
 
 
 @transaction.atomic

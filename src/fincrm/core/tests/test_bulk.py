@@ -177,3 +177,36 @@ def test_update_with_history_changes_only_the_given_fields_and_records_each_chan
     changes = ControlProposal.history.filter(history_type="~").order_by("id")
     assert [(h.id, h.to_grade) for h in changes] == [(first.pk, "BB"), (second.pk, "B")]
     assert not ControlProposal.history.filter(id=untouched.pk, history_type="~").exists()
+
+
+def test_update_rows_keeps_dates_times_and_decimals_as_their_types():
+    """Dates and datetimes set by ``update_rows`` read back as such on SQLite too (a
+    ``CAST(… AS date)`` there has numeric affinity: '2026-07-07' became 2026)."""
+    from decimal import Decimal
+
+    from fincrm.core.bulk import update_rows
+    from fincrm.customers.models import Customer
+
+    user = UserFactory()
+    customer = CustomerFactory(owner=user, registered_capital=Decimal("1"))
+    tasks = [
+        Task.objects.create(
+            customer=customer,
+            owner=user,
+            kind=TaskKind.OTHER,
+            title=str(i),
+            due_on=date(2026, 1, 1),
+        )
+        for i in range(3)
+    ]
+    rows = [(t.pk, date(2026, 7, 7 + i), WHEN, TaskStatus.DONE) for i, t in enumerate(tasks[:2])]
+    assert update_rows(Task, ["due_on", "completed_at", "status"], rows) == 2
+    stored = {t.pk: (t.due_on, t.completed_at, t.status) for t in Task.objects.all()}
+    assert stored[tasks[0].pk] == (date(2026, 7, 7), WHEN, "done")
+    assert stored[tasks[1].pk] == (date(2026, 7, 8), WHEN, "done")
+    assert stored[tasks[2].pk] == (date(2026, 1, 1), None, "open")
+    # Filters compare them as dates (a number would match nothing).
+    assert Task.objects.filter(due_on__gte=date(2026, 7, 1)).count() == 2
+    update_rows(Customer, ["registered_capital", "founded_on"], [(customer.pk, "12.50", None)])
+    customer.refresh_from_db()
+    assert (customer.registered_capital, customer.founded_on) == (Decimal("12.50"), None)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fincrm.financing import services
 from fincrm.financing.choices import DocumentStatus, Stage
-from fincrm.financing.models import Application, Installment
+from fincrm.financing.models import Application, Facility, Installment
 from fincrm.testing.factories import FacilityFactory, ProductFactory, monthly_schedule
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +111,42 @@ def test_days_past_due_come_from_the_schedule(facility):
         == (date(2025, 6, 15) - date(2025, 2, 15)).days
     )
     assert facility.compute_loan_class(date(2025, 6, 15)) == "substandard"
+
+
+def test_arrears_are_refreshed_in_bulk_as_days_pass(facility, book):
+    paying = FacilityFactory(customer=book["a_company"], start_date=date(2025, 1, 15))
+    monthly_schedule(paying, months=12, principal=Decimal("1000"), interest=Decimal("10"))
+    Installment.objects.filter(facility=paying, number=1).update(
+        amount_paid=Decimal("1010"), paid_off_on=date(2025, 2, 14)
+    )
+    Facility.objects.filter(pk=paying.pk).update(days_past_due=9)  # stale: it was paid
+    other = FacilityFactory(start_date=date(2025, 1, 15))
+    monthly_schedule(other, months=12, principal=Decimal("1000"), interest=Decimal("10"))
+
+    def dpd():
+        return dict(Facility.objects.values_list("pk", "days_past_due"))
+
+    # Nothing due before the day yet: nothing changes.
+    assert services.delinquency_refresh(as_of=date(2025, 2, 15)) == 1  # the stale 9 → 0
+    assert dpd() == {facility.pk: 0, paying.pk: 0, other.pk: 0}
+    # The next day the unpaid first instalments are a day late, the paid one is not.
+    assert services.delinquency_refresh(as_of=date(2025, 2, 16)) == 2
+    assert dpd() == {facility.pk: 1, paying.pk: 0, other.pk: 1}
+    assert services.delinquency_refresh(as_of=date(2025, 2, 16)) == 0  # idempotent
+    # Only the given clients; the same figure as the one-facility computation.
+    assert services.delinquency_refresh(
+        as_of=date(2025, 4, 1), customer_ids=[book["a_company"].pk]
+    ) == 2
+    assert dpd() == {
+        facility.pk: facility.compute_days_past_due(date(2025, 4, 1)),
+        paying.pk: paying.compute_days_past_due(date(2025, 4, 1)),
+        other.pk: 1,
+    }
+    assert dpd()[facility.pk] == (date(2025, 4, 1) - date(2025, 2, 15)).days
+    # A closed facility is left alone.
+    Facility.objects.filter(pk=other.pk).update(status="closed")
+    services.delinquency_refresh(as_of=date(2025, 4, 1))
+    assert dpd()[other.pk] == 1
 
 
 def test_a_payment_settles_the_oldest_installments_first_and_refreshes_arrears(facility):

@@ -70,6 +70,10 @@ class Command(BaseCommand):
         console = Console(width=150)
         console.print(f"[bold]fincrm bench {name}[/] · {n:,} clients · {_safe(url)}")
         self._run(env, options, "prepare", inherit=True)
+        if name == "evaluate":
+            # Between two nights the book lives a day (repayments, contacts, alert closures,
+            # proposal decisions): otherwise each bench evaluates an older, heavier book.
+            self._lived(console, self._run(env, options, "live_days"))
         if name in ("evaluate", "score"):
             self._throughput(console, options, [
                 self._run(env, options, f"{name}_bulk"),
@@ -115,6 +119,16 @@ class Command(BaseCommand):
             )
         ratio = (fast["rows"] / fast["seconds"]) / (naive["rows"] / naive["seconds"])
         console.print(f"ratio fast / naive: [bold]{ratio:,.1f}×[/] (rows per second)")
+
+    def _lived(self, console, lived: dict) -> None:
+        if not lived["days"]:
+            console.print("book not advanced: no full run yet, the run evaluates its first day")
+            return
+        console.print(
+            f"book advanced {lived['days']} day(s) to {lived['to']} in {lived['seconds']:.1f} s"
+            " (not timed below): "
+            + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in lived["totals"].items())
+        )
 
     def _pages(self, console, name, fast, naive) -> None:
         table = Table(title=f"fincrm bench {name}")
@@ -205,16 +219,13 @@ class Command(BaseCommand):
             call_command("evaluate", full=True)
         return None
 
-    def phase_evaluate_bulk(self, options):
+    @staticmethod
+    def _next_night():
+        """(the last full run's day or None, the day the next nightly run evaluates)."""
         from django.utils import timezone
 
-        from fincrm.evaluation.archive import history_archive
-        from fincrm.evaluation.models import Classification, EvaluationRun
-        from fincrm.evaluation.services import evaluation_run
+        from fincrm.evaluation.models import EvaluationRun
 
-        # What production runs: the next night's full run. A re-run of a day already
-        # evaluated finds nothing moved and writes almost nothing but its history; a new day
-        # moves tenures, recencies and with them scores, tiers and tasks.
         last = (
             EvaluationRun.objects.filter(kind="full", status="succeeded")
             .order_by("-as_of")
@@ -222,7 +233,33 @@ class Command(BaseCommand):
             .first()
         )
         today = timezone.localdate()
-        as_of = max(today, last + timedelta(days=1)) if last else today
+        return last, (max(today, last + timedelta(days=1)) if last else today)
+
+    def phase_live_days(self, options):
+        """The days between the last full run and the next night, played on the book."""
+        from fincrm.demo.day import DayStats, advance_book
+
+        last, as_of = self._next_night()
+        if last is None:
+            return {"days": 0}
+        started = time.perf_counter()
+        lived = advance_book(start=last + timedelta(days=1), end=as_of, seed=options["seed"])
+        counts = [f for f in DayStats.__dataclass_fields__ if f != "day"]
+        return {
+            "days": len(lived.days),
+            "to": as_of.isoformat(),
+            "seconds": time.perf_counter() - started,
+            "totals": {name: lived.total(name) for name in counts},
+        }
+
+    def phase_evaluate_bulk(self, options):
+        from fincrm.evaluation.archive import history_archive
+        from fincrm.evaluation.models import Classification, EvaluationRun
+        from fincrm.evaluation.services import evaluation_run
+
+        # What production runs: the next night's full run, after the day the book has lived
+        # (``phase_live_days``). A re-run of a day already evaluated finds nothing moved.
+        _last, as_of = self._next_night()
         started = time.perf_counter()
         run = evaluation_run(kind="full", as_of=as_of)
         seconds = time.perf_counter() - started
