@@ -94,19 +94,8 @@ def point_in_time_features(
         on="customer_id",
         how="left",
     )
-    installments = reads.installments.filter(pl.col("due_date") < as_of)
-    # Lateness as known on as_of: a payment made after as_of had not happened yet.
-    settled = pl.when(pl.col("paid_off_on") <= as_of).then(pl.col("paid_off_on"))
-    lateness = (settled.otherwise(pl.lit(as_of)) - pl.col("due_date")).dt.total_days().clip(0)
-    dpd = (
-        installments.with_columns(late=lateness)
-        .group_by("customer_id")
-        .agg(
-            max_dpd_12m=pl.col("late").max(),
-            current_dpd=pl.col("late")
-            .filter(pl.col("paid_off_on").is_null() | (pl.col("paid_off_on") > as_of))
-            .max(),
-        )
+    dpd = reads.repayment.select(
+        "customer_id", max_dpd_12m="known_max_dpd_12m", current_dpd="known_current_dpd"
     )
     statements = reads.statements.filter(pl.col("period_end") <= as_of - REPORTING_LAG)
     if statements.is_empty():
@@ -706,6 +695,10 @@ def _raise_alerts(
     ]
     fields = ["customer_id", "rule_code", "signal", "value", "threshold", "severity"]
     fields += ["assigned_to_id", "raised_on", "raised_at"]
+    # The new alerts are read back by id above the last one (raised_at has no index, and
+    # the alerts table keeps every alert ever raised); raised_at keeps out the alerts any other
+    # transaction inserted meanwhile.
+    last_pk = Alert.objects.aggregate(last=Max("pk"))["last"] or 0
     insert_rows(Alert, fields, ((*row, as_of, now) for row in rows))
     notes = []
     for customer_id, rule_code, signal, value, _threshold, severity, assignee in rows:
@@ -716,7 +709,7 @@ def _raise_alerts(
         )
     insert_rows(Notification, ["recipient_id", "customer_id", "kind", "data", "created_at"], notes)
     raised = list(
-        Alert.objects.filter(raised_at=now).values(
+        Alert.objects.filter(pk__gt=last_pk, raised_at=now).values(
             "pk", "customer_id", "rule_code", "signal", "value", "threshold", "severity",
             "assigned_to_id", "raised_on",
         )
