@@ -10,7 +10,8 @@ between, each in one transaction, deterministic for (seed, day):
   arrears catches up on a given day with a chance that falls with its days past due (12 %
   under 90 days, 0.4 % beyond); a payment settles every instalment due, the drawn amount falls
   by the principal, a facility past maturity with nothing left owing closes;
-- **tasks and contacts**: an open task due by the day is done with a 55 % chance, and a done
+- **tasks and contacts**: an open task due by the day is done with a 55 % chance, oldest first
+  up to the staff's capacity (``TASKS_PER_CLIENT_DAY`` of the book), and a done
   follow-up, visit, care or review task is a logged interaction with the client; a few clients
   (0.2 %) get in touch themselves;
 - **alerts**: an open alert raised before the day is closed with a 20 % chance (resolved, or
@@ -44,6 +45,9 @@ ON_TIME = 0.97
 #: Chance a day that a facility in arrears pays everything due, below / from 90 days past due.
 CATCH_UP, CATCH_UP_DEFAULTED = 0.12, 0.004
 TASK_DONE = 0.55
+#: Staff's contact capacity a day, as a share of the book: one contact per client every ~10
+#: weeks. The first night of a new book schedules a plan task for nearly every client.
+TASKS_PER_CLIENT_DAY = 0.015
 INBOUND_SHARE = 0.002
 ALERT_CLOSED = 0.20
 ALERT_DISMISSED = 1 / 7
@@ -188,13 +192,17 @@ def _tasks_and_contacts(rng: np.random.Generator, day: date, stats: DayStats) ->
     tasks = fetch(
         Task.objects.order_by()
         .filter(status=TaskStatus.OPEN, due_on__lte=day)
-        .values_list("pk", "customer_id", "owner_id", "kind", "channel", "title"),
+        .values_list("pk", "customer_id", "owner_id", "kind", "channel", "title", "due_on"),
         {
             "id": pl.Int64, "customer_id": pl.Int64, "owner_id": pl.Int64, "kind": pl.String,
-            "channel": pl.String, "title": pl.String,
+            "channel": pl.String, "title": pl.String, "due_on": pl.Date,
         },
     )  # fmt: skip
+    clients = Customer.objects.order_by().count()
+    capacity = int(TASKS_PER_CLIENT_DAY * clients) + 1
     done = tasks.filter(pl.Series(rng.random(tasks.height)) < TASK_DONE)
+    if done.height > capacity:  # the oldest first: what is overdue longest gets done
+        done = done.sort("due_on", "id").head(capacity)
     done_at = _at(rng, day, done.height)
     update_rows(
         Task,
@@ -216,7 +224,6 @@ def _tasks_and_contacts(rng: np.random.Generator, day: date, stats: DayStats) ->
         outcome=pl.Series(rng.choice(OUTCOMES, contacts.height), dtype=pl.String),
         created_by_id=pl.col("owner_id"),
     )
-    clients = Customer.objects.order_by().count()
     n = rng.binomial(clients, INBOUND_SHARE) if clients else 0
     picked = rng.choice(clients, n, replace=False) if n else np.array([], dtype=np.int64)
     inbound = fetch(

@@ -104,7 +104,9 @@ class Command(BaseCommand):
                           f"{r['rows'] / r['seconds']:,.0f}", f"{r['peak_mib']:,.0f}")  # fmt: skip
         console.print(table)
         if "as_of" in fast:
-            console.print(f"evaluated as of {fast['as_of']} (the night after the last full run)")
+            first = fast.get("full_runs_so_far") == 1
+            when = "the book's first run" if first else "the night after the last full run"
+            console.print(f"evaluated as of {fast['as_of']} ({when})")
         for key in (
             "bad_rows_reported",
             "full_runs_so_far",
