@@ -20,8 +20,10 @@ from itertools import islice
 from typing import Any
 
 import polars as pl
+from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
+from simple_history.utils import get_history_manager_for_model
 
 #: Bound parameters per statement: SQLite allows 32,766, PostgreSQL 65,535.
 MAX_PARAMS = 30_000
@@ -388,25 +390,83 @@ def update_with_history(
     default_change_reason: str | None = None,
 ) -> int:
     """``simple_history``'s ``bulk_update_with_history`` without Django's quadratic
-    ``bulk_update``: the objects' ``fields`` written by ``update_rows``, then the same history
-    rows ("~", one per object), both in one transaction. Returns the rows updated."""
-    from simple_history.utils import get_history_manager_for_model
-
+    ``bulk_update``: the objects' ``fields`` written by ``update_rows``, then one "~" history
+    row per object (``record_history``), both in one transaction. The user is
+    ``default_user``, else simple_history's default (the request's user); one user and one
+    reason for every object. Returns the rows updated."""
     if not objs:
         return 0
-    connection = connections[router.db_for_write(model)]
     attnames = [model._meta.get_field(name).attname for name in fields]
+    history = get_history_manager_for_model(model).model
+    user = default_user or history.get_default_history_user(objs[0])
+    return update_rows_with_history(
+        model,
+        fields,
+        [(o.pk, *(getattr(o, a) for a in attnames)) for o in objs],
+        user=user,
+        reason=default_change_reason,
+    )
+
+
+def update_rows_with_history(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    user=None,
+    reason: str | None = None,
+) -> int:
+    """``update_rows``, then a "~" history row for each updated row, in one transaction."""
+    connection = connections[router.db_for_write(model)]
     with transaction.atomic(using=connection.alias, savepoint=False):
-        updated = update_rows(
-            model, fields, ((o.pk, *(getattr(o, a) for a in attnames)) for o in objs)
-        )
-        get_history_manager_for_model(model).bulk_history_create(
-            list(objs),
-            update=True,
-            default_user=default_user,
-            default_change_reason=default_change_reason,
-        )
+        updated = update_rows(model, fields, rows)
+        record_history(model, [row[0] for row in rows], user=user, reason=reason)
     return updated
+
+
+def record_history(
+    model: type[models.Model],
+    pks: Sequence[Any],
+    *,
+    history_type: str = "~",
+    user=None,
+    reason: str | None = None,
+) -> int:
+    """A ``simple_history`` row for each of ``pks``, copied from the table as it is now: one
+    ``INSERT INTO <history> … SELECT … FROM <table> WHERE pk IN (…)`` per batch, no model
+    instance per row (``bulk_history_create`` builds two per row: 66,000 reclassified
+    facilities took 5 s in Python). Returns the rows written."""
+    if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return 0
+    history = get_history_manager_for_model(model).model
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    meta, hist = model._meta, history._meta
+    tracked = list(history.tracked_fields)
+    targets = [quote(hist.get_field(f.name).column) for f in tracked]
+    extra = ("history_date", "history_user", "history_change_reason", "history_type")
+    targets += [quote(hist.get_field(name).column) for name in extra]
+    sources = [f"{quote(meta.db_table)}.{quote(f.column)}" for f in tracked]
+    constants = [
+        hist.get_field("history_date").get_db_prep_save(timezone.now(), connection),
+        getattr(user, "pk", user),
+        reason,
+        history_type,
+    ]
+    per_statement = MAX_PARAMS - len(constants)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), per_statement):
+            batch = list(pks[start : start + per_statement])
+            cursor.execute(
+                f"INSERT INTO {quote(hist.db_table)} ({', '.join(targets)}) "
+                f"SELECT {', '.join(sources)}, %s, %s, %s, %s FROM {quote(meta.db_table)} "
+                f"WHERE {quote(meta.db_table)}.{quote(meta.pk.column)} "
+                f"IN ({', '.join(['%s'] * len(batch))})",
+                [*constants, *batch],
+            )
+            written += cursor.rowcount
+    return written
 
 
 def _copy_merge(

@@ -38,7 +38,13 @@ from fincrm.analytics.scorecard import (
     score_distribution,
 )
 from fincrm.core import partitions
-from fincrm.core.bulk import insert_frame, insert_rows, json_object, update_with_history
+from fincrm.core.bulk import (
+    insert_frame,
+    insert_rows,
+    json_object,
+    update_rows_with_history,
+    update_with_history,
+)
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind
 from fincrm.engagement.models import Notification
@@ -375,17 +381,12 @@ def _classify_facilities(
     ).select("facility_id", "loan_class", "auto_class")
     if changed.is_empty():
         return 0
-    classes = {f: (c, a) for f, c, a in changed.iter_rows()}
-    rows = list(Facility.objects.filter(pk__in=list(classes)))
-    for facility in rows:
-        facility.loan_class, facility.loan_class_auto = classes[facility.pk]
-    update_with_history(
-        rows,
+    return update_rows_with_history(
         Facility,
         ["loan_class", "loan_class_auto"],
-        default_change_reason="evaluation run: five-tier classification",
+        changed.rows(),
+        reason="evaluation run: five-tier classification",
     )
-    return len(rows)
 
 
 def previous_assessments(ids: Sequence[int] | None) -> pl.DataFrame:

@@ -178,6 +178,29 @@ def test_update_with_history_changes_only_the_given_fields_and_records_each_chan
     assert [(h.id, h.to_grade) for h in changes] == [(first.pk, "BB"), (second.pk, "B")]
     assert not ControlProposal.history.filter(id=untouched.pk, history_type="~").exists()
 
+    # The history row is the whole row as stored, with the given user and reason.
+    officer = UserFactory()
+    update_with_history(
+        [first], ControlProposal, ["note"], default_user=officer, default_change_reason="why"
+    )
+    last = ControlProposal.history.filter(id=first.pk).latest("history_id")
+    assert (last.history_type, last.history_user_id, last.history_change_reason) == (
+        "~", officer.pk, "why",
+    )  # fmt: skip
+    assert (last.note, last.to_grade, last.controls, last.customer_id, last.status) == (
+        "not saved", "BB", {"limit": 2, "tenor": "12m"}, first.customer_id, "pending",
+    )  # fmt: skip
+    # A model whose history leaves a field out (the client's updated_at).
+    from fincrm.customers.models import Customer
+
+    client = customers[0]
+    client.name = "新名称有限公司"
+    update_with_history([client], Customer, ["name"], default_user=officer)
+    entry = Customer.history.filter(id=client.pk).latest("history_id")
+    assert (entry.name, entry.credit_code, entry.owner_id, entry.history_user_id) == (
+        "新名称有限公司", client.credit_code, client.owner_id, officer.pk,
+    )  # fmt: skip
+
 
 def test_update_rows_keeps_dates_times_and_decimals_as_their_types():
     """Dates and datetimes set by ``update_rows`` read back as such on SQLite too (a
