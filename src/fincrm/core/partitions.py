@@ -203,6 +203,30 @@ def build_partition(
     return Loaded(table=table, name=name, bounds=tuple(bounds), rows=rows, using=using)
 
 
+def create_attached(
+    table: str, key: int, *, bounds: tuple[Any, Any] | None = None, using: str = "default"
+) -> str | None:
+    """An empty partition of ``table`` for ``key`` (values ``FROM bounds[0] TO bounds[1]``,
+    default: ``key`` itself), created attached, with the parent's keys and indexes: for a run
+    whose rows arrive in several transactions (a partitioned run's parts insert into the
+    table), so they land in a partition of their own, which the archive detaches, and not in
+    the default partition, which every later ``ATTACH`` scans. Returns its name, or None
+    where the table is not partitioned. Short: creating it locks the parent, and scans the
+    default partition (small: event runs only) for rows of its range."""
+    if not is_partitioned(table, using=using):
+        return None
+    bounds = bounds or (key, key + 1)
+    connection = connections[using]
+    name = partition_name(table, key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {_quote(connection, name)} PARTITION OF {_quote(connection, table)} "
+            "FOR VALUES FROM (%s) TO (%s)",
+            bounds,
+        )
+    return name
+
+
 def _partition_column(cursor, table: str) -> str:
     cursor.execute(
         "SELECT a.attname FROM pg_partitioned_table p JOIN pg_attribute a "

@@ -31,6 +31,7 @@ from fincrm.core.bulk import insert_frame, insert_rows, json_text
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
+from fincrm.risk.models import CreditAssessment
 from fincrm.webhooks import events as webhooks
 
 from .choices import RunKind, RunStatus, Tier
@@ -618,6 +619,14 @@ def evaluation_run_partitioned(
         parts = EvaluationPart.objects.bulk_create(
             EvaluationPart(run=run, first_id=lo, end_id=min(lo + part_size, last + 1))
             for lo in range(first, last + 1, part_size)
+        )
+        # The parts' snapshots and assessments land in partitions of the run (PostgreSQL).
+        partitions.create_attached(Snapshot._meta.db_table, run.pk)
+        at = run.started_at  # every part assesses at the run's start (``_evaluate``)
+        partitions.create_attached(
+            CreditAssessment._meta.db_table,
+            run.pk,
+            bounds=(at, at + timedelta(microseconds=1)),
         )
         for part in parts:
             transaction.on_commit(lambda pk=part.pk: evaluate_part.enqueue(pk))

@@ -211,3 +211,29 @@ def test_dropping_the_runs_partitions_leaves_the_default_and_the_old_rows(rich_b
     assert list(Snapshot.objects.values_list("run_id", flat=True)) == [event.pk]
     assert _exists(f"{TABLE}_legacy") and _exists(f"{ASSESSED}_legacy")
     assert partitions.drop_partitions(TABLE) == 0
+
+
+def test_a_partitioned_runs_parts_write_into_partitions_of_the_run(rich_book):
+    run = services.evaluation_run_partitioned(part_size=2, as_of=AS_OF)
+    for part in run.parts.order_by("first_id"):
+        services.evaluation_part_run(part.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.parts.count() > 1
+
+    snapshots = partitions.partition_for(TABLE, run.pk)
+    assessments = partitions.partition_for(CreditAssessment._meta.db_table, run.pk)
+    assert snapshots and assessments  # created attached by the coordinator
+    assert (
+        _rows_of(snapshots) == Snapshot.objects.filter(run=run).count() == run.customers_evaluated
+    )
+    assert _rows_of(assessments) == CreditAssessment.objects.filter(
+        assessed_at=run.started_at
+    ).count() == run.customers_evaluated  # fmt: skip
+    assert _rows_of(f"{TABLE}_default") == 0
+    assert _rows_of(f"{CreditAssessment._meta.db_table}_default") == 0
+    # The archive detaches them like a full run's.
+    for _ in range(2):
+        services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    archive.history_archive(keep_full_runs=2)
+    assert partitions.partition_for(TABLE, run.pk) is None
+    assert SnapshotArchive.objects.filter(run_id=run.pk).count() == run.customers_evaluated

@@ -134,9 +134,10 @@ def test_arrears_are_refreshed_in_bulk_as_days_pass(facility, book):
     assert dpd() == {facility.pk: 1, paying.pk: 0, other.pk: 1}
     assert services.delinquency_refresh(as_of=date(2025, 2, 16)) == 0  # idempotent
     # Only the given clients; the same figure as the one-facility computation.
-    assert services.delinquency_refresh(
-        as_of=date(2025, 4, 1), customer_ids=[book["a_company"].pk]
-    ) == 2
+    assert (
+        services.delinquency_refresh(as_of=date(2025, 4, 1), customer_ids=[book["a_company"].pk])
+        == 2
+    )
     assert dpd() == {
         facility.pk: facility.compute_days_past_due(date(2025, 4, 1)),
         paying.pk: paying.compute_days_past_due(date(2025, 4, 1)),
