@@ -35,7 +35,14 @@ from fincrm.risk.models import CreditAssessment
 from fincrm.webhooks import events as webhooks
 
 from .choices import RunKind, RunStatus, Tier
-from .features import BookReads, changed_customer_ids, fetch, fetch_for, load_features
+from .features import (
+    ID_CHUNK,
+    BookReads,
+    changed_customer_ids,
+    fetch,
+    fetch_for,
+    load_features,
+)
 from .models import (
     Classification,
     EvaluationPart,
@@ -219,8 +226,11 @@ def _refresh_arrears(as_of: date, customer_ids: Sequence[int] | None) -> None:
     the past leaves today's arrears alone."""
     from fincrm.financing.services import delinquency_refresh
 
-    if as_of >= timezone.localdate():
-        delinquency_refresh(as_of=as_of, customer_ids=customer_ids)
+    if as_of < timezone.localdate():
+        return
+    if customer_ids is not None and len(customer_ids) > ID_CHUNK:
+        customer_ids = None  # the whole book: one scan, no list longer than SQLite binds
+    delinquency_refresh(as_of=as_of, customer_ids=customer_ids)
 
 
 def _evaluate(

@@ -165,3 +165,20 @@ def test_a_non_positive_payment_is_refused(facility):
     with pytest.raises(ValidationError):
         services.payment_record(facility=facility, amount=Decimal("0"), paid_on=date(2025, 3, 1))
     assert facility.payments.count() == 0
+
+
+def test_a_run_of_very_many_clients_refreshes_the_arrears_of_the_whole_book(facility):
+    """An incremental run can name more clients than SQLite binds in one statement: the
+    arrears are then refreshed for the whole book (one scan) instead of a list."""
+    from django.utils import timezone
+
+    from fincrm.evaluation.services import _refresh_arrears
+
+    today = timezone.localdate()
+    _refresh_arrears(today, list(range(10**9, 10**9 + 40_000)))  # none of them is the client
+    facility.refresh_from_db()
+    assert facility.days_past_due == facility.compute_days_past_due(today) > 0
+    # A short list is honoured as it is.
+    Facility.objects.filter(pk=facility.pk).update(days_past_due=0)
+    _refresh_arrears(today, [facility.customer_id + 1])
+    assert Facility.objects.get(pk=facility.pk).days_past_due == 0
