@@ -152,3 +152,11 @@ def test_the_command_plays_the_days_since_the_last_night():
     assert WEEK[2].isoformat() not in text
     assert Payment.objects.filter(paid_on__gt=AS_OF).exists()
     assert not Payment.objects.filter(paid_on__gt=WEEK[1]).exists()
+
+
+def test_a_day_on_an_empty_book_does_nothing():
+    from fincrm.demo.day import play_day
+
+    stats = play_day(AS_OF)
+    assert (stats.payments, stats.tasks_done, stats.interactions, stats.alerts_closed) == (0,) * 4
+    assert not Interaction.objects.exists() and not Payment.objects.exists()
