@@ -198,10 +198,11 @@ def evaluation_run(
         customer_ids = changed_customer_ids(since=since)
     if kind == RunKind.FULL:
         customer_ids = None
-    _refresh_arrears(as_of, customer_ids)
-
     run = EvaluationRun.objects.create(kind=kind, policy=version, as_of=as_of)
     try:
+        # Committed on its own (a fact about the day, whatever the run does next); a failure
+        # here fails the run like any other.
+        _refresh_arrears(as_of, customer_ids)
         with transaction.atomic():
             summary = _evaluate(
                 run, policy, base, customer_ids, progress, fit=run.kind == RunKind.FULL

@@ -158,6 +158,20 @@ def test_a_failed_run_leaves_previous_results_intact(rich_book, monkeypatch):
     )
 
 
+def test_a_failed_arrears_refresh_fails_the_run_with_its_error(rich_book, monkeypatch):
+    from fincrm.financing import services as financing
+
+    def boom(**kwargs):
+        raise RuntimeError("lock timeout")
+
+    monkeypatch.setattr(financing, "delinquency_refresh", boom)
+    with pytest.raises(RuntimeError):
+        services.evaluation_run(kind=RunKind.FULL)  # today: the arrears are refreshed first
+    run = EvaluationRun.objects.get()
+    assert (run.status, run.error) == (RunStatus.FAILED, "RuntimeError: lock timeout")
+    assert not Snapshot.objects.exists()
+
+
 def test_a_tier_change_is_an_event_and_notifies_the_owner(rich_book, users):
     services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
     before = dict(Classification.objects.values_list("customer_id", "tier"))
