@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import connections, router
@@ -101,6 +102,12 @@ def _detach_and_drop(cursor, connection, table: str, name: str, *, keep: str | N
     if keep:
         cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part} WHERE {keep}")
     cursor.execute(f"DROP TABLE {part}")
+
+
+def instant(at: Any) -> tuple[Any, Any]:
+    """The bounds of a range partition holding exactly the instant ``at`` (the one
+    ``assessed_at`` of a run's assessments)."""
+    return at, at + timedelta(microseconds=1)
 
 
 def load_or_insert(

@@ -70,12 +70,32 @@ class DayStats:
     proposals_decided: int = 0
 
 
+#: What a day counts, in ``DayStats``'s order.
+COUNTS = tuple(name for name in DayStats.__dataclass_fields__ if name != "day")
+
+
 @dataclass
 class Advance:
     days: list[DayStats] = field(default_factory=list)
 
     def total(self, name: str) -> int:
         return sum(getattr(d, name) for d in self.days)
+
+    def totals(self) -> dict[str, int]:
+        return {name: self.total(name) for name in COUNTS}
+
+
+def last_night() -> date | None:
+    """The day of the book's last successful full run (None: never evaluated)."""
+    from fincrm.evaluation.choices import RunKind, RunStatus
+    from fincrm.evaluation.models import EvaluationRun
+
+    return (
+        EvaluationRun.objects.filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+        .order_by("-as_of")
+        .values_list("as_of", flat=True)
+        .first()
+    )
 
 
 def advance_book(*, start: date, end: date, seed: int = 7) -> Advance:

@@ -288,9 +288,11 @@ class Assessed:
             constants=self.constants,
             json_text=["points", "signals"],
         )
-        at = self.constants["assessed_at"]
         return partitions.load_or_insert(
-            CreditAssessment, self.run_id, write, bounds=(at, at + timedelta(microseconds=1))
+            CreditAssessment,
+            self.run_id,
+            write,
+            bounds=partitions.instant(self.constants["assessed_at"]),
         )
 
 

@@ -633,11 +633,8 @@ def evaluation_run_partitioned(
         )
         # The parts' snapshots and assessments land in partitions of the run (PostgreSQL).
         partitions.create_attached(Snapshot._meta.db_table, run.pk)
-        at = run.started_at  # every part assesses at the run's start (``_evaluate``)
-        partitions.create_attached(
-            CreditAssessment._meta.db_table,
-            run.pk,
-            bounds=(at, at + timedelta(microseconds=1)),
+        partitions.create_attached(  # every part assesses at the run's start (``_evaluate``)
+            CreditAssessment._meta.db_table, run.pk, bounds=partitions.instant(run.started_at)
         )
         for part in parts:
             transaction.on_commit(lambda pk=part.pk: evaluate_part.enqueue(pk))

@@ -10,10 +10,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
-from fincrm.demo.day import DayStats, play_day
-from fincrm.evaluation.models import EvaluationRun
-
-COLUMNS = [name for name in DayStats.__dataclass_fields__ if name != "day"]
+from fincrm.demo.day import COUNTS, advance_book, last_night
 
 
 class Command(BaseCommand):
@@ -31,27 +28,21 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args, **options):
-        last = (
-            EvaluationRun.objects.filter(kind="full", status="succeeded")
-            .order_by("-as_of")
-            .values_list("as_of", flat=True)
-            .first()
-        )
+        last = last_night()
         if last is None:
             raise CommandError("no full evaluation run yet: run `fincrm evaluate --full` first")
         end = options["to"] or timezone.localdate()
         if end <= last:
             raise CommandError(f"the book was last evaluated as of {last}: nothing to play")
+        started = time.perf_counter()
+        # Each day commits on its own: an interruption keeps the days played.
+        lived = advance_book(start=last + timedelta(days=1), end=end, seed=options["seed"])
         table = Table(title=f"the demo book's days after {last}")
         table.add_column("day")
-        for name in COLUMNS:
+        for name in COUNTS:
             table.add_column(name.replace("_", " "), justify="right")
-        started = time.perf_counter()
-        day = last + timedelta(days=1)
-        while day <= end:  # each day commits on its own: an interruption keeps the days played
-            stats = play_day(day, seed=options["seed"])
-            table.add_row(day.isoformat(), *(f"{getattr(stats, c):,}" for c in COLUMNS))
-            day += timedelta(days=1)
+        for stats in lived.days:
+            table.add_row(stats.day.isoformat(), *(f"{getattr(stats, c):,}" for c in COUNTS))
         out = Console(file=self.stdout, width=140)
         out.print(table)
         out.print(f"{time.perf_counter() - started:.1f} s · next: fincrm evaluate --full")
