@@ -8,8 +8,11 @@ have their roles; ``outsider`` has none.
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 os.environ.setdefault("FINCRM_DEBUG", "1")
 
@@ -71,6 +74,36 @@ def login(client):
         return client
 
     return _login
+
+
+#: The day the ``clock`` fixture stops at: a mid-month weekday, so a schedule built back from
+#: it has the same arrears whatever the real date.
+FIXED_TODAY = date(2026, 6, 15)
+
+
+def _shanghai_morning(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(autouse=True)
+def _today_from_environment():
+    """``FINCRM_TEST_TODAY=YYYY-MM-DD`` runs every test as if it were that day, the clock
+    ticking from 10:00 in Shanghai. CI runs the suite again at a month end and on 29 February,
+    so a test that passes only on some days of the month fails at once."""
+    day = os.environ.get("FINCRM_TEST_TODAY")
+    if not day:
+        yield
+        return
+    with time_machine.travel(_shanghai_morning(date.fromisoformat(day)), tick=True):
+        yield
+
+
+@pytest.fixture
+def clock():
+    """Today is ``FIXED_TODAY`` (10:00 in Shanghai, ticking) for tests whose fixtures count days
+    back from today: arrears, due dates, SLA clocks."""
+    with time_machine.travel(_shanghai_morning(FIXED_TODAY), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

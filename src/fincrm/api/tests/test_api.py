@@ -120,7 +120,7 @@ def test_personal_data_is_masked_for_roles_that_do_not_need_it(client, book, use
 
 
 def test_a_missed_payment_reported_through_the_api_raises_its_alert_at_once(
-    client, book, users, bearer, django_capture_on_commit_callbacks
+    client, book, users, bearer, django_capture_on_commit_callbacks, clock
 ):
     from datetime import timedelta
     from decimal import Decimal

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def facility(book):
-    """Manager A's firm; two instalments are past due and unpaid."""
+def facility(book, clock):
+    """Manager A's firm; two instalments are past due and unpaid (41 and 10 days, on the
+    fixed day of ``clock``: below the 60 days at which an alert goes to the team lead)."""
     today = timezone.localdate()
     start = (today - timedelta(days=75)).replace(day=5)
     facility = FacilityFactory(customer=book["a_company"], start_date=start)
