@@ -7,7 +7,7 @@ available balance (after whatever has expired by then) comes from
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -120,6 +120,9 @@ def points_expire(*, as_of: date | None = None) -> int:
     """Write the expiry entries due by ``as_of`` for every client (oldest points first);
     running it twice writes nothing more. Returns the number of entries written."""
     as_of = as_of or timezone.localdate()
+    # Dated the day they expire, not when the job ran: the ledger replays entries up to a
+    # day, and an expiry stamped with a later wall-clock time was invisible to it.
+    expired_at = timezone.make_aware(datetime.combine(as_of, time.min))
     due = (
         PointsEntry.objects.filter(kind=EntryKind.EARN, expires_on__lte=as_of)
         .values_list("customer_id", flat=True)
@@ -134,7 +137,7 @@ def points_expire(*, as_of: date | None = None) -> int:
                 kind=EntryKind.EXPIRE,
                 reason="expiry",
                 points=-amount,
-                occurred_at=timezone.now(),
+                occurred_at=expired_at,
                 key=f"expiry:{earn_id}",
             )
             for earn_id, amount in ledger.expiring(entries, as_of=as_of)
