@@ -24,7 +24,9 @@ from ninja.pagination import paginate
 from pydantic import BeforeValidator
 
 from fincrm.core.masking import shown
+from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.choices import CityTier, ClientType, CustomerKind, Industry
+from fincrm.customers.filtersets import search_matches
 from fincrm.customers.models import Customer
 from fincrm.customers.services import customer_create, customer_update
 from fincrm.engagement.choices import InteractionChannel
@@ -138,7 +140,12 @@ class CustomerPatch(Schema):
 
 
 class CustomerFilter(FilterSchema):
-    q: str | None = Field(None, max_length=100, description="name contains, codes start with")
+    q: str | None = Field(
+        None,
+        max_length=100,
+        description="name contains, credit code starts with; ID number and phones start with "
+        "for roles that see them unmasked, else equal the full value (logged)",
+    )
     industry: str | None = Field(None, max_length=1)
     city_tier: str | None = Field(None, max_length=4)
     client_type: str | None = Field(None, max_length=12)
@@ -149,19 +156,14 @@ class CustomerFilter(FilterSchema):
     def filter_q(self, value):
         from django.db.models import Q
 
-        if not value or len(value.strip()) < 2:
-            return Q()
-        value = value.strip()
-        return (
-            Q(name__icontains=value)
-            | Q(credit_code__startswith=value.upper())
-            | Q(id_number__startswith=value.upper())
-        )
+        matches = search_matches(value, user=self._user, via="api")
+        return Q() if matches is None else Q(pk__in=matches)
 
 
 @customers.get("/", response=list[CustomerOut])
 @paginate(KeysetPagination, orderings=("id", "name", "created_at", "updated_at"))
 def customer_list(request, filters: Query[CustomerFilter]):
+    filters._user = _user(request)
     return filters.filter(_visible(Customer, request))
 
 
@@ -363,7 +365,9 @@ def interaction_list(request, filters: Query[InteractionFilter]):
 
 @interactions.post("/", response={201: InteractionOut})
 def interaction_new(request, payload: InteractionIn):
-    customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
+    """Logging an interaction changes the client's record: the rule of the page (change on
+    the client), so roles that only read the book get the page's 404."""
+    customer = get_restricted_or_404(_user(request), Customer, "change", pk=payload.customer_id)
     data = payload.dict(exclude={"customer_id"})
     return Status(201, interaction_log(customer=customer, created_by=_user(request), **data))
 

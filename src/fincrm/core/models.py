@@ -15,6 +15,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", _("Exported the client's data")
     ERASE = "erase", _("Erased the client's personal data")
     DOCUMENT = "document", _("Opened a document")
+    SEARCH_PII = "search_pii", _("Found a client by ID number or phone")
 
 
 class AccessLog(models.Model):

@@ -82,6 +82,20 @@ can_view = _object_predicate("view")
 can_change = _object_predicate("change")
 
 
+def get_restricted_or_404(user, queryset, action: Action = "view", **lookup):
+    """The one row of ``queryset`` matching ``lookup`` that ``user`` may ``action``, else
+    ``Http404``: a row the user may not act on looks exactly like one that does not exist
+    (the pages and the API answer alike). ``queryset`` is a model, a manager or a queryset
+    whose model has a :class:`RestrictedQuerySet`."""
+    from django.shortcuts import get_object_or_404
+
+    if isinstance(queryset, type) and issubclass(queryset, models.Model):
+        queryset = queryset._default_manager.all()
+    elif isinstance(queryset, models.Manager):
+        queryset = queryset.all()
+    return get_object_or_404(queryset.restrict(user, action), **lookup)
+
+
 @rules.predicate
 def is_admin(user) -> bool:
     """Administrators manage policy and users."""

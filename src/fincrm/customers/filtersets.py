@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
+from fincrm.core.models import AccessAction, access_log
 from fincrm.evaluation.choices import Grade, Lifecycle, Tier
 
 from .choices import CityTier, ClientType, CustomerKind, Industry, NeedsLevel, RiskAppetite
@@ -92,26 +93,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def search(self, queryset, name, value):
-        """Name contains the text; credit code, ID number and phones match from the start.
-
-        One indexed lookup per column, combined with ``UNION``: each arm uses its own index
-        (the trigram index on the name, the prefix indexes on codes and phones) where an
-        ``OR`` of them, with the contacts' phones in it, makes PostgreSQL scan the table."""
-        value = value.strip()
-        if len(value) < MIN_SEARCH_LENGTH:
-            return queryset
-        code = value.upper()
-        ids = Customer.objects.order_by()
-        matches = (
-            _name_contains(ids, value).values("pk")
-            .union(
-                ids.filter(credit_code__startswith=code).values("pk"),
-                ids.filter(id_number__startswith=code).values("pk"),
-                ids.filter(phone__startswith=value).values("pk"),
-                Contact.objects.order_by().filter(phone__startswith=value).values("customer_id"),
-            )
-        )  # fmt: skip
-        return queryset.filter(pk__in=matches)
+        matches = search_matches(value, user=getattr(self.request, "user", None), via="page")
+        return queryset if matches is None else queryset.filter(pk__in=matches)
 
     def in_segment(self, queryset, name, value):
         # Segments are a JSON list of codes; matching the quoted code works on every backend.
@@ -119,6 +102,59 @@ class CustomerFilterSet(django_filters.FilterSet):
         if not code:
             return queryset
         return queryset.filter(classification__segments__icontains=f'"{code}"')
+
+
+def search_matches(value: str | None, *, user, via: str):
+    """The ids of the clients a search for ``value`` finds (``None``: no search, the value is
+    too short). The page's filterset and the API share it.
+
+    Name contains the text; the credit code matches from the start. ID numbers and phones
+    (the client's and its contacts') match from the start for roles that see them unmasked;
+    a role that sees them masked finds a client by the full value only — a prefix search,
+    one digit at a time, would unmask them — and each client so found is written to the
+    access log (``AccessAction.SEARCH_PII``).
+
+    One indexed lookup per column, combined with ``UNION``: each arm uses its own index
+    (the trigram index on the name, the prefix indexes on codes and phones) where an ``OR``
+    of them, with the contacts' phones in it, makes PostgreSQL scan the table."""
+    value = (value or "").strip()
+    if len(value) < MIN_SEARCH_LENGTH:
+        return None
+    code = value.upper()
+    ids = Customer.objects.order_by()
+    phones = Contact.objects.order_by()
+    if getattr(user, "may_see_pii", False):
+        personal = [
+            ids.filter(id_number__startswith=code).values("pk"),
+            ids.filter(phone__startswith=value).values("pk"),
+            phones.filter(phone__startswith=value).values("customer_id"),
+        ]
+    else:
+        personal = [
+            ids.filter(id_number=code).values("pk"),
+            ids.filter(phone=value).values("pk"),
+            phones.filter(phone=value).values("customer_id"),
+        ]
+        if any(ch.isdigit() for ch in value):
+            _log_personal_search(personal, user=user, via=via)
+    return (
+        _name_contains(ids, value)
+        .values("pk")
+        .union(ids.filter(credit_code__startswith=code).values("pk"), *personal)
+    )
+
+
+#: At most this many clients found by one search are written to the access log.
+LOGGED_MATCHES = 20
+
+
+def _log_personal_search(arms, *, user, via: str) -> None:
+    """Record each client (that ``user`` may see) a masked role found by ID number or phone."""
+    first, *rest = arms
+    found = Customer.objects.restrict(user).filter(pk__in=first.union(*rest)).order_by("pk")
+    for customer in found[:LOGGED_MATCHES]:
+        access_log(user=user, customer=customer, action=AccessAction.SEARCH_PII,
+                   fields="id_number, phone", via=via)  # fmt: skip
 
 
 def _name_contains(queryset, value: str):
