@@ -15,9 +15,11 @@ from fincrm.analytics.scorecard import (
     expert_score,
     fit_scorecard,
     grade_from_pd,
+    information_value,
     population_stability,
     scaling,
     score_distribution,
+    select_characteristics,
 )
 
 
@@ -203,10 +205,94 @@ def test_the_expert_scorecard_takes_its_numbers_from_the_policy():
     assert errors == ["scorecard.expert.growth_cap: Input should be greater than 0"]
 
 
-def test_a_characteristic_with_nothing_to_bin_gets_one_neutral_bin():
+def test_a_characteristic_with_nothing_to_bin_is_binned_neutral_and_not_selected():
     X, y = synthetic(2000, 6)
     X = X.with_columns(empty=pl.lit(None, dtype=pl.Float64), same=pl.lit(3.0))
     card = fit_scorecard(X, y)
+    assert card.iv_["empty"] == 0 and card.iv_["same"] == 0
+    assert card.selection_["empty"] == card.selection_["same"] == "low_iv"
     explained = card.explain(X)
-    assert explained["empty"].n_unique() == 1 and explained["same"].n_unique() == 1
+    assert "empty" not in explained.columns and "same" not in explained.columns
     assert explained["dpd"].n_unique() > 1
+
+
+def test_information_value_of_two_bins_is_the_textbook_sum():
+    # Bin A: 80 goods, 20 bads; bin B: 20 goods, 30 bads (100 goods, 50 bads in all).
+    y = np.array([0] * 80 + [1] * 20 + [0] * 20 + [1] * 30)
+    woe_a, woe_b = np.log(0.8 / 0.4), np.log(0.2 / 0.6)
+    woe = np.array([woe_a] * 100 + [woe_b] * 50)
+    expected = (0.8 - 0.4) * woe_a + (0.2 - 0.6) * woe_b
+    assert information_value(woe, y) == pytest.approx(expected)
+    assert information_value(np.zeros(150), y) == 0
+
+
+def test_selection_keeps_the_strongest_and_drops_weak_and_duplicate_characteristics():
+    a = np.array([1.0, -1.0, 1.0, -1.0, 0.5, -0.5])
+    W = np.column_stack([a, a * 2 + 0.01, np.array([1.0, 1.0, -1.0, -1.0, 0.0, 0.0]), a * 0])
+    iv = {"strong": 0.5, "twin": 0.4, "other": 0.1, "weak": 0.01}
+    fate = select_characteristics(
+        W, ["strong", "twin", "other", "weak"], iv, min_iv=0.02, max_correlation=0.8
+    )
+    assert fate == {
+        "strong": "kept",
+        "twin": "correlated:strong",
+        "other": "kept",
+        "weak": "low_iv",
+    }
+
+
+def suppressed(n: int, seed: int):
+    """Default depends on the share of the bill repaid; the bill alone says little."""
+    rng = np.random.default_rng(seed)
+    bill = np.exp(rng.normal(10, 1, n))
+    share = rng.beta(2, 2, n)
+    paid = bill * share
+    y = (rng.random(n) < 1 / (1 + np.exp(-(-1 - 3 * (share - 0.5))))).astype(int)
+    return pl.DataFrame({"bill": bill, "paid": paid, "noise": rng.normal(0, 1, n)}), y
+
+
+def test_the_regularisation_is_chosen_by_cross_validation_and_a_fixed_c_is_kept():
+    X, y = synthetic(1500, 7)
+    card = fit_scorecard(X, y)
+    assert card.C_ in Scorecard.C_GRID and card.cv_log_loss_ > 0
+    fixed = fit_scorecard(X, y, C=0.5)
+    assert fixed.C_ == 0.5 and fixed.cv_log_loss_ is None
+
+
+def test_dropping_wrong_signs_leaves_every_point_moving_with_the_woe():
+    X, y = suppressed(3000, 8)
+    card = fit_scorecard(X, y, wrong_signs="drop", min_iv=0.0)
+    assert (card.coef_ <= 0).all()
+    assert set(card.selection_.values()) <= {"kept", "wrong_sign", "low_iv"}
+    assert all(card.selection_[f] == "kept" for f in card.features_)
+    with pytest.raises(ValueError, match="wrong_signs"):
+        fit_scorecard(X, y, wrong_signs="sometimes")
+
+
+def test_a_blend_with_the_expert_card_weighs_it_by_credibility():
+    X, y = synthetic(600, 9)
+    events = int(y.sum())
+    expert = pl.DataFrame({"expert_base": np.full(600, 580.0), "expert_dpd": -X["dpd"]})
+    factor, offset = scaling(600, 50, 20)
+    prior = (offset - expert.sum_horizontal().to_numpy()) / factor  # its log-odds of default
+    card = fit_scorecard(X, y, prior_defaults=60, min_defaults=10)
+    unblended = fit_scorecard(X, y, min_defaults=10)
+    # Fitted without a prior, prior_defaults changes nothing.
+    assert card.prior_weight_ == 0
+    card = Scorecard(["dpd", "leverage", "noise"], prior_defaults=60, min_defaults=10).fit(
+        X, y, prior=prior
+    )
+    w = 60 / (60 + events)
+    assert card.prior_weight_ == pytest.approx(w)
+    statistical = np.log(1 / unblended.predict_proba(X) - 1) * -1
+    blended = card.predict_proba(X, prior=prior)
+    assert np.allclose(np.log(blended / (1 - blended)), (1 - w) * statistical + w * prior)
+    # The points still add up to the score, and the score to the PD.
+    explained = card.explain(X, prior_points=expert)
+    assert explained.columns == [*card.features_, "expert_base", "expert_dpd"]
+    assert np.allclose(explained.sum_horizontal(), card.score(X, prior_points=expert))
+    assert np.allclose(blended, 1 / (1 + np.exp((card.score(X, expert) - offset) / factor)))
+    with pytest.raises(ValueError, match="expert card"):
+        card.predict_proba(X)
+    again = Scorecard.from_dict(card.to_dict())
+    assert np.allclose(again.predict_proba(X, prior=prior), blended)
