@@ -219,6 +219,9 @@ class ScorecardScaling(_Config):
     base_odds: float = Field(50.0, gt=0)
     pdo: float = Field(20.0, gt=0)
     min_defaults: int = Field(30, ge=1)
+    #: The expert card's weight in a fitted scorecard, in defaults: with d defaults in
+    #: training it has ``prior_defaults / (prior_defaults + d)`` of the say (0: none).
+    prior_defaults: float = Field(100.0, ge=0)
     horizon_days: int = Field(365, gt=0)
     default_dpd: int = Field(90, gt=0)
     expert: ExpertScorecard = Field(default_factory=ExpertScorecard)
@@ -377,6 +380,30 @@ def _care() -> dict[str, CarePlan]:
                              channel="wechat"),
         "low": CarePlan(occasions=["spring_festival"], channel="sms", lead_days=1),
     }  # fmt: skip
+
+
+MESSAGE_CHANNEL = Literal["sms", "wechat", "email"]
+
+
+def _caps() -> dict[str, dict[str, int]]:
+    return {
+        "core": {"sms": 4, "wechat": 6, "email": 6},
+        "key": {"sms": 3, "wechat": 4, "email": 4},
+        "ordinary": {"sms": 2, "wechat": 3, "email": 3},
+        "low": {"sms": 1, "wechat": 2, "email": 2},
+    }
+
+
+class MessagingRules(_Config):
+    """What protects clients from the lender's messages (``fincrm.messaging``)."""
+
+    #: No SMS or WeChat message between these local hours (Asia/Shanghai) unless urgent.
+    quiet_from_hour: int = Field(21, ge=0, le=23)
+    quiet_until_hour: int = Field(8, ge=0, le=23)
+    #: At most ``caps[tier][channel]`` messages that are not urgent per client and channel
+    #: within ``cap_window_days``.
+    cap_window_days: int = Field(7, gt=0, le=90)
+    caps: dict[TIER, dict[MESSAGE_CHANNEL, int]] = Field(default_factory=_caps)
 
 
 class Reward(_Config):
@@ -577,6 +604,71 @@ def _plans() -> dict[str, ServicePlan]:
     }  # fmt: skip
 
 
+class AuthorityRule(_Config):
+    """A row of the approval authority table: an application inside its bounds is approved
+    once every role listed has approved it (one role: a single approver; several: four eyes
+    or a committee, each member's vote recorded)."""
+
+    roles: list[Literal["lead", "risk", "exec", "admin"]] = Field(min_length=1)
+    max_amount_cny: float | None = Field(None, gt=0)  # None: no upper bound
+    worst_grade: str | None = None  # the worst grade it may approve; None: any grade
+    product_types: list[str] = Field(default_factory=list)  # empty: every product type
+    own_teams_only: bool = False  # a lead: clients of their own team and the teams below
+
+
+class DunningStep(_Config):
+    days_past_due: int = Field(ge=1)
+    step: Literal["sms", "call", "visit", "letter", "guarantor", "legal"]
+
+
+def _authority() -> list[AuthorityRule]:
+    return [
+        AuthorityRule(roles=["lead"], max_amount_cny=1_000_000, worst_grade="BBB",
+                      own_teams_only=True),
+        AuthorityRule(roles=["risk"], max_amount_cny=10_000_000),
+        AuthorityRule(roles=["risk", "exec"]),
+    ]  # fmt: skip
+
+
+def _dunning() -> list[DunningStep]:
+    steps = [(1, "sms"), (3, "call"), (15, "visit"), (30, "letter"), (60, "guarantor"),
+             (90, "legal")]  # fmt: skip
+    return [DunningStep(days_past_due=d, step=s) for d, s in steps]
+
+
+class LendingRules(_Config):
+    """Origination, approval, booking and collections (credit policy, the risk committee's)."""
+
+    #: The reference rate (one-year LPR, % a year); a grade's minimum rate is this plus its
+    #: pricing spread.
+    base_rate_percent: float = Field(3.0, ge=0)
+    approval_authority: list[AuthorityRule] = Field(default_factory=_authority)
+    #: Whoever moved an application to credit review may not approve it.
+    maker_checker: bool = True
+    #: Roles that may approve despite a breached control, recording a reason.
+    override_roles: list[Literal["lead", "risk", "exec", "admin"]] = Field(
+        default_factory=lambda: ["risk"]
+    )
+    #: The green channel (tiers whose service plan grants it): stages it passes by, and the
+    #: hours from submission to a decision.
+    green_channel_skip_stages: list[Literal["documents", "due_diligence"]] = Field(
+        default_factory=lambda: ["due_diligence"]
+    )
+    green_channel_decision_hours: int = Field(48, ge=1)
+    #: {year} and {seq} (the facility's sequence number that year): HT2026000123.
+    contract_number_pattern: str = "HT{year}{seq:06d}"
+    dunning: list[DunningStep] = Field(default_factory=_dunning)
+    #: Below this many days past due the account manager works the arrears; from it the
+    #: collections team (the members of ``collector_team``; risk officers when it is empty).
+    collector_after_days: int = Field(30, ge=1)
+    collector_team: str = "催收组"
+    #: Days after a promised date before an unpaid promise counts as broken.
+    promise_grace_days: int = Field(1, ge=0)
+    #: A good client's renewal application is opened this many days before maturity.
+    renewal_days_before_maturity: int = Field(60, ge=1)
+    renewal_worst_grade: str = "BBB"
+
+
 class PolicyConfig(_Config):
     weights: Weights = Field(default_factory=Weights)
     tiers: TierRules = Field(default_factory=TierRules)
@@ -621,8 +713,10 @@ class PolicyConfig(_Config):
     service: ServiceRules = Field(default_factory=ServiceRules)
     surveys: SurveyRules = Field(default_factory=SurveyRules)
     care_plans: dict[TIER, CarePlan] = Field(default_factory=_care)
+    messaging: MessagingRules = Field(default_factory=MessagingRules)
     loyalty_program: LoyaltyProgram = Field(default_factory=LoyaltyProgram)
     prediction: PredictionRules = Field(default_factory=PredictionRules)
+    lending: LendingRules = Field(default_factory=LendingRules)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -640,6 +734,11 @@ class PolicyConfig(_Config):
         rules = self.loan_classification
         unknown += [g for g in rules.watch_grades + rules.substandard_grades if g not in grades]
         unknown += [g for g in self.prediction.product_min_grade.values() if g not in grades]
+        lending = self.lending
+        unknown += [r.worst_grade for r in lending.approval_authority
+                    if r.worst_grade and r.worst_grade not in grades]  # fmt: skip
+        if lending.renewal_worst_grade not in grades:
+            unknown.append(lending.renewal_worst_grade)
         if unknown:
             raise ValueError(f"unknown grade(s) {', '.join(sorted(set(unknown)))}")
         codes = [rule.code for rule in self.early_warning]

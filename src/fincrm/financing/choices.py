@@ -100,3 +100,86 @@ class LoanClass(models.TextChoices):
 def pipeline_choices() -> list[tuple[str, str]]:
     """(stage, label) in pipeline order, for progress bars."""
     return [(stage, Stage(stage).label) for stage in PIPELINE]
+
+
+class RepaymentMethod(models.TextChoices):
+    EQUAL_INSTALMENT = "equal_instalment", _("Equal instalments (principal and interest)")
+    EQUAL_PRINCIPAL = "equal_principal", _("Equal principal")
+    INTEREST_ONLY = "interest_only", _("Interest first, principal at maturity")
+    BULLET = "bullet", _("Principal and interest at maturity")
+
+
+class Frequency(models.TextChoices):
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+
+
+class DayCount(models.TextChoices):
+    THIRTY_360 = "30/360", "30/360"
+    ACT_360 = "act/360", "ACT/360"
+    ACT_365 = "act/365", "ACT/365"
+
+
+class Channel(models.TextChoices):
+    STAFF = "staff", _("Opened by staff")
+    PORTAL = "portal", _("Applied in the portal")
+    RECOMMENDATION = "recommendation", _("From a recommendation")
+    RENEWAL = "renewal", _("Renewal")
+
+
+class Route(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    GREEN = "green", _("Green channel")
+
+
+class Vote(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+
+
+class FeeKind(models.TextChoices):
+    UPFRONT = "upfront", _("Arrangement fee")
+    SERVICE = "service", _("Service fee")
+    PENALTY = "penalty", _("Penalty interest")
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    REVERSAL = "reversal", _("Reversal")
+    RECOVERY = "recovery", _("Recovery after write-off")
+
+
+class Overpayment(models.TextChoices):
+    HOLD = "hold", _("Hold as a credit")
+    REDUCE_TENOR = "reduce_tenor", _("Prepay: shorter tenor")
+    REDUCE_INSTALMENT = "reduce_instalment", _("Prepay: lower instalment")
+
+
+class CollectionStep(models.TextChoices):
+    SMS = "sms", _("SMS reminder")
+    CALL = "call", _("Phone call")
+    VISIT = "visit", _("Visit")
+    LETTER = "letter", _("Formal letter")
+    GUARANTOR = "guarantor", _("Guarantor notice")
+    LEGAL = "legal", _("Legal action")
+    PROMISE_BROKEN = "promise_broken", _("Broken promise follow-up")
+
+
+class CollectionOutcome(models.TextChoices):
+    CONTACTED = "contacted", _("Contacted")
+    PROMISE = "promise", _("Promise to pay")
+    REFUSED = "refused", _("Refused to pay")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    PAID = "paid", _("Paid")
+
+
+class CollectionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled (arrears cleared)")
+
+
+class PromiseStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    KEPT = "kept", _("Kept")
+    BROKEN = "broken", _("Broken")

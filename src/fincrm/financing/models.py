@@ -17,13 +17,25 @@ from fincrm.core.permissions import CustomerOwnedQuerySet, RestrictedQuerySet
 from .choices import (
     CLOSED_STAGES,
     PIPELINE,
+    Channel,
+    CollectionOutcome,
+    CollectionStatus,
+    CollectionStep,
+    DayCount,
     DocumentKind,
     DocumentStatus,
     FacilityStatus,
+    FeeKind,
+    Frequency,
     GuaranteeType,
     LoanClass,
+    PaymentKind,
     ProductType,
+    PromiseStatus,
+    RepaymentMethod,
+    Route,
     Stage,
+    Vote,
 )
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -33,6 +45,10 @@ RATE = {"max_digits": 6, "decimal_places": 3}  # annual rate in percent, e.g. 6.
 class FacilityOwnedQuerySet(RestrictedQuerySet):
     owner_field = "facility__customer__owner"
     team_field = "facility__customer__team"
+
+
+def _all_repayment_methods() -> list[str]:
+    return list(RepaymentMethod.values)
 
 
 class Product(models.Model):
@@ -46,6 +62,23 @@ class Product(models.Model):
     min_amount = models.DecimalField(_("minimum amount (CNY)"), **MONEY)
     max_amount = models.DecimalField(_("maximum amount (CNY)"), **MONEY)
     required_documents = models.JSONField(_("required documents"), default=list, blank=True)
+    repayment_methods = models.JSONField(
+        _("repayment methods"), default=_all_repayment_methods, blank=True
+    )
+    day_count = models.CharField(
+        _("day count"), max_length=8, choices=DayCount.choices, default=DayCount.THIRTY_360
+    )
+    #: Penalty interest (罚息) on overdue principal: the contract rate raised by this share.
+    penalty_markup_percent = models.DecimalField(
+        _("penalty rate markup (%)"), default=Decimal(50), **RATE
+    )
+    upfront_fee_percent = models.DecimalField(
+        _("arrangement fee (% of the amount)"), default=Decimal(0), **RATE
+    )
+    #: Yearly service fee on the outstanding principal, charged with each instalment.
+    service_fee_percent = models.DecimalField(
+        _("service fee (% a year)"), default=Decimal(0), **RATE
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -72,6 +105,9 @@ class Product(models.Model):
         labels = dict(DocumentKind.choices)
         return [str(labels.get(code, code)) for code in self.required_documents]
 
+    def repayment_method_choices(self) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in RepaymentMethod if m.value in self.repayment_methods]
+
 
 class Application(models.Model):
     customer = models.ForeignKey(
@@ -89,6 +125,51 @@ class Application(models.Model):
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.LEAD)
     stage_changed_at = models.DateTimeField(_("stage since"), default=timezone.now)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("opened by"),
+    )  # fmt: skip
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.STAFF
+    )
+    route = models.CharField(
+        _("route"), max_length=10, choices=Route.choices, default=Route.STANDARD
+    )
+    # The terms: proposed at entry (pre-filled from the product and the grade's controls),
+    # fixed at the contract, checked at approval.
+    repayment_method = models.CharField(
+        _("repayment method"), max_length=20, choices=RepaymentMethod.choices,
+        default=RepaymentMethod.EQUAL_INSTALMENT,
+    )  # fmt: skip
+    frequency = models.CharField(
+        _("repayment frequency"), max_length=10, choices=Frequency.choices,
+        default=Frequency.MONTHLY,
+    )  # fmt: skip
+    rate = models.DecimalField(_("annual rate (%)"), null=True, blank=True, **RATE)
+    guarantee_type = models.CharField(
+        _("guarantee"), max_length=12, choices=GuaranteeType.choices, default=GuaranteeType.CREDIT
+    )
+    guarantor = models.CharField(_("guarantor"), max_length=100, blank=True)
+    collateral_value = models.DecimalField(_("collateral value (CNY)"), default=Decimal(0), **MONEY)
+    margin_percent = models.DecimalField(_("cash margin (%)"), default=Decimal(0), **RATE)
+    #: Who moved it to credit review (the maker: may not approve it) and when it was submitted
+    #: (the green channel's decision clock starts there).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("submitted for review by"),
+    )  # fmt: skip
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    #: A control breach approved anyway: the approver's reason (audited, on the 360° page).
+    override_reason = models.CharField(_("reason for the exception"), max_length=300, blank=True)
+    contract_number = models.CharField(_("contract number"), max_length=32, blank=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    first_due_date = models.DateField(_("first due date"), null=True, blank=True)
+    upfront_fee = models.DecimalField(_("arrangement fee (CNY)"), default=Decimal(0), **MONEY)
+    renewal_of = models.ForeignKey(
+        "Facility", null=True, blank=True, on_delete=models.SET_NULL, related_name="renewals",
+        verbose_name=_("renews"),
+    )  # fmt: skip
 
     history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()
@@ -120,6 +201,11 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage not in CLOSED_STAGES
+
+    @property
+    def number(self) -> str:
+        """The application number staff and clients quote (SQ = 申请)."""
+        return f"SQ{self.pk:08d}"
 
     @property
     def progress_percent(self) -> int:
@@ -155,6 +241,11 @@ class ApplicationStageChange(models.Model):
         return f"{self.application_id}: {self.from_stage or '-'} -> {self.to_stage}"
 
 
+class DocumentOwnedQuerySet(RestrictedQuerySet):
+    owner_field = "application__customer__owner"
+    team_field = "application__customer__team"
+
+
 class ApplicationDocument(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("document"), max_length=24, choices=DocumentKind.choices)
@@ -163,6 +254,19 @@ class ApplicationDocument(models.Model):
     )
     file = models.FileField(_("file"), upload_to="applications/%Y/%m/", blank=True)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("reviewed by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
+    objects = DocumentOwnedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("application document")
@@ -239,6 +343,26 @@ class Facility(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", verbose_name=_("classified by"),
     )  # fmt: skip
+    repayment_method = models.CharField(
+        _("repayment method"), max_length=20, choices=RepaymentMethod.choices,
+        default=RepaymentMethod.EQUAL_INSTALMENT,
+    )  # fmt: skip
+    frequency = models.CharField(
+        _("repayment frequency"), max_length=10, choices=Frequency.choices,
+        default=Frequency.MONTHLY,
+    )  # fmt: skip
+    day_count = models.CharField(
+        _("day count"), max_length=8, choices=DayCount.choices, default=DayCount.THIRTY_360
+    )
+    penalty_rate = models.DecimalField(_("penalty rate (% a year)"), default=Decimal(0), **RATE)
+    service_fee_percent = models.DecimalField(
+        _("service fee (% a year)"), default=Decimal(0), **RATE
+    )
+    #: An overpayment the client chose to keep as a credit, used by the next instalments.
+    credit_balance = models.DecimalField(_("credit held (CNY)"), default=Decimal(0), **MONEY)
+    #: Penalty interest is accrued up to and including this day (the nightly run moves it).
+    penalty_accrued_to = models.DateField(_("penalty accrued to"), null=True, blank=True)
+    written_off_amount = models.DecimalField(_("written off (CNY)"), default=Decimal(0), **MONEY)
 
     history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()
@@ -287,6 +411,14 @@ class Installment(models.Model):
     principal_due = models.DecimalField(_("principal due"), **MONEY)
     interest_due = models.DecimalField(_("interest due"), **MONEY)
     amount_paid = models.DecimalField(_("paid"), default=Decimal(0), **MONEY)
+    # What ``amount_paid`` (principal and interest) and the penalty and fee columns were
+    # paid with, component by component, in the product's allocation order.
+    principal_paid = models.DecimalField(_("principal paid"), default=Decimal(0), **MONEY)
+    interest_paid = models.DecimalField(_("interest paid"), default=Decimal(0), **MONEY)
+    fee_due = models.DecimalField(_("fee due"), default=Decimal(0), **MONEY)
+    fee_paid = models.DecimalField(_("fee paid"), default=Decimal(0), **MONEY)
+    penalty_due = models.DecimalField(_("penalty interest due"), default=Decimal(0), **MONEY)
+    penalty_paid = models.DecimalField(_("penalty interest paid"), default=Decimal(0), **MONEY)
     paid_off_on = models.DateField(_("paid off on"), null=True, blank=True)
     #: Loan servicing (or an account manager) reported the instalment as not paid on time.
     missed_reported_at = models.DateTimeField(_("reported missed"), null=True, blank=True)
@@ -317,6 +449,19 @@ class Installment(models.Model):
     def outstanding(self) -> Decimal:
         return max(self.amount_due - self.amount_paid, Decimal(0))
 
+    @property
+    def principal_outstanding(self) -> Decimal:
+        return self.principal_due - self.principal_paid
+
+    @property
+    def total_outstanding(self) -> Decimal:
+        """Everything still owed on this instalment: penalty, fee, interest and principal."""
+        return (
+            self.outstanding
+            + (self.fee_due - self.fee_paid)
+            + (self.penalty_due - self.penalty_paid)
+        )
+
 
 class Payment(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="payments")
@@ -324,6 +469,21 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount (CNY)"), **MONEY)
     reference = models.CharField(_("reference"), max_length=40, blank=True)
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=PaymentKind.choices, default=PaymentKind.PAYMENT
+    )
+    #: A reversal is a counter-entry pointing at the payment it undoes; nothing is deleted.
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal",
+        verbose_name=_("reverses"),
+    )  # fmt: skip
+    #: Where the money went: [{"installment": id, "penalty": "…", "fee": "…", "interest": "…",
+    #: "principal": "…"}, …] plus "credit" (held) and "prepaid" (early principal).
+    allocation = models.JSONField(_("allocation"), default=dict, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("recorded by"),
+    )  # fmt: skip
 
     history = HistoricalRecords()
     objects = FacilityOwnedQuerySet.as_manager()
@@ -336,3 +496,139 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.paid_on} {self.amount}"
+
+
+class ApprovalVote(models.Model):
+    """One approver's decision on an application at credit review, with the rule of the
+    authority table it used, the controls it breached and the reason for an exception."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("approver"),
+    )  # fmt: skip
+    role = models.CharField(_("role"), max_length=16)
+    vote = models.CharField(_("decision"), max_length=8, choices=Vote.choices)
+    authority = models.CharField(_("authority used"), max_length=200, blank=True)
+    breaches = models.JSONField(_("controls breached"), default=list, blank=True)
+    override_reason = models.CharField(_("reason for the exception"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = DocumentOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("approval vote")
+        verbose_name_plural = _("approval votes")
+        ordering = ["application", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "user"], name="one_vote_per_approver"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.user_id} {self.vote}"
+
+
+class Fee(models.Model):
+    """Fee income: arrangement fees at disbursement, service fees and penalty interest as
+    they are paid. The value tiering counts it."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="fees")
+    kind = models.CharField(_("kind"), max_length=10, choices=FeeKind.choices)
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    charged_on = models.DateField(_("date"), db_index=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="fees"
+    )
+
+    objects = FacilityOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fee")
+        verbose_name_plural = _("fees")
+        ordering = ["-charged_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.kind} {self.amount}"
+
+
+class ScheduleRevision(models.Model):
+    """The schedule as it stood before a prepayment, extension or restructuring replaced its
+    open instalments: nothing of a schedule is lost."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="revisions")
+    reason = models.CharField(_("reason"), max_length=200)
+    rows = models.JSONField(_("instalments before"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("by"),
+    )  # fmt: skip
+
+    objects = FacilityOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("schedule revision")
+        verbose_name_plural = _("schedule revisions")
+        ordering = ["facility", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.created_at:%Y-%m-%d} {self.reason}"
+
+
+class CollectionAction(models.Model):
+    """A step of the dunning ladder on a facility in arrears, in a collector's queue."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="collections")
+    step = models.CharField(_("action"), max_length=16, choices=CollectionStep.choices)
+    #: The arrears episode: the due date of the oldest unpaid instalment when it was made.
+    episode = models.DateField(_("in arrears since"))
+    days_past_due = models.PositiveIntegerField(_("days past due"))
+    amount_overdue = models.DecimalField(_("amount overdue (CNY)"), **MONEY)
+    due_on = models.DateField(_("due"), db_index=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="collection_actions", verbose_name=_("assigned to"),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=10, choices=CollectionStatus.choices,
+        default=CollectionStatus.OPEN,
+    )  # fmt: skip
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=CollectionOutcome.choices, blank=True
+    )
+    promise_date = models.DateField(_("promised for"), null=True, blank=True)
+    promise_amount = models.DecimalField(
+        _("promised amount (CNY)"), null=True, blank=True, **MONEY
+    )
+    promise_status = models.CharField(
+        _("promise"), max_length=8, choices=PromiseStatus.choices, blank=True
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("completed by"),
+    )  # fmt: skip
+
+    history = HistoricalRecords()
+    objects = FacilityOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("collection action")
+        verbose_name_plural = _("collection actions")
+        ordering = ["status", "-days_past_due", "due_on", "id"]
+        constraints = [
+            # One action per step per arrears episode: the ladder runs every night.
+            models.UniqueConstraint(
+                fields=["facility", "step", "episode"],
+                name="one_collection_step",
+                condition=~Q(step=CollectionStep.PROMISE_BROKEN),
+            ),
+        ]
+        indexes = [models.Index(fields=["assigned_to", "status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.facility} · {self.get_step_display()}"

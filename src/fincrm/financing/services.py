@@ -18,67 +18,278 @@ from fincrm.core.bulk import update_rows
 from fincrm.evaluation.tasks import customer_changed
 from fincrm.webhooks import events as webhooks
 
-from .choices import STAGE_TRANSITIONS, DocumentStatus, FacilityStatus, Stage
+from .choices import (
+    PIPELINE,
+    STAGE_TRANSITIONS,
+    Channel,
+    DocumentStatus,
+    FacilityStatus,
+    Frequency,
+    RepaymentMethod,
+    Route,
+    Stage,
+    Vote,
+)
 from .models import (
     Application,
     ApplicationDocument,
     ApplicationStageChange,
     Facility,
     Installment,
-    Payment,
+    Product,
 )
+from .schedule import FREQUENCY_MONTHS
 
 MSG_BAD_TRANSITION = _("An application at stage “%(current)s” cannot move to “%(target)s”.")
 MSG_DOCUMENTS_MISSING = _("Documents still missing: %(missing)s.")
-MSG_PAYMENT_NOT_POSITIVE = _("A payment must be a positive amount.")
-MSG_FACILITY_NOT_ACTIVE = _("Payments can only be recorded on an active facility.")
+MSG_AMOUNT_BOUNDS = _("The amount must be between %(min)s and %(max)s CNY for %(product)s.")
+MSG_TENOR_BOUNDS = _("The tenor must be between %(min)s and %(max)s months for %(product)s.")
+MSG_RATE_BOUNDS = _("The rate must be between %(min)s%% and %(max)s%% for %(product)s.")
+MSG_METHOD_NOT_OFFERED = _("%(product)s is not repaid by “%(method)s”.")
+MSG_TENOR_FREQUENCY = _(
+    "A tenor of %(tenor)s months is not a whole number of %(frequency)s periods."
+)
+MSG_PRODUCT_INACTIVE = _("%(product)s is no longer offered.")
 
 #: Stages that can only be entered once every required document has been accepted.
 NEEDS_ALL_DOCUMENTS = frozenset(
     {Stage.CREDIT_REVIEW, Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED}
 )
+#: Stages only a decision within authority reaches (``approval.application_decide``).
+DECISIONS = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
+
+
+def _policy():
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    version = policy_active()
+    return policy_config(version), version.number
+
+
+def route_transitions(route: str, skipped: Sequence[str]) -> dict[str, frozenset[str]]:
+    """The pipeline of a route: a stage the route skips is passed by, forwards and back."""
+    if route != Route.GREEN or not skipped:
+        return STAGE_TRANSITIONS
+    order = {stage: i for i, stage in enumerate(PIPELINE)}
+    result: dict[str, frozenset[str]] = {}
+    for stage, targets in STAGE_TRANSITIONS.items():
+        if stage in skipped:
+            continue
+        out: set[str] = set()
+        for target in targets:
+            while target in skipped:  # forward: on to the next stage; back: to the one before
+                forward = order.get(target, 0) > order.get(stage, 0)
+                target = PIPELINE[order[target] + (1 if forward else -1)]
+            if target != stage:
+                out.add(target)
+        result[stage] = frozenset(out)
+    return result
+
+
+def allowed_stages(application: Application) -> frozenset[str]:
+    policy, _version = _policy()
+    transitions = route_transitions(application.route, policy.lending.green_channel_skip_stages)
+    return transitions.get(application.stage, frozenset())
+
+
+def check_product_bounds(
+    *,
+    product: Product,
+    amount: Decimal,
+    tenor_months: int,
+    rate: Decimal | None,
+    repayment_method: str,
+    frequency: str,
+) -> None:
+    """The product's bounds, checked at entry: a ValidationError by field."""
+    errors: dict[str, list] = {}
+    name = product.name
+    if not product.is_active:
+        errors.setdefault("product", []).append(MSG_PRODUCT_INACTIVE % {"product": name})
+    if amount is not None and not product.min_amount <= amount <= product.max_amount:
+        errors.setdefault("amount", []).append(
+            MSG_AMOUNT_BOUNDS
+            % {
+                "min": f"{product.min_amount:,.0f}",
+                "max": f"{product.max_amount:,.0f}",
+                "product": name,
+            }
+        )
+    if tenor_months is not None and not (
+        product.min_tenor_months <= tenor_months <= product.max_tenor_months
+    ):
+        errors.setdefault("tenor_months", []).append(
+            MSG_TENOR_BOUNDS
+            % {"min": product.min_tenor_months, "max": product.max_tenor_months, "product": name}
+        )
+    if rate is not None and not product.min_rate <= rate <= product.max_rate:
+        errors.setdefault("rate", []).append(
+            MSG_RATE_BOUNDS
+            % {
+                "min": product.min_rate.normalize(),
+                "max": product.max_rate.normalize(),
+                "product": name,
+            }
+        )
+    if repayment_method not in product.repayment_methods:
+        errors.setdefault("repayment_method", []).append(
+            MSG_METHOD_NOT_OFFERED
+            % {
+                "product": name,
+                "method": RepaymentMethod(repayment_method).label
+                if repayment_method in RepaymentMethod.values
+                else repayment_method,
+            }
+        )
+    step = FREQUENCY_MONTHS.get(frequency, 1)
+    if tenor_months and repayment_method != RepaymentMethod.BULLET and tenor_months % step:
+        errors.setdefault("tenor_months", []).append(
+            MSG_TENOR_FREQUENCY % {"tenor": tenor_months, "frequency": Frequency(frequency).label}
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def proposed_terms(*, customer, product: Product, policy=None) -> dict:
+    """Terms an application starts from: the product's first repayment method, and the rate,
+    guarantee and margin the client's grade controls ask for (within the product's bounds)."""
+    from .approval import PROPOSED_GUARANTEE, client_grade, minimum_rate
+
+    policy = policy or _policy()[0]
+    terms: dict = {
+        "repayment_method": (product.repayment_methods or [RepaymentMethod.EQUAL_INSTALMENT])[0],
+        "rate": product.min_rate,
+    }
+    controls = policy.grade_controls.get(client_grade(customer) or "")
+    if controls is not None:
+        floor = minimum_rate(policy, controls)
+        terms["rate"] = min(max(product.min_rate, floor), product.max_rate)
+        terms["guarantee_type"] = PROPOSED_GUARANTEE[controls.guarantee]
+        terms["margin_percent"] = Decimal(str(round(controls.margin_ratio * 100, 3)))
+    return terms
 
 
 @transaction.atomic
 def application_create(
-    *, customer, product, amount: Decimal, tenor_months: int, purpose: str = "", created_by=None
+    *,
+    customer,
+    product,
+    amount: Decimal,
+    tenor_months: int,
+    purpose: str = "",
+    created_by=None,
+    repayment_method: str | None = None,
+    frequency: str = Frequency.MONTHLY,
+    rate: Decimal | None = None,
+    channel: str = Channel.STAFF,
+    renewal_of=None,
+    check_bounds: bool = True,
 ) -> Application:
-    """Open an application as a lead, with the product's document checklist."""
+    """Open an application as a lead, with the product's document checklist.
+
+    The terms are checked against the product's bounds at once (a ValidationError by
+    field); what is not given is proposed from the product and the client's grade controls
+    (``proposed_terms``). Green-channel tiers get the green route.
+    """
+    from fincrm.evaluation.selectors import green_channel_tiers
+
+    policy, _version = _policy()
+    terms = proposed_terms(customer=customer, product=product, policy=policy)
+    if repayment_method:
+        terms["repayment_method"] = repayment_method
+    if rate is not None:
+        terms["rate"] = rate
+    if check_bounds:
+        check_product_bounds(
+            product=product,
+            amount=amount,
+            tenor_months=tenor_months,
+            rate=rate,
+            repayment_method=terms["repayment_method"],
+            frequency=frequency,
+        )
+    tier = getattr(getattr(customer, "classification", None), "tier", None)
     application = Application(
         customer=customer,
         product=product,
         amount=amount,
         tenor_months=tenor_months,
         purpose=purpose,
+        frequency=frequency,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        channel=channel,
+        route=Route.GREEN if tier in green_channel_tiers() else Route.STANDARD,
+        renewal_of=renewal_of,
+        **terms,
     )
     application.full_clean()
     application.save()
     ApplicationStageChange.objects.create(
-        application=application, from_stage="", to_stage=Stage.LEAD, changed_by=created_by
+        application=application,
+        from_stage="",
+        to_stage=Stage.LEAD,
+        changed_by=application.created_by,
     )
     ApplicationDocument.objects.bulk_create(
         ApplicationDocument(application=application, kind=kind)
         for kind in product.required_documents
     )
+    webhooks.emit(
+        webhooks.Event.APPLICATION_CREATED,
+        [
+            {
+                "application": application.pk,
+                "customer": customer.pk,
+                "product": product.code,
+                "amount": application.amount,
+                "tenor_months": tenor_months,
+                "channel": channel,
+            }
+        ],
+    )
+    customer_changed(customer.pk)
     return application
 
 
 @transaction.atomic
 def application_move_stage(
-    *, application: Application, to_stage: str, user=None, note: str = ""
+    *,
+    application: Application,
+    to_stage: str,
+    user=None,
+    note: str = "",
+    decided: bool = False,
+    override_reason: str = "",
 ) -> Application:
-    """Move along the pipeline, recording who moved it, when and why."""
+    """Move along the pipeline, recording who moved it, when and why.
+
+    Approval and rejection are decisions: unless ``decided`` (called by the decision
+    itself), they go through ``approval.application_decide`` — authority (PermissionDenied)
+    and the grade's controls (ValidationError) — and the application stays at credit review
+    while a four-eyes or committee approval waits for its other members. Entering credit
+    review records the maker; the contract stage gets its number; disbursement books the
+    facility and its schedule.
+    """
+    if to_stage in DECISIONS and not decided:
+        from .approval import application_decide
+
+        policy, version = _policy()
+        if application.stage != Stage.CREDIT_REVIEW:
+            _refuse(application.stage, to_stage)
+        application_decide(
+            application=application,
+            user=user,
+            vote=DECISIONS[to_stage],
+            note=note,
+            override_reason=override_reason,
+            policy=policy,
+            policy_version=version,
+        )
+        return Application.objects.get(pk=application.pk)
     application = Application.objects.select_for_update().get(pk=application.pk)
     current = application.stage
-    if to_stage not in STAGE_TRANSITIONS.get(current, ()):
-        raise ValidationError(
-            MSG_BAD_TRANSITION
-            % {
-                "current": Stage(current).label,
-                "target": Stage(to_stage).label if to_stage in Stage.values else to_stage,
-            },
-            code="bad_transition",
-        )
+    if to_stage not in allowed_stages(application):
+        _refuse(current, to_stage)
     if to_stage in NEEDS_ALL_DOCUMENTS:
         missing = [
             d.get_kind_display()
@@ -93,13 +304,23 @@ def application_move_stage(
     now = timezone.now()
     application.stage = to_stage
     application.stage_changed_at = now
-    application.save(update_fields=["stage", "stage_changed_at"])
+    fields = ["stage", "stage_changed_at"]
+    if to_stage == Stage.SUBMITTED and application.submitted_at is None:
+        application.submitted_at = now
+        fields.append("submitted_at")
+    if to_stage == Stage.CREDIT_REVIEW:
+        application.submitted_by = user if getattr(user, "pk", None) else None
+        fields.append("submitted_by")
+        if application.submitted_at is None:
+            application.submitted_at = now
+            fields.append("submitted_at")
+    application.save(update_fields=fields)
     ApplicationStageChange.objects.create(
         application=application,
         from_stage=current,
         to_stage=to_stage,
         changed_at=now,
-        changed_by=user,
+        changed_by=user if getattr(user, "pk", None) else None,
         note=note,
     )
     webhooks.emit(
@@ -114,10 +335,41 @@ def application_move_stage(
             }
         ],
     )
+    if to_stage in DECISIONS:
+        webhooks.emit(
+            webhooks.Event.APPLICATION_DECIDED,
+            [
+                {
+                    "application": application.pk,
+                    "customer": application.customer_id,
+                    "decision": to_stage,
+                    "at": now,
+                }
+            ],
+        )
+    if to_stage == Stage.CONTRACT:
+        from .booking import contract_prepare
+
+        contract_prepare(application=application, on=timezone.localdate(now))
     if to_stage == Stage.DISBURSED:
+        from .booking import facility_book
+
+        if not Facility.objects.filter(application=application).exists():
+            facility_book(application=application, user=user, on=timezone.localdate(now))
         _after_disbursement(application, now)
     customer_changed(application.customer_id)
     return application
+
+
+def _refuse(current: str, target: str):
+    raise ValidationError(
+        MSG_BAD_TRANSITION
+        % {
+            "current": Stage(current).label,
+            "target": Stage(target).label if target in Stage.values else target,
+        },
+        code="bad_transition",
+    )
 
 
 def _after_disbursement(application: Application, now) -> None:
@@ -155,8 +407,81 @@ def _after_disbursement(application: Application, now) -> None:
         points_earn(customer=customer, reason="renewal", key=f"renewal:{application.pk}")
 
 
+MSG_FILE_TYPE = _("Upload a PDF, JPEG, PNG, Word or Excel file (got “%(name)s”).")
+MSG_FILE_SIZE = _("The file is %(size)s MB; the limit is %(limit)s MB.")
+MSG_FILE_CONTENT = _("“%(name)s” is not what its extension says.")
+MSG_REJECT_REASON = _("Say why the document is rejected: the uploader sees the reason.")
+MSG_NOT_RECEIVED = _("Only a received document can be accepted or rejected.")
+#: Extensions accepted for application documents and how their content must begin.
+UPLOAD_SIGNATURES = {
+    "pdf": (b"%PDF",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "doc": (b"\xd0\xcf\x11\xe0",),
+    "xls": (b"\xd0\xcf\x11\xe0",),
+    "docx": (b"PK\x03\x04",),
+    "xlsx": (b"PK\x03\x04",),
+}
+MAX_UPLOAD_MB = 20
+
+
+def check_upload(upload) -> None:
+    """Type (extension and the file's first bytes) and size of an uploaded document."""
+    name = getattr(upload, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in UPLOAD_SIGNATURES:
+        raise ValidationError(MSG_FILE_TYPE % {"name": name}, code="file_type")
+    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+        raise ValidationError(
+            MSG_FILE_SIZE % {"size": round(upload.size / 2**20, 1), "limit": MAX_UPLOAD_MB},
+            code="file_size",
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if not head.startswith(UPLOAD_SIGNATURES[extension]):
+        raise ValidationError(MSG_FILE_CONTENT % {"name": name}, code="file_content")
+
+
+@transaction.atomic
+def document_upload(*, document: ApplicationDocument, upload, user=None) -> ApplicationDocument:
+    """Attach a file to a checklist item: it becomes received, waiting for a reviewer (a
+    rejected document uploaded again waits again)."""
+    check_upload(upload)
+    document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
+    document.file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
+    document.status = DocumentStatus.RECEIVED
+    document.received_at = timezone.now()
+    document.uploaded_by = user if getattr(user, "pk", None) else None
+    document.decided_by, document.decided_at, document.rejection_reason = None, None, ""
+    document.full_clean()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_decide(
+    *, document: ApplicationDocument, user, accept: bool, reason: str = ""
+) -> ApplicationDocument:
+    """A reviewer accepts a received document, or rejects it with a reason the uploader sees
+    (the change is kept in the document's history)."""
+    document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
+    if document.status != DocumentStatus.RECEIVED:
+        raise ValidationError(MSG_NOT_RECEIVED, code="not_received")
+    if not accept and not reason.strip():
+        raise ValidationError({"reason": [MSG_REJECT_REASON]})
+    document.status = DocumentStatus.ACCEPTED if accept else DocumentStatus.REJECTED
+    document.rejection_reason = "" if accept else reason.strip()[:300]
+    document.decided_by, document.decided_at = user, timezone.now()
+    document.full_clean()
+    document.save()
+    return document
+
+
 @transaction.atomic
 def document_set_status(*, document: ApplicationDocument, status: str) -> ApplicationDocument:
+    """Set a checklist item's status directly (data loads and the admin)."""
     document.status = status
     if (
         status in (DocumentStatus.RECEIVED, DocumentStatus.ACCEPTED)
@@ -216,48 +541,6 @@ def delinquency_refresh(*, as_of: date, customer_ids: Sequence[int] | None = Non
     return update_rows(Facility, ["days_past_due"], changed)
 
 
-@transaction.atomic
-def payment_record(
-    *, facility: Facility, amount: Decimal, paid_on: date, reference: str = ""
-) -> Payment:
-    """Record a repayment and apply it to the oldest open installments first."""
-    if amount is None or amount <= 0:
-        raise ValidationError(MSG_PAYMENT_NOT_POSITIVE, code="not_positive")
-    facility = Facility.objects.select_for_update().get(pk=facility.pk)
-    if facility.status != FacilityStatus.ACTIVE:
-        raise ValidationError(MSG_FACILITY_NOT_ACTIVE, code="not_active")
-    payment = Payment(facility=facility, amount=amount, paid_on=paid_on, reference=reference)
-    payment.full_clean()
-    payment.save()
-    remaining = amount
-    on_time: list[Installment] = []
-    open_rows = Installment.objects.filter(facility=facility, paid_off_on__isnull=True).order_by(
-        "number"
-    )
-    for installment in open_rows:
-        if remaining <= 0:
-            break
-        applied = min(remaining, installment.outstanding)
-        installment.amount_paid += applied
-        remaining -= applied
-        if installment.outstanding == 0:
-            installment.paid_off_on = paid_on
-            if paid_on <= installment.due_date:
-                on_time.append(installment)
-        installment.save(update_fields=["amount_paid", "paid_off_on"])
-    facility_refresh_delinquency(facility=facility)
-    from fincrm.loyalty.services import points_earn
-
-    for installment in on_time:  # loyalty: each instalment paid in full by its due date
-        points_earn(
-            customer=facility.customer,
-            reason="on_time_repayment",
-            key=f"installment:{installment.pk}",
-        )
-    customer_changed(payment.facility.customer_id)
-    return payment
-
-
 MSG_NOT_DUE_YET = _("This instalment is not due yet: it cannot have been missed.")
 MSG_ALREADY_PAID = _("This instalment is already paid.")
 MSG_ALREADY_REPORTED = _("This instalment has already been reported missed.")
@@ -307,3 +590,9 @@ def installment_report_missed(*, installment: Installment, user, as_of: date | N
     )
     evaluate_now(facility.customer_id)
     return installment
+
+
+# Servicing lives in its own module; pages, the API and the demo call it from here.
+from .servicing import payment_record  # noqa: E402
+
+__all__ = ["payment_record"]

@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 class Event(models.TextChoices):
     APPLICATION_STAGE = "application.stage_changed", _("Application stage changed")
+    APPLICATION_CREATED = "application.created", _("Application created")
+    APPLICATION_DECIDED = "application.decided", _("Application decided")
+    FACILITY_BOOKED = "facility.booked", _("Facility booked")
+    PAYMENT_RECEIVED = "payment.received", _("Payment received")
+    COLLECTION_ACTION = "collection.action", _("Collection action recorded")
     PAYMENT_MISSED = "payment.missed", _("Payment missed")
     ALERT_RAISED = "alert.raised", _("Alert raised")
     TIER_CHANGED = "tier.changed", _("Tier changed")
