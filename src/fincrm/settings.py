@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "fincrm.customers",
     "fincrm.financing",
     "fincrm.engagement",
+    "fincrm.messaging",
     "fincrm.evaluation",
     "fincrm.risk",
     "fincrm.demo",
@@ -219,6 +220,13 @@ IMPORT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 #: Where clients reach this site: survey links in e-mails are built on it.
 FINCRM_BASE_URL = os.environ.get("FINCRM_BASE_URL", "http://127.0.0.1:8000")
+
+#: Message gateways (``fincrm.messaging.gateways``; empty: none, and Django's e-mail backend):
+#: ``smtp://user:pass@host:587?tls=1``; ``aliyun://``, ``tencent://`` or ``http(s)://`` for SMS;
+#: ``wecom://`` or ``wxmp://`` for WeChat.
+FINCRM_EMAIL_URL = os.environ.get("FINCRM_EMAIL_URL", "")
+FINCRM_SMS_URL = os.environ.get("FINCRM_SMS_URL", "")
+FINCRM_WECHAT_URL = os.environ.get("FINCRM_WECHAT_URL", "")
 
 #: Full runs whose snapshots and assessments stay in the live tables; older ones are moved
 #: to the archive tables after each nightly run (``fincrm evaluate --archive``).

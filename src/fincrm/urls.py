@@ -15,6 +15,7 @@ urlpatterns = [
     path("evaluation/", include("fincrm.evaluation.urls")),
     path("risk/", include("fincrm.risk.urls")),
     path("engagement/", include("fincrm.engagement.urls")),
+    path("messaging/", include("fincrm.messaging.urls")),
     path("api/v1/", api.urls),
     path("portal/", include("fincrm.portal.urls")),
     path("service/", include("fincrm.service.urls")),

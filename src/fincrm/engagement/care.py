@@ -7,6 +7,7 @@ is written per year. Sending a care message is logged as an interaction and clos
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -111,19 +112,33 @@ def _day_filter(field: str, start: date, end: date) -> Q:
     return q
 
 
-def draft(occasion: str, *, language: str, channel: str, **values) -> str:
-    """The care message for an occasion in a language, from the template table or the
-    built-in text, with the placeholders filled (unknown ones are left as they are)."""
+def template_for(occasion: str, *, language: str, channel: str) -> MessageTemplate | None:
+    """The active template of an occasion for a channel, else the one for any channel."""
     rows = MessageTemplate.objects.filter(occasion=occasion, language=language, is_active=True)
-    row = rows.filter(channel=channel).first() or rows.filter(channel="").first()
+    return rows.filter(channel=channel).first() or rows.filter(channel="").first()
+
+
+def template_text(occasion: str, *, language: str, channel: str) -> str:
+    """The text with its placeholders: the template table's, else the built-in one."""
+    row = template_for(occasion, language=language, channel=channel)
     if row is not None:
-        text = row.body
-    else:
-        texts = DEFAULT_TEXTS.get(language, DEFAULT_TEXTS["zh-hans"])
-        text = texts.get(occasion, texts["festival"])
+        return row.body
+    texts = DEFAULT_TEXTS.get(language, DEFAULT_TEXTS["zh-hans"])
+    return texts.get(occasion, texts["festival"])
+
+
+def fill(text: str, *, occasion: str, language: str, **values) -> str:
+    """``text`` with its placeholders filled (unknown ones are left as they are)."""
     with translation.override(language):
         values.setdefault("occasion", str(OCCASION_NAMES.get(occasion, occasion)))
     return text.format_map(_Blank(values))
+
+
+def draft(occasion: str, *, language: str, channel: str, **values) -> str:
+    """The care message for an occasion in a language, from the template table or the
+    built-in text, with the placeholders filled (unknown ones are left as they are)."""
+    text = template_text(occasion, language=language, channel=channel)
+    return fill(text, occasion=occasion, language=language, **values)
 
 
 class _Blank(dict):
@@ -137,77 +152,101 @@ def _tiers() -> dict[int, str]:
     return dict(Classification.objects.values_list("customer_id", "tier"))
 
 
-@transaction.atomic
-def care_tasks_plan(*, as_of: date | None = None, horizon_days: int = 30) -> int:
-    """Create the care tasks of the next ``horizon_days`` for every client, by its tier's
-    care plan (clients not evaluated yet follow the ordinary plan). Idempotent: a client has
-    one open task per occasion and year. Returns how many tasks were created."""
+@dataclass(frozen=True)
+class CareDue:
+    """One occasion of one client: ``customer`` holds :data:`CARE_FIELDS` of the client,
+    ``key`` names the occasion and year (the care task's and the care message's source)."""
+
+    customer: dict
+    occasion: Occasion
+    contact_name: str
+    contact_id: int | None
+    manager: str
+    key: str
+
+
+CARE_FIELDS = ("pk", "name", "kind", "owner_id", "birthday", "founded_on", "owner__first_name",
+               "owner__last_name", "owner__username")  # fmt: skip
+
+
+def care_occasions(start: date, end: date) -> Iterator[CareDue]:
+    """Every care occasion between ``start`` and ``end`` of every client with a manager,
+    whatever its tier (birthdays of persons and key contacts, founding anniversaries,
+    festivals)."""
     from fincrm.customers.models import Contact, Customer
 
-    as_of = as_of or timezone.localdate()
-    end = as_of + timedelta(days=horizon_days + 60)  # the longest lead time fits
-    plans = policy_config(policy_active()).care_plans
-    tiers = _tiers()
-    rows: list[tuple] = []
-
-    def add(customer, occasion: Occasion, *, contact_name: str, manager: str, key: str):
-        plan = plans[tiers.get(customer["pk"], "ordinary")]
-        if occasion.code not in plan.occasions:
-            return
-        due = occasion.on - timedelta(days=plan.lead_days)
-        if not as_of <= due <= as_of + timedelta(days=horizon_days):
-            return
-        message = draft(
-            occasion.code,
-            language="zh-hans",
-            channel=plan.channel,
-            client=customer["name"],
-            contact=contact_name,
-            manager=manager,
-            years=occasion.years or "",
-            date=occasion.on.isoformat(),
-        )
-        with translation.override("zh-hans"):
-            name = str(OCCASION_NAMES[occasion.code])
-        title = f"{name} · {occasion.on:%m-%d}" + (" · 🎁" if plan.gift else "")
-        rows.append(
-            (customer["pk"], customer["owner_id"], TaskKind.CARE, title[:200], message,
-             plan.channel, "normal", due, TaskStatus.OPEN, key[:40], timezone.now())
-        )  # fmt: skip
-
-    fields = ("pk", "name", "kind", "owner_id", "birthday", "founded_on", "owner__first_name",
-              "owner__last_name", "owner__username")  # fmt: skip
+    fields = CARE_FIELDS
     customers = Customer.objects.filter(owner__isnull=False)
 
     def manager(c) -> str:
         return f"{c['owner__last_name']}{c['owner__first_name']}" or c["owner__username"]
 
-    for c in customers.filter(_day_filter("birthday", as_of, end)).values(*fields).iterator():
-        day = next_anniversary(c["birthday"], as_of)
-        add(c, Occasion("birthday", day), contact_name=c["name"], manager=manager(c),
-            key=f"care:birthday:{day.year}")  # fmt: skip
-    for c in customers.filter(_day_filter("founded_on", as_of, end)).values(*fields).iterator():
-        day = next_anniversary(c["founded_on"], as_of)
+    for c in customers.filter(_day_filter("birthday", start, end)).values(*fields).iterator():
+        day = next_anniversary(c["birthday"], start)
+        yield CareDue(c, Occasion("birthday", day), c["name"], None, manager(c),
+                      f"care:birthday:{day.year}")  # fmt: skip
+    for c in customers.filter(_day_filter("founded_on", start, end)).values(*fields).iterator():
+        day = next_anniversary(c["founded_on"], start)
         years = day.year - c["founded_on"].year
         if years > 0:
-            add(c, Occasion("founding_anniversary", day, years), contact_name=c["name"],
-                manager=manager(c), key=f"care:founded:{day.year}")  # fmt: skip
+            yield CareDue(c, Occasion("founding_anniversary", day, years), c["name"], None,
+                          manager(c), f"care:founded:{day.year}")  # fmt: skip
     contacts = (
         Contact.objects.filter(is_key=True, customer__owner__isnull=False)
-        .filter(_day_filter("birthday", as_of, end))
+        .filter(_day_filter("birthday", start, end))
         .values("pk", "name", "birthday", *[f"customer__{f}" for f in fields])
     )
     for row in contacts.iterator():
         c = {f: row[f"customer__{f}"] for f in fields}
-        day = next_anniversary(row["birthday"], as_of)
-        add(c, Occasion("contact_birthday", day), contact_name=row["name"], manager=manager(c),
-            key=f"care:contact:{row['pk']}:{day.year}")  # fmt: skip
-    upcoming = festivals(as_of, end)
+        day = next_anniversary(row["birthday"], start)
+        yield CareDue(c, Occasion("contact_birthday", day), row["name"], row["pk"], manager(c),
+                      f"care:contact:{row['pk']}:{day.year}")  # fmt: skip
+    upcoming = festivals(start, end)
     if upcoming:
         for c in customers.values(*fields).iterator(chunk_size=5_000):
             for occasion in upcoming:
-                add(c, occasion, contact_name=c["name"], manager=manager(c),
-                    key=f"care:{occasion.code}:{occasion.on.year}")  # fmt: skip
+                yield CareDue(c, occasion, c["name"], None, manager(c),
+                              f"care:{occasion.code}:{occasion.on.year}")  # fmt: skip
+
+
+def care_values(due: CareDue) -> dict:
+    """The placeholders' values of a care message."""
+    return {
+        "client": due.customer["name"],
+        "contact": due.contact_name,
+        "manager": due.manager,
+        "years": due.occasion.years or "",
+        "date": due.occasion.on.isoformat(),
+    }
+
+
+@transaction.atomic
+def care_tasks_plan(*, as_of: date | None = None, horizon_days: int = 30) -> int:
+    """Create the care tasks of the next ``horizon_days`` for every client, by its tier's
+    care plan (clients not evaluated yet follow the ordinary plan). Idempotent: a client has
+    one open task per occasion and year. Returns how many tasks were created."""
+    as_of = as_of or timezone.localdate()
+    end = as_of + timedelta(days=horizon_days + 60)  # the longest lead time fits
+    plans = policy_config(policy_active()).care_plans
+    tiers = _tiers()
+    rows: list[tuple] = []
+    for due in care_occasions(as_of, end):
+        customer, occasion = due.customer, due.occasion
+        plan = plans[tiers.get(customer["pk"], "ordinary")]
+        if occasion.code not in plan.occasions:
+            continue
+        due_on = occasion.on - timedelta(days=plan.lead_days)
+        if not as_of <= due_on <= as_of + timedelta(days=horizon_days):
+            continue
+        message = draft(occasion.code, language="zh-hans", channel=plan.channel,
+                        **care_values(due))  # fmt: skip
+        with translation.override("zh-hans"):
+            name = str(OCCASION_NAMES[occasion.code])
+        title = f"{name} · {occasion.on:%m-%d}" + (" · 🎁" if plan.gift else "")
+        rows.append(
+            (customer["pk"], customer["owner_id"], TaskKind.CARE, title[:200], message,
+             plan.channel, "normal", due_on, TaskStatus.OPEN, due.key[:40], timezone.now())
+        )  # fmt: skip
     columns = ("customer_id", "owner_id", "kind", "title", "detail", "channel", "priority",
                "due_on", "status", "source_key", "created_at")  # fmt: skip
     # One care task per client, occasion and year, whether or not the last one is done.

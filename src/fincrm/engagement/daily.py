@@ -49,7 +49,8 @@ def maturity_follow_ups(*, as_of: date | None = None) -> int:
 
 def annual_surveys(*, as_of: date | None = None) -> int:
     """Invite every client once a year to each active annual survey: in bulk for portal
-    surveys (clients answer when they log in), one by one where an e-mail goes out."""
+    surveys (clients answer when they log in), one by one where a message carries the link
+    (e-mail, SMS, WeChat)."""
     import secrets
 
     from fincrm.customers.models import Customer
@@ -64,7 +65,7 @@ def annual_surveys(*, as_of: date | None = None) -> int:
         cause = f"annual:{as_of.year}"
         done = Invitation.objects.filter(survey=survey, cause=cause).values("customer_id")
         todo = Customer.objects.exclude(pk__in=done)
-        if survey.channel == DeliveryChannel.EMAIL:
+        if survey.channel != DeliveryChannel.PORTAL:  # each gets its link by message
             for customer in todo.iterator(chunk_size=2_000):
                 _invitation, token = survey_invite(survey=survey, customer=customer, cause=cause)
                 invited += token is not None
@@ -93,6 +94,7 @@ def annual_surveys(*, as_of: date | None = None) -> int:
 def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     """Every daily job, each in its own transaction: one failing does not undo the others."""
     from fincrm.loyalty.services import points_expire
+    from fincrm.messaging.care import care_messages_queue
     from fincrm.service.services import tickets_escalate
 
     from .care import care_tasks_plan
@@ -100,6 +102,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     as_of = as_of or timezone.localdate()
     return {
         "care_tasks": care_tasks_plan(as_of=as_of),
+        "care_messages": care_messages_queue(as_of=as_of),
         "maturity_follow_ups": maturity_follow_ups(as_of=as_of),
         "escalated_tickets": tickets_escalate(),
         "expired_points_entries": points_expire(as_of=as_of),

@@ -186,6 +186,9 @@ class MessageTemplate(models.Model):
         _("channel"), max_length=10, choices=InteractionChannel.choices, blank=True
     )
     body = models.TextField(_("message"))
+    #: The template code the provider approved for this text (Alibaba Cloud and Tencent Cloud
+    #: SMS send a code and the placeholders' values, WeChat template messages a template id).
+    provider_code = models.CharField(_("provider template code"), max_length=64, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

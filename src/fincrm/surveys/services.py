@@ -96,7 +96,8 @@ def survey_invite(
     *, survey: Survey, customer, cause: str, product=None, now=None
 ) -> tuple[Invitation, str | None]:
     """Invite a client once per cause. Returns the invitation and the new token (None when
-    the client was already invited for that cause). E-mail invitations are sent at once."""
+    the client was already invited for that cause). E-mail invitations are sent at once, SMS
+    and WeChat invitations are queued as messages carrying the one-time link."""
     now = now or timezone.now()
     token = secrets.token_urlsafe(24)
     invitation = Invitation(
@@ -126,6 +127,18 @@ def survey_invite(
                 [customer.email],
                 fail_silently=True,
             )
+        )
+    elif survey.channel in (DeliveryChannel.SMS, DeliveryChannel.WECHAT):
+        from fincrm.messaging.choices import MessageKind
+        from fincrm.messaging.services import message_send
+
+        message_send(
+            customer=customer,
+            channel=survey.channel,
+            text=f"{survey.name}：{answer_url(token)}",
+            subject=survey.name,
+            kind=MessageKind.SURVEY,
+            source_key=f"survey:{invitation.pk}",
         )
     return invitation, token
 

@@ -1,0 +1,100 @@
+"""Care messages that go by themselves: on an occasion's day, the greeting of every client
+whose tier's care plan sends it by SMS or WeChat (visits and calls stay tasks for staff)."""
+
+from __future__ import annotations
+
+import string
+from datetime import date, datetime, time
+
+from django.utils import timezone, translation
+
+from fincrm.evaluation.services import policy_active, policy_config
+
+from . import gateways
+from .choices import MessageChannel, MessageKind, MessageStatus
+from .models import Message
+from .protection import LOCAL
+from .services import message_send, queued_together
+
+#: Care plan channels a gateway delivers.
+AUTOMATIC = (MessageChannel.SMS, MessageChannel.WECHAT)
+#: A day replayed or run ahead (``fincrm daily --as-of``) sends as if at this local hour.
+SEND_HOUR = 10
+
+
+def placeholders(text: str) -> list[str]:
+    """The placeholders of a template in the order they appear (each once)."""
+    names: list[str] = []
+    for _literal, name, _spec, _conversion in string.Formatter().parse(text):
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def care_messages_queue(*, as_of: date | None = None) -> int:
+    """Queue the care messages of ``as_of`` (idempotent: one message per client, occasion and
+    year; the care task of the occasion, if any, is closed once its message is sent).
+    Channels without a gateway are left to the care tasks. Returns how many were queued."""
+    from fincrm.customers.models import Contact, Customer
+    from fincrm.engagement.care import (
+        OCCASION_NAMES,
+        _tiers,
+        care_occasions,
+        care_values,
+        fill,
+        template_for,
+        template_text,
+    )
+    from fincrm.engagement.choices import TaskKind, TaskStatus
+    from fincrm.engagement.models import Task
+
+    today = timezone.localdate()
+    as_of = as_of or today
+    now = timezone.now() if as_of == today else datetime.combine(as_of, time(SEND_HOUR), LOCAL)
+    channels = {c for c in AUTOMATIC if gateways.gateway_url(c)}
+    if not channels:
+        return 0
+    plans = policy_config(policy_active()).care_plans
+    tiers = _tiers()
+    wanted = []
+    for due in care_occasions(as_of, as_of):
+        plan = plans[tiers.get(due.customer["pk"], "ordinary")]
+        if due.occasion.code in plan.occasions and plan.channel in channels:
+            wanted.append((due, plan.channel))
+    if not wanted:
+        return 0
+    customers = Customer.objects.in_bulk([due.customer["pk"] for due, _c in wanted])
+    contacts = Contact.objects.in_bulk([d.contact_id for d, _c in wanted if d.contact_id])
+    open_tasks = {
+        (t.customer_id, t.source_key): t
+        for t in Task.objects.filter(
+            kind=TaskKind.CARE,
+            status=TaskStatus.OPEN,
+            customer_id__in=list(customers),
+            source_key__in={due.key for due, _c in wanted},
+        )
+    }
+    last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with queued_together(), translation.override("zh-hans"):
+        for due, channel in wanted:
+            code = due.occasion.code
+            template = template_for(code, language="zh-hans", channel=channel)
+            body = template_text(code, language="zh-hans", channel=channel)
+            values = {"occasion": str(OCCASION_NAMES[code]), **care_values(due)}
+            task = open_tasks.get((due.customer["pk"], due.key))
+            drafted = fill(body, occasion=code, language="zh-hans", **care_values(due))
+            text = (task.detail if task else "") or drafted
+            message_send(
+                customer=customers[due.customer["pk"]],
+                contact=contacts.get(due.contact_id) if due.contact_id else None,
+                channel=channel,
+                text=text,
+                subject=f"{values['occasion']} · {due.occasion.on:%m-%d}",
+                kind=MessageKind.CARE,
+                template=template,
+                template_params={name: str(values.get(name, "")) for name in placeholders(body)},
+                source_key=due.key,
+                task=task,
+                now=now,
+            )
+    return Message.objects.filter(pk__gt=last, status=MessageStatus.QUEUED).count()

@@ -1,0 +1,110 @@
+"""The rules that protect clients (and the lender) from its own messages.
+
+Pure decisions on what is known about one client and channel (:class:`Standing`), so they are
+tested as a table; :func:`standing_of` reads that from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from fincrm.analytics.policy import MessagingRules
+
+from .choices import BlockReason, MessageChannel
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+#: Channels that ring a phone: quiet hours apply to them.
+QUIET_CHANNELS = (MessageChannel.SMS, MessageChannel.WECHAT)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the rules need to know about a client on one channel."""
+
+    tier: str = "ordinary"
+    has_address: bool = True
+    opted_out: bool = False
+    #: Messages that are not urgent on this channel within the policy's window.
+    sent_in_window: int = 0
+    #: Days past due > 0 on any facility.
+    in_collections: bool = False
+    open_complaint: bool = False
+
+
+def refusal(
+    standing: Standing, *, rules: MessagingRules, channel: str, marketing: bool, urgent: bool
+) -> BlockReason | None:
+    """Why this message must not go, or None. Urgent messages (collections, security) pass
+    an opt-out and the frequency cap; marketing never reaches a client in collections or with
+    an open complaint."""
+    if not standing.has_address:
+        return BlockReason.NO_ADDRESS
+    if standing.opted_out and not urgent:
+        return BlockReason.OPTED_OUT
+    if marketing and standing.in_collections:
+        return BlockReason.IN_COLLECTIONS
+    if marketing and standing.open_complaint:
+        return BlockReason.OPEN_COMPLAINT
+    cap = rules.caps.get(standing.tier, {}).get(channel)
+    if not urgent and cap is not None and standing.sent_in_window >= cap:
+        return BlockReason.FREQUENCY_CAP
+    return None
+
+
+def in_quiet_hours(moment: datetime, *, rules: MessagingRules) -> bool:
+    hour = moment.astimezone(LOCAL).hour
+    start, end = rules.quiet_from_hour, rules.quiet_until_hour
+    if start > end:  # across midnight: 21:00–08:00
+        return hour >= start or hour < end
+    return start <= hour < end
+
+
+def send_after(moment: datetime, *, rules: MessagingRules, channel: str, urgent: bool) -> datetime:
+    """The earliest moment from ``moment`` on that the message may go: the end of the quiet
+    hours for an SMS or WeChat message that is not urgent, else ``moment`` itself."""
+    if urgent or channel not in QUIET_CHANNELS or not in_quiet_hours(moment, rules=rules):
+        return moment
+    local = moment.astimezone(LOCAL)
+    until = datetime.combine(local.date(), time(rules.quiet_until_hour), tzinfo=LOCAL)
+    if until <= local:
+        until += timedelta(days=1)
+    return until
+
+
+def standing_of(customer, *, channel: str, has_address: bool, now: datetime, rules) -> Standing:
+    """The client's standing on a channel at ``now``, read from the database (five small
+    indexed queries)."""
+    from fincrm.evaluation.models import Classification
+    from fincrm.financing.models import Facility
+    from fincrm.service.choices import TicketKind
+    from fincrm.service.models import Ticket
+
+    from .choices import ConsentStatus, MessageStatus
+    from .models import Consent, Message
+
+    tiers = Classification.objects.filter(customer_id=customer.pk).values_list("tier", flat=True)
+    tier = tiers.first()
+    sent = Message.objects.filter(
+        customer_id=customer.pk,
+        channel=channel,
+        urgent=False,
+        status__in=(MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED),
+        created_at__gt=now - timedelta(days=rules.cap_window_days),
+        created_at__lte=now,
+    ).count()
+    return Standing(
+        tier=tier or "ordinary",
+        has_address=has_address,
+        opted_out=Consent.objects.filter(
+            customer_id=customer.pk, channel=channel, status=ConsentStatus.OPTED_OUT
+        ).exists(),
+        sent_in_window=sent,
+        in_collections=Facility.objects.filter(
+            customer_id=customer.pk, days_past_due__gt=0
+        ).exists(),
+        open_complaint=Ticket.objects.filter(customer_id=customer.pk, kind=TicketKind.COMPLAINT)
+        .open()
+        .exists(),
+    )

@@ -1,0 +1,377 @@
+"""Writes of the messaging layer: queue a message under the rules, deliver it with retries,
+record what the gateway and the client said (delivery reports, opt-outs)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.evaluation.services import policy_active, policy_config
+
+from . import gateways
+from .choices import (
+    ConsentSource,
+    ConsentStatus,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
+)
+from .models import Consent, Message
+from .protection import refusal, send_after, standing_of
+
+log = logging.getLogger(__name__)
+
+MSG_NO_GATEWAY = _("No gateway is configured for this channel.")
+MSG_UNSUBSCRIBE = _("To stop these e-mails: %(link)s")
+#: Appended to marketing SMS, as Chinese carriers require of them.
+SMS_OPT_OUT_HINT = "拒收请回复TD"
+#: An SMS reply that is one of these (any case, spaces ignored) opts the sender out of SMS.
+STOP_WORDS = frozenset({"TD", "T", "N", "退订", "退", "取消"})
+#: Attempts before a message is marked failed; the back-off doubles from one minute.
+MAX_ATTEMPTS = 6
+BASE_DELAY = timedelta(minutes=1)
+MAX_DELAY = timedelta(hours=2)
+#: A message taken by a worker is not taken by another for this long (the worker's lease).
+LEASE = timedelta(minutes=5)
+UNSUBSCRIBE_SALT = "fincrm.messaging.unsubscribe"
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def mainland_mobile(number: str | None) -> str:
+    """``+86 138-0013-8000`` → ``13800138000``; empty when it is not a mainland mobile."""
+    digits = re.sub(r"[\s\-()]", "", number or "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
+            digits = digits[len(prefix) :]
+    return digits if _MOBILE.match(digits) else ""
+
+
+def recipient(customer, channel: str, contact=None):
+    """The address to use and the contact it belongs to: the contact named, else the client
+    itself (a person's mobile or e-mail), else its key contacts, then the others."""
+    from fincrm.customers.models import Contact
+
+    def address_of(obj) -> str:
+        if channel == MessageChannel.SMS:
+            return mainland_mobile(obj.phone)
+        if channel == MessageChannel.EMAIL:
+            return obj.email or ""
+        return getattr(obj, "wechat_id", "") or ""
+
+    if contact is not None:
+        return address_of(contact), contact
+    if address_of(customer):
+        return address_of(customer), None
+    for person in Contact.objects.filter(customer=customer).order_by("-is_key", "pk"):
+        if address_of(person):
+            return address_of(person), person
+    return "", None
+
+
+_batch: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("batch", default=None)
+
+
+@contextlib.contextmanager
+def queued_together() -> Iterator[None]:
+    """Messages queued inside share background tasks (a hundred per task) instead of one
+    task each: a daily job queueing thousands of greetings."""
+    ids: list[int] = []
+    token = _batch.set(ids)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        if ids:
+            transaction.on_commit(lambda: _enqueue(ids))
+
+
+def _enqueue(ids: list[int], run_after: datetime | None = None) -> None:
+    from .tasks import deliver_messages
+
+    task = deliver_messages.using(run_after=run_after) if run_after else deliver_messages
+    for start in range(0, len(ids), 100):
+        task.enqueue(ids[start : start + 100])
+
+
+@transaction.atomic
+def message_send(
+    *,
+    customer,
+    channel: str,
+    text: str,
+    contact=None,
+    subject: str = "",
+    kind: str = MessageKind.OTHER,
+    template=None,
+    template_params: dict | None = None,
+    source_key: str = "",
+    task=None,
+    urgent: bool = False,
+    marketing: bool = False,
+    created_by=None,
+    now: datetime | None = None,
+) -> Message:
+    """Queue a message to a client (or one of its contacts) on ``channel``, if the rules let
+    it go; a background task sends it (``fincrm db_worker``) and logs it as an interaction.
+
+    The rules: the client's opt-out, the frequency cap of its tier, no marketing in
+    collections or with an open complaint (:func:`fincrm.messaging.protection.refusal`); an
+    SMS or WeChat message that is not urgent waits for the end of the quiet hours. A message
+    the rules keep back is recorded as ``blocked`` with the reason. ``urgent`` is for
+    collections and security. ``source_key`` makes it idempotent (one message per client and
+    key); ``task`` is closed once it is sent. ``now`` is the moment the rules see (a daily job
+    replaying another day passes that day's clock); the delay they impose runs from the real
+    clock. Returns the message."""
+    if source_key:
+        existing = Message.objects.filter(customer=customer, source_key=source_key[:60]).first()
+        if existing is not None:
+            return existing
+    real_now = timezone.now()
+    now = now or real_now
+    rules = policy_config(policy_active()).messaging
+    address, contact = recipient(customer, channel, contact)
+    standing = standing_of(
+        customer, channel=channel, has_address=bool(address), now=now, rules=rules
+    )
+    if marketing and channel == MessageChannel.SMS and SMS_OPT_OUT_HINT not in text:
+        text = f"{text} {SMS_OPT_OUT_HINT}"
+    message = Message(
+        customer=customer,
+        contact=contact,
+        channel=channel,
+        address=address,
+        subject=subject[:200],
+        text=text,
+        template=template,
+        provider_template=getattr(template, "provider_code", "") or "",
+        template_params=template_params or {},
+        kind=kind,
+        marketing=marketing,
+        urgent=urgent,
+        source_key=source_key[:60],
+        task=task,
+        created_by=created_by,
+        created_at=now,
+    )
+    reason = refusal(standing, rules=rules, channel=channel, marketing=marketing, urgent=urgent)
+    if reason is not None:
+        message.status, message.reason = MessageStatus.BLOCKED, reason
+    elif channel != MessageChannel.EMAIL and not gateways.gateway_url(channel):
+        message.status, message.reason = MessageStatus.FAILED, str(MSG_NO_GATEWAY)
+    else:
+        delay = send_after(now, rules=rules, channel=channel, urgent=urgent) - now
+        message.next_attempt_at = real_now + delay
+    message.full_clean()
+    message.save()
+    log.info(
+        "message %s to %s: %s %s",
+        message.pk,
+        message.address_masked,
+        message.status,
+        message.reason,
+    )
+    if message.status == MessageStatus.QUEUED:
+        batch = _batch.get()
+        if batch is not None and message.next_attempt_at <= real_now:
+            batch.append(message.pk)
+        else:
+            pk, when = message.pk, message.next_attempt_at
+            transaction.on_commit(lambda: _enqueue([pk], when if when > real_now else None))
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """After the n-th failed attempt: 1, 2, 4 … minutes, at most two hours."""
+    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+
+
+def unsubscribe_url(customer_id: int, channel: str = MessageChannel.EMAIL) -> str:
+    token = signing.dumps({"c": customer_id, "ch": channel}, salt=UNSUBSCRIBE_SALT)
+    path = reverse("messaging:unsubscribe", args=[token])
+    return settings.FINCRM_BASE_URL.rstrip("/") + path
+
+
+def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
+    """The client and channel an unsubscribe link names, or None when it was tampered with."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return int(data["c"]), str(data["ch"])
+
+
+def _outgoing(message: Message) -> gateways.Outgoing:
+    text, headers = message.text, None
+    if message.channel == MessageChannel.EMAIL:
+        link = unsubscribe_url(message.customer_id)
+        text = f"{text}\n\n--\n{MSG_UNSUBSCRIBE % {'link': link}}"
+        headers = {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return gateways.Outgoing(
+        id=str(message.pk),
+        to=message.address,
+        text=text,
+        subject=message.subject or message.get_kind_display(),
+        template_code=message.provider_template,
+        params=message.template_params or None,
+        headers=headers,
+    )
+
+
+def _claim(message_id: int) -> Message | None:
+    """Take a queued message that is due, for one attempt: its next attempt moves a lease
+    ahead so no other worker takes it meanwhile (the gateway is called outside any
+    transaction, so no row stays locked while a provider answers)."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, status=MessageStatus.QUEUED, next_attempt_at__lte=now)
+            .first()
+        )
+        if message is None:
+            return None
+        message.attempts += 1
+        message.next_attempt_at = now + LEASE
+        message.save(update_fields=["attempts", "next_attempt_at"])
+    return message
+
+
+def message_attempt(message_id: int) -> Message | None:
+    """One attempt at a queued message that is due (None when nothing was due): sent and
+    logged as an interaction, or retried later with back-off, or failed with the gateway's
+    reason once the attempts are spent or the failure is not worth retrying."""
+    message = _claim(message_id)
+    if message is None:
+        return None
+    gateway = gateways.gateway_for(message.channel)
+    if gateway is None:
+        result = gateways.Result(False, reason=str(MSG_NO_GATEWAY))
+    else:
+        result = gateway.send(_outgoing(message))
+    return _record(message, result)
+
+
+@transaction.atomic
+def _record(message: Message, result: gateways.Result) -> Message:
+    from fincrm.engagement.choices import Outcome, TaskStatus
+    from fincrm.engagement.services import interaction_log, task_complete
+
+    now = timezone.now()
+    if result.ok:
+        message.status, message.sent_at, message.reason = MessageStatus.SENT, now, ""
+        message.provider_id = result.provider_id[:100]
+        message.next_attempt_at = None
+        message.interaction = interaction_log(
+            customer=message.customer,
+            contact=message.contact,
+            channel=message.channel,
+            subject=(message.subject or message.get_kind_display())[:200],
+            summary=message.text,
+            outcome=Outcome.INFO_SENT,
+            created_by=message.created_by,
+            occurred_at=now,
+        )
+        if message.task is not None and message.task.status == TaskStatus.OPEN:
+            task_complete(task=message.task)
+    elif result.retry and message.attempts < MAX_ATTEMPTS:
+        rules = policy_config(policy_active()).messaging
+        message.reason = result.reason[:300]
+        message.next_attempt_at = send_after(
+            now + backoff(message.attempts),
+            rules=rules,
+            channel=message.channel,
+            urgent=message.urgent,
+        )
+        pk, when = message.pk, message.next_attempt_at
+        transaction.on_commit(lambda: _enqueue([pk], when))
+    else:
+        message.status, message.reason = MessageStatus.FAILED, result.reason[:300]
+        message.next_attempt_at = None
+    message.save()
+    log.info(
+        "message %s to %s (attempt %s): %s %s",
+        message.pk,
+        message.address_masked,
+        message.attempts,
+        message.status,
+        message.reason,
+    )
+    return message
+
+
+def messages_deliver_due(limit: int = 500) -> int:
+    """Attempt every queued message that is due, oldest first (a sweeper for messages whose
+    task was lost). Returns how many were attempted."""
+    due = list(
+        Message.objects.filter(status=MessageStatus.QUEUED, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(message_attempt(pk) is not None for pk in due)
+
+
+@transaction.atomic
+def message_delivery_report(*, message: Message, delivered: bool, reason: str = "") -> Message:
+    """What the gateway reported later: delivered to the handset, or not (and why)."""
+    if message.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED):
+        if delivered:
+            message.status, message.delivered_at = MessageStatus.DELIVERED, timezone.now()
+        else:
+            message.status, message.reason = MessageStatus.FAILED, reason[:300]
+        message.save(update_fields=["status", "delivered_at", "reason"])
+    return message
+
+
+@transaction.atomic
+def consent_set(
+    *, customer, channel: str, status: str, source: str, note: str = "", now=None
+) -> Consent:
+    """Record a client's consent or opt-out on a channel (the latest word counts)."""
+    consent, _created = Consent.objects.update_or_create(
+        customer=customer,
+        channel=channel,
+        defaults={
+            "status": status,
+            "source": source,
+            "note": note[:200],
+            "changed_at": now or timezone.now(),
+        },
+    )
+    return consent
+
+
+def sms_reply_receive(*, phone: str, text: str) -> int:
+    """An SMS reply from ``phone``: a stop word (退订, TD …) opts every client with that
+    mobile (its own or a contact's) out of SMS. Returns how many clients opted out."""
+    from fincrm.customers.models import Contact, Customer
+
+    word = re.sub(r"\s+", "", text or "").upper()
+    number = mainland_mobile(phone)
+    if word not in STOP_WORDS or not number:
+        return 0
+    ids = set(Customer.objects.filter(phone=number).values_list("pk", flat=True))
+    ids |= set(Contact.objects.filter(phone=number).values_list("customer_id", flat=True))
+    for customer in Customer.objects.filter(pk__in=ids):
+        consent_set(
+            customer=customer,
+            channel=MessageChannel.SMS,
+            status=ConsentStatus.OPTED_OUT,
+            source=ConsentSource.SMS_REPLY,
+            note=text[:200],
+        )
+    return len(ids)

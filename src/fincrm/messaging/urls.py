@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("outbox/", views.OutboxView.as_view(), name="outbox"),
+    path("templates/", views.template_list, name="templates"),
+    path("templates/new/", views.template_edit, name="template_new"),
+    path("templates/<int:pk>/", views.template_edit, name="template_edit"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

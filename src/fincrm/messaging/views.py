@@ -1,0 +1,136 @@
+"""The outbox (what went, what failed and why), the message templates, the unsubscribe
+page of e-mails."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from fincrm.core.permissions import is_admin
+from fincrm.core.views import RestrictedListView
+from fincrm.customers.models import Customer
+from fincrm.customers.selectors import customer_get
+from fincrm.engagement.care import OCCASION_NAMES, fill
+from fincrm.engagement.models import MessageTemplate
+
+from . import services
+from .care import placeholders
+from .choices import ConsentSource, ConsentStatus, MessageStatus
+from .filtersets import MessageFilterSet
+from .forms import MessageTemplateForm
+from .models import Message
+
+#: The placeholders a template may use (``fincrm.engagement.models.MessageTemplate``).
+PLACEHOLDERS = ("client", "contact", "manager", "occasion", "years", "date")
+
+
+class OutboxView(RestrictedListView):
+    """Messages to the clients the user may see, newest first, filtered by status, channel
+    and kind; addresses masked."""
+
+    model = Message
+    filterset_class = MessageFilterSet
+    template_name = "messaging/outbox.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("customer").order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["statuses"] = MessageStatus
+        return ctx
+
+
+def _staff(user) -> None:
+    if not (user.role or user.is_superuser) or hasattr(user, "portal_account"):
+        raise PermissionDenied
+
+
+@login_required
+def template_list(request):
+    """Every message template: staff read them, administrators edit them."""
+    _staff(request.user)
+    templates = MessageTemplate.objects.all()
+    return render(
+        request,
+        "messaging/template_list.html",
+        {"templates": templates, "may_edit": is_admin(request.user), "names": OCCASION_NAMES},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request, pk: int | None = None):
+    """Create or edit a template (administrators); ``?client=<id>`` previews it for a client
+    the user may see."""
+    _staff(request.user)
+    template = get_object_or_404(MessageTemplate, pk=pk) if pk else None
+    if request.method == "POST" and not is_admin(request.user):
+        raise PermissionDenied
+    form = MessageTemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("Template saved."))
+        return redirect("messaging:template_edit", pk=saved.pk)
+    preview, client = None, None
+    client_id = request.GET.get("client", "")
+    if template is not None and client_id.isdigit():
+        client = customer_get(user=request.user, pk=int(client_id))
+        preview = template_preview(template, client)
+    return render(
+        request,
+        "messaging/template_form.html",
+        {
+            "form": form,
+            "template": template,
+            "may_edit": is_admin(request.user),
+            "placeholders": PLACEHOLDERS,
+            "used": placeholders(template.body) if template else [],
+            "preview": preview,
+            "client": client,
+        },
+    )
+
+
+def template_preview(template: MessageTemplate, client: Customer) -> str:
+    """The template's text for a real client (the festival's date left as a placeholder)."""
+    owner = client.owner
+    manager = (f"{owner.last_name}{owner.first_name}" or owner.username) if owner else ""
+    years = ""
+    if client.founded_on:
+        years = timezone.localdate().year - client.founded_on.year
+    return fill(
+        template.body,
+        occasion=template.occasion,
+        language=template.language,
+        client=client.name,
+        contact=client.name,
+        manager=manager,
+        years=years,
+    )
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST without a form
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    """An e-mail's unsubscribe link: GET asks, POST opts out (mail scanners follow links;
+    one-click clients POST, RFC 8058). No login: the signed token names the client."""
+    found = services.unsubscribe_token_read(token)
+    if found is None:
+        raise Http404
+    customer = get_object_or_404(Customer, pk=found[0])
+    done = False
+    if request.method == "POST":
+        services.consent_set(customer=customer, channel=found[1],
+                             status=ConsentStatus.OPTED_OUT,
+                             source=ConsentSource.UNSUBSCRIBE_LINK)  # fmt: skip
+        done = True
+    return render(request, "messaging/unsubscribe.html", {"done": done})
