@@ -1,8 +1,7 @@
 """Resources of the API. Every query starts from ``restrict(user, action)``: a token sees
 exactly what its user sees in the pages; writes go through the same services."""
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -14,14 +13,12 @@ from ninja import (
     FilterLookup,
     FilterSchema,
     ModelSchema,
-    Path,
     Query,
     Router,
     Schema,
     Status,
 )
 from ninja.pagination import paginate
-from pydantic import BeforeValidator
 
 from fincrm.core.masking import shown
 from fincrm.core.permissions import get_restricted_or_404
@@ -33,36 +30,22 @@ from fincrm.engagement.choices import InteractionChannel
 from fincrm.engagement.models import Interaction
 from fincrm.engagement.services import interaction_log
 from fincrm.evaluation.models import EvaluationRun, Snapshot
+from fincrm.financing.api import (
+    ApplicationOut,
+    PaymentOut,
+    extend_applications,
+    extend_facilities,
+)
+from fincrm.financing.api import register as register_lending
+from fincrm.financing.choices import Overpayment
 from fincrm.financing.models import Application, Facility, Installment, Payment
 from fincrm.financing.selectors import facility_for_servicing
-from fincrm.financing.services import (
-    application_move_stage,
-    installment_report_missed,
-    payment_record,
-)
+from fincrm.financing.services import installment_report_missed, payment_record
 from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
 
 from .pagination import KeysetPagination
-
-
-def _iso_only(value):
-    """Dates and times as ISO 8601 text only: pydantic would also read ``0.5`` as a Unix
-    time, which the schema (format date / date-time) does not allow."""
-    if isinstance(value, int | float) or (
-        isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value)
-    ):
-        raise ValueError("an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T09:00+08:00")
-    return value
-
-
-IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
-#: Database ids: positive and within a 64-bit integer (a larger number is a 422, not a crash
-#: of the database driver).
-MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+from .types import Id, IsoDate, IsoDatetime, PathId
 
 
 def _user(request):
@@ -196,24 +179,9 @@ def customer_change(request, customer_id: PathId, payload: CustomerPatch):
 applications = Router(tags=["applications"])
 
 
-class ApplicationOut(ModelSchema):
-    customer_id: int
-    product_id: int
-
-    class Meta:
-        model = Application
-        fields = ["id", "amount", "tenor_months", "purpose", "stage", "stage_changed_at",
-                  "created_at"]  # fmt: skip
-
-
 class ApplicationFilter(FilterSchema):
     customer_id: Id | None = None
     stage: str | None = Field(None, max_length=16)
-
-
-class StageMove(Schema):
-    to_stage: str = Field(..., max_length=16)
-    note: str = Field("", max_length=300)
 
 
 @applications.get("/", response=list[ApplicationOut])
@@ -225,14 +193,6 @@ def application_list(request, filters: Query[ApplicationFilter]):
 @applications.get("/{int:application_id}", response=ApplicationOut)
 def application_detail(request, application_id: PathId):
     return get_object_or_404(_visible(Application, request), pk=application_id)
-
-
-@applications.post("/{int:application_id}/stage", response=ApplicationOut)
-def application_stage(request, application_id: PathId, payload: StageMove):
-    application = get_object_or_404(_visible(Application, request, "change"), pk=application_id)
-    return application_move_stage(
-        application=application, to_stage=payload.to_stage, user=_user(request), note=payload.note
-    )
 
 
 # --- facilities, instalments, payments ----------------------------------------------------
@@ -260,18 +220,13 @@ class InstallmentOut(ModelSchema):
                   "paid_off_on", "missed_reported_at"]  # fmt: skip
 
 
-class PaymentOut(ModelSchema):
-    facility_id: int
-
-    class Meta:
-        model = Payment
-        fields = ["id", "paid_on", "amount", "reference", "recorded_at"]
-
-
 class PaymentIn(Schema):
     amount: Decimal = Field(..., gt=0, le=Decimal("1e13"), decimal_places=2)
     paid_on: IsoDate
     reference: str = Field("", max_length=40)
+    #: What an amount beyond the instalments due does: runs on into the next instalments
+    #: (hold), or prepays principal for a shorter tenor or a lower instalment.
+    overpayment: Overpayment = Overpayment.HOLD
 
 
 class FacilityFilter(FilterSchema):
@@ -322,7 +277,7 @@ def payment_list(request, facility_id: PathId):
 @facilities.post("/{int:facility_id}/payments", response={201: PaymentOut})
 def payment_new(request, facility_id: PathId, payload: PaymentIn):
     facility = facility_for_servicing(_user(request), facility_id)
-    return Status(201, payment_record(facility=facility, **payload.dict()))
+    return Status(201, payment_record(facility=facility, user=_user(request), **payload.dict()))
 
 
 # --- interactions -------------------------------------------------------------------------
@@ -441,6 +396,9 @@ def snapshot_list(request, filters: Query[SnapshotFilter]):
 
 
 def register(api) -> None:
+    extend_applications(applications)
+    extend_facilities(facilities)
+    register_lending(api)
     api.add_router("/customers", customers)
     api.add_router("/applications", applications)
     api.add_router("/facilities", facilities)

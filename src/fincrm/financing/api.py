@@ -1,0 +1,372 @@
+"""The lending API: products, opening applications, their documents, decisions, servicing
+and the collections queue. Every operation starts from ``restrict(user, action)`` and writes
+through the services the pages use.
+
+Refusals keep their reason: a decision outside the user's authority (or by the maker) is a
+403 naming the rule, terms that break the grade's controls a 422 naming each control.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, File, ModelSchema, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from fincrm.api.types import Id, IsoDate, PathId
+from fincrm.customers.models import Customer
+
+from . import collections, services, servicing
+from .choices import CollectionOutcome, Frequency, Overpayment, RepaymentMethod, Stage
+from .models import Application, ApplicationDocument, CollectionAction, Facility, Payment, Product
+from .selectors import (
+    application_for_decision,
+    document_for_review,
+    facility_for_servicing,
+)
+
+Money = Annotated[Decimal, Field(gt=0, le=Decimal("1e13"), decimal_places=2)]
+
+
+def _messages(exc: ValidationError) -> str:
+    return " ".join(str(m) for m in exc.messages)
+
+
+def _refusal(exc: Exception):
+    """A refused write: 403 with the rule for authority, 422 with the broken rule for terms."""
+    if isinstance(exc, PermissionDenied):
+        return HttpError(403, str(exc) or "You may not do this.")
+    return HttpError(422, _messages(exc))
+
+
+# --- products -----------------------------------------------------------------------------
+
+products = Router(tags=["products"])
+
+
+class ProductOut(ModelSchema):
+    type: str
+    repayment_methods: list[str]
+    required_documents: list[str]
+
+    class Meta:
+        model = Product
+        fields = ["id", "code", "name", "min_amount", "max_amount", "min_tenor_months",
+                  "max_tenor_months", "min_rate", "max_rate", "day_count",
+                  "upfront_fee_percent", "service_fee_percent", "penalty_markup_percent"]
+
+    @staticmethod
+    def resolve_type(obj) -> str:
+        return obj.product_type
+
+
+@products.get("/", response=list[ProductOut])
+def product_list(request):
+    """The products on offer, with their bounds and repayment methods."""
+    return Product.objects.filter(is_active=True)
+
+
+@products.get("/{int:product_id}", response=ProductOut)
+def product_detail(request, product_id: PathId):
+    return get_object_or_404(Product, pk=product_id)
+
+
+# --- applications -------------------------------------------------------------------------
+
+
+class DocumentOut(ModelSchema):
+    has_file: bool
+
+    class Meta:
+        model = ApplicationDocument
+        fields = ["id", "kind", "status", "received_at", "decided_at", "rejection_reason"]
+
+    @staticmethod
+    def resolve_has_file(obj) -> bool:
+        return bool(obj.file)
+
+
+class VoteOut(Schema):
+    user: str
+    role: str
+    vote: str
+    authority: str
+    override_reason: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_user(obj) -> str:
+        return obj.user.get_full_name() or obj.user.username
+
+
+class ApplicationOut(ModelSchema):
+    customer_id: int
+    product_id: int
+    number: str
+    facility_id: int | None
+    documents: list[DocumentOut]
+    votes: list[VoteOut]
+
+    class Meta:
+        model = Application
+        fields = ["id", "amount", "tenor_months", "purpose", "stage", "stage_changed_at",
+                  "created_at", "channel", "route", "repayment_method", "frequency", "rate",
+                  "guarantee_type", "guarantor", "collateral_value", "margin_percent",
+                  "submitted_at", "decided_at", "override_reason", "contract_number",
+                  "signed_on", "first_due_date", "upfront_fee"]  # fmt: skip
+
+    @staticmethod
+    def resolve_facility_id(obj) -> int | None:
+        return Facility.objects.filter(application_id=obj.pk).values_list("pk", flat=True).first()
+
+    @staticmethod
+    def resolve_documents(obj):
+        return obj.documents.all()
+
+    @staticmethod
+    def resolve_votes(obj):
+        return obj.votes.select_related("user")
+
+
+class ApplicationIn(Schema):
+    customer_id: Id
+    product_id: Id
+    amount: Money
+    tenor_months: Annotated[int, Field(ge=1, le=600)]
+    purpose: str = Field("", max_length=200)
+    repayment_method: RepaymentMethod | None = None
+    frequency: Frequency = Frequency.MONTHLY
+    rate: Annotated[Decimal, Field(ge=0, le=100, decimal_places=3)] | None = None
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=300)
+
+
+def application_create(request, payload: ApplicationIn):
+    """Open an application for a client the user may change; the product's bounds are
+    checked at once (422 by field)."""
+    user = request.user
+    customer = get_object_or_404(Customer.objects.restrict(user, "change"), pk=payload.customer_id)
+    product = get_object_or_404(Product, pk=payload.product_id)
+    try:
+        application = services.application_create(
+            customer=customer,
+            product=product,
+            amount=payload.amount,
+            tenor_months=payload.tenor_months,
+            purpose=payload.purpose,
+            repayment_method=payload.repayment_method,
+            frequency=payload.frequency,
+            rate=payload.rate,
+            created_by=user,
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+    return Status(201, application)
+
+
+def document_upload(request, application_id: int, document_id: int, file: UploadedFile):
+    application = get_object_or_404(
+        Application.objects.restrict(request.user, "change"), pk=application_id
+    )
+    document = get_object_or_404(ApplicationDocument, pk=document_id, application=application)
+    try:
+        return services.document_upload(document=document, upload=file, user=request.user)
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+
+
+def _decide_document(request, application_id: int, document_id: int, *, accept, reason=""):
+    document = document_for_review(request.user, application_id, document_id)
+    try:
+        return services.document_decide(
+            document=document, user=request.user, accept=accept, reason=reason
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+
+
+class StageIn(Schema):
+    to_stage: Stage
+    note: str = Field("", max_length=300)
+    override_reason: str = Field("", max_length=300)
+
+
+def application_stage(request, application_id: int, payload: StageIn):
+    """Move an application. Approval and rejection are decisions within authority (403
+    naming the rule, the maker included) and the grade's controls (422 naming each); the
+    other moves need the right to change the client's applications."""
+    user = request.user
+    if payload.to_stage in services.DECISIONS:
+        application = application_for_decision(user, application_id)
+    else:
+        application = get_object_or_404(
+            Application.objects.restrict(user, "change"), pk=application_id
+        )
+    try:
+        return services.application_move_stage(
+            application=application,
+            to_stage=payload.to_stage,
+            user=user,
+            note=payload.note,
+            override_reason=payload.override_reason,
+        )
+    except (PermissionDenied, ValidationError) as exc:
+        raise _refusal(exc) from exc
+
+
+def extend_applications(router: Router) -> None:
+    """Add the lending operations to the API's applications router."""
+    router.post("/", response={201: ApplicationOut}, summary="Open an application")(
+        application_create
+    )
+    router.post(
+        "/{int:application_id}/documents/{int:document_id}/file",
+        response=DocumentOut,
+        summary="Upload a document's file",
+    )(_typed_upload)
+    router.post("/{int:application_id}/documents/{int:document_id}/accept",
+                response=DocumentOut, summary="Accept a document")(_accept)  # fmt: skip
+    router.post("/{int:application_id}/documents/{int:document_id}/reject",
+                response=DocumentOut, summary="Reject a document")(_reject)  # fmt: skip
+    router.post("/{int:application_id}/stage", response=ApplicationOut,
+                summary="Move an application")(_stage)  # fmt: skip
+
+
+def _typed_upload(request, application_id: PathId, document_id: PathId, file: File[UploadedFile]):
+    return document_upload(request, application_id, document_id, file)
+
+
+def _accept(request, application_id: PathId, document_id: PathId):
+    return _decide_document(request, application_id, document_id, accept=True)
+
+
+def _reject(request, application_id: PathId, document_id: PathId, payload: RejectIn):
+    return _decide_document(request, application_id, document_id, accept=False,
+                            reason=payload.reason)  # fmt: skip
+
+
+def _stage(request, application_id: PathId, payload: StageIn):
+    return application_stage(request, application_id, payload)
+
+
+# --- servicing ----------------------------------------------------------------------------
+
+
+class QuoteOut(Schema):
+    on: date
+    overdue: Decimal
+    principal: Decimal
+    accrued_interest: Decimal
+    credit: Decimal
+    total: Decimal
+
+
+class ReverseIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=40)
+
+
+class PaymentOut(ModelSchema):
+    facility_id: int
+    allocation: dict
+
+    class Meta:
+        model = Payment
+        fields = ["id", "paid_on", "amount", "reference", "recorded_at", "kind", "allocation"]
+
+
+def _quote(request, facility_id: PathId, on: IsoDate | None = None):
+    facility = get_object_or_404(Facility.objects.restrict(request.user, "view"), pk=facility_id)
+    on = on or timezone.localdate()
+    return {"on": on, **servicing.settlement_quote(facility=facility, on=on)}
+
+
+def _reverse(request, facility_id: PathId, payment_id: PathId, payload: ReverseIn):
+    facility = facility_for_servicing(request.user, facility_id)
+    payment = get_object_or_404(Payment, pk=payment_id, facility=facility)
+    try:
+        return Status(
+            201,
+            servicing.payment_reverse(payment=payment, user=request.user, reason=payload.reason),
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+
+
+def extend_facilities(router: Router) -> None:
+    router.get("/{int:facility_id}/quote", response=QuoteOut,
+               summary="Early-settlement quote")(_quote)  # fmt: skip
+    router.post("/{int:facility_id}/payments/{int:payment_id}/reverse",
+                response={201: PaymentOut}, summary="Reverse a payment")(_reverse)  # fmt: skip
+
+
+# --- collections --------------------------------------------------------------------------
+
+collections_router = Router(tags=["collections"])
+
+
+class CollectionOut(ModelSchema):
+    facility_id: int
+    customer_id: int
+    assigned_to_id: int | None
+
+    class Meta:
+        model = CollectionAction
+        fields = ["id", "step", "episode", "days_past_due", "amount_overdue", "due_on",
+                  "status", "outcome", "promise_date", "promise_amount", "promise_status",
+                  "note", "created_at", "completed_at"]  # fmt: skip
+
+    @staticmethod
+    def resolve_customer_id(obj) -> int:
+        return obj.facility.customer_id
+
+
+class OutcomeIn(Schema):
+    outcome: CollectionOutcome
+    note: str = Field("", max_length=300)
+    promise_date: IsoDate | None = None
+    promise_amount: Money | None = None
+
+
+@collections_router.get("/", response=list[CollectionOut])
+def collection_list(request, mine: bool = False, open: bool = True):
+    """The collections queue the user may see, highest arrears first."""
+    actions = CollectionAction.objects.restrict(request.user, "view").select_related("facility")
+    if mine:
+        actions = actions.filter(assigned_to=request.user)
+    if open:
+        actions = actions.filter(status="open")
+    return actions.order_by("-days_past_due", "due_on", "id")[:500]
+
+
+@collections_router.post("/{int:action_id}/outcome", response=CollectionOut)
+def collection_outcome(request, action_id: PathId, payload: OutcomeIn):
+    from .selectors import collection_action_for
+
+    action = collection_action_for(request.user, action_id)
+    try:
+        return collections.collection_record_outcome(
+            action=action,
+            user=request.user,
+            outcome=payload.outcome,
+            note=payload.note,
+            promise_date=payload.promise_date,
+            promise_amount=payload.promise_amount,
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+
+
+def register(api) -> None:
+    api.add_router("/products", products)
+    api.add_router("/collections", collections_router)
+
+
+__all__ = ["ApplicationOut", "Overpayment", "extend_applications", "extend_facilities", "register"]
