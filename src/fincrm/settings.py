@@ -3,7 +3,9 @@
 ``FINCRM_DATABASE_URL`` (default: SQLite file ``var/fincrm.sqlite3`` in the checkout),
 ``FINCRM_REPLICA_URL`` (optional: a read replica for the dashboards),
 ``FINCRM_SECRET_KEY`` (required unless ``FINCRM_DEBUG`` is on), ``FINCRM_DEBUG``,
-``FINCRM_ALLOWED_HOSTS`` (comma separated).
+``FINCRM_ALLOWED_HOSTS`` (comma separated); HTTPS: ``FINCRM_HSTS_SECONDS``,
+``FINCRM_HSTS_SUBDOMAINS``, ``FINCRM_HSTS_PRELOAD``, ``FINCRM_SSL_REDIRECT``,
+``FINCRM_SSL_REDIRECT_EXEMPT``, ``FINCRM_PROXY_SSL_HEADER`` (safe defaults when DEBUG is off).
 """
 
 from __future__ import annotations
@@ -46,6 +48,18 @@ def env_int(name: str, default: int, *, minimum: int) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``"X-Forwarded-Proto: https"`` -> ``("HTTP_X_FORWARDED_PROTO", "https")``."""
+    if not raw.strip():
+        return None
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise ImproperlyConfigured(
+            f"FINCRM_PROXY_SSL_HEADER must read 'Header-Name: value', not {raw!r}"
+        )
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -119,6 +133,7 @@ MIDDLEWARE = [
     "fincrm.core.middleware.SecurityHeadersMiddleware",
     "fincrm.portal.middleware.PortalBoundaryMiddleware",
     "axes.middleware.AxesMiddleware",
+    "fincrm.core.middleware.OverflowIsBadRequestMiddleware",
 ]
 
 ROOT_URLCONF = "fincrm.urls"
@@ -243,6 +258,18 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = env_bool("FINCRM_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS in production (on unless FINCRM_DEBUG): browsers are told to use HTTPS only for
+# FINCRM_HSTS_SECONDS (0 switches HSTS off; subdomains and preload only when asked), plain
+# HTTP is redirected to HTTPS, and behind a TLS-terminating proxy the scheme is taken from
+# the header the proxy sets (FINCRM_PROXY_SSL_HEADER, e.g. "X-Forwarded-Proto: https"; empty:
+# no proxy is trusted — set it only when the proxy overwrites that header on every request).
+SECURE_HSTS_SECONDS = env_int("FINCRM_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("FINCRM_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("FINCRM_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("FINCRM_SSL_REDIRECT", not DEBUG)
+#: Paths served over plain HTTP even with the redirect on (a load balancer's health check).
+SECURE_REDIRECT_EXEMPT = env_list("FINCRM_SSL_REDIRECT_EXEMPT", [])
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("FINCRM_PROXY_SSL_HEADER", ""))
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 

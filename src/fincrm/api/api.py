@@ -106,6 +106,16 @@ def _bad_value(request, exc):
     )
 
 
+@api.exception_handler(OverflowError)
+def _out_of_range(request, exc):
+    """An integer past 64 bits that no schema bounded reaches SQLite's driver this way."""
+    log.warning("API refused a number out of range: %s %s: %s", request.method,
+                request.get_full_path(), exc)  # fmt: skip
+    return api.create_response(
+        request, {"detail": "A number in the request is out of range."}, status=400
+    )
+
+
 @api.exception_handler(PermissionDenied)
 def _forbidden(request, exc):
     return api.create_response(request, {"detail": "You may not do this."}, status=403)

@@ -5,24 +5,61 @@ import base64
 import json
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import IntegerField, Q, QuerySet
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PaginationBase
+
+from fincrm.core.params import MAX_ID, is_id
 
 
 def _encode(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, default=str).encode()).decode()
 
 
+NOT_A_CURSOR = "cursor: not a cursor this API returned"
+
+
 def _decode(cursor: str) -> dict:
+    """The position a cursor names, checked: a JSON object whose ``id`` is a database id
+    (``null``, ``1e308``, a 23-digit number or garbage is a 400, never a 500)."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeError) as exc:
-        raise HttpError(400, "cursor: not a cursor this API returned") from exc
-    if not isinstance(data, dict) or "id" not in data or not isinstance(data["id"], int):
-        raise HttpError(400, "cursor: not a cursor this API returned")
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()), parse_constant=_refuse)
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        raise HttpError(400, NOT_A_CURSOR) from exc
+    if (
+        not isinstance(data, dict)
+        or not is_id(data.get("id"))
+        or not isinstance(data.get("o"), str)
+    ):
+        raise HttpError(400, NOT_A_CURSOR)
     return data
+
+
+def _refuse(constant: str):
+    """``NaN`` and ``Infinity`` are not JSON a cursor of ours contains."""
+    raise ValueError(constant)
+
+
+def _position_value(model, field: str, value):
+    """The cursor's value of the ordering field, as this API wrote it (an integer within 64
+    bits for an integer field, else text) and as the model field reads it: never ``null``,
+    a float or text of the wrong shape."""
+    model_field = model._meta.get_field(field)
+    if isinstance(model_field, IntegerField):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_ID:
+            raise HttpError(400, NOT_A_CURSOR)
+        return value
+    if not isinstance(value, str):
+        raise HttpError(400, NOT_A_CURSOR)
+    try:
+        parsed = model_field.to_python(value)
+    except (ValidationError, TypeError, ValueError, OverflowError) as exc:
+        raise HttpError(400, NOT_A_CURSOR) from exc
+    if parsed is None:
+        raise HttpError(400, NOT_A_CURSOR)
+    return parsed
 
 
 class KeysetPagination(PaginationBase):
@@ -64,7 +101,7 @@ class KeysetPagination(PaginationBase):
             if field == "id":
                 qs = qs.filter(**{f"pk__{after}": position["id"]})
             else:
-                value = position.get("v")
+                value = _position_value(queryset.model, field, position.get("v"))
                 qs = qs.filter(
                     Q(**{f"{field}__{after}": value})
                     | Q(**{field: value, f"pk__{after}": position["id"]})

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from fincrm.core.pagination import EstimatedCountPaginator
+from fincrm.core.params import query_id
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Interaction, Notification, Task
@@ -58,6 +59,14 @@ class RestrictedListView(RestrictedQuerysetMixin, ListView):
             self.request.GET or None, queryset=qs, request=self.request
         )
         return self.filterset.qs if self.filterset.is_bound else qs
+
+    def render_to_response(self, context, **response_kwargs):
+        """A filter the form refuses (an id past 64 bits, a choice that does not exist) is
+        the client's error: the page with the form's messages, answered 400."""
+        filterset = getattr(self, "filterset", None)
+        if filterset is not None and filterset.is_bound and not filterset.is_valid():
+            response_kwargs.setdefault("status", 400)
+        return super().render_to_response(context, **response_kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -126,17 +135,14 @@ def audit(request):
     if not (user.is_superuser or user.role in (Role.ADMIN, Role.RISK_OFFICER)):
         raise PermissionDenied
 
-    def number(name):
-        value = request.GET.get(name, "")
-        return int(value) if value.isdigit() else None
-
     def day(name):
         try:
             return date.fromisoformat(request.GET.get(name, ""))
         except ValueError:
             return None
 
-    rows = audit_trail(user_id=number("user"), customer_id=number("client"),
+    rows = audit_trail(user_id=query_id(request.GET, "user"),
+                       customer_id=query_id(request.GET, "client"),
                        since=day("since"), until=day("until"))  # fmt: skip
     context = {"rows": rows, "users": User.objects.order_by("username"), "query": request.GET}
     return render(request, "core/audit.html", context)

@@ -59,6 +59,7 @@ from simple_history.utils import bulk_create_with_history
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
 from fincrm.core.bulk import deferred_constraints, insert_frame, update_with_history
+from fincrm.core.spreadsheet import SafeCsvWriter
 from fincrm.core.validators import MSG_BAD_RIC, MSG_BAD_USCC, normalize_ric, normalize_uscc
 
 from . import import_columns as columns_check
@@ -1477,7 +1478,7 @@ def write_errors_csv(
     ``headers`` maps a field to the file's column header, so the user finds the cell.
     """
     headers = headers or {}
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)  # a cell is the uploader's text: never a formula
     writer.writerow([_("Row"), _("Column"), _("Field"), _("Reason"), _("Value")])
     for error in errors:
         label = field_label(error.field) if error.field else ""

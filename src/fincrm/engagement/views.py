@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.core.redirects import redirect_next
 from fincrm.core.views import RestrictedListView
 from fincrm.customers.importer import BadFile, may_import
 from fincrm.customers.selectors import customer_get
@@ -47,7 +48,7 @@ class TaskListView(RestrictedListView):
 def task_done(request, pk: int):
     task = get_object_or_404(Task.objects.restrict(request.user, "change"), pk=pk)
     services.task_complete(task=task)
-    return redirect(request.POST.get("next") or "engagement:tasks")
+    return redirect_next(request, "engagement:tasks")
 
 
 @login_required

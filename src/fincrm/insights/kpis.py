@@ -24,6 +24,7 @@ from fincrm.analytics.kpi import growth, migration_matrix, renewal_status, staff
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.surveys import summarise
 from fincrm.core.db import reporting
+from fincrm.core.params import query_id
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction, Task
 from fincrm.evaluation.choices import RunKind, RunStatus, Tier
@@ -65,15 +66,11 @@ class Filters:
         last = month("to", today.replace(day=1))
         end = date(last.year + last.month // 12, last.month % 12 + 1, 1)
 
-        def number(name: str) -> int | None:
-            value = query.get(name, "")
-            return int(value) if value.isdigit() else None
-
         return cls(
             start=min(start, last),
             end=end,
-            team=number("team"),
-            manager=number("manager"),
+            team=query_id(query, "team"),
+            manager=query_id(query, "manager"),
             tier=query.get("tier", "") if query.get("tier", "") in TIERS else "",
             segment=query.get("segment", "")[:40],
             product=query.get("product", "")[:20],

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
+from fincrm.core.spreadsheet import safe_row
 from fincrm.evaluation.choices import Tier
 from fincrm.evaluation.selectors import segment_names
 from fincrm.financing.models import Product
@@ -59,12 +60,12 @@ def _excel(figure: kpis.Figure) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = figure.key[:31]
-    sheet.append([str(label) for _c, label in figure.columns])
-    for row in figure.rows:
-        sheet.append([row.get(column) for column, _l in figure.columns])
+    sheet.append(safe_row(str(label) for _c, label in figure.columns))
+    for row in figure.rows:  # names of clients, products, segments: text, never a formula
+        sheet.append(safe_row(row.get(column) for column, _l in figure.columns))
     if figure.note:
         sheet.append([])
-        sheet.append([str(figure.note)])
+        sheet.append(safe_row([str(figure.note)]))
     buffer = BytesIO()
     book.save(buffer)
     response = HttpResponse(

@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.core.redirects import redirect_next
 from fincrm.core.views import flash_errors
 
 from . import selectors, services
@@ -53,7 +54,7 @@ def alert_action(request, pk: int):
             services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as exc:
         flash_errors(request, exc)
-    return redirect(request.POST.get("next") or "risk:alerts")
+    return redirect_next(request, "risk:alerts")
 
 
 @login_required
