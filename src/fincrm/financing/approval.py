@@ -89,7 +89,7 @@ def client_grade(customer) -> str | None:
 
 
 def latest_revenue(customer) -> Decimal | None:
-    statement = customer.statements.order_by("-period_end").first()
+    statement = customer.financial_statements.order_by("-period_end").first()
     return statement.revenue if statement is not None else None
 
 

@@ -274,8 +274,9 @@ def application_move_stage(
         from .approval import application_decide
 
         policy, version = _policy()
-        if application.stage != Stage.CREDIT_REVIEW:
-            _refuse(application.stage, to_stage)
+        stage = Application.objects.values_list("stage", flat=True).get(pk=application.pk)
+        if stage != Stage.CREDIT_REVIEW:
+            _refuse(stage, to_stage)
         application_decide(
             application=application,
             user=user,
