@@ -83,25 +83,54 @@ def _enqueue(ids: list[int]) -> None:
     deliver_batch.enqueue(ids)
 
 
+#: How long a claimed delivery is left alone by other workers while its request runs; a
+#: worker that dies mid-request leaves it due again after this (at least once, never lost).
+LEASE = timedelta(seconds=3 * TIMEOUT_SECONDS)
+
+
 def attempt(delivery_id: int) -> Delivery | None:
-    """Attempt one delivery if it is still pending and due, holding its row so that two
-    workers never send it at the same time. Returns it (None when nothing was due)."""
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("subscriber")
-            .filter(
-                pk=delivery_id,
-                status=DeliveryStatus.PENDING,
-                next_attempt_at__lte=timezone.now(),
-            )
-            .first()
-        )
-        return deliver(delivery) if delivery is not None else None
+    """Attempt one delivery if it is still pending and due. Returns it (None when nothing was
+    due or another worker holds it).
+
+    The delivery is claimed by one conditional ``UPDATE`` (its next attempt pushed past the
+    request's time-out), so two workers never send it at once, and no transaction is open
+    while the subscriber answers: on SQLite a slow subscriber would hold the write lock and
+    stall every other write."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    return deliver(Delivery.objects.select_related("subscriber").get(pk=delivery_id))
 
 
 def deliver(delivery: Delivery) -> Delivery:
-    """One attempt: POST the signed JSON; 2xx = delivered, anything else = retry later."""
+    """One attempt: POST the signed JSON; 2xx = delivered, anything else = retry later, with
+    a job queued for the retry whoever made this attempt (a worker, the ``fincrm webhooks``
+    sweeper, the redeliver button)."""
+    if transaction.get_connection().in_atomic_block:
+        log.warning("webhook delivery %s sent inside a transaction: a slow subscriber holds "
+                    "the database", delivery.pk)  # fmt: skip
+    code, error = _post(delivery)
+    delivery.attempts += 1
+    delivery.last_status_code, delivery.last_error = code, error
+    retry = False
+    if code is not None and 200 <= code < 300:
+        delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+    else:
+        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
+        retry = True
+    delivery.save()
+    if retry:
+        _enqueue_retry(delivery)
+    return delivery
+
+
+def _post(delivery: Delivery) -> tuple[int | None, str]:
+    """The HTTP request: (status code or None, error text)."""
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     timestamp = int(time.time())
     request = urllib.request.Request(
@@ -117,29 +146,28 @@ def deliver(delivery: Delivery) -> Delivery:
             "X-Fincrm-Signature": sign(delivery.subscriber.secret, timestamp, body),
         },
     )
-    delivery.attempts += 1
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            code = response.status
-        error = ""
+            return response.status, ""
     except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
+        return exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        code, error = None, f"{type(exc).__name__}: {exc}"[:300]
-    delivery.last_status_code, delivery.last_error = code, error
-    if code is not None and 200 <= code < 300:
-        delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.FAILED
-    else:
-        delivery.next_attempt_at = timezone.now() + backoff(delivery.attempts)
-    delivery.save()
-    return delivery
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _enqueue_retry(delivery: Delivery) -> None:
+    """A job at the delivery's next attempt (after the current transaction, if any). A
+    second job for the same delivery is harmless: the claim lets one of them send it."""
+    from .tasks import deliver_one
+
+    pk, when = delivery.pk, delivery.next_attempt_at
+    transaction.on_commit(lambda: deliver_one.using(run_after=when).enqueue(pk))
 
 
 def deliver_pending(limit: int = 500) -> int:
     """Attempt every pending delivery that is due (oldest first): the sweeper behind
-    ``fincrm webhooks``, for deliveries whose task was lost. Returns how many were tried."""
+    ``fincrm webhooks`` and the scheduled :func:`~fincrm.webhooks.tasks.sweep`, for
+    deliveries whose job was lost. Returns how many were tried."""
     due = list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at", "id")
