@@ -246,17 +246,21 @@ STEP_CHANNEL = {
 
 
 def _log_contact(action: CollectionAction, user) -> None:
+    from fincrm.engagement.choices import Outcome
     from fincrm.engagement.services import interaction_log
 
     channel = STEP_CHANNEL.get(action.step)
     if channel is None:
         return
+    reached = action.outcome != CollectionOutcome.UNREACHABLE
+    summary = f"{action.get_outcome_display()}: {action.note}" if action.note else ""
     interaction_log(
         customer=action.facility.customer,
         channel=channel,
-        subject=str(_("Collections: %(step)s")) % {"step": action.get_step_display()},
-        summary=action.note,
-        outcome=action.get_outcome_display(),
+        subject=str(_("Collections: %(step)s — %(outcome)s"))
+        % {"step": action.get_step_display(), "outcome": action.get_outcome_display()},
+        summary=summary,
+        outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
         created_by=user,
     )
 
