@@ -172,6 +172,35 @@ def _last_full_run() -> EvaluationRun | None:
     )
 
 
+#: A run still ``running`` this long after it started was left so by a process that died (a
+#: full run of a million clients takes minutes): the next run's start fails it, so the runs
+#: page stops showing it in progress and the archive can move it.
+STALE_RUN_AFTER = timedelta(hours=3)
+MSG_STALE_RUN = "abandoned: still running {hours} h after it started (its process died)"
+
+
+def evaluation_runs_fail_stale(*, now: datetime | None = None) -> int:
+    """Fail the runs (and their parts) left ``running`` longer than ``STALE_RUN_AFTER``;
+    returns how many."""
+    now = now or timezone.now()
+    stale = EvaluationRun.objects.filter(
+        status=RunStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    error = MSG_STALE_RUN.format(hours=int(STALE_RUN_AFTER.total_seconds() // 3600))
+    with transaction.atomic():
+        EvaluationPart.objects.filter(run_id__in=ids, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=error
+        )
+        EvaluationRun.objects.filter(pk__in=ids, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, error=error, finished_at=now
+        )
+    log.warning("failed %s evaluation run(s) left running: %s", len(ids), ids)
+    return len(ids)
+
+
 def evaluation_run(
     *,
     kind: str = RunKind.FULL,
@@ -187,6 +216,7 @@ def evaluation_run(
     """
     progress = progress or _no_progress
     as_of = as_of or timezone.localdate()
+    evaluation_runs_fail_stale()
     version = policy_active()
     policy = policy_config(version)
     base = _last_full_run()
@@ -604,6 +634,7 @@ def evaluation_run_partitioned(
     from .tasks import evaluate_part
 
     as_of = as_of or timezone.localdate()
+    evaluation_runs_fail_stale()
     version = policy_active()
     policy = policy_config(version)
     _refresh_arrears(as_of, None)
