@@ -366,15 +366,35 @@ def alert_list(request, filters: Query[AlertFilter]):
 snapshots = Router(tags=["evaluation"])
 
 
+class ReasonOut(Schema):
+    """One reason of a value score: ``value_score = 50 + Σ points``."""
+
+    code: str = Field(..., description="the rule or feature, e.g. revenue_growth")
+    component: str = Field("", description="the sub-score it moved: contribution, potential, "
+                           "loyalty or risk")  # fmt: skip
+    value: float | None = Field(None, description="the client's value of the feature")
+    points: float | None = Field(None, description="points it added to (or took from) the score")
+
+
 class SnapshotOut(ModelSchema):
     customer_id: int
     run_id: int
+    segments: list[str] = Field([], description="codes of the rule segments the client is in")
+    reasons: list[ReasonOut] = Field([], description="the largest contributions first")
 
     class Meta:
         model = Snapshot
         fields = ["id", "created_at", "contribution", "potential", "loyalty", "risk",
                   "value_score", "tier", "grade", "grade_source", "size_band", "lifecycle",
-                  "segments", "cluster", "reasons"]  # fmt: skip
+                  "cluster"]  # fmt: skip
+
+    @staticmethod
+    def resolve_segments(obj):
+        return obj.segments or []
+
+    @staticmethod
+    def resolve_reasons(obj):
+        return obj.reasons or []
 
 
 class SnapshotFilter(FilterSchema):
