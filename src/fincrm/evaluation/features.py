@@ -40,7 +40,7 @@ from fincrm.analytics.ratios import STATEMENT_LINES, compute_ratios, latest_rati
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.engagement.models import SUCCESSFUL_OUTCOMES, Interaction
 from fincrm.financing.choices import FacilityStatus
-from fincrm.financing.models import Application, Facility, Installment, Payment
+from fincrm.financing.models import Application, Facility, Fee, Installment, Payment
 
 #: SQLite allows 32,766 bound parameters; stay well below for ``IN (...)`` lists.
 ID_CHUNK = 10_000
@@ -275,6 +275,7 @@ class BookReads:
             "facilities": lambda: _read_facility_totals(ids),
             "facility_rows": lambda: _read_facility_rows(as_of, ids),
             "payments": lambda: _read_last_payments(ids),
+            "fees": lambda: _read_fees(as_of, ids),
             "applications": lambda: _read_last_applications(ids),
             "interactions": lambda: _read_interactions(as_of, ids),
         }
@@ -498,6 +499,21 @@ def _read_last_payments(ids) -> pl.DataFrame:
     )
 
 
+def _read_fees(as_of: date, ids) -> pl.DataFrame:
+    """Fee income of the year up to ``as_of`` per client: arrangement and service fees and
+    penalty interest as recorded (``financing.Fee``; a reversal books its fee back)."""
+    return fetch_for(
+        Fee.objects.order_by()
+        .filter(charged_on__gt=as_of - YEAR, charged_on__lte=as_of)
+        .values("facility__customer_id")
+        .annotate(fees=Sum(Cast("amount", FloatField())))
+        .values_list("facility__customer_id", "fees"),
+        "facility__customer_id",
+        ids,
+        {"customer_id": pl.Int64, "fee_income_12m": pl.Float64},
+    )
+
+
 def _read_last_applications(ids) -> pl.DataFrame:
     return fetch_for(
         Application.objects.order_by()
@@ -553,6 +569,7 @@ def load_features(
     facilities = reads.get("facilities")
     repayment = reads.repayment.select("customer_id", "interest_income_12m", "max_dpd_12m")
     payments = reads.get("payments")
+    fees = reads.get("fees")
     applications = reads.get("applications")
     interactions = reads.get("interactions")
     ratios = latest_statement_ratios(reads.statements)
@@ -561,6 +578,7 @@ def load_features(
         customers.join(facilities, on="customer_id", how="left")
         .join(repayment, on="customer_id", how="left")
         .join(payments, on="customer_id", how="left")
+        .join(fees, on="customer_id", how="left")
         .join(applications, on="customer_id", how="left")
         .join(interactions, on="customer_id", how="left")
         .join(ratios, on="customer_id", how="left")
@@ -569,7 +587,7 @@ def load_features(
     return frame.with_columns(
         tenure_days=_days_since("first_start", as_of).fill_null(0).clip(0),
         interest_income_12m=pl.col("interest_income_12m").fill_null(0.0),
-        fee_income_12m=pl.lit(0.0),  # fees are not recorded yet: see the issue note
+        fee_income_12m=pl.col("fee_income_12m").fill_null(0.0),
         balance=pl.col("balance").fill_null(0.0),
         approved_limit=pl.col("approved_limit").fill_null(0.0),
         revenue=pl.coalesce("statement_revenue", "annual_revenue"),

@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
+from fincrm.analytics.scorecard import InsufficientData
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core import partitions
@@ -31,7 +32,7 @@ from fincrm.core.bulk import insert_frame, insert_rows, json_text
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
-from fincrm.risk.models import CreditAssessment
+from fincrm.risk.models import CreditAssessment, ScorecardModel
 from fincrm.webhooks import events as webhooks
 
 from .choices import RunKind, RunStatus, Tier
@@ -51,7 +52,7 @@ from .models import (
     Snapshot,
     TierChange,
 )
-from .risk import assess_pending, latest_grades, previous_assessments
+from .risk import assess_pending, latest_grades, previous_assessments, scorecard_train
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,8 @@ def evaluation_run(
         # Committed on its own (a fact about the day, whatever the run does next); a failure
         # here fails the run like any other.
         _refresh_arrears(as_of, customer_ids)
+        if run.kind == RunKind.FULL:
+            _train_first_scorecard(policy, as_of)
         with transaction.atomic():
             summary = _evaluate(
                 run, policy, base, customer_ids, progress, fit=run.kind == RunKind.FULL
@@ -251,17 +254,32 @@ def evaluation_run(
     return run
 
 
+def _train_first_scorecard(policy: PolicyConfig, as_of: date) -> None:
+    """A book with no statistical scorecard gets one at a full run as soon as its history
+    allows (the expert rule scores until then). Replacing an active scorecard stays a person's
+    decision (the model page, ``fincrm train-scorecard``)."""
+    if ScorecardModel.objects.filter(is_active=True).exists():
+        return
+    try:
+        with transaction.atomic():
+            scorecard_train(policy=policy, as_of=as_of)
+    except InsufficientData as exc:
+        log.info("no statistical scorecard yet: %s", exc)
+
+
 def _refresh_arrears(as_of: date, customer_ids: Sequence[int] | None) -> None:
     """Days past due as of the run's day, before its reads (``delinquency_refresh``): in a
     transaction of its own, so the run's reads can still share its snapshot. A run dated in
     the past leaves today's arrears alone."""
     from fincrm.financing.services import delinquency_refresh
+    from fincrm.financing.servicing import penalty_accrue
 
     if as_of < timezone.localdate():
         return
     if customer_ids is not None and len(customer_ids) > ID_CHUNK:
         customer_ids = None  # the whole book: one scan, no list longer than SQLite binds
     delinquency_refresh(as_of=as_of, customer_ids=customer_ids)
+    penalty_accrue(as_of=as_of, customer_ids=customer_ids)  # 罚息 up to the run's day
 
 
 def _evaluate(

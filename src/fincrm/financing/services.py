@@ -362,6 +362,96 @@ def application_move_stage(
     return application
 
 
+def _notify_owner(application: Application, message: str) -> None:
+    from fincrm.engagement.choices import NotificationKind
+    from fincrm.engagement.models import Notification
+
+    owner = application.customer.owner
+    if owner is not None:
+        Notification.objects.create(
+            recipient=owner,
+            customer=application.customer,
+            kind=NotificationKind.TASK,
+            message=message[:300],
+            data={"application": application.pk},
+        )
+
+
+@transaction.atomic
+def application_request(
+    *, customer, product, amount: Decimal, tenor_months: int, purpose: str = ""
+) -> Application:
+    """A client applies in the portal: a lead for the account manager, who is notified."""
+    application = application_create(
+        customer=customer,
+        product=product,
+        amount=amount,
+        tenor_months=tenor_months,
+        purpose=purpose,
+        channel=Channel.PORTAL,
+    )
+    _notify_owner(
+        application,
+        gettext("%(client)s applied in the portal: %(product)s, %(amount)s CNY, %(tenor)s months")
+        % {
+            "client": customer.name,
+            "product": product.name,
+            "amount": f"{amount:,.0f}",
+            "tenor": tenor_months,
+        },
+    )
+    return application
+
+
+@transaction.atomic
+def renewals_open(*, as_of: date) -> int:
+    """A renewal (续贷) application, pre-filled from the facility, for each good client whose
+    facility matures within the policy's window: no arrears, a grade at least the policy's.
+    Once per facility; the owner is notified. Returns how many were opened."""
+    from .approval import grade_rank
+
+    policy, _version = _policy()
+    lending = policy.lending
+    worst = grade_rank(policy, lending.renewal_worst_grade)
+    maturing = (
+        Facility.objects.filter(
+            status=FacilityStatus.ACTIVE,
+            days_past_due=0,
+            maturity_date__range=(
+                as_of,
+                as_of + timedelta(days=lending.renewal_days_before_maturity),
+            ),
+        )
+        .exclude(renewals__isnull=False)
+        .select_related("customer__classification", "customer__owner", "product")
+    )
+    opened = 0
+    for facility in maturing.iterator(chunk_size=2_000):
+        customer = facility.customer
+        grade = getattr(getattr(customer, "classification", None), "grade", None)
+        if grade_rank(policy, grade) > worst:
+            continue
+        application = application_create(
+            customer=customer,
+            product=facility.product,
+            amount=facility.approved_limit,
+            tenor_months=facility.tenor_months,
+            purpose=gettext("Renewal of %(contract)s") % {"contract": facility.contract_number},
+            repayment_method=facility.repayment_method,
+            frequency=facility.frequency,
+            channel=Channel.RENEWAL,
+            renewal_of=facility,
+            check_bounds=False,
+        )
+        _notify_owner(
+            application,
+            gettext("Renewal application opened for %(contract)s, maturing on %(date)s")
+            % {"contract": facility.contract_number, "date": facility.maturity_date.isoformat()},
+        )
+        opened += 1
+    return opened
+
+
 def _refuse(current: str, target: str):
     raise ValidationError(
         MSG_BAD_TRANSITION
