@@ -57,6 +57,11 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def __str__(self) -> str:
+        """People are shown by their names (a select of owners, a history row), the login
+        name only for an account without one."""
+        return self.get_full_name() or self.username
+
     @property
     def sees_whole_portfolio(self) -> bool:
         return self.is_superuser or self.role in PORTFOLIO_WIDE_ROLES

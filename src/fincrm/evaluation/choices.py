@@ -53,3 +53,21 @@ SIZE_BAND_LABELS = {
     "large": _("Large (50M–200M CNY)"),
     "very_large": _("Very large (≥ 200M CNY)"),
 }
+
+
+#: Names of the evaluation frame's features that the policy may cluster on or score with.
+FEATURE_LABELS = {
+    "revenue": _("Revenue"),
+    "revenue_growth": _("Revenue growth"),
+    "approved_limit": _("Approved limits"),
+    "balance": _("Outstanding balance"),
+    "tenure_days": _("Days as a client"),
+    "interactions_12m": _("Contacts in 12 months"),
+    "max_dpd_12m": _("Worst days past due in 12 months"),
+    "utilisation": _("Limit utilisation"),
+    "complaints_90d": _("Complaints in 90 days"),
+    "nps": _("NPS"),
+    "clv": _("Customer lifetime value"),
+    "interest_income_12m": _("Interest earned in 12 months"),
+    "products": _("Products held"),
+}

@@ -123,7 +123,9 @@ def tier_counts(*, user) -> dict[str, int]:
         .annotate(n=Count("pk"))
         .values_list("tier", "n")
     )
-    return dict(rows)
+    counts = dict(rows)
+    # Best tier first (the codes sort core, key, low, ordinary).
+    return {tier: counts[tier] for tier in [*Tier.values, *counts] if tier in counts}
 
 
 def segment_overview(*, user) -> dict:

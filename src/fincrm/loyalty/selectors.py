@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from fincrm.analytics import points as ledger
 from fincrm.evaluation.services import policy_active, policy_config
 
+from .choices import EarnReason, EntryKind
 from .models import PointsEntry
 from .services import ledger_entries
 
@@ -28,6 +29,14 @@ def loyalty_summary(*, customer) -> dict:
     )
     chinese = (get_language() or "").startswith("zh")
     level = next(lv for lv in program.levels if lv.code == code)
+    reward_names = {r.code: r.name_zh if chinese else r.name_en for r in program.rewards}
+    recent = list(
+        PointsEntry.objects.filter(customer=customer).order_by("-occurred_at", "-pk")[
+            :RECENT_ENTRIES
+        ]
+    )
+    for entry in recent:
+        entry.reason_label = _reason_label(entry.reason, reward_names)
     return {
         "balance": ledger.balance(entries),
         "available": available,
@@ -43,9 +52,14 @@ def loyalty_summary(*, customer) -> dict:
             }
             for r in program.rewards
         ],
-        "recent": list(
-            PointsEntry.objects.filter(customer=customer).order_by("-occurred_at", "-pk")[
-                :RECENT_ENTRIES
-            ]
-        ),
+        "recent": recent,
     }
+
+
+def _reason_label(reason: str, reward_names: dict[str, str]) -> str:
+    """An earn reason or a reward by its name; a code the policy no longer knows as it is."""
+    if reason in EarnReason.values:
+        return str(EarnReason(reason).label)
+    if reason == "expiry":
+        return str(EntryKind.EXPIRE.label)
+    return reward_names.get(reason, reason)

@@ -107,3 +107,22 @@ FACTOR_LABELS = {
     "tenure_days": _("Relationship tenure"),
     "utilisation": _("Limit utilisation"),
 }
+
+#: Human names of the default policy's early-warning rules (a rule an administrator adds
+#: is shown by its signal and threshold).
+RULE_LABELS = {
+    "dpd_1": _("Overdue"),
+    "dpd_15": _("15+ days overdue"),
+    "dpd_30": _("30+ days overdue"),
+    "dpd_60": _("60+ days overdue"),
+    "dpd_90": _("90+ days overdue"),
+    "utilisation_spike": _("Utilisation spike"),
+    "revenue_drop": _("Revenue drop"),
+    "cash_flow_drop": _("Cash flow drop"),
+    "current_ratio_breach": _("Current ratio breach"),
+    "leverage_breach": _("Leverage breach"),
+    "score_drop": _("Credit score drop"),
+    "complaints": _("Repeated complaints"),
+    "contact_lost": _("Contact lost"),
+    "maturity_no_renewal": _("Maturing without renewal"),
+}

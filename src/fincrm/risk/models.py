@@ -16,6 +16,8 @@ from fincrm.core.fields import RecordJSONField
 from fincrm.core.permissions import CustomerOwnedQuerySet
 
 from .choices import (
+    RULE_LABELS,
+    SIGNAL_LABELS,
     AlertStatus,
     ProposalStatus,
     ReviewDecision,
@@ -212,7 +214,12 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.customer_id}: {self.rule_code} ({self.severity})"
+        return f"{self.rule_label} ({self.get_severity_display()})"
+
+    @property
+    def rule_label(self) -> str:
+        """The rule's name, else (a rule an administrator added) its signal's."""
+        return str(RULE_LABELS.get(self.rule_code) or SIGNAL_LABELS.get(self.signal, self.signal))
 
 
 class Review(models.Model):

@@ -46,6 +46,13 @@ class RootCause(models.TextChoices):
     THIRD_PARTY = "third_party", _("Third party")
 
 
+class SuggestionSource(models.TextChoices):
+    """What proposed a ticket's category (``fincrm.analytics.text.Suggestion.source``)."""
+
+    MODEL = "model", _("trained classifier")
+    RULES = "rules", _("keyword rules")
+
+
 class SlaState(models.TextChoices):
     MET = "met", _("Met")
     ON_TRACK = "on_track", _("On track")

@@ -16,6 +16,7 @@ from .choices import (
     OPEN_STATUSES,
     RootCause,
     Severity,
+    SuggestionSource,
     TicketCategory,
     TicketKind,
     TicketSource,
@@ -142,3 +143,13 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def suggestion_label(self) -> str:
+        """The proposed category and what proposed it, in the reader's language."""
+        category, source = self.suggested_category, self.suggestion_source
+        parts = [
+            TicketCategory(category).label if category in TicketCategory.values else category,
+            SuggestionSource(source).label if source in SuggestionSource.values else source,
+        ]
+        return ", ".join(str(p) for p in parts if p)

@@ -15,7 +15,7 @@ class SurveyForm(forms.Form):
     intro = forms.CharField(
         label=_("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    trigger = forms.ChoiceField(label=_("Sent"), choices=Trigger.choices)
+    trigger = forms.ChoiceField(label=_("Sent when"), choices=Trigger.choices)
     channel = forms.ChoiceField(label=_("Delivery"), choices=DeliveryChannel.choices)
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=365, initial=30

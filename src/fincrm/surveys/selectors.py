@@ -14,7 +14,7 @@ from fincrm.evaluation.choices import Tier
 from fincrm.evaluation.features import fetch
 from fincrm.evaluation.selectors import segment_names
 
-from .choices import SCORED_KINDS, QuestionKind
+from .choices import SCORED_KINDS, QuestionKind, Sentiment
 from .models import Answer, Invitation, Response, Survey
 
 DIMENSIONS = {
@@ -158,7 +158,11 @@ def free_text(*, user, survey: Survey) -> dict:
         .select_related("response")
         .order_by("-response__submitted_at")[:10]
     )
-    return {"keywords": words.most_common(20), "tones": dict(tones), "samples": samples}
+    labelled = [
+        {"code": tone, "label": Sentiment(tone).label if tone in Sentiment.values else tone, "n": n}
+        for tone, n in tones.most_common()
+    ]
+    return {"keywords": words.most_common(20), "tones": labelled, "samples": samples}
 
 
 def active_surveys() -> list[Survey]:

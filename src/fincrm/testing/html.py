@@ -122,14 +122,23 @@ def forms(html: str) -> list[Form]:
 
 
 class _TextParser(HTMLParser):
-    _HIDDEN = {"script", "style", "template", "noscript", "head", "title"}
+    """Skips what is not prose in the reader's language: scripts and styles, an editor's
+    text (``textarea``), code (``code``: a command, a file's column names) and what the
+    page marks ``translate="no"`` (a WeChat ID, a contract number)."""
+
+    _HIDDEN = {"script", "style", "template", "noscript", "head", "title", "textarea", "code"}
+    _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+             "track", "wbr"}  # fmt: skip
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hidden = 0
+        self._untranslated: list[str] = []  # open elements marked translate="no" (or inside one)
 
     def handle_starttag(self, tag, attrs):
+        if tag not in self._VOID and (self._untranslated or ("translate", "no") in attrs):
+            self._untranslated.append(tag)
         if tag in self._HIDDEN:
             self._hidden += 1
         elif tag == "input":
@@ -142,9 +151,12 @@ class _TextParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self._HIDDEN and self._hidden:
             self._hidden -= 1
+        if tag in self._untranslated:
+            while self._untranslated and self._untranslated.pop() != tag:
+                pass
 
     def handle_data(self, data):
-        if not self._hidden:
+        if not self._hidden and not self._untranslated:
             self.parts.append(data)
 
 

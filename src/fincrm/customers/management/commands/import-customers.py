@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -147,7 +148,7 @@ class Command(BaseCommand):
         summary.add_column(style="bold")
         summary.add_column(justify="right")
         summary.add_row(_("Rows read"), f"{result.total_rows:,}")
-        summary.add_row(_("Created"), f"{result.created:,}")
+        summary.add_row(pgettext("import count", "Created"), f"{result.created:,}")
         summary.add_row(_("Updated"), f"{result.updated:,}")
         summary.add_row(_("Unchanged"), f"{result.unchanged:,}")
         summary.add_row(_("Bad rows"), f"{result.bad_rows:,}")

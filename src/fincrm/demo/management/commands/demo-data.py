@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import (
@@ -20,6 +20,7 @@ from rich.table import Table
 
 from fincrm.customers.models import Customer
 from fincrm.demo.generator import USERS, build_book, create_portal_demo, demo_password, reset_book
+from fincrm.financing.choices import Stage
 
 
 class Command(BaseCommand):
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="delete the existing book and demo users first"
         )
 
+    @no_translations  # one language per run: roles and stages are translated labels
     def handle(self, *args, **options):
         console = Console(stderr=True)
         n = options["customers"]
@@ -81,7 +83,7 @@ class Command(BaseCommand):
             ("contacts", stats.contacts),
             ("financial statements", stats.statements),
             *(
-                (f"applications: {stage}", count)
+                (f"applications: {Stage(stage).label if stage in Stage.values else stage}", count)
                 for stage, count in sorted(stats.applications.items())
             ),
             ("facilities", stats.facilities),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -45,6 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--part-size", type=int, default=100_000, help="clients per job")
         parser.add_argument("--as-of", type=date.fromisoformat, help="evaluation date")
 
+    @no_translations  # one language per run: the run's kind is a translated label
     def handle(self, *args, **options):
         console = Console(stderr=True)
         if options["schedule_nightly"]:
