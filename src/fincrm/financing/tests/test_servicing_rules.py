@@ -3,7 +3,7 @@ prepayment recomputation, reversal, penalty interest, settlement quotes, collect
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -261,3 +261,37 @@ def test_a_kept_promise(facility, users):
     )
     servicing.payment_record(facility=facility, amount=D("10720"), paid_on=date(2026, 2, 13))
     assert collections.promises_check(as_of=date(2026, 2, 15), grace_days=1) == (1, 0)
+
+
+def test_recorded_fees_feed_the_value_tiering(facility, book):
+    from fincrm.evaluation.features import load_features
+
+    servicing.payment_record(facility=facility, amount=D("10720"), paid_on=date(2026, 2, 10))
+    frame = load_features(as_of=date(2026, 3, 1), customer_ids=[book["a_company"].pk])
+    # The 1,200 arrangement fee at booking and the first instalment's 120 service fee.
+    assert frame.row(0, named=True)["fee_income_12m"] == 1320.0
+
+
+def test_a_good_client_maturing_gets_a_prefilled_renewal_once(facility, book, users):
+    from fincrm.engagement.models import Notification
+    from fincrm.evaluation.models import Classification
+    from fincrm.financing.services import renewals_open
+
+    at = datetime(2026, 6, 1, tzinfo=TZ)
+    Classification.objects.create(
+        customer=book["a_company"],
+        tier="key",
+        tier_since=at,
+        value_score=60,
+        grade="A",
+        size_band="small",
+        lifecycle="active",
+        evaluated_at=at,
+    )
+    near = facility.maturity_date - timedelta(days=30)
+    assert renewals_open(as_of=near) == 1
+    assert renewals_open(as_of=near) == 0
+    renewal = Application.objects.get(renewal_of=facility)
+    assert (renewal.channel, renewal.amount, renewal.tenor_months) == ("renewal", D(120_000), 12)
+    assert renewal.repayment_method == "equal_principal"
+    assert Notification.objects.filter(recipient=users["manager_a"]).exists()
