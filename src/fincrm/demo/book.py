@@ -46,8 +46,8 @@ STAGE_SHARES = {
     Stage.CREDIT_REVIEW: 0.05, Stage.APPROVED: 0.03, Stage.CONTRACT: 0.03, Stage.REJECTED: 0.08,
     Stage.WITHDRAWN: 0.04, Stage.DISBURSED: 0.54,
 }  # fmt: skip
-#: Repayment behaviour of facilities.
-BEHAVIOUR_SHARES = {"good": 0.84, "late": 0.12, "default": 0.04}
+#: Repayment behaviour of facilities (drawn from the client's risk: ``client_risk``).
+BEHAVIOURS = ("good", "late", "default")
 PIPELINE = (Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS, Stage.DUE_DILIGENCE,
             Stage.CREDIT_REVIEW, Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED)  # fmt: skip
 #: Every stage path an application can take: along the pipeline up to its stage, rejected
@@ -241,7 +241,8 @@ def draw_chunk(plan: Plan, number: int, start: int, size: int) -> dict[str, pl.D
     applications, stages = _applications(rng, plan, customers, revenue)
     frames["applications"] = applications
     frames.update(stages)
-    facilities, repayments = _facilities(rng, plan, applications, as_of)
+    risk = client_risk(rng, customers, frames["statements"])
+    facilities, repayments = _facilities(rng, plan, applications, as_of, risk)
     frames["facilities"] = facilities
     frames.update(repayments)
     frames["interactions"] = _interactions(rng, plan, customers, revenue, as_of)
@@ -412,16 +413,20 @@ def _companies(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray):
     years = rng.choice(4, m, p=[0.08, 0.12, 0.2, 0.6])
     trend = rng.normal(0.08, 0.12, m)
     worse = rng.random(m) < 0.1
+    firm_leverage, firm_margin = rng.normal(0.55, 0.14, m), rng.normal(0.18, 0.055, m)
     last_year = plan.as_of.year - 1 if plan.as_of.month > 4 else plan.as_of.year - 2
     firm, k = _spread(years)
     n = len(firm)
     span, bad = years[firm], worse[firm]
     growth = (1 + trend[firm]) ** (k - span + 1) * rng.normal(1, 0.04, n)
     rev = revenue[company][firm] * growth * np.where(bad & (k == span - 1), 0.75, 1)
-    margin = rng.normal(0.18, 0.06, n) - np.where(bad, 0.12, 0)
+    # Leverage and margin are the firm's own, year after year (plus a little noise): the
+    # statement a lender saw a year ago still says how the firm runs, and its defaults follow.
+    margin = firm_margin[firm] + rng.normal(0, 0.02, n) - np.where(bad, 0.12, 0)
     cost = rev * (1 - margin)
     assets = rev * rng.uniform(0.6, 1.8, n)
-    leverage = np.clip(rng.normal(0.55, 0.15, n) + np.where(bad, 0.2, 0), 0.1, 1.1)
+    leverage = firm_leverage[firm] + rng.normal(0, 0.04, n) + np.where(bad, 0.2, 0)
+    leverage = np.clip(leverage, 0.1, 1.1)
     liabilities = assets * leverage
     current_assets = assets * rng.uniform(0.35, 0.7, n)
     inventory = current_assets * rng.uniform(0.1, 0.35, n)
@@ -576,8 +581,60 @@ def _cumsum_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return (total - before).astype("timedelta64[s]")
 
 
-def _facilities(rng, plan: Plan, applications: pl.DataFrame, as_of: np.datetime64):
-    """A facility per disbursed application, its schedule, payments and arrears."""
+#: Industry risk (log-odds of default): building, property and hospitality are cyclical;
+#: technology, utilities and the public sector steadier. Others: 0.
+INDUSTRY_RISK = {"E": 0.6, "K": 0.8, "H": 0.5, "F": 0.2, "C": 0.1, "A": 0.3,
+                 "I": -0.3, "D": -0.4, "M": -0.3, "P": -0.5, "Q": -0.4}  # fmt: skip
+#: Log-odds of a facility defaulting for a client of no particular risk.
+BASE_DEFAULT_LOGIT = -2.2
+
+
+def client_risk(rng, customers: pl.DataFrame, statements: pl.DataFrame) -> np.ndarray:
+    """Each client's log-odds of default: what a lender expects to drive it, plus noise.
+
+    Leverage (debt to assets), interest cover and the cash-flow trend from the client's own
+    statements (their average over the years on file: a firm's habits), the industry, and an
+    unobserved part (N(0, 0.4): no scorecard sees everything). A person (no statements) is
+    the base plus industry and noise. Tenure and the payment history act on each facility
+    (``_facilities``).
+    """
+    n = customers.height
+    firms = statements.with_columns(
+        leverage=pl.col("total_liabilities") / pl.col("total_assets"),
+        cover=(pl.col("net_profit") / 0.75 + pl.col("interest_expense"))
+        / pl.col("interest_expense"),
+    ).group_by("customer_id").agg(
+        leverage=pl.col("leverage").mean(),
+        cover=pl.col("cover").mean(),
+        # The cash-flow trend: operating cash flow of the last year against the first.
+        trend=(pl.col("operating_cash_flow").sort_by("period_end").last()
+               - pl.col("operating_cash_flow").sort_by("period_end").first())
+        / pl.col("revenue").mean(),
+    )  # fmt: skip
+    joined = pl.DataFrame({"customer_id": np.arange(n)}).join(firms, on="customer_id", how="left")
+    leverage = joined["leverage"].fill_null(0.55).to_numpy()
+    cover = np.log(np.clip(joined["cover"].fill_null(3.0).to_numpy(), 0.3, 30))
+    trend = np.clip(joined["trend"].fill_null(0.0).to_numpy(), -0.3, 0.3)
+    industry = np.array([INDUSTRY_RISK.get(i, 0.0) for i in customers["industry"].to_list()])
+    return (
+        BASE_DEFAULT_LOGIT
+        + 8.0 * (leverage - 0.55)
+        - 1.0 * (cover - np.log(3.0))
+        - 5.0 * trend
+        + industry
+        + rng.normal(0, 0.4, n)
+    )
+
+
+def _facilities(
+    rng, plan: Plan, applications: pl.DataFrame, as_of: np.datetime64, risk: np.ndarray
+):
+    """A facility per disbursed application, its schedule, payments and arrears.
+
+    Whether a facility is repaid well, late or not at all follows its client's ``risk``
+    (:func:`client_risk`), lower the longer the client has borrowed from us; late payers are
+    the riskier clients, and a facility pays late for a few months before it stops paying.
+    """
     frame = applications.filter(pl.col("stage") == Stage.DISBURSED)
     n = frame.height
     rate = np.round(rng.uniform(frame["_min_rate"].to_numpy(), frame["_max_rate"].to_numpy()), 2)
@@ -590,9 +647,22 @@ def _facilities(rng, plan: Plan, applications: pl.DataFrame, as_of: np.datetime6
     guarantee = _pick(rng, GuaranteeType.values, n, p=[0.3, 0.25, 0.25, 0.1, 0.1])
     secured = (guarantee == "mortgage") | (guarantee == "pledge")
     collateral = np.where(secured, _money(limit * rng.uniform(0.8, 1.6, n)), 0.0)
-    behaviour = rng.choice(3, n, p=list(BEHAVIOUR_SHARES.values()))
+    client = frame["customer_id"].to_numpy()
+    # Tenure: years since the client's first facility, at this one's start.
+    earliest = pl.DataFrame({"c": client, "s": start}).group_by("c").agg(pl.col("s").min())
+    first_start = dict(zip(earliest["c"].to_list(), earliest["s"].to_numpy(), strict=True))
+    tenure = (start - np.array([first_start[c] for c in client], dtype=start.dtype)).astype(
+        np.int64
+    ) / 365.0
+    logit = risk[client] - 0.5 * np.minimum(tenure, 4)
+    p_default = 1 / (1 + np.exp(-logit))
+    p_late = (1 - p_default) * np.minimum(0.7, 1 / (1 + np.exp(-(logit + 1.0))))
+    u = rng.random(n)
+    behaviour = np.where(u < p_default, 2, np.where(u < p_default + p_late, 1, 0))
     late, default = behaviour == 1, behaviour == 2
-    stop_after = np.where(default, rng.integers(2, np.maximum(3, months)), np.iinfo(np.int64).max)
+    # Loans season: a facility that defaults mostly does so in its first year or so.
+    stops = np.minimum(2 + rng.exponential(7, n).astype(np.int64), np.maximum(2, months - 1))
+    stop_after = np.where(default, stops, np.iinfo(np.int64).max)
 
     # Schedule: equal principal, interest on what is still outstanding.
     facility, k = _spread(months)
@@ -604,8 +674,10 @@ def _facilities(rng, plan: Plan, applications: pl.DataFrame, as_of: np.datetime6
     interest_due = _money((limit[facility] - k * per_month) * rate[facility] / 1200)
     owed = np.round(principal_due + interest_due, 2)
     first, second = rng.random(m), rng.random(m)
+    # A defaulting facility pays late in the months before it stops paying.
+    slipping = default[facility] & (number > stop_after[facility] - 4) & (first < 0.6)
     delay = np.where(
-        late[facility] & (first < 0.35),
+        (late[facility] & (first < 0.35)) | slipping,
         rng.integers(3, 50, m),
         np.where(second < 0.03, rng.integers(1, 6, m), 0),
     )
@@ -634,7 +706,7 @@ def _facilities(rng, plan: Plan, applications: pl.DataFrame, as_of: np.datetime6
             "status": np.where(closed, "closed", "active"),
             "days_past_due": dpd,
             "loan_class": classify_many(dpd).astype(str),
-            "_behaviour": np.array(list(BEHAVIOUR_SHARES))[behaviour],
+            "_behaviour": np.array(BEHAVIOURS)[behaviour],
         }
     )
     installments = pl.DataFrame(

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Count, FloatField, Max, Min, Q
+from django.db.models import Count, FloatField, Max, Min, Q, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -72,10 +72,24 @@ SCORE_FEATURES = (
     "tenure_days",
     "utilisation",
 )
+#: How the default rate must move across each characteristic's bins, where a lender expects
+#: it to (more arrears, leverage or utilisation: riskier; more liquidity, cover, margin or
+#: tenure: safer). Revenue growth is left to the data: very fast growth is a risk too.
+MONOTONIC = {
+    "max_dpd_12m": "ascending",
+    "debt_to_asset": "ascending",
+    "utilisation": "ascending",
+    "current_ratio": "descending",
+    "interest_coverage": "descending",
+    "net_margin": "descending",
+    "tenure_days": "descending",
+}
 #: Annual statements become known about four months after the period ends: a statement
 #: is only used once it would have been on file (no look-ahead in training).
 REPORTING_LAG = timedelta(days=120)
 HOLDOUT_SHARE = 0.3
+#: Quarterly observation dates pooled for training (the latest one horizon before today).
+SNAPSHOTS = 4
 BATCH = 5_000
 
 
@@ -143,14 +157,87 @@ def point_in_time_features(
     )
 
 
+def _training_rows(observation: date, as_of: date, scaling) -> pl.DataFrame:
+    """The clients performing on ``observation``: their characteristics as known then and
+    whether they defaulted within the horizon after it (outcomes seen up to ``as_of``)."""
+    features = point_in_time_features(as_of=observation).filter(
+        pl.col("limit").fill_null(0) > 0, pl.col("current_dpd") < scaling.default_dpd
+    )
+    # Today's drawn amounts are not what was drawn then: utilisation as of the date.
+    features = features.drop("utilisation").join(
+        utilisation_at(observation), on="customer_id", how="left"
+    )
+    end = min(as_of, observation + timedelta(days=scaling.horizon_days))
+    observed = fetch_for(
+        Installment.objects.order_by()
+        .filter(due_date__gt=observation, due_date__lte=end)
+        .values_list("facility__customer_id", "due_date", "paid_off_on"),
+        "facility__customer_id",
+        None,
+        {"customer_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
+    )
+    # Each instalment is one observation of days past due, taken when it was settled (or at
+    # the end of the window, if it was not by then).
+    settled = pl.col("paid_off_on").fill_null(end)
+    observations = observed.select(
+        "customer_id",
+        as_of=pl.min_horizontal(settled, pl.lit(end)),
+        dpd=(pl.min_horizontal(settled, pl.lit(end)) - pl.col("due_date")).dt.total_days(),
+    )
+    labels = build_default_labels(
+        observations,
+        observation_date=observation,
+        horizon_days=scaling.horizon_days,
+        default_dpd=scaling.default_dpd,
+    )
+    return features.join(labels, on="customer_id", how="left").with_columns(
+        pl.col("default").fill_null(0), observation=pl.lit(observation)
+    )
+
+
+def utilisation_at(as_of: date) -> pl.DataFrame:
+    """customer_id, utilisation: of the facilities live on ``as_of``, the principal not yet
+    repaid by then (limit − principal of the instalments settled by then) over the limit."""
+    live = Q(facility__start_date__lte=as_of, facility__maturity_date__gt=as_of)
+    repaid = fetch_for(
+        Installment.objects.order_by()
+        .filter(live, paid_off_on__lte=as_of)
+        .values("facility__customer_id")
+        .annotate(repaid=Sum(Cast("principal_due", FloatField())))
+        .values_list("facility__customer_id", "repaid"),
+        "facility__customer_id",
+        None,
+        {"customer_id": pl.Int64, "repaid": pl.Float64},
+    )
+    limits = fetch_for(
+        Facility.objects.order_by()
+        .filter(start_date__lte=as_of, maturity_date__gt=as_of)
+        .values("customer_id")
+        .annotate(limit=Sum(Cast("approved_limit", FloatField())))
+        .values_list("customer_id", "limit"),
+        "customer_id",
+        None,
+        {"customer_id": pl.Int64, "limit": pl.Float64},
+    )
+    return limits.join(repaid, on="customer_id", how="left").select(
+        "customer_id",
+        utilisation=pl.when(pl.col("limit") > 0).then(
+            (1 - pl.col("repaid").fill_null(0) / pl.col("limit")).clip(0, 1)
+        ),
+    )
+
+
 def scorecard_train(
     *, policy: PolicyConfig, as_of: date, seed: int = 0, user=None
 ) -> ScorecardModel:
     """Fit a scorecard on the book's own outcomes and make it the active model.
 
-    Observation date = ``as_of`` − horizon; the population is every client that had a
-    facility on that date; default = 90+ days past due within the horizon. Hold-out AUC and KS
-    on a random 30 % are stored with the model.
+    Observation dates = ``as_of`` − horizon and the ``SNAPSHOTS − 1`` quarters before it (a
+    small book pools its snapshots: a client is one row per date); the population on each is
+    every client performing then (a live facility, less than ``default_dpd`` days past due);
+    default = ``default_dpd``+ days past due within the horizon after it. Hold-out AUC and KS on
+    a random 30 % of the clients (all their rows) are stored with the model. The expert card
+    is the fitted card's prior, weighted by credibility (``policy.scorecard.prior_defaults``).
 
     Raises
     ------
@@ -159,46 +246,36 @@ def scorecard_train(
     """
     scaling = policy.scorecard
     observation = as_of - timedelta(days=scaling.horizon_days)
-    features = point_in_time_features(as_of=observation).filter(pl.col("first_start").is_not_null())
-    observed = fetch_for(
-        Installment.objects.order_by()
-        .filter(due_date__gt=observation, due_date__lte=as_of)
-        .values_list("facility__customer_id", "due_date", "paid_off_on"),
-        "facility__customer_id",
-        None,
-        {"customer_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
-    )
-    # Each instalment is one observation of days past due, taken when it was settled (or now).
-    observations = observed.select(
-        "customer_id",
-        as_of=pl.min_horizontal(pl.col("paid_off_on").fill_null(as_of), pl.lit(as_of)),
-        dpd=(pl.col("paid_off_on").fill_null(as_of) - pl.col("due_date")).dt.total_days(),
-    )
-    labels = build_default_labels(
-        observations,
-        observation_date=observation,
-        horizon_days=scaling.horizon_days,
-        default_dpd=scaling.default_dpd,
-    )
-    data = features.join(labels, on="customer_id", how="left").with_columns(
-        pl.col("default").fill_null(0)
+    data = pl.concat(
+        [
+            _training_rows(observation - timedelta(days=91 * k), as_of, scaling)
+            for k in range(SNAPSHOTS)
+        ],
+        how="vertical_relaxed",
     )
     y = data["default"].to_numpy().astype(int)
+    clients = data["customer_id"].unique().sort()
     rng = np.random.default_rng(seed)
-    holdout = rng.random(data.height) < HOLDOUT_SHARE
+    held = clients.filter(pl.Series(rng.random(clients.len()) < HOLDOUT_SHARE))
+    holdout = data["customer_id"].is_in(held.implode()).to_numpy()
     X = data.select(SCORE_FEATURES)
+    expert = _expert(data, scaling)
+    prior = _expert_logit(expert, scaling)
     card = Scorecard(
         features=list(SCORE_FEATURES),
         base_points=scaling.base_points,
         base_odds=scaling.base_odds,
         pdo=scaling.pdo,
         min_defaults=scaling.min_defaults,
-        monotonic={"max_dpd_12m": "ascending", "debt_to_asset": "ascending"},
+        monotonic=MONOTONIC,
+        prior_defaults=scaling.prior_defaults,
+        random_state=seed,
     )
-    card.fit(X.filter(pl.Series(~holdout)), y[~holdout])
+    train = pl.Series(~holdout)
+    card.fit(X.filter(train), y[~holdout], prior=prior[~holdout])
     auc_holdout = ks_holdout = None
     if holdout.any() and 0 < y[holdout].sum() < holdout.sum():
-        p = card.predict_proba(X.filter(pl.Series(holdout)))
+        p = card.predict_proba(X.filter(pl.Series(holdout)), prior=prior[holdout])
         auc_holdout, ks_holdout = float(auc(y[holdout], p)), float(ks(y[holdout], p))
     ScorecardModel.objects.filter(is_active=True).update(is_active=False)
     return ScorecardModel.objects.create(
@@ -206,7 +283,9 @@ def scorecard_train(
         params=card.to_dict(),
         features=list(SCORE_FEATURES),
         bins_table=card.points_table_.to_dicts(),
-        score_reference=score_distribution(card.score(X.filter(pl.Series(~holdout)))),
+        score_reference=score_distribution(
+            card.score(X.filter(train), _expert_points(expert.filter(train)))
+        ),
         n_train=int((~holdout).sum()),
         n_defaults=int(y[~holdout].sum()),
         auc_train=float(card.auc_),
@@ -217,24 +296,48 @@ def scorecard_train(
     )
 
 
-def _scores(features: pl.DataFrame, policy: PolicyConfig):
-    """Score with the active scorecard, else the expert rule; returns (frame, method, model)."""
-    model = ScorecardModel.objects.filter(is_active=True).first()
-    scaling = policy.scorecard
-    if model is not None:
-        card = Scorecard.from_dict(model.params)
-        X = features.select(model.features)
-        points = card.explain(X)
-        scores = pl.DataFrame({"score": points.sum_horizontal(), "pd": card.predict_proba(X)})
-        points = points.rename({f: f"points_{f}" for f in points.columns})
-        return scores, points, ScoreMethod.SCORECARD, model
-    expert = expert_score(
+def _expert(features: pl.DataFrame, scaling) -> pl.DataFrame:
+    """The policy's expert card on ``features``: score, pd and ``points_<factor>``."""
+    return expert_score(
         features,
         scaling.expert,
         base_points=scaling.base_points,
         pdo=scaling.pdo,
         base_odds=scaling.base_odds,
     )
+
+
+def _expert_logit(expert: pl.DataFrame, scaling) -> np.ndarray:
+    """The expert card's log-odds of default (the prior of a blended scorecard)."""
+    factor = scaling.pdo / np.log(2)
+    offset = scaling.base_points - factor * np.log(scaling.base_odds)
+    return ((offset - expert["score"].to_numpy()) / factor).astype(float)
+
+
+def _expert_points(expert: pl.DataFrame) -> pl.DataFrame:
+    """The expert card's points, named ``expert_<factor>`` beside the scorecard's."""
+    points = expert.select(pl.selectors.starts_with("points_"))
+    return points.rename({c: c.replace("points_", "expert_", 1) for c in points.columns})
+
+
+def _scores(features: pl.DataFrame, policy: PolicyConfig):
+    """Score with the active scorecard, else the expert rule; returns (frame, method, model).
+
+    A scorecard blended with the expert card (fitted on few defaults) scores with it: its
+    points then hold the expert card's factors too (``points_expert_<factor>``), weighted.
+    """
+    model = ScorecardModel.objects.filter(is_active=True).first()
+    scaling = policy.scorecard
+    expert = _expert(features, scaling)
+    if model is not None:
+        card = Scorecard.from_dict(model.params)
+        X = features.select(model.features)
+        blended = card.prior_weight_ > 0
+        points = card.explain(X, _expert_points(expert) if blended else None)
+        pd_ = card.predict_proba(X, _expert_logit(expert, scaling) if blended else None)
+        scores = pl.DataFrame({"score": points.sum_horizontal(), "pd": pd_})
+        points = points.rename({f: f"points_{f}" for f in points.columns})
+        return scores, points, ScoreMethod.SCORECARD, model
     points = expert.select(pl.selectors.starts_with("points_"))
     return expert.select("score", "pd"), points, ScoreMethod.EXPERT, None
 

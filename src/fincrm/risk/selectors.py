@@ -331,12 +331,27 @@ def scorecard_report() -> dict:
             ],
         }
     gini = 2 * model.auc_holdout - 1 if model.auc_holdout is not None else None
+    params = model.params or {}
+    iv = params.get("iv", {})
+    # How each candidate characteristic fared (cards trained before the selection: none).
+    selection = [
+        {
+            "feature": feature,
+            "iv": iv.get(feature),
+            "fate": fate.split(":")[0],
+            "twin": fate.split(":")[1] if ":" in fate else None,
+        }
+        for feature, fate in sorted(params.get("selection", {}).items(), key=lambda i: -iv[i[0]])
+    ]
     return {
         "model": model,
         "policy": policy,
         "gini_holdout": gini,
         "bins": model.bins_table,
         "stability": stability,
+        "selection": selection,
+        "regularisation": params.get("C"),
+        "prior_weight": params.get("prior_weight", 0.0),
     }
 
 

@@ -4,6 +4,7 @@ shape of the book the per-client generator used to write (kinds and shares of ro
 from datetime import date
 from io import StringIO
 
+import numpy as np
 import polars as pl
 import pytest
 from django.core.management import call_command
@@ -109,12 +110,13 @@ def test_the_draws_keep_the_shares_of_the_detailed_generator():
     assert set(stages["stage"]) == set(Stage.values)
     disbursed = stages.filter(pl.col("stage") == Stage.DISBURSED)["proportion"][0]
     assert 0.5 < disbursed < 0.58
-    # Facilities: 12% late payers, 4% defaulters, arrears only among them (and the odd
-    # slip of a good payer); every schedule as long as its tenor.
+    # Facilities: about 18% late payers and 18% defaulting some time in their life (drawn
+    # from the clients' risk), arrears only among them (and the odd slip of a good payer);
+    # every schedule as long as its tenor.
     facilities = frames["facilities"]
     behaviour = facilities["_behaviour"].value_counts(normalize=True)
     share = dict(behaviour.iter_rows())
-    assert 0.1 < share["late"] < 0.14 and 0.025 < share["default"] < 0.055
+    assert 0.15 < share["late"] < 0.22 and 0.15 < share["default"] < 0.22
     assert facilities.filter(pl.col("days_past_due") >= 90).height > 0
     assert facilities.filter(pl.col("days_past_due") > 0).height < facilities.height / 4
     schedule = frames["installments"].group_by("facility_id").len().sort("facility_id")
@@ -161,3 +163,48 @@ def test_the_loaded_book_holds_every_kind_of_row_in_the_drawn_numbers():
         facility=facility, number=999, due_date=AS_OF, principal_due=1, interest_due=0
     )
     assert added.pk > latest
+
+
+YEAR_END = date(2025, 12, 31)
+
+
+def test_a_clients_risk_rises_with_leverage_and_falls_with_interest_cover_and_cash_flow():
+    customers = pl.DataFrame({"id": [0, 1, 2, 3], "industry": ["C", "C", "K", "C"]})
+    statements = pl.DataFrame(
+        {
+            "customer_id": [0, 1, 1, 2],
+            "period_end": [YEAR_END, date(2024, 12, 31), YEAR_END, YEAR_END],
+            # Firm 0: leverage 0.55, cover 3, flat cash flow; firm 1: leverage 0.8, cover 1,
+            # cash flow falling by 10% of revenue; firm 2 is firm 0 in property.
+            "total_liabilities": [55.0, 80.0, 80.0, 55.0],
+            "total_assets": [100.0, 100.0, 100.0, 100.0],
+            "net_profit": [15.0, 0.0, 0.0, 15.0],
+            "interest_expense": [10.0, 10.0, 10.0, 10.0],
+            "operating_cash_flow": [5.0, 10.0, 0.0, 5.0],
+            "revenue": [100.0, 100.0, 100.0, 100.0],
+        }
+    )
+    rng = np.random.default_rng(0)
+    noise = np.random.default_rng(0).normal(0, 0.4, 4)
+    risk = book.client_risk(rng, customers, statements) - noise
+    c = book.INDUSTRY_RISK["C"]
+    base = book.BASE_DEFAULT_LOGIT
+    assert risk[0] == pytest.approx(base + c)  # the book's typical firm
+    assert risk[1] == pytest.approx(base + c + 8 * 0.25 - np.log(1 / 3) + 5 * 0.1)
+    assert risk[2] == pytest.approx(base + book.INDUSTRY_RISK["K"])
+    assert risk[3] == pytest.approx(base + c)  # a person: no statements, the base
+
+
+def test_facilities_of_riskier_clients_default_more_and_seasoned_ones_less():
+    frames = book.draw_chunk(_plan(), 0, 0, 6_000)
+    ratios = (
+        frames["statements"]
+        .group_by("customer_id")
+        .agg(leverage=(pl.col("total_liabilities") / pl.col("total_assets")).mean())
+    )
+    facilities = frames["facilities"].join(ratios, on="customer_id", how="inner")
+    rate = facilities.group_by(pl.col("leverage") > 0.65).agg(
+        (pl.col("_behaviour") == "default").mean()
+    )
+    high, low = (rate.filter(pl.col("leverage") == v)["_behaviour"][0] for v in (True, False))
+    assert high > 1.5 * low

@@ -20,6 +20,9 @@ def ratio_label(code: str) -> str:
 
 @register.filter
 def factor_label(code: str) -> str:
+    # A scorecard blended with the expert card shows the expert's factors, weighted.
+    if code.startswith("expert_") and code[7:] in FACTOR_LABELS:
+        return _("Expert card: %(factor)s") % {"factor": FACTOR_LABELS[code[7:]]}
     return FACTOR_LABELS.get(code, code)
 
 

@@ -37,7 +37,8 @@ def history(users):
         firm = CustomerFactory(owner=users["manager_a"])
         StatementFactory(
             customer=firm,
-            period_end=start,
+            # On file at every observation date training pools (the latest a year back).
+            period_end=start - timedelta(days=365),
             total_assets=Decimal("100000000"),
             total_liabilities=Decimal(int(leverage * 100_000_000)),
         )
@@ -84,7 +85,10 @@ def test_a_risk_officer_trains_from_the_page_and_sees_quality_bins_and_stability
     model = ScorecardModel.objects.get(is_active=True)
     assert model.trained_by == users["risk"]
     assert model.n_defaults >= 10 and model.auc_train > 0.7
-    assert {b["feature"] for b in model.bins_table} >= {"debt_to_asset", "max_dpd_12m"}
+    # Leverage is what separates; arrears were nil for every client before: not selected.
+    assert "debt_to_asset" in {b["feature"] for b in model.bins_table}
+    assert model.params["selection"]["debt_to_asset"] == "kept"
+    assert model.params["selection"]["max_dpd_12m"] == "low_iv"
     leverage = [b for b in model.bins_table if b["feature"] == "debt_to_asset" and b["count"]]
     assert len(leverage) >= 2  # leverage separates the defaulters: more than one bin
     assert sum(model.score_reference["shares"]) == pytest.approx(1)
@@ -93,7 +97,8 @@ def test_a_risk_officer_trains_from_the_page_and_sees_quality_bins_and_stability
     evaluation_run(kind=RunKind.FULL)
     assert CreditAssessment.objects.filter(method=ScoreMethod.SCORECARD, model=model).exists()
     html = officer.get(reverse("risk:scorecard")).content.decode()
-    for marker in ('id="metrics"', 'id="bins-table"', 'id="psi-bands"', 'id="psi-verdict"'):
+    markers = ('id="metrics"', 'id="bins-table"', 'id="psi-bands"', 'id="psi-verdict"')
+    for marker in (*markers, 'id="selection-table"'):
         assert marker in html
     assert "Gini" in html and "KS" in html
 
