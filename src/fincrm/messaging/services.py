@@ -375,3 +375,51 @@ def sms_reply_receive(*, phone: str, text: str) -> int:
             note=text[:200],
         )
     return len(ids)
+
+
+def inbound_token() -> str:
+    """The secret path segment of the inbound URL gateways post replies and delivery reports
+    to (derived from the site's secret key: shown to administrators on the outbox page)."""
+    from django.utils.crypto import salted_hmac
+
+    return salted_hmac("fincrm.messaging.inbound", "v1").hexdigest()[:32]
+
+
+def inbound_receive(payload) -> dict[str, int]:
+    """What a gateway pushes back, in its own format: replies (a stop word opts the sender
+    out) and delivery reports. Understood: the generic ``{"from", "text"}`` and ``{"id",
+    "status": "delivered"|"failed", "reason"}``; Tencent Cloud's reply (``mobile``, ``text``)
+    and status callbacks (``sid``, ``report_status``, ``errmsg``); Alibaba Cloud's HTTP
+    pushes of replies (``phone_number``, ``content``) and reports (``out_id``, ``success``,
+    ``err_code``, ``err_msg``). Returns how many opt-outs and reports were taken."""
+    items = payload if isinstance(payload, list) else [payload]
+    counts = {"opted_out": 0, "reports": 0}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        sender = item.get("from") or item.get("mobile") or item.get("phone_number")
+        text = item.get("text") if "text" in item else item.get("content")
+        if sender and text is not None and not item.get("report_status"):
+            counts["opted_out"] += sms_reply_receive(phone=str(sender), text=str(text))
+            continue
+        message = None
+        if item.get("id") or item.get("out_id"):
+            pk = str(item.get("id") or item.get("out_id"))
+            message = Message.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+        elif item.get("sid") or item.get("biz_id"):
+            provider_id = str(item.get("sid") or item.get("biz_id"))
+            message = Message.objects.filter(provider_id=provider_id).first()
+        if message is None:
+            continue
+        if "report_status" in item:
+            delivered = item["report_status"] == "SUCCESS"
+            reason = f"{item.get('description', '')} {item.get('errmsg', '')}".strip()
+        elif "success" in item:
+            delivered = bool(item["success"])
+            reason = f"{item.get('err_code', '')}: {item.get('err_msg', '')}"
+        else:
+            delivered = item.get("status") == "delivered"
+            reason = str(item.get("reason", ""))
+        message_delivery_report(message=message, delivered=delivered, reason=reason)
+        counts["reports"] += 1
+    return counts

@@ -10,4 +10,5 @@ urlpatterns = [
     path("templates/new/", views.template_edit, name="template_new"),
     path("templates/<int:pk>/", views.template_edit, name="template_edit"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("inbound/<str:token>/", views.inbound, name="inbound"),
 ]

@@ -3,12 +3,17 @@ page of e-mails."""
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -22,7 +27,7 @@ from fincrm.engagement.models import MessageTemplate
 
 from . import services
 from .care import placeholders
-from .choices import ConsentSource, ConsentStatus, MessageStatus
+from .choices import ConsentSource, ConsentStatus
 from .filtersets import MessageFilterSet
 from .forms import MessageTemplateForm
 from .models import Message
@@ -45,7 +50,9 @@ class OutboxView(RestrictedListView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["statuses"] = MessageStatus
+        if is_admin(self.request.user):
+            path = reverse("messaging:inbound", args=[services.inbound_token()])
+            ctx["inbound_url"] = settings.FINCRM_BASE_URL.rstrip("/") + path
         return ctx
 
 
@@ -58,11 +65,15 @@ def _staff(user) -> None:
 def template_list(request):
     """Every message template: staff read them, administrators edit them."""
     _staff(request.user)
-    templates = MessageTemplate.objects.all()
+    languages = dict(settings.LANGUAGES)
+    templates = list(MessageTemplate.objects.all())
+    for template in templates:
+        template.occasion_name = OCCASION_NAMES.get(template.occasion, template.occasion)
+        template.language_name = languages.get(template.language, template.language)
     return render(
         request,
         "messaging/template_list.html",
-        {"templates": templates, "may_edit": is_admin(request.user), "names": OCCASION_NAMES},
+        {"templates": templates, "may_edit": is_admin(request.user)},
     )
 
 
@@ -96,6 +107,7 @@ def template_edit(request, pk: int | None = None):
             "used": placeholders(template.body) if template else [],
             "preview": preview,
             "client": client,
+            "occasion_name": OCCASION_NAMES.get(template.occasion, "") if template else "",
         },
     )
 
@@ -134,3 +146,16 @@ def unsubscribe(request, token: str):
                              source=ConsentSource.UNSUBSCRIBE_LINK)  # fmt: skip
         done = True
     return render(request, "messaging/unsubscribe.html", {"done": done})
+
+
+@csrf_exempt  # gateways post here; the secret path segment is the credential
+@require_http_methods(["POST"])
+def inbound(request, token: str):
+    """Replies and delivery reports pushed by a gateway (``services.inbound_receive``)."""
+    if not constant_time_compare(token, services.inbound_token()):
+        raise Http404
+    try:
+        payload = json.loads(request.body.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError):
+        return JsonResponse({"error": "not JSON"}, status=400)
+    return JsonResponse(services.inbound_receive(payload))
