@@ -19,6 +19,11 @@ NAV = (
             {Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.EXECUTIVE, Role.ADMIN}
         ),
     ),
+    (
+        "financing:collections",
+        _("Collections"),
+        frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.ADMIN}),
+    ),
     ("engagement:tasks", _("Tasks"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
     ("service:list", _("Complaints"), _ALL_STAFF - {Role.EXECUTIVE}),
     (

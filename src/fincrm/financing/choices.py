@@ -150,7 +150,7 @@ class PaymentKind(models.TextChoices):
 
 
 class Overpayment(models.TextChoices):
-    HOLD = "hold", _("Hold as a credit")
+    HOLD = "hold", _("Apply to the next instalments")
     REDUCE_TENOR = "reduce_tenor", _("Prepay: shorter tenor")
     REDUCE_INSTALMENT = "reduce_instalment", _("Prepay: lower instalment")
 

@@ -62,3 +62,42 @@ def collection_action_for(user, pk: int) -> CollectionAction:
     ):
         raise PermissionDenied
     return action
+
+
+def application_panels(user, application: Application) -> dict:
+    """What the application page shows this user: documents and what they may do with them,
+    the grade's controls the terms break (warnings before the decision, refused at it), the
+    decision panel when the user has authority, the votes so far."""
+    from django.core.exceptions import PermissionDenied as Refused
+
+    from .approval import authority_for, control_breaches, describe_rule, pending_roles
+    from .choices import GuaranteeType, Stage
+    from .services import _policy
+
+    policy, _version = _policy()
+    can_change = Application.objects.restrict(user, "change").filter(pk=application.pk).exists()
+    reviewer = user.is_superuser or user.role in REVIEWER_ROLES
+    decision = {"rule": None, "refusal": "", "pending": []}
+    if application.stage == Stage.CREDIT_REVIEW:
+        try:
+            rule = authority_for(application, user, policy)
+        except Refused as exc:
+            decision["refusal"] = str(exc)
+        else:
+            decision["rule"] = describe_rule(rule)
+            decision["pending"] = pending_roles(application, rule)
+    open_terms = application.stage in (Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS,
+                                       Stage.DUE_DILIGENCE, Stage.CONTRACT)  # fmt: skip
+    return {
+        "documents": application.documents.select_related("uploaded_by", "decided_by"),
+        "changes": application.stage_changes.select_related("changed_by"),
+        "votes": application.votes.select_related("user"),
+        "can_change": can_change,
+        "can_review_documents": reviewer,
+        "breaches": control_breaches(application, policy) if application.is_open else [],
+        "decision": decision,
+        "terms_open": can_change and open_terms,
+        "facility": Facility.objects.filter(application=application).first(),
+        "sla_hours": policy.lending.green_channel_decision_hours,
+        "guarantee_choices": GuaranteeType.choices,
+    }

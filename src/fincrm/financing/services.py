@@ -362,6 +362,44 @@ def application_move_stage(
     return application
 
 
+MSG_TERMS_CLOSED = _("The terms can no longer be changed at this stage.")
+#: Terms staff may change while the application is prepared; the contract's details once
+#: it is approved and at the contract stage (the approved rate and structure stay).
+PREPARED_STAGES = frozenset({Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS, Stage.DUE_DILIGENCE})
+CONTRACT_FIELDS = ("signed_on", "first_due_date", "upfront_fee", "guarantor", "collateral_value")
+
+
+@transaction.atomic
+def application_set_terms(*, application: Application, user=None, **terms) -> Application:
+    """Change the proposed terms (before credit review) or record the contract's details
+    (at the contract stage). Checked against the product's bounds; kept in the history."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.stage in PREPARED_STAGES:
+        allowed = set(terms)
+    elif application.stage == Stage.CONTRACT:
+        allowed = set(CONTRACT_FIELDS)
+    else:
+        raise ValidationError(MSG_TERMS_CLOSED, code="terms_closed")
+    changed = []
+    for field, value in terms.items():
+        if field in allowed and value is not None and getattr(application, field) != value:
+            setattr(application, field, value)
+            changed.append(field)
+    if application.stage in PREPARED_STAGES:
+        check_product_bounds(
+            product=application.product,
+            amount=application.amount,
+            tenor_months=application.tenor_months,
+            rate=application.rate,
+            repayment_method=application.repayment_method,
+            frequency=application.frequency,
+        )
+    if changed:
+        application.full_clean()
+        application.save(update_fields=changed)
+    return application
+
+
 def _notify_owner(application: Application, message: str) -> None:
     from fincrm.engagement.choices import NotificationKind
     from fincrm.engagement.models import Notification

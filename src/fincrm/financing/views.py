@@ -1,20 +1,37 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.core.params import query_id
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import selectors, services
-from .choices import pipeline_choices
+from .choices import CollectionStatus, Stage, pipeline_choices
 from .filtersets import ApplicationFilterSet
-from .forms import PaymentForm, StageMoveForm
-from .models import Application, ApplicationDocument, Installment
+from .forms import (
+    ApplicationForm,
+    CollectionOutcomeForm,
+    DecisionForm,
+    DocumentRejectForm,
+    DocumentUploadForm,
+    PaymentForm,
+    StageMoveForm,
+    TermsForm,
+)
+from .models import (
+    Application,
+    ApplicationDocument,
+    CollectionAction,
+    Installment,
+    Payment,
+    Product,
+)
 
 
 class ApplicationListView(RestrictedListView):
@@ -42,6 +59,11 @@ class ApplicationListView(RestrictedListView):
             return qs
         return qs.order_by("-green_channel", *Application._meta.ordering)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_open"] = Customer.objects.restrict(self.request.user, "change").exists()
+        return context
+
 
 def _application_for(user, pk: int, action: str = "view") -> Application:
     qs = Application.objects.restrict(user, action).select_related("customer", "product")
@@ -51,23 +73,166 @@ def _application_for(user, pk: int, action: str = "view") -> Application:
 @login_required
 def application_detail(request, pk: int):
     application = _application_for(request.user, pk)
-    can_change = Application.objects.restrict(request.user, "change").filter(pk=pk).exists()
     context = {
         "application": application,
-        "documents": application.documents.all(),
-        "changes": application.stage_changes.select_related("changed_by"),
         "pipeline": pipeline_choices(),
-        "can_change": can_change,
-        "form": StageMoveForm(application=application) if can_change else None,
+        **selectors.application_panels(request.user, application),
     }
+    if context["can_change"]:
+        context["form"] = StageMoveForm(
+            application=application, allowed=services.allowed_stages(application)
+        )
     return render(request, "financing/application_detail.html", context)
+
+
+@login_required
+def application_new(request):
+    """Open an application: from the 360° page (the client fixed) or the applications list."""
+    customers = Customer.objects.restrict(request.user, "change").order_by("name")
+    initial = {"frequency": "monthly", "repayment_method": "equal_instalment"}
+    customer_id = query_id(request.GET, "customer")
+    if customer_id:
+        initial["customer"] = get_object_or_404(customers, pk=customer_id)
+    form = ApplicationForm(request.POST or None, initial=initial, customers=customers)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.application_create(
+                customer=data["customer"],
+                product=data["product"],
+                amount=data["amount"],
+                tenor_months=data["tenor_months"],
+                purpose=data["purpose"],
+                repayment_method=data["repayment_method"],
+                frequency=data["frequency"],
+                rate=data["rate"],
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(
+                request, _("Application opened: %(number)s.") % {"number": application.number}
+            )
+            return redirect(application)
+    products = Product.objects.filter(is_active=True)
+    return render(request, "financing/application_form.html", {"form": form, "products": products})
+
+
+@login_required
+@require_POST
+def application_terms(request, pk: int):
+    application = _application_for(request.user, pk, "change")
+    form = TermsForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+    else:
+        try:
+            services.application_set_terms(
+                application=application, user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(request, _("Terms saved."))
+    return redirect(application)
+
+
+@login_required
+@require_POST
+def application_decide(request, pk: int):
+    """Approve or reject within the user's authority: a refusal says which rule."""
+    application = selectors.application_for_decision(request.user, pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return redirect(application)
+    target = Stage.APPROVED if form.cleaned_data["vote"] == "approve" else Stage.REJECTED
+    try:
+        moved = services.application_move_stage(
+            application=application,
+            to_stage=target,
+            user=request.user,
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not decide this application."))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        if moved.stage == Stage.CREDIT_REVIEW:
+            messages.success(
+                request,
+                _("Your approval is recorded; the application waits for the other approvers."),
+            )
+        else:
+            messages.success(
+                request, _("Decision recorded: %(stage)s.") % {"stage": moved.get_stage_display()}
+            )
+    return redirect(application)
+
+
+@login_required
+@require_POST
+def document_upload(request, pk: int):
+    document = get_object_or_404(
+        ApplicationDocument.objects.restrict(request.user, "change"), pk=pk
+    )
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+    else:
+        try:
+            services.document_upload(
+                document=document, upload=form.cleaned_data["file"], user=request.user
+            )
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(request, _("Document uploaded: it waits for a reviewer."))
+    return redirect(document.application)
+
+
+@login_required
+@require_POST
+def document_decide(request, pk: int, decision: str):
+    document = selectors.document_for_review(
+        request.user,
+        ApplicationDocument.objects.values_list("application_id", flat=True).filter(pk=pk).first()
+        or 0,
+        pk,
+    )
+    form = DocumentRejectForm(request.POST) if decision == "reject" else None
+    if form is not None and not form.is_valid():
+        flash_form_errors(request, form)
+        return redirect(document.application)
+    try:
+        services.document_decide(
+            document=document,
+            user=request.user,
+            accept=decision == "accept",
+            reason=form.cleaned_data["reason"] if form else "",
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Document accepted.")
+            if decision == "accept"
+            else _("Document rejected; the uploader sees the reason."),
+        )
+    return redirect(document.application)
 
 
 @login_required
 @require_POST
 def application_move(request, pk: int):
     application = _application_for(request.user, pk, "change")
-    form = StageMoveForm(request.POST, application=application)
+    form = StageMoveForm(
+        request.POST, application=application, allowed=services.allowed_stages(application)
+    )
     if form.is_valid():
         try:
             services.application_move_stage(
@@ -106,17 +271,88 @@ def payment_create(request, pk: int):
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
-            services.payment_record(facility=facility, **form.cleaned_data)
+            services.payment_record(facility=facility, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             flash_errors(request, exc)
         else:
             messages.success(request, _("Payment recorded."))
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        flash_form_errors(request, form)
     return redirect(facility.customer.get_absolute_url() + "#facilities")
+
+
+@login_required
+@require_POST
+def payment_reverse(request, pk: int):
+    from .servicing import payment_reverse as reverse_payment
+
+    payment = get_object_or_404(Payment.objects.restrict(request.user, "view"), pk=pk)
+    facility = selectors.facility_for_servicing(request.user, payment.facility_id)
+    try:
+        reverse_payment(payment=payment, user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Payment reversed by a counter-entry."))
+    return redirect(facility.customer.get_absolute_url() + "#facilities")
+
+
+class CollectionListView(RestrictedListView):
+    """The collections queue: open actions first, the longest arrears first; ``?mine=1``
+    the user's own."""
+
+    model = CollectionAction
+    template_name = "financing/collection_list.html"
+
+    def get_queryset(self):
+        qs = super().get_queryset().select_related("facility__customer", "assigned_to")
+        if self.request.GET.get("mine"):
+            qs = qs.filter(assigned_to=self.request.user)
+        if self.request.GET.get("all") != "1":
+            qs = qs.filter(status=CollectionStatus.OPEN)
+        return qs.order_by("status", "-days_past_due", "due_on", "id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["outcome_form"] = CollectionOutcomeForm()
+        return context
+
+
+@login_required
+@require_POST
+def collection_outcome(request, pk: int):
+    from .collections import collection_record_outcome
+
+    action = selectors.collection_action_for(request.user, pk)
+    form = CollectionOutcomeForm(request.POST)
+    if not form.is_valid():
+        flash_form_errors(request, form)
+    else:
+        try:
+            collection_record_outcome(action=action, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            flash_errors(request, exc)
+        else:
+            messages.success(request, _("Outcome recorded."))
+    return redirect(_safe_next(request) or "financing:collections")
+
+
+def _safe_next(request) -> str | None:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def flash_form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
 
 
 @login_required
@@ -155,7 +391,14 @@ def document_file(request, pk: int):
     )
     if not document.file:
         raise Http404
-    access_log(user=request.user, customer=document.application.customer,
-               action=AccessAction.DOCUMENT, fields=document.get_kind_display())  # fmt: skip
-    return FileResponse(document.file.open("rb"), as_attachment=False,
-                        filename=document.file.name.rsplit("/", 1)[-1])  # fmt: skip
+    access_log(
+        user=request.user,
+        customer=document.application.customer,
+        action=AccessAction.DOCUMENT,
+        fields=document.get_kind_display(),
+    )
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=False,
+        filename=document.file.name.rsplit("/", 1)[-1],
+    )
