@@ -41,25 +41,25 @@ def evaluate_part(part_id: int) -> int:
 
 @task()
 def send_alert_emails(alert_ids: list[int]) -> int:
-    """One e-mail per person with the new alerts they must act on (the in-app notifications
-    are written with the alerts); returns how many e-mails were sent."""
+    """One message per person with the new alerts they must act on (the in-app notifications
+    are written with the alerts), by e-mail and, where the WeChat gateway is WeCom, as a WeCom
+    message (``fincrm.messaging.services.staff_notify``); returns how many e-mails were sent."""
     from django.conf import settings
-    from django.core.mail import send_mass_mail
     from django.utils import translation
     from django.utils.translation import gettext, ngettext
 
+    from fincrm.messaging.services import staff_notify
     from fincrm.risk.models import Alert
 
     alerts = (
         Alert.objects.filter(pk__in=alert_ids, assigned_to__isnull=False)
-        .exclude(assigned_to__email="")
         .select_related("customer", "assigned_to")
         .order_by("assigned_to_id", "-severity", "customer__name")
     )
     by_person: dict = {}
     for alert in alerts:
         by_person.setdefault(alert.assigned_to, []).append(alert)
-    messages = []
+    sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         for person, theirs in by_person.items():
             subject = ngettext(
@@ -83,8 +83,9 @@ def send_alert_emails(alert_ids: list[int]) -> int:
             ]
             lines.append("")
             lines.append(gettext("Open the alerts inbox in fincrm to act on them."))
-            messages.append((subject, "\n".join(lines), None, [person.email]))
-    return send_mass_mail(messages, fail_silently=False) if messages else 0
+            went = staff_notify(user=person, subject=subject, text="\n".join(lines))
+            sent += "email" in went
+    return sent
 
 
 @task()

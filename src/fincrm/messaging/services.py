@@ -8,6 +8,7 @@ import contextvars
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -423,3 +424,28 @@ def inbound_receive(payload) -> dict[str, int]:
         message_delivery_report(message=message, delivered=delivered, reason=reason)
         counts["reports"] += 1
     return counts
+
+
+def staff_notify(*, user, subject: str, text: str) -> list[str]:
+    """Tell a member of staff (an alert digest): by e-mail through ``FINCRM_EMAIL_URL`` when
+    they have an address, and as a WeCom application message when the WeChat gateway is
+    WeCom (their WeCom user id being their login name). Staff messages are not client
+    messages: no consent or caps, no outbox row. Sent at once (callers are background tasks).
+    Returns the channels it went on."""
+    went = []
+    outgoing = gateways.Outgoing(id=f"staff-{user.pk}", to="", text=text, subject=subject)
+    if user.email:
+        email = gateways.gateway_for(MessageChannel.EMAIL)
+        result = email.send(replace(outgoing, to=user.email))
+        if result.ok:
+            went.append(MessageChannel.EMAIL)
+        else:
+            log.warning("e-mail to user %s failed: %s", user.pk, result.reason)
+    wechat = gateways.gateway_for(MessageChannel.WECHAT)
+    if isinstance(wechat, gateways.WeCom):
+        result = wechat.send(replace(outgoing, to=user.username, text=f"{subject}\n{text}"))
+        if result.ok:
+            went.append(MessageChannel.WECHAT)
+        else:
+            log.warning("WeCom message to %s failed: %s", user.username, result.reason)
+    return went

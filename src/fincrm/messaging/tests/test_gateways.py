@@ -447,3 +447,24 @@ def test_unknown_schemes_fail_loudly_and_no_url_means_no_gateway(settings):
     settings.FINCRM_EMAIL_URL = "pop3://host"
     with pytest.raises(ImproperlyConfigured, match="FINCRM_EMAIL_URL"):
         gateway_for("email")
+
+
+@pytest.mark.django_db
+def test_staff_are_told_by_e_mail_and_wecom(fake, settings, users):
+    from fincrm.messaging.services import staff_notify
+
+    provider = WeComProvider()
+    server = fake(provider)
+    settings.FINCRM_WECHAT_URL = (
+        f"wecom+http://ww1234567890:app-secret@{server.host}?agent_id=1000002"
+    )
+    lead = users["lead"]
+    lead.email = "lead@example.cn"
+    lead.save()
+    went = staff_notify(user=lead, subject="[fincrm] 1 条新预警", text="高 · 某公司 · 逾期天数")
+    assert went == ["email", "wechat"]
+    assert mail.outbox[0].to == ["lead@example.cn"] and "逾期天数" in mail.outbox[0].body
+    body = server.requests[-1].json()
+    assert body["touser"] == "lead" and body["text"]["content"].startswith("[fincrm] 1 条新预警")
+    settings.FINCRM_WECHAT_URL = ""
+    assert staff_notify(user=users["manager_b"], subject="s", text="t") == []  # no e-mail, no WeCom

@@ -103,8 +103,17 @@ def test_gateways_push_replies_and_delivery_reports_to_the_secret_inbound_url(
     assert client.post(reverse("messaging:inbound", args=["guess"]), "{}",
                        content_type="application/json").status_code == 404  # fmt: skip
     # Tencent Cloud's status callback, then a reply "TD" in its reply callback format.
-    answer = post([{"user_receive_time": "2027-02-06 10:00:01", "mobile": "13800138000",
-                    "report_status": "SUCCESS", "errmsg": "DELIVRD", "sid": "2019:-1234"}])
+    answer = post(
+        [
+            {
+                "user_receive_time": "2027-02-06 10:00:01",
+                "mobile": "13800138000",
+                "report_status": "SUCCESS",
+                "errmsg": "DELIVRD",
+                "sid": "2019:-1234",
+            }
+        ]
+    )
     assert answer.json() == {"opted_out": 0, "reports": 1}
     sent.refresh_from_db()
     assert sent.status == "delivered" and sent.delivered_at
