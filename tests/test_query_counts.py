@@ -64,7 +64,8 @@ def test_list_pages_run_a_constant_number_of_queries(client):
         (name, user, qs): _queries(client, user, reverse(name) + qs) for name, user, qs in PAGES
     }
     grew = [page for page in PAGES if large[page][1] > small[page][1]]
-    assert len(grew) >= len(PAGES) - 3, "the larger book should show more rows on most pages"
+    # Alerts and reviews show a full page (25 rows) on both books.
+    assert len(grew) >= len(PAGES) - 5, "the larger book should show more rows on most pages"
     differing = {
         page: (small[page][0], large[page][0]) for page in PAGES if small[page][0] != large[page][0]
     }

@@ -26,6 +26,17 @@ def task_complete(*, task: Task) -> Task:
 
 
 @transaction.atomic
+def task_complete_many(*, tasks) -> int:
+    """Mark the open ones of ``tasks`` done, all or none; returns how many changed."""
+    done = 0
+    for task in tasks:
+        if task.status == TaskStatus.OPEN:
+            task_complete(task=task)
+            done += 1
+    return done
+
+
+@transaction.atomic
 def task_schedule(
     *,
     customer,

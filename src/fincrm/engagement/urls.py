@@ -7,6 +7,7 @@ app_name = "engagement"
 urlpatterns = [
     path("tasks/", views.TaskListView.as_view(), name="tasks"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+    path("tasks/done/", views.task_done_bulk, name="task_done_bulk"),
     path("tasks/<int:pk>/send/", views.care_send, name="care_send"),
     path("tasks/calendar/", views.task_calendar, name="task_calendar"),
     path("interactions/import/", views.interaction_import, name="interaction_import"),

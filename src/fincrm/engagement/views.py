@@ -8,7 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from fincrm.core.redirects import redirect_next
@@ -18,14 +20,17 @@ from fincrm.customers.selectors import customer_get
 
 from . import care, importer, services
 from .choices import TaskStatus
+from .filtersets import TaskFilterSet
 from .forms import CareSendForm, InteractionForm, InteractionImportForm
 from .models import Interaction, Notification, Task
 
 
 class TaskListView(RestrictedListView):
-    """My open tasks, overdue first; ``?scope=team`` shows what the user's teams must do."""
+    """My open tasks, overdue first; ``?scope=team`` shows what the user's teams must do;
+    filtered by due date, kind, priority, channel and client."""
 
     model = Task
+    filterset_class = TaskFilterSet
     template_name = "engagement/task_list.html"
     paginate_by = 50
 
@@ -48,6 +53,40 @@ class TaskListView(RestrictedListView):
 def task_done(request, pk: int):
     task = get_object_or_404(Task.objects.restrict(request.user, "change"), pk=pk)
     services.task_complete(task=task)
+    messages.success(request, _("Task completed: %(title)s") % {"title": task.title})
+    return redirect_next(request, "engagement:tasks")
+
+
+#: At most this many tasks completed by one bulk action (a page and then some).
+MAX_BULK_TASKS = 200
+
+
+@login_required
+@require_POST
+def task_done_bulk(request):
+    """Complete the ticked tasks: first a confirmation naming how many and which, then the
+    change and a message with the count. Only tasks the user may change are taken."""
+    ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()][:MAX_BULK_TASKS]
+    tasks = list(
+        Task.objects.restrict(request.user, "change")
+        .filter(pk__in=ids, status=TaskStatus.OPEN)
+        .select_related("customer")
+        .order_by("due_on", "id")
+    )
+    if not tasks:
+        messages.warning(request, _("Tick the tasks to complete first."))
+        return redirect_next(request, "engagement:tasks")
+    if request.POST.get("confirm") != "yes":
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = ""
+        context = {"tasks": tasks, "next": back}
+        return render(request, "engagement/task_done_confirm.html", context)
+    done = services.task_complete_many(tasks=tasks)
+    messages.success(
+        request,
+        ngettext("%(n)d task completed.", "%(n)d tasks completed.", done) % {"n": done},
+    )
     return redirect_next(request, "engagement:tasks")
 
 

@@ -5,11 +5,11 @@ from . import views
 app_name = "risk"
 
 urlpatterns = [
-    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/", views.AlertListView.as_view(), name="alerts"),
     path("alerts/<int:pk>/", views.alert_action, name="alert_action"),
     path("proposals/", views.proposals, name="proposals"),
     path("proposals/<int:pk>/", views.proposal_decide, name="proposal_decide"),
-    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("reviews/<int:pk>/", views.review_complete, name="review_complete"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("scorecard/", views.scorecard, name="scorecard"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -10,20 +11,59 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.redirects import redirect_next
-from fincrm.core.views import flash_errors
+from fincrm.core.views import RestrictedListView, flash_errors
 
 from . import selectors, services
-from .choices import ReviewDecision
+from .choices import CLOSED_ALERT_STATUSES, SEVERITY_RANK, ReviewDecision, ReviewStatus
+from .filtersets import AlertFilterSet, ReviewFilterSet
 from .models import Alert, ControlProposal, Review
 
+#: Alerts worst first: the severity's rank, for sorting in the database.
+_SEVERITY_RANK = Case(
+    *(When(severity=code, then=Value(rank)) for code, rank in SEVERITY_RANK.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
-@login_required
-def alerts(request):
-    return render(
-        request,
-        "risk/alerts.html",
-        {"alerts": selectors.alert_inbox(user=request.user)},
+
+class AlertListView(RestrictedListView):
+    """The alerts a user must act on (own clients; risk officers: all), worst first, a page
+    at a time; filtered by client, severity, rule, status and assignee, sorted by column."""
+
+    queryset = Alert.objects.annotate(severity_rank=_SEVERITY_RANK).select_related(
+        "customer", "assigned_to"
     )
+    ordering = ("-severity_rank", "-raised_at", "-id")
+    filterset_class = AlertFilterSet
+    template_name = "risk/alerts.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        user = self.request.user
+        if not self.request.GET.get("status"):
+            qs = qs.exclude(status__in=CLOSED_ALERT_STATUSES)
+        if not user.sees_whole_portfolio:
+            qs = qs.filter(Q(assigned_to=user) | Q(customer__owner=user))
+        return qs
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        _attach_plan_tasks(ctx["object_list"])
+        return ctx
+
+
+def _attach_plan_tasks(alerts) -> None:
+    """Each alert's action-plan tasks (source_key "alert:<id>:<n>"), in one query."""
+    from fincrm.engagement.models import Task
+
+    tasks: dict[int, list] = {}
+    for task in Task.objects.filter(
+        customer_id__in={a.customer_id for a in alerts}, source_key__startswith="alert:"
+    ).select_related("owner"):
+        tasks.setdefault(int(task.source_key.split(":")[1]), []).append(task)
+    for alert in alerts:
+        alert.plan_tasks = sorted(tasks.get(alert.pk, []), key=lambda t: t.source_key)
 
 
 @login_required
@@ -89,21 +129,31 @@ def proposal_decide(request, pk: int):
     return redirect("risk:proposals")
 
 
-@login_required
-def reviews(request):
-    qs = selectors.review_list(user=request.user)
-    if request.GET.get("show") == "overdue":
-        qs = selectors.overdue_reviews(user=request.user)
-    return render(
-        request,
-        "risk/reviews.html",
-        {
-            "reviews": qs[:200],
-            "overdue": selectors.overdue_reviews(user=request.user).count(),
-            "decisions": ReviewDecision.choices,
-            "can_decide": request.user.has_perm("risk.decide"),
-        },
+class ReviewListView(RestrictedListView):
+    """Scheduled reviews, soonest first, a page at a time; ``?show=overdue`` those past due."""
+
+    queryset = Review.objects.filter(status=ReviewStatus.SCHEDULED).select_related(
+        "customer", "customer__owner"
     )
+    ordering = ("due_on", "id")
+    filterset_class = ReviewFilterSet
+    template_name = "risk/reviews.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.request.GET.get("show") == "overdue":
+            qs = qs.filter(due_on__lt=timezone.localdate())
+        return qs
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            overdue=selectors.overdue_reviews(user=user).count(),
+            decisions=ReviewDecision.choices,
+            can_decide=user.has_perm("risk.decide"),
+            **kwargs,
+        )
 
 
 @login_required
