@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "fincrm.portal",
     "fincrm.service",
     "fincrm.surveys",
+    "fincrm.campaigns",
     "fincrm.loyalty",
     "fincrm.insights",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("risk/", include("fincrm.risk.urls")),
     path("engagement/", include("fincrm.engagement.urls")),
     path("messaging/", include("fincrm.messaging.urls")),
+    path("campaigns/", include("fincrm.campaigns.urls")),
     path("api/v1/", api.urls),
     path("portal/", include("fincrm.portal.urls")),
     path("service/", include("fincrm.service.urls")),

@@ -1,0 +1,91 @@
+"""A campaign: a marketing message to an audience of clients on one channel, with an
+optional second variant (A/B) and a held-out control group its results are measured against."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fincrm.core.permissions import CustomerOwnedQuerySet
+from fincrm.messaging.choices import MessageChannel
+
+from .choices import CampaignStatus, Group
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    channel = models.CharField(_("channel"), max_length=10, choices=MessageChannel.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    #: Placeholders: ``{client}`` and ``{manager}``.
+    text = models.TextField(_("text"))
+    text_b = models.TextField(_("text of variant B"), blank=True)
+    template = models.ForeignKey(
+        "engagement.MessageTemplate",
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    #: The audience: ``{"tiers": [...], "lifecycles": [...], "segments": [...],
+    #: "products": [product codes held], "customers": [ids of an uploaded list]}``; each key
+    #: narrows it, an empty one does not.
+    audience = models.JSONField(_("audience"), default=dict, blank=True)
+    control_share = models.DecimalField(
+        _("control group share"),
+        max_digits=3,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(0.5)],
+    )
+    #: Applications started within this many days count as the campaign's conversions.
+    conversion_days = models.PositiveSmallIntegerField(_("conversion window (days)"), default=30)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    launched_at = models.DateTimeField(_("launched"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recipient(models.Model):
+    """One client of a launched campaign: its group, and the message (none for the control
+    group; a blocked one carries why the rules kept it back)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    group = models.CharField(_("group"), max_length=8, choices=Group.choices)
+    message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CustomerOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign recipient")
+        verbose_name_plural = _("campaign recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="one_recipient_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.customer_id} {self.group}"
