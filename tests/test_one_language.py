@@ -34,7 +34,6 @@ _SKIP_ROUTES = {"accounts:logout", "portal:logout", "engagement:notifications_re
 #: Pages being rebuilt by others while this test was written, each with what it still shows:
 #: take an entry out when its page is done.
 _PENDING = {
-    "risk:scorecard": "the expert scorecard's parameters by their policy keys (base_logit, …)",
     "financing": "the lending pages, being rebuilt (English labels: annual rate, closed, …)",
 }
 #: Words shown by parts of other pages that are being rebuilt: the 360° page's repayment

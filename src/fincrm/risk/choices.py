@@ -126,3 +126,23 @@ RULE_LABELS = {
     "contact_lost": _("Contact lost"),
     "maturity_no_renewal": _("Maturing without renewal"),
 }
+
+#: Names of the expert scorecard's parameters (``policy.scorecard.expert``), as the model
+#: page lists them: ln(odds of default) = base + the terms each parameter sets.
+EXPERT_PARAM_LABELS = {
+    "base_logit": _("Base log-odds of default"),
+    "arrears_per_day": _("Log-odds added per day past due"),
+    "arrears_cap_days": _("Days past due counted at most"),
+    "leverage_above": _("Debt-to-assets above which leverage counts"),
+    "leverage_per_unit": _("Log-odds added per unit of debt-to-assets above it"),
+    "low_leverage_below": _("Debt-to-assets below which leverage is low"),
+    "low_leverage_bonus": _("Log-odds taken off for low leverage"),
+    "illiquid_below": _("Current ratio below which a client is illiquid"),
+    "illiquid_penalty": _("Log-odds added when illiquid"),
+    "coverage_above": _("Interest coverage above which it is comfortable"),
+    "coverage_bonus": _("Log-odds taken off for comfortable coverage"),
+    "growth_weight": _("Log-odds taken off per unit of revenue growth"),
+    "growth_cap": _("Revenue growth counted at most (±)"),
+    "tenure_full_days": _("Days as a client for the full tenure bonus"),
+    "tenure_bonus": _("Log-odds taken off for a full tenure"),
+}

@@ -3,7 +3,13 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import BUCKETS
 from fincrm.evaluation.choices import SIZE_BAND_LABELS
-from fincrm.risk.choices import FACTOR_LABELS, RATIO_LABELS, SIGNAL_LABELS, Severity
+from fincrm.risk.choices import (
+    EXPERT_PARAM_LABELS,
+    FACTOR_LABELS,
+    RATIO_LABELS,
+    SIGNAL_LABELS,
+    Severity,
+)
 
 register = template.Library()
 
@@ -24,6 +30,11 @@ def factor_label(code: str) -> str:
     if code.startswith("expert_") and code[7:] in FACTOR_LABELS:
         return _("Expert card: %(factor)s") % {"factor": FACTOR_LABELS[code[7:]]}
     return FACTOR_LABELS.get(code, code)
+
+
+@register.filter
+def expert_param_label(code: str) -> str:
+    return EXPERT_PARAM_LABELS.get(code, code)
 
 
 @register.filter
