@@ -94,10 +94,13 @@ class PotentialRules(_Config):
     outlook_weight: float = Field(0.25, ge=0)
     headroom_weight: float = Field(0.20, ge=0)
     demand_weight: float = Field(0.20, ge=0)
+    #: Predicted demand counts when the next need falls within this many days.
+    demand_horizon_days: int = Field(180, gt=0)
 
 
 class LoyaltyRules(_Config):
-    """Loyalty: tenure, renewals, product count, share of wallet, responsiveness."""
+    """Loyalty: tenure, renewals, product count, share of wallet, responsiveness,
+    satisfaction (the latest survey's 0–10 answer)."""
 
     tenure_ref_days: int = Field(1_825, gt=0)
     renewals_ref: int = Field(3, gt=0)
@@ -107,6 +110,10 @@ class LoyaltyRules(_Config):
     products_weight: float = Field(0.15, ge=0)
     wallet_weight: float = Field(0.1, ge=0)
     responsiveness_weight: float = Field(0.2, ge=0)
+    satisfaction_weight: float = Field(0.15, ge=0)
+    #: A facility starting this many days before or after another's maturity renews it.
+    renewal_before_days: int = Field(120, ge=0)
+    renewal_after_days: int = Field(60, ge=0)
 
 
 DEFAULT_GRADE_POINTS = {

@@ -44,6 +44,28 @@ REASON_TEXTS: dict[str, str] = {
     "product_count": gettext_noop("Uses {value:.0f} product types"),
     "share_of_wallet": gettext_noop("Share of wallet {value:.0%}"),
     "responsiveness": gettext_noop("Reached in {value:.0%} of contacts in the last 12 months"),
+    "satisfaction": gettext_noop("Answered {value:.0f} of 10 in the latest satisfaction survey"),
+    # An input unknown for the client: its weight went to the other inputs of its sub-score.
+    "missing_revenue_growth": gettext_noop(
+        "Revenue growth unknown: its {value:.0%} of the potential score went to the other inputs"
+    ),
+    "missing_unused_limit": gettext_noop(
+        "No approved limit: its {value:.0%} of the potential score went to the other inputs"
+    ),
+    "missing_predicted_demand": gettext_noop(
+        "No demand prediction yet: its {value:.0%} of the potential score went to the other inputs"
+    ),
+    "missing_share_of_wallet": gettext_noop(
+        "Share of wallet unknown (no statement with liabilities): its {value:.0%} of the "
+        "loyalty score went to the other inputs"
+    ),
+    "missing_responsiveness": gettext_noop(
+        "No contact in the last 12 months: its {value:.0%} of the loyalty score went to the "
+        "other inputs"
+    ),
+    "missing_satisfaction": gettext_noop(
+        "Never surveyed: its {value:.0%} of the loyalty score went to the other inputs"
+    ),
     "credit_grade": gettext_noop("Credit grade worth {value:.0f} of 100 risk points"),
     "arrears": gettext_noop("Up to {value:.0f} days past due in the last 12 months"),
     "open_warnings": gettext_noop("{value:.0f} open early-warning alerts"),
@@ -55,8 +77,12 @@ NUMERIC_INPUTS = (
     "renewals", "product_count", "share_of_wallet", "interactions_12m",
     "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
     "days_since_last_application", "days_since_last_transaction", "company_age_years",
-    "age_years",
+    "age_years", "last_nps",
 )  # fmt: skip
+#: Inputs a frame may lack (then unknown for every client).
+OPTIONAL_INPUTS = ("last_nps",)
+#: Confidence of a demand prediction → how much it counts (``demand_signal``).
+DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
 
 def _saturate_log(column: str, ref: float) -> pl.Expr:
@@ -104,6 +130,8 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
         ("share_of_wallet", "loyalty", "share_of_wallet", lo.wallet_weight,
          pl.col("share_of_wallet").clip(0, 1)),
         ("responsiveness", "loyalty", "responsiveness", lo.responsiveness_weight, responsiveness),
+        ("satisfaction", "loyalty", "last_nps", lo.satisfaction_weight,
+         (pl.col("last_nps") / 10).clip(0, 1)),
     ]  # fmt: skip
 
 
@@ -189,6 +217,10 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
     """
     w = policy.weights
     weights = {"contribution": w.contribution, "potential": w.potential, "loyalty": w.loyalty}
+    # Inputs added since a caller was written arrive as unknown (reported as missing).
+    frame = frame.with_columns(
+        pl.lit(None, dtype=pl.Float64).alias(c) for c in OPTIONAL_INPUTS if c not in frame.columns
+    )
     # All-null columns arrive typed Null: give every numeric input its numeric type.
     frame = frame.with_columns(
         pl.col(c).cast(pl.Float64) for c in NUMERIC_INPUTS if c in frame.columns
@@ -247,7 +279,15 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
             + w.risk * pl.col("risk")
         ).clip(0, 100)
     )
-    reasons = _reasons(scored, components, w.risk)
+    reasons = _reasons(scored, components, w.risk).join(
+        _missing_inputs(scored, components), on="customer_id", how="left", maintain_order="left"
+    )
+    reasons = reasons.select(
+        "customer_id",
+        reasons=pl.when(pl.col("reasons").is_null() & (pl.col("missing").list.len() == 0))
+        .then(None)
+        .otherwise(pl.concat_list(pl.col("reasons").fill_null([]), "missing")),
+    )
     return scored.select(
         "customer_id",
         "contribution",
@@ -348,6 +388,66 @@ def _reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFra
         offsets.to_arrow(), flat.to_arrow(), mask=pl.Series(count == 0).to_arrow()
     )
     return pl.DataFrame({"customer_id": scored["customer_id"], "reasons": pl.Series(lists)})
+
+
+def _missing_inputs(scored: pl.DataFrame, components) -> pl.DataFrame:
+    """customer_id, missing: a reason for every input unknown for the client (code
+    ``missing_<input>``, its sub-score, ``value`` = the share of that sub-score's weight it
+    would have had and that went to the other inputs, 0 points), after the top reasons: an
+    unknown input is never silently dropped."""
+    totals: dict[str, float] = {}
+    for _code, sub, _col, weight, _e in components:
+        totals[sub] = totals.get(sub, 0.0) + weight
+    entries = [
+        pl.when(pl.col(f"_v{i}").is_null()).then(
+            pl.struct(
+                code=pl.lit(f"missing_{code}"),
+                component=pl.lit(sub),
+                value=pl.lit(weight / totals[sub] if totals[sub] else 0.0),
+                points=pl.lit(0.0),
+            )
+        )
+        for i, (code, sub, _col, weight, _e) in enumerate(components)
+        if f"missing_{code}" in REASON_TEXTS and weight > 0
+    ]
+    if not entries:
+        return scored.select("customer_id", missing=pl.lit([], dtype=pl.List(pl.Null)))
+    return scored.select("customer_id", missing=pl.concat_list(entries).list.drop_nulls())
+
+
+def demand_signal(days_to_need: pl.Expr, confidence: pl.Expr, *, horizon_days: int) -> pl.Expr:
+    """Predicted demand in [0, 1] from the latest prediction: the confidence's weight
+    (:data:`DEMAND_CONFIDENCE`) when the next need falls within ``horizon_days`` (or is
+    overdue), 0 when it falls later or none is foreseen. Null stays null (no prediction)."""
+    weight = confidence.replace_strict(DEMAND_CONFIDENCE, default=0.0, return_dtype=pl.Float64)
+    return (
+        pl.when(days_to_need.is_null())
+        .then(0.0)
+        .when(days_to_need <= horizon_days)
+        .then(weight)
+        .otherwise(0.0)
+    )
+
+
+def renewal_counts(facilities: pl.DataFrame, *, before_days: int, after_days: int) -> pl.DataFrame:
+    """customer_id, renewals: facilities of a client that started from ``before_days``
+    before to ``after_days`` after the maturity of an earlier facility of the same client
+    (it replaced one that was running out), each counted once.
+
+    ``facilities``: customer_id, start_date, maturity_date (one row per facility)."""
+    rows = facilities.select("customer_id", "start_date", "maturity_date").with_row_index("f")
+    pairs = rows.join(rows, on="customer_id", suffix="_old").filter(
+        (pl.col("f") != pl.col("f_old"))
+        & (pl.col("start_date_old") < pl.col("start_date"))
+        & (pl.col("start_date") >= pl.col("maturity_date_old") - pl.duration(days=before_days))
+        & (pl.col("start_date") <= pl.col("maturity_date_old") + pl.duration(days=after_days))
+    )
+    return (
+        pairs.select("customer_id", "f")
+        .unique()
+        .group_by("customer_id")
+        .agg(renewals=pl.len().cast(pl.Int64))
+    )
 
 
 def tier_cutoffs(value_scores: Sequence[float] | np.ndarray | pl.Series, policy: PolicyConfig):

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
@@ -36,7 +37,9 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
 from django.utils import timezone
 
+from fincrm.analytics.policy import PolicyConfig, default_policy
 from fincrm.analytics.ratios import STATEMENT_LINES, compute_ratios, latest_ratios
+from fincrm.analytics.tiering import demand_signal, renewal_counts
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.engagement.models import SUCCESSFUL_OUTCOMES, Interaction
 from fincrm.financing.choices import FacilityStatus
@@ -45,6 +48,11 @@ from fincrm.financing.models import Application, Facility, Fee, Installment, Pay
 #: SQLite allows 32,766 bound parameters; stay well below for ``IN (...)`` lists.
 ID_CHUNK = 10_000
 YEAR = timedelta(days=365)
+PREDICTION_SCHEMA = {
+    "customer_id": pl.Int64,
+    "days_to_need": pl.Int64,
+    "need_confidence": pl.String,
+}
 
 
 #: Rows per ``fetchmany``: bounds the Python objects alive at once whatever the book size.
@@ -278,6 +286,8 @@ class BookReads:
             "fees": lambda: _read_fees(as_of, ids),
             "applications": lambda: _read_last_applications(ids),
             "interactions": lambda: _read_interactions(as_of, ids),
+            "predictions": lambda: _read_predictions(as_of, ids),
+            "satisfaction": lambda: _read_satisfaction(as_of, ids),
         }
         self._frames: dict[str, pl.DataFrame | Future] = {}
 
@@ -552,8 +562,47 @@ def _read_interactions(as_of: date, ids) -> pl.DataFrame:
     )
 
 
+def _read_predictions(as_of: date, ids) -> pl.DataFrame:
+    """customer_id, days_to_need, need_confidence: the latest prediction run's next financing
+    need of each client it scored (``fincrm predict``; insights sits above the evaluation,
+    so its table is looked up by name, not imported). No row: no prediction yet."""
+    if not apps.is_installed("fincrm.insights"):
+        return pl.DataFrame(schema=PREDICTION_SCHEMA)
+    prediction = apps.get_model("insights", "Prediction")
+    rows = fetch_for(
+        prediction.objects.order_by().values_list("customer_id", "next_need_on", "need_confidence"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "next_need_on": pl.Date, "need_confidence": pl.String},
+    )
+    return rows.select(
+        "customer_id",
+        days_to_need=(pl.col("next_need_on") - pl.lit(as_of)).dt.total_days(),
+        need_confidence="need_confidence",
+    )
+
+
+def _read_satisfaction(as_of: date, ids) -> pl.DataFrame:
+    """customer_id, last_nps: the 0–10 answer of the client's latest survey by ``as_of``."""
+    from fincrm.surveys.models import Response
+
+    rows = fetch_for(
+        Response.objects.order_by()
+        .filter(nps_score__isnull=False, submitted_at__lt=local_midnight(as_of + timedelta(days=1)))
+        .values_list("customer_id", "submitted_at", "nps_score"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "submitted_on": LOCAL_DATE, "last_nps": pl.Float64},
+    )
+    return rows.sort("submitted_on").group_by("customer_id").agg(pl.col("last_nps").last())
+
+
 def load_features(
-    *, as_of: date, customer_ids: Sequence[int] | None = None, reads: BookReads | None = None
+    *,
+    as_of: date,
+    customer_ids: Sequence[int] | None = None,
+    reads: BookReads | None = None,
+    policy: PolicyConfig | None = None,
 ) -> pl.DataFrame:
     """One row per client with the input columns of ``fincrm.analytics.tiering``.
 
@@ -563,6 +612,8 @@ def load_features(
         The evaluation date; windows ("last 12 months") end on it.
     customer_ids : sequence of int, optional
         Restrict to these clients (incremental and single-client runs); None = all.
+    policy : PolicyConfig, optional
+        The renewal window and demand horizon (default: the shipped policy's).
     """
     reads = reads or BookReads(as_of=as_of, customer_ids=customer_ids)
     customers = reads.get("customers")
@@ -573,6 +624,18 @@ def load_features(
     applications = reads.get("applications")
     interactions = reads.get("interactions")
     ratios = latest_statement_ratios(reads.statements)
+    policy = policy or default_policy()
+    renewals = renewal_counts(
+        reads.get("facility_rows"),
+        before_days=policy.loyalty.renewal_before_days,
+        after_days=policy.loyalty.renewal_after_days,
+    )
+    liabilities = (
+        reads.statements.filter(pl.col("period_end") <= as_of)
+        .sort("period_end")
+        .group_by("customer_id")
+        .agg(total_liabilities=pl.col("total_liabilities").last())
+    )
 
     frame = (
         customers.join(facilities, on="customer_id", how="left")
@@ -582,6 +645,14 @@ def load_features(
         .join(applications, on="customer_id", how="left")
         .join(interactions, on="customer_id", how="left")
         .join(ratios, on="customer_id", how="left")
+        .join(renewals, on="customer_id", how="left")
+        .join(liabilities, on="customer_id", how="left")
+        .join(
+            reads.get("predictions").with_columns(predicted=pl.lit(True)),
+            on="customer_id",
+            how="left",
+        )
+        .join(reads.get("satisfaction"), on="customer_id", how="left")
     )
     last_transaction = pl.max_horizontal("last_paid", "last_start")
     return frame.with_columns(
@@ -591,10 +662,22 @@ def load_features(
         balance=pl.col("balance").fill_null(0.0),
         approved_limit=pl.col("approved_limit").fill_null(0.0),
         revenue=pl.coalesce("statement_revenue", "annual_revenue"),
-        predicted_demand=pl.lit(None, dtype=pl.Float64),
-        renewals=(pl.col("facility_count").fill_null(0) - 1).clip(0),
+        # The latest prediction run's next need (null: the client was never predicted).
+        predicted_demand=pl.when(pl.col("predicted")).then(
+            demand_signal(
+                pl.col("days_to_need"),
+                pl.col("need_confidence"),
+                horizon_days=policy.potential.demand_horizon_days,
+            )
+        ),
+        renewals=pl.col("renewals").fill_null(0),
         product_count=pl.col("product_count").fill_null(0),
-        share_of_wallet=pl.lit(None, dtype=pl.Float64),
+        # Our exposure over the client's borrowing everywhere (latest statement's
+        # liabilities); unknown without one.
+        share_of_wallet=pl.when(pl.col("total_liabilities") > 0).then(
+            (pl.col("balance").fill_null(0.0) / pl.col("total_liabilities")).clip(0, 1)
+        ),
+        last_nps=pl.col("last_nps"),
         interactions_12m=pl.col("interactions_12m").fill_null(0),
         successful_interactions_12m=pl.col("successful_interactions_12m").fill_null(0),
         max_dpd_12m=pl.max_horizontal(

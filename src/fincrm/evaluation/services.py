@@ -302,7 +302,7 @@ def _evaluate(
     # Nothing this run writes before it reads them: plan tasks are the last thing it writes.
     reads.add("open_plan_tasks", lambda: _open_plan_tasks(ids))
     reads.prefetch()
-    features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads)
+    features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads, policy=policy)
     progress("read", 1, 1)
     assessed = assess_pending(
         features=features,

@@ -14,8 +14,10 @@ from fincrm.analytics.tiering import (
     _components,
     _reasons,
     assign_tiers,
+    demand_signal,
     lifecycle_stage,
     migration_matrix,
+    renewal_counts,
     score_customers,
     tier_cutoffs,
 )
@@ -352,3 +354,79 @@ def test_reasons_are_the_long_form_ones_with_ties_zeros_nulls_and_nan(seed):
     assert expected["reasons"].null_count() > 0
     assert (expected["reasons"].list.len() < TOP_REASONS).any()
     assert_frame_equal(_reasons(scored, components, risk_weight), expected)
+
+
+def test_satisfaction_counts_in_loyalty_and_an_unknown_input_is_reported_with_its_weight():
+    row = client(
+        tenure_days=365,
+        renewals=3,
+        product_count=1,
+        interactions_12m=4,
+        successful_interactions_12m=3,
+        last_nps=8.0,
+    )
+    out = score_customers(frame(row), POLICY).row(0, named=True)
+    lo = POLICY.loyalty
+    known = (
+        lo.tenure_weight
+        + lo.renewals_weight
+        + lo.products_weight
+        + lo.responsiveness_weight
+        + lo.satisfaction_weight
+    )
+    expected = (
+        lo.tenure_weight * 0.2
+        + lo.renewals_weight * 1.0
+        + lo.products_weight / 3
+        + lo.responsiveness_weight * 0.75
+        + lo.satisfaction_weight * 0.8
+    )
+    assert out["loyalty"] == pytest.approx(100 * expected / known)
+    reasons = {r["code"]: r for r in out["reasons"]}
+    # Share of wallet is unknown: reported, with the share of loyalty it would have had.
+    wallet = reasons["missing_share_of_wallet"]
+    total = known + lo.wallet_weight
+    assert wallet["component"] == "loyalty" and wallet["points"] == 0
+    assert wallet["value"] == pytest.approx(lo.wallet_weight / total)
+    assert "missing_satisfaction" not in reasons and "missing_responsiveness" not in reasons
+    # Revenue growth, headroom and demand are unknown too: each says so.
+    assert {"missing_revenue_growth", "missing_unused_limit", "missing_predicted_demand"} <= set(
+        reasons
+    )
+    # A frame without the satisfaction column: unknown for every client, reported.
+    old = score_customers(frame(client()), POLICY).row(0, named=True)
+    assert "missing_satisfaction" in {r["code"] for r in old["reasons"]}
+
+
+def test_demand_counts_by_confidence_when_the_need_falls_within_the_horizon():
+    needs = pl.DataFrame(
+        {
+            "days": [30, 200, -10, None, 100, 100],
+            "confidence": ["high", "high", "medium", "", "low", "unknown"],
+        }
+    )
+    signal = needs.select(
+        demand_signal(pl.col("days"), pl.col("confidence"), horizon_days=180)
+    ).to_series()
+    assert signal.to_list() == [1.0, 0.0, 0.7, 0.0, 0.4, 0.0]
+
+
+def test_a_renewal_is_a_facility_that_starts_around_the_maturity_of_an_earlier_one():
+    from datetime import date
+
+    d = date
+    rows = [  # client, start, maturity
+        (1, d(2023, 1, 1), d(2024, 1, 1)),
+        (1, d(2023, 12, 1), d(2024, 12, 1)),
+        (1, d(2024, 12, 20), d(2025, 12, 1)),
+        (2, d(2023, 1, 1), d(2025, 1, 1)),
+        (2, d(2023, 3, 1), d(2025, 3, 1)),
+        (3, d(2024, 1, 1), d(2025, 1, 1)),
+    ]
+    facilities = pl.DataFrame(
+        rows, schema=["customer_id", "start_date", "maturity_date"], orient="row"
+    )
+    counts = renewal_counts(facilities, before_days=120, after_days=60).sort("customer_id")
+    # Client 1 renewed twice (a month before, then 19 days after, maturity); client 2 took a
+    # second facility two months into the first (not a renewal); client 3 has one facility.
+    assert counts.rows() == [(1, 2)]
