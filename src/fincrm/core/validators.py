@@ -42,12 +42,18 @@ DOCUMENT_SIGNATURES = {
     ".jpg": (b"\xff\xd8\xff",),
     ".jpeg": (b"\xff\xd8\xff",),
     ".png": (b"\x89PNG\r\n\x1a\n",),
+    # Office files: the old compound format and the new zipped one.
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
 }
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def validate_document_file(file) -> None:
-    """A PDF, JPEG or PNG of at most 10 MB whose content is what its name says."""
+    """A PDF, image, Word or Excel file of at most 10 MB whose content is what its name
+    says."""
     from pathlib import Path
 
     from django.core.exceptions import ValidationError
@@ -55,9 +61,14 @@ def validate_document_file(file) -> None:
 
     suffix = Path(file.name or "").suffix.lower()
     if suffix not in DOCUMENT_SIGNATURES:
-        raise ValidationError(_("Upload a PDF, JPEG or PNG file."), code="type")
+        raise ValidationError(
+            _("Upload a PDF, JPEG, PNG, Word or Excel file (got “%(name)s”).")
+            % {"name": file.name},
+            code="type",
+        )
     if file.size > MAX_DOCUMENT_BYTES:
         raise ValidationError(_("The file is larger than 10 MB."), code="size")
+    file.seek(0)
     head = file.read(16)
     file.seek(0)
     if not head.startswith(DOCUMENT_SIGNATURES[suffix]):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import loan_classes
 from fincrm.core.bulk import update_rows
+from fincrm.core.validators import validate_document_file
 from fincrm.evaluation.tasks import customer_changed
 from fincrm.webhooks import events as webhooks
 
@@ -536,48 +537,15 @@ def _after_disbursement(application: Application, now) -> None:
         points_earn(customer=customer, reason="renewal", key=f"renewal:{application.pk}")
 
 
-MSG_FILE_TYPE = _("Upload a PDF, JPEG, PNG, Word or Excel file (got “%(name)s”).")
-MSG_FILE_SIZE = _("The file is %(size)s MB; the limit is %(limit)s MB.")
-MSG_FILE_CONTENT = _("“%(name)s” is not what its extension says.")
 MSG_REJECT_REASON = _("Say why the document is rejected: the uploader sees the reason.")
 MSG_NOT_RECEIVED = _("Only a received document can be accepted or rejected.")
-#: Extensions accepted for application documents and how their content must begin.
-UPLOAD_SIGNATURES = {
-    "pdf": (b"%PDF",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "doc": (b"\xd0\xcf\x11\xe0",),
-    "xls": (b"\xd0\xcf\x11\xe0",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-}
-MAX_UPLOAD_MB = 20
-
-
-def check_upload(upload) -> None:
-    """Type (extension and the file's first bytes) and size of an uploaded document."""
-    name = getattr(upload, "name", "") or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in UPLOAD_SIGNATURES:
-        raise ValidationError(MSG_FILE_TYPE % {"name": name}, code="file_type")
-    if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
-        raise ValidationError(
-            MSG_FILE_SIZE % {"size": round(upload.size / 2**20, 1), "limit": MAX_UPLOAD_MB},
-            code="file_size",
-        )
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if not head.startswith(UPLOAD_SIGNATURES[extension]):
-        raise ValidationError(MSG_FILE_CONTENT % {"name": name}, code="file_content")
 
 
 @transaction.atomic
 def document_upload(*, document: ApplicationDocument, upload, user=None) -> ApplicationDocument:
     """Attach a file to a checklist item: it becomes received, waiting for a reviewer (a
     rejected document uploaded again waits again)."""
-    check_upload(upload)
+    validate_document_file(upload)
     document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
     document.file.save(upload.name.rsplit("/", 1)[-1], upload, save=False)
     document.status = DocumentStatus.RECEIVED

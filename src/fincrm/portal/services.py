@@ -2,11 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.core.validators import validate_document_file
 from fincrm.engagement.services import interaction_log
+from fincrm.financing import services as financing
 from fincrm.financing.choices import DocumentStatus
 from fincrm.financing.models import ApplicationDocument
 
@@ -20,11 +19,7 @@ def document_upload(*, document: ApplicationDocument, file, account) -> Applicat
     document = ApplicationDocument.objects.select_for_update().get(pk=document.pk)
     if document.status not in (DocumentStatus.MISSING, DocumentStatus.REJECTED):
         raise ValidationError(MSG_NOT_NEEDED, code="not_needed")
-    validate_document_file(file)
-    document.file = file
-    document.status = DocumentStatus.RECEIVED
-    document.received_at = timezone.now()
-    document.save(update_fields=["file", "status", "received_at"])
+    document = financing.document_upload(document=document, upload=file, user=account.user)
     interaction_log(
         customer=account.customer,
         channel="portal",

@@ -12,4 +12,5 @@ urlpatterns = [
     path("documents/<int:pk>/upload/", views.upload, name="upload"),
     path("surveys/<int:pk>/", views.survey, name="survey"),
     path("complaints/new/", views.complaint, name="complaint"),
+    path("applications/new/", views.apply, name="apply"),
 ]

@@ -26,7 +26,7 @@ from fincrm.surveys.models import Invitation
 from fincrm.surveys.views import answer_form
 
 from . import services
-from .forms import PortalTicketForm
+from .forms import PortalApplicationForm, PortalTicketForm
 
 
 def portal_login_required(view):
@@ -88,6 +88,7 @@ def home(request):
             ],
             "tickets": Ticket.objects.filter(customer=customer).order_by("-opened_at")[:20],
             "ticket_form": PortalTicketForm(),
+            "apply_form": PortalApplicationForm(),
         },
     )
 
@@ -151,3 +152,25 @@ def upload(request, pk: int):
         else:
             messages.success(request, _("Thank you: the document was received."))
     return redirect("portal:home")
+
+
+@portal_login_required
+@require_POST
+def apply(request):
+    """The client applies for financing: a lead for the account manager, who is notified;
+    the client follows its progress on the home page."""
+    from fincrm.financing.services import application_request
+
+    form = PortalApplicationForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("portal:home") + "#apply")
+    application = application_request(customer=request.portal.customer, **form.cleaned_data)
+    messages.success(
+        request,
+        _("Thank you: application %(number)s was received; your account manager will contact you.")
+        % {"number": application.number},
+    )
+    return redirect(reverse("portal:home") + f"#application-{application.pk}")

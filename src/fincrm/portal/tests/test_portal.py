@@ -61,8 +61,9 @@ def test_an_upload_is_checked_then_received_and_the_owner_sees_it(book, portal, 
     client = login(portal["a_company"].user)
     document = _doc(book, "a_company")
     url = reverse("portal:upload", args=[document.pk])
-    fake = client.post(url, {"file": SimpleUploadedFile("licence.pdf", b"MZ\x90\x00", "x")},
-                       follow=True)  # fmt: skip
+    fake = client.post(
+        url, {"file": SimpleUploadedFile("licence.pdf", b"MZ\x90\x00", "x")}, follow=True
+    )
     assert [m.level_tag for m in fake.context["messages"]] == ["error"]
     exe = client.post(url, {"file": SimpleUploadedFile("run.exe", PDF, "x")}, follow=True)
     assert [m.level_tag for m in exe.context["messages"]] == ["error"]
@@ -96,9 +97,42 @@ def test_a_client_submits_a_complaint_follows_it_and_sees_its_points(book, porta
     )
     assert response.status_code == 302
     ticket = Ticket.objects.get()
-    assert (ticket.customer, ticket.source, ticket.channel) == (book["a_company"], "portal",
-                                                                 "portal")  # fmt: skip
+    assert (ticket.customer, ticket.source, ticket.channel) == (
+        book["a_company"],
+        "portal",
+        "portal",
+    )
     page = client.get(reverse("portal:home")).content.decode()
     assert "还款提醒太晚" in page and 'id="portal-points">300<' in page
     assert client.post(reverse("portal:complaint"), {"kind": "complaint"}).status_code == 302
     assert Ticket.objects.count() == 1  # an incomplete form creates nothing
+
+
+def test_a_client_applies_and_the_manager_is_notified(book, portal, login, users):
+    from decimal import Decimal
+
+    from fincrm.engagement.models import Notification
+    from fincrm.financing.models import Application
+    from fincrm.testing.factories import ProductFactory
+
+    product = ProductFactory(
+        code="PL01", min_amount=Decimal(100_000), max_amount=Decimal(5_000_000)
+    )
+    client = login(portal["a_company"].user)
+    too_much = client.post(
+        reverse("portal:apply"),
+        {"product": product.pk, "amount": "9000000", "tenor_months": 12},
+        follow=True,
+    )
+    assert not Application.objects.filter(channel="portal").exists()
+    assert any("5,000,000" in str(m) for m in too_much.context["messages"])
+    client.post(
+        reverse("portal:apply"),
+        {"product": product.pk, "amount": "800000", "tenor_months": 12, "purpose": "备货"},
+    )
+    application = Application.objects.get(channel="portal")
+    assert application.customer == book["a_company"] and application.stage == "lead"
+    note = Notification.objects.get(recipient=users["manager_a"], data__application=application.pk)
+    assert "800,000" in note.message
+    home = client.get(reverse("portal:home")).content.decode()
+    assert f'id="application-{application.pk}"' in home
