@@ -5,6 +5,7 @@ token, cursor pagination on every list, precise 4xx JSON errors and never a 500 
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,12 +33,43 @@ def _has_nul(value) -> bool:
     return False
 
 
+_QUERY_NAMES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _query_names(request) -> frozenset[str] | None:
+    """The query parameters the schema documents for the request's operation (``None`` when
+    the request is not one of the schema's operations)."""
+    if not _QUERY_NAMES:
+        for path, operations in api.get_openapi_schema()["paths"].items():
+            for method, operation in operations.items():
+                _QUERY_NAMES[(method.upper(), path)] = frozenset(
+                    p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+                )
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", match.route)
+    return _QUERY_NAMES.get((request.method, path))
+
+
 class ObjectBodyParser(Parser):
     """Request bodies are JSON objects: an array or a bare value is refused with 422 (ninja
     would otherwise read ``[null, null]`` as an empty object); a single-valued query parameter
     given twice is refused too (ninja would silently keep the last one)."""
 
     def parse_querydict(self, data, list_fields, request):
+        allowed = _query_names(request) if data is request.GET else None
+        unknown = [k for k in data if allowed is not None and k not in allowed]
+        if unknown:
+            # A misspelt or guessed filter (``?owner=`` for ``?owner_id=``) would otherwise be
+            # ignored silently and the whole list answered.
+            raise NinjaValidationError(
+                [
+                    {"loc": ["query", k], "msg": "not a parameter of this operation",
+                     "type": "extra_forbidden"}
+                    for k in unknown
+                ]
+            )  # fmt: skip
         nul = [k for k in data if any("\x00" in v for v in data.getlist(k))]
         if nul:
             raise NinjaValidationError(
