@@ -6,6 +6,13 @@ from fincrm.evaluation.choices import Lifecycle, Tier
 from .models import Campaign
 
 
+def _template_label(template) -> str:
+    from fincrm.engagement.care import OCCASION_NAMES
+
+    name = OCCASION_NAMES.get(template.occasion, template.occasion)
+    return f"{name} · {template.get_channel_display() or '*'} · {template.language}"
+
+
 class CampaignForm(forms.ModelForm):
     tiers = forms.MultipleChoiceField(
         label=_("Tiers"),
@@ -45,6 +52,10 @@ class CampaignForm(forms.ModelForm):
             "text": forms.Textarea(attrs={"rows": 3}),
             "text_b": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].label_from_instance = _template_label
 
     def clean_customers(self):
         raw = self.cleaned_data["customers"].replace(",", "\n").split()
