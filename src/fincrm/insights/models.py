@@ -38,6 +38,14 @@ class ChurnModelReport(models.Model):
         return f"churn model {self.trained_at:%Y-%m-%d}"
 
 
+class Confidence(models.TextChoices):
+    """How sure the demand forecast is (``fincrm.analytics.demand.CONFIDENCE_LEVELS``)."""
+
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
 class Prediction(models.Model):
     """The latest predictions for one client (rewritten by each prediction run)."""
 
@@ -64,6 +72,11 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: churn {self.churn_probability}"
+
+    @property
+    def need_confidence_label(self) -> str:
+        code = self.need_confidence
+        return str(Confidence(code).label) if code in Confidence.values else code
 
 
 class RecommendationStatus(models.TextChoices):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from io import BytesIO
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
-from fincrm.core.spreadsheet import safe_row
+from fincrm.core.excel import workbook
 from fincrm.evaluation.choices import Tier
 from fincrm.evaluation.selectors import segment_names
 from fincrm.financing.models import Product
@@ -37,7 +37,7 @@ def dashboard(request):
         figure = next((f for f in figures if f.key == wanted), None)
         if figure is None:
             raise Http404
-        return _excel(figure)
+        return _excel(figure, applied=_applied_filters(request.GET, filters))
     context = {
         "figures": figures,
         "filters": filters,
@@ -54,22 +54,38 @@ def dashboard(request):
     return render(request, "insights/dashboard.html", context)
 
 
-def _excel(figure: kpis.Figure) -> HttpResponse:
-    from openpyxl import Workbook
+def _applied_filters(query, filters: kpis.Filters) -> list[tuple[str, str]]:
+    """The dashboard's filters as the reader chose them, for the top of an export."""
+    last_month = date.fromordinal(filters.end.toordinal() - 1)
+    applied = [(_("Months"), f"{filters.start:%Y-%m} – {last_month:%Y-%m}")]
+    if filters.team:
+        team = Team.objects.filter(pk=filters.team).first()
+        applied.append((_("Team"), team.name if team else "—"))
+    if filters.manager:
+        applied.append(
+            (_("Account manager"), str(User.objects.filter(pk=filters.manager).first() or "—"))
+        )
+    if filters.tier:
+        applied.append((_("Tier"), str(Tier(filters.tier).label)))
+    if filters.segment:
+        applied.append((_("Segment"), str(segment_names().get(filters.segment, filters.segment))))
+    if filters.product:
+        product = Product.objects.filter(code=filters.product).first()
+        applied.append((_("Product"), product.name if product else filters.product))
+    return applied
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = figure.key[:31]
-    sheet.append(safe_row(str(label) for _c, label in figure.columns))
-    for row in figure.rows:  # names of clients, products, segments: text, never a formula
-        sheet.append(safe_row(row.get(column) for column, _l in figure.columns))
-    if figure.note:
-        sheet.append([])
-        sheet.append(safe_row([str(figure.note)]))
-    buffer = BytesIO()
-    book.save(buffer)
+
+def _excel(figure: kpis.Figure, *, applied: list[tuple[str, str]]) -> HttpResponse:
+    # Names of clients, products, segments: text, never a formula (excel.workbook).
+    content = workbook(
+        title=figure.key,
+        header=[str(label) for _c, label in figure.columns],
+        rows=[[row.get(column) for column, _l in figure.columns] for row in figure.rows],
+        applied=applied,
+        note=str(figure.note or ""),
+    )
     response = HttpResponse(
-        buffer.getvalue(),
+        content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localdate().isoformat()

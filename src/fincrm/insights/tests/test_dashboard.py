@@ -101,7 +101,12 @@ def test_the_page_renders_and_exports_the_table_behind_a_chart(kpi_book, users, 
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) >= 3 and rows[1][1] == 1  # one normal facility
+    # The filters applied on top ("Months 2026-01 – 2026-06"), a blank line, the table.
+    assert rows[0][1] == "2026-01 – 2026-06" and not any(rows[1])
+    assert len(rows) >= 5 and rows[3][1] == 1  # one normal facility
+    assert sheet.freeze_panes == "A4"  # the header stays in view
+    assert sheet["B4"].number_format == "#,##0"  # counts without decimals
+    assert sheet.column_dimensions["A"].width >= 6
     assert client.get(url + "&export=nope").status_code == 404
     assert login(users["outsider"]).get(url).status_code == 403
 

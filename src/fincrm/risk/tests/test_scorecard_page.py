@@ -67,7 +67,7 @@ def test_without_a_model_the_page_shows_the_expert_scorecard_of_the_policy(book,
     page = login(users["manager_a"]).get(reverse("risk:scorecard"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'id="expert-fallback"' in html and "arrears_per_day" in html
+    assert 'id="expert-fallback"' in html and "每逾期一天增加的对数几率" in html
     assert "Train now" not in html and "训练" not in html  # a manager may not train
 
 
