@@ -56,11 +56,6 @@ def _visible(model, request, action: str = "view"):
     return model.objects.restrict(_user(request), action)
 
 
-def _may_change_customer(request, customer: Customer) -> None:
-    if not _user(request).has_perm("customers.change_customer", customer):
-        raise PermissionDenied
-
-
 # --- clients --------------------------------------------------------------------------------
 
 customers = Router(tags=["clients"])
@@ -152,7 +147,7 @@ def customer_list(request, filters: Query[CustomerFilter]):
 
 @customers.get("/{int:customer_id}", response=CustomerOut)
 def customer_detail(request, customer_id: PathId):
-    return get_object_or_404(_visible(Customer, request), pk=customer_id)
+    return get_restricted_or_404(_user(request), Customer, pk=customer_id)
 
 
 @customers.post("/", response={201: CustomerOut})
@@ -167,8 +162,7 @@ def customer_new(request, payload: CustomerIn):
 
 @customers.patch("/{int:customer_id}", response=CustomerOut)
 def customer_change(request, customer_id: PathId, payload: CustomerPatch):
-    customer = get_object_or_404(_visible(Customer, request), pk=customer_id)
-    _may_change_customer(request, customer)
+    customer = get_restricted_or_404(_user(request), Customer, "change", pk=customer_id)
     customer._history_user = _user(request)
     data = payload.dict(exclude_unset=True)
     return customer_update(customer=customer, data=data)
@@ -192,7 +186,7 @@ def application_list(request, filters: Query[ApplicationFilter]):
 
 @applications.get("/{int:application_id}", response=ApplicationOut)
 def application_detail(request, application_id: PathId):
-    return get_object_or_404(_visible(Application, request), pk=application_id)
+    return get_restricted_or_404(_user(request), Application, pk=application_id)
 
 
 # --- facilities, instalments, payments ----------------------------------------------------
@@ -243,13 +237,13 @@ def facility_list(request, filters: Query[FacilityFilter]):
 
 @facilities.get("/{int:facility_id}", response=FacilityOut)
 def facility_detail(request, facility_id: PathId):
-    return get_object_or_404(_visible(Facility, request), pk=facility_id)
+    return get_restricted_or_404(_user(request), Facility, pk=facility_id)
 
 
 @facilities.get("/{int:facility_id}/installments", response=list[InstallmentOut])
 @paginate(KeysetPagination, orderings=("id", "number", "due_date"), default="number")
 def installment_list(request, facility_id: PathId):
-    facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
+    facility = get_restricted_or_404(_user(request), Facility, pk=facility_id)
     return Installment.objects.filter(facility=facility)
 
 
@@ -270,7 +264,7 @@ def installment_missed(request, facility_id: PathId, installment_id: PathId):
 @facilities.get("/{int:facility_id}/payments", response=list[PaymentOut])
 @paginate(KeysetPagination, orderings=("id", "paid_on"))
 def payment_list(request, facility_id: PathId):
-    facility = get_object_or_404(_visible(Facility, request), pk=facility_id)
+    facility = get_restricted_or_404(_user(request), Facility, pk=facility_id)
     return Payment.objects.filter(facility=facility)
 
 

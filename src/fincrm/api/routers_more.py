@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from pydantic import StrictBool
 
 from fincrm.core.masking import shown
+from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.models import Contact, Customer, FinancialStatement
 from fincrm.engagement.choices import InteractionChannel, TaskStatus
 from fincrm.engagement.models import Task
@@ -26,7 +27,7 @@ from fincrm.surveys.models import Response, Survey
 from fincrm.surveys.selectors import DIMENSIONS, survey_results
 
 from .pagination import KeysetPagination
-from .routers import Id, IsoDate, IsoDatetime, PathId, _may_change_customer, _user, _visible
+from .routers import Id, IsoDate, IsoDatetime, PathId, _user, _visible
 
 Money = Field(..., ge=0, le=Decimal("1e15"), decimal_places=2)
 
@@ -75,8 +76,7 @@ def contact_list(request, filters: Query[ContactFilter]):
 
 @contacts.post("/", response={201: ContactOut})
 def contact_new(request, payload: ContactIn):
-    customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
-    _may_change_customer(request, customer)
+    customer = get_restricted_or_404(_user(request), Customer, "change", pk=payload.customer_id)
     contact = Contact(customer=customer, **payload.dict(exclude={"customer_id"}))
     contact.full_clean()
     contact.save()
@@ -133,8 +133,7 @@ def statement_new(request, payload: StatementIn):
     and the client is re-evaluated."""
     from fincrm.evaluation.tasks import customer_changed
 
-    customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
-    _may_change_customer(request, customer)
+    customer = get_restricted_or_404(_user(request), Customer, "change", pk=payload.customer_id)
     with transaction.atomic():
         statement = FinancialStatement(customer=customer, **payload.dict(exclude={"customer_id"}))
         statement._history_user = _user(request)
@@ -180,7 +179,7 @@ def task_list(request, filters: Query[TaskFilter]):
 
 @tasks.post("/{int:task_id}/complete", response=TaskOut)
 def task_done(request, task_id: PathId):
-    task = get_object_or_404(_visible(Task, request, "change"), pk=task_id)
+    task = get_restricted_or_404(_user(request), Task, "change", pk=task_id)
     return task_complete(task=task)
 
 
@@ -233,7 +232,7 @@ def ticket_list(request, filters: Query[TicketFilter]):
 def ticket_new(request, payload: TicketIn):
     """A complaint or request from another channel (WeChat mini-program, call centre); the
     category is suggested from the text when not given, the SLA clock starts."""
-    customer = get_object_or_404(_visible(Customer, request), pk=payload.customer_id)
+    customer = get_restricted_or_404(_user(request), Customer, pk=payload.customer_id)
     if not may_log_ticket(_user(request), customer):
         raise PermissionDenied
     data = payload.dict(exclude={"customer_id"})
@@ -243,7 +242,7 @@ def ticket_new(request, payload: TicketIn):
 
 @complaints.post("/{int:ticket_id}/resolve", response=TicketOut)
 def ticket_resolve(request, ticket_id: PathId, payload: ResolveIn):
-    ticket = get_object_or_404(_visible(Ticket, request, "change"), pk=ticket_id)
+    ticket = get_restricted_or_404(_user(request), Ticket, "change", pk=ticket_id)
     return desk.ticket_resolve(ticket=ticket, user=_user(request), **payload.dict())
 
 

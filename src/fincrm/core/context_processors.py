@@ -25,6 +25,16 @@ NAV = (
         frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.ADMIN}),
     ),
     ("engagement:tasks", _("Tasks"), frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN})),
+    (
+        "messaging:outbox",
+        _("Outbox"),
+        frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN}),
+    ),
+    (
+        "campaigns:list",
+        _("Campaigns"),
+        frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN}),
+    ),
     ("service:list", _("Complaints"), _ALL_STAFF - {Role.EXECUTIVE}),
     (
         "surveys:list",

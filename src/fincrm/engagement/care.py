@@ -261,10 +261,22 @@ def care_tasks_plan(*, as_of: date | None = None, horizon_days: int = 30) -> int
 
 @transaction.atomic
 def care_send(*, task: Task, user, channel: str, message: str):
-    """Record that the care message went out (as an interaction) and close the task."""
+    """Send the care message: through the channel's gateway when one is configured (queued;
+    once sent it is logged as an interaction and the task closes), else record that staff
+    sent it themselves (an interaction now, the task closed). Returns the queued
+    ``fincrm.messaging.models.Message`` or the ``Interaction``."""
+    from fincrm.messaging.choices import MessageChannel, MessageKind
+    from fincrm.messaging.gateways import gateway_url
+    from fincrm.messaging.services import message_send
+
+    channel = channel or task.channel or InteractionChannel.WECHAT
+    if channel in MessageChannel.values and gateway_url(channel):
+        return message_send(customer=task.customer, channel=channel, text=message,
+                            subject=task.title, kind=MessageKind.CARE, task=task,
+                            created_by=user)  # fmt: skip
     interaction = interaction_log(
         customer=task.customer,
-        channel=channel or task.channel or InteractionChannel.WECHAT,
+        channel=channel,
         subject=task.title,
         summary=message,
         outcome=Outcome.INFO_SENT,

@@ -6,17 +6,20 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.redirects import redirect_next
 from fincrm.core.views import RestrictedListView
 from fincrm.customers.importer import BadFile, may_import
 from fincrm.customers.selectors import customer_get
+from fincrm.messaging.choices import MessageStatus
+from fincrm.messaging.models import Message
 
 from . import care, importer, services
 from .choices import TaskStatus
@@ -51,7 +54,7 @@ class TaskListView(RestrictedListView):
 @login_required
 @require_POST
 def task_done(request, pk: int):
-    task = get_object_or_404(Task.objects.restrict(request.user, "change"), pk=pk)
+    task = get_restricted_or_404(request.user, Task, "change", pk=pk)
     services.task_complete(task=task)
     messages.success(request, _("Task completed: %(title)s") % {"title": task.title})
     return redirect_next(request, "engagement:tasks")
@@ -115,17 +118,24 @@ def interaction_add(request, customer_pk: int):
 @login_required
 def care_send(request, pk: int):
     """Send a care task's message (edited if need be): logged as an interaction."""
-    task = get_object_or_404(
-        Task.objects.restrict(request.user, "change").select_related("customer"),
-        pk=pk,
+    task = get_restricted_or_404(
+        request.user, Task.objects.select_related("customer"), "change", pk=pk,
         status=TaskStatus.OPEN,
-    )
+    )  # fmt: skip
     form = CareSendForm(
         request.POST or None, initial={"channel": task.channel, "message": task.detail}
     )
     if request.method == "POST" and form.is_valid():
-        care.care_send(task=task, user=request.user, **form.cleaned_data)
-        messages.success(request, _("Care message recorded as sent."))
+        sent = care.care_send(task=task, user=request.user, **form.cleaned_data)
+        if not isinstance(sent, Message):
+            messages.success(request, _("Care message recorded as sent."))
+        elif sent.status in (MessageStatus.BLOCKED, MessageStatus.FAILED):
+            messages.error(request, _("Not sent: %(reason)s") % {"reason": sent.reason_display})
+            return redirect("engagement:care_send", pk=task.pk)
+        else:
+            messages.success(
+                request, _("Care message queued: it is logged once the gateway has sent it.")
+            )
         return redirect("engagement:tasks")
     return render(request, "engagement/care_send.html", {"form": form, "task": task})
 
@@ -185,7 +195,7 @@ def interaction_attachment(request, pk: int):
     """An interaction's attachment, to staff who may see the client."""
     from django.http import FileResponse, Http404
 
-    interaction = get_object_or_404(Interaction.objects.restrict(request.user, "view"), pk=pk)
+    interaction = get_restricted_or_404(request.user, Interaction, "view", pk=pk)
     if not interaction.attachment:
         raise Http404
     return FileResponse(interaction.attachment.open("rb"),

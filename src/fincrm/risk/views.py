@@ -4,12 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.redirects import redirect_next
 from fincrm.core.views import RestrictedListView, flash_errors
 
@@ -69,7 +70,7 @@ def _attach_plan_tasks(alerts) -> None:
 @login_required
 @require_POST
 def alert_action(request, pk: int):
-    alert = get_object_or_404(Alert.objects.restrict(request.user, "view"), pk=pk)
+    alert = get_restricted_or_404(request.user, Alert, "view", pk=pk)
     if not (
         alert.assigned_to_id == request.user.pk
         or request.user.has_perm("risk.decide")
@@ -114,7 +115,7 @@ def proposals(request):
 def proposal_decide(request, pk: int):
     if not request.user.has_perm("risk.decide"):
         raise PermissionDenied
-    proposal = get_object_or_404(ControlProposal.objects.restrict(request.user, "view"), pk=pk)
+    proposal = get_restricted_or_404(request.user, ControlProposal, "view", pk=pk)
     try:
         services.proposal_decide(
             proposal=proposal,
@@ -161,7 +162,7 @@ class ReviewListView(RestrictedListView):
 def review_complete(request, pk: int):
     if not request.user.has_perm("risk.decide"):
         raise PermissionDenied
-    review = get_object_or_404(Review.objects.restrict(request.user, "view"), pk=pk)
+    review = get_restricted_or_404(request.user, Review, "view", pk=pk)
     try:
         services.review_complete(
             review=review,
@@ -218,7 +219,7 @@ def facility_classify(request, pk: int):
     """A risk officer sets (or clears) a facility's five-tier class, with a reason."""
     from fincrm.financing.models import Facility
 
-    facility = get_object_or_404(Facility.objects.restrict(request.user, "view"), pk=pk)
+    facility = get_restricted_or_404(request.user, Facility, "view", pk=pk)
     if not request.user.has_perm("risk.decide"):
         raise PermissionDenied
     try:

@@ -120,3 +120,36 @@ def test_the_client_list_page_applies_the_same_rule(client, person, users, login
     logged = AccessLog.objects.get(action=AccessAction.SEARCH_PII)
     assert (logged.user, logged.customer, logged.via) == (users["agent"], person, "page")
     assert person.pk in listed(users["manager_a"], person.id_number[:14])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_change_to_a_client_through_the_api_follows_the_pages_rule(
+    client, book, users, bearer, role
+):
+    """Editing the client, adding a contact or a statement: the page's edit rule (change on
+    the client), refused as the page refuses it (404)."""
+    headers = bearer(users[role])
+    statement = {"period_end": "2025-12-31", "revenue": "1", "cost": "1", "net_profit": "0",
+                 "total_assets": "1", "total_liabilities": "0", "current_assets": "1",
+                 "current_liabilities": "0", "inventory": "0", "receivables": "0",
+                 "operating_cash_flow": "0", "interest_expense": "0"}  # fmt: skip
+    for key in ("a_company", "b_company"):
+        pk = book[key].pk
+        calls = [
+            ("patch", f"/api/v1/customers/{pk}", {"city": "苏州"}),
+            ("post", "/api/v1/contacts/", {"customer_id": pk, "name": "李四"}),
+            ("post", "/api/v1/statements/", {"customer_id": pk, **statement}),
+        ]
+        client.force_login(users[role])
+        page = client.get(f"/customers/{pk}/edit/").status_code
+        client.logout()
+        allowed = key in MAY_CHANGE.get(role, set())
+        assert (page == 200) is allowed, (role, key, page)
+        for method, url, body in calls:
+            response = getattr(client, method)(
+                url, data=body, content_type="application/json", **headers
+            )
+            if allowed:
+                assert response.status_code in (200, 201), (role, url, response.content)
+            else:
+                assert response.status_code == 404, (role, url, response.status_code)

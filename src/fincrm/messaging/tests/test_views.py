@@ -133,3 +133,54 @@ def test_gateways_push_replies_and_delivery_reports_to_the_secret_inbound_url(
     client.logout()
     assert inbound_token() not in login(users["manager_a"]).get(
         reverse("messaging:outbox")).content.decode()  # fmt: skip
+
+
+def test_sending_a_care_task_by_sms_goes_through_the_gateway(users, login, book, settings, clock):
+    from datetime import date
+
+    from fincrm.engagement.models import Interaction, Task
+    from fincrm.messaging.services import messages_deliver_due
+
+    from .fakes import FakeServer
+
+    server = FakeServer(lambda request: (200, {}))
+    settings.FINCRM_SMS_URL = f"http://{server.host}/sms"
+    task = Task.objects.create(customer=book["a_person"], owner=users["manager_a"], kind="care",
+                               title="春节 · 02-06", detail="春节快乐", channel="sms",
+                               due_on=date(2026, 6, 15))  # fmt: skip
+    url = reverse("engagement:care_send", args=[task.pk])
+    browser = login(users["manager_a"])
+    assert browser.post(url, {"channel": "sms", "message": "王先生，春节快乐"}).status_code == 302
+    message = Message.objects.get(task=task)
+    assert (message.status, message.created_by, message.kind) == ("queued", users["manager_a"],
+                                                                  "care")  # fmt: skip
+    task.refresh_from_db()
+    assert task.status == "open"  # closed once the gateway has it
+    assert messages_deliver_due() == 1
+    task.refresh_from_db()
+    assert task.status == "done" and server.requests[0].json()["text"] == "王先生，春节快乐"
+    assert Interaction.objects.get(customer=book["a_person"]).created_by == users["manager_a"]
+    server.close()
+
+    # A visit has no gateway: recorded at once, as before.
+    visit = Task.objects.create(customer=book["a_person"], owner=users["manager_a"], kind="care",
+                                title="生日", detail="生日快乐", channel="visit",
+                                due_on=date(2026, 6, 15))  # fmt: skip
+    browser.post(reverse("engagement:care_send", args=[visit.pk]),
+                 {"channel": "visit", "message": "生日快乐"})  # fmt: skip
+    visit.refresh_from_db()
+    assert visit.status == "done" and not Message.objects.filter(task=visit).exists()
+    # Blocked (opted out): the task stays open and the reason is shown.
+    from fincrm.messaging.services import consent_set
+
+    consent_set(customer=book["a_person"], channel="sms", status="opted_out", source="staff")
+    again = Task.objects.create(customer=book["a_person"], owner=users["manager_a"], kind="care",
+                                title="中秋", detail="中秋快乐", channel="sms",
+                                due_on=date(2026, 6, 15))  # fmt: skip
+    response = browser.post(reverse("engagement:care_send", args=[again.pk]),
+                            {"channel": "sms", "message": "中秋快乐"}, follow=True)  # fmt: skip
+    again.refresh_from_db()
+    assert again.status == "open" and "客户已退订该渠道" in response.content.decode()
+    client_b = login(users["manager_b"])
+    assert client_b.post(reverse("engagement:care_send", args=[again.pk]),
+                         {"channel": "sms", "message": "x"}).status_code == 404  # fmt: skip
