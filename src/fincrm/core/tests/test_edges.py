@@ -289,3 +289,25 @@ def test_a_malformed_proxy_header_setting_fails_loudly():
 
     with pytest.raises(ImproperlyConfigured):
         proxy_ssl_header("X-Forwarded-Proto")
+
+
+#: Query parameters the pages read as numbers or ids (and some they read as text).
+QUERY_NAMES = ("owner", "team", "customer", "manager", "user", "client", "product", "page",
+               "after", "before", "days", "survey", "run", "month", "from", "to")  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ["admin", "manager_a"])
+def test_no_page_answers_500_to_huge_numbers_in_its_query(client, users, book, role):
+    from fincrm.core.tests.test_permission_sweep import _PARAM, PUBLIC, _page_patterns
+
+    client.force_login(users[role])
+    client.raise_request_exception = False
+    failures = []
+    for route, name in _page_patterns():
+        if _PARAM.search(route) or name in PUBLIC or "logout" in name:
+            continue
+        for query in ({n: BIG for n in QUERY_NAMES}, {"page": BIG}, {"owner": BIG}):
+            response = client.get("/" + route, query)
+            if response.status_code >= 500:
+                failures.append(f"/{route} {sorted(query)}: {response.status_code}")
+    assert not failures, "\n".join(failures)
