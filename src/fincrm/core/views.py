@@ -82,9 +82,71 @@ class RestrictedDetailView(RestrictedQuerysetMixin, DetailView):
     pass
 
 
+#: Rows each list of a role's workbench shows (its page holds the rest).
+HOME_ROWS = 10
+
+
 @login_required
 def home(request):
-    """The workbench: what needs the user's attention today, within their own book."""
+    """The workbench: what needs the user's attention today, by role. A service agent works
+    the complaint and request queue, a risk officer alerts, proposals and reviews due; the
+    others their book (applications, arrears, maturities, tasks)."""
+    from fincrm.accounts.choices import Role
+
+    if request.user.role == Role.SERVICE_AGENT:
+        return _home_agent(request)
+    if request.user.role == Role.RISK_OFFICER:
+        return _home_risk(request)
+    return _home_book(request)
+
+
+def _notifications(user):
+    return (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .select_related("customer")
+        .order_by("-created_at")[:10]
+    )
+
+
+def _home_agent(request):
+    from fincrm.service.selectors import ticket_queue
+
+    queue = ticket_queue(user=request.user)
+    context = {
+        "tickets": queue["tickets"][:HOME_ROWS * 2],
+        "open_count": len(queue["tickets"]),
+        "counts": queue["counts"],
+        "notifications": _notifications(request.user),
+        "tier_labels": dict(Tier.choices),
+    }
+    return render(request, "core/home_agent.html", context)
+
+
+def _home_risk(request):
+    from fincrm.risk.selectors import alert_queue, overdue_reviews, proposal_list, review_list
+
+    user = request.user
+    today = timezone.localdate()
+    alerts = alert_queue(user=user).select_related("customer", "assigned_to")
+    proposals = proposal_list(user=user).order_by("created_at", "id")
+    reviews = review_list(user=user).filter(due_on__lte=today + timedelta(days=30))
+    context = {
+        "today": today,
+        "alerts": alerts[:HOME_ROWS],
+        "alert_count": alerts.count(),
+        "critical_count": alerts.filter(severity="critical").count(),
+        "proposals": proposals[:HOME_ROWS],
+        "proposal_count": proposals.count(),
+        "reviews": reviews[:HOME_ROWS],
+        "review_count": reviews.count(),
+        "overdue_review_count": overdue_reviews(user=user).count(),
+        "notifications": _notifications(user),
+        "tier_labels": dict(Tier.choices),
+    }
+    return render(request, "core/home_risk.html", context)
+
+
+def _home_book(request):
     user = request.user
     today = timezone.localdate()
     customers = Customer.objects.restrict(user)
@@ -98,9 +160,7 @@ def home(request):
         .filter(assigned_to=user)
         .exclude(status__in=CLOSED_ALERT_STATUSES)
         .count(),
-        "notifications": Notification.objects.filter(recipient=user, read_at__isnull=True)
-        .select_related("customer")
-        .order_by("-created_at")[:10],
+        "notifications": _notifications(user),
         "tier_labels": dict(Tier.choices),
         "customer_count": customers.count(),
         "open_application_count": applications.count(),

@@ -146,3 +146,11 @@ EXPERT_PARAM_LABELS = {
     "tenure_full_days": _("Days as a client for the full tenure bonus"),
     "tenure_bonus": _("Log-odds taken off for a full tenure"),
 }
+
+#: The security a grade's controls ask for (``GradeControls.guarantee`` in the policy).
+SECURITY_LABELS = {
+    "none": _("No security"),
+    "guarantee": _("Guarantee"),
+    "collateral": _("Collateral"),
+    "guarantee_and_collateral": _("Guarantee and collateral"),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
@@ -104,23 +104,20 @@ def alert_list(*, user) -> QuerySet[Alert]:
     )
 
 
-def alert_inbox(*, user) -> list[Alert]:
-    """Open alerts the user must act on (own clients; risk officers: all), worst first."""
-    qs = alert_list(user=user)
-    if not user.sees_whole_portfolio:
-        qs = qs.filter(assigned_to=user) | qs.filter(customer__owner=user)
-    rows = list(qs.distinct().select_related("customer", "assigned_to")[:500])
-    # The action-plan tasks of these alerts, in one query (source_key "alert:<id>:<n>").
-    from fincrm.engagement.models import Task
+#: An alert's severity as a number, for sorting worst first in the database.
+SEVERITY_ORDER = Case(
+    *(When(severity=code, then=Value(rank)) for code, rank in SEVERITY_RANK.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
-    tasks: dict[int, list] = {}
-    for task in Task.objects.filter(
-        customer_id__in={a.customer_id for a in rows}, source_key__startswith="alert:"
-    ).select_related("owner"):
-        tasks.setdefault(int(task.source_key.split(":")[1]), []).append(task)
-    for alert in rows:
-        alert.plan_tasks = sorted(tasks.get(alert.pk, []), key=lambda t: t.source_key)
-    return sorted(rows, key=lambda a: (-SEVERITY_RANK[a.severity], -a.raised_at.timestamp()))
+
+def alert_queue(*, user) -> QuerySet[Alert]:
+    """Open alerts the user must act on (own clients; risk officers: all), worst first."""
+    qs = alert_list(user=user).annotate(severity_rank=SEVERITY_ORDER)
+    if not user.sees_whole_portfolio:
+        qs = qs.filter(Q(assigned_to=user) | Q(customer__owner=user))
+    return qs.order_by("-severity_rank", "-raised_at", "-id")
 
 
 def proposal_list(*, user) -> QuerySet[ControlProposal]:

@@ -7,7 +7,9 @@ from fincrm.risk.choices import (
     EXPERT_PARAM_LABELS,
     FACTOR_LABELS,
     RATIO_LABELS,
+    SECURITY_LABELS,
     SIGNAL_LABELS,
+    ReviewFrequency,
     Severity,
 )
 
@@ -35,6 +37,16 @@ def factor_label(code: str) -> str:
 @register.filter
 def expert_param_label(code: str) -> str:
     return EXPERT_PARAM_LABELS.get(code, code)
+
+
+@register.filter
+def security_label(code: str) -> str:
+    return SECURITY_LABELS.get(code, code)
+
+
+@register.filter
+def frequency_label(code: str) -> str:
+    return ReviewFrequency(code).label if code in ReviewFrequency.values else code
 
 
 @register.filter
