@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import polars as pl
@@ -245,7 +246,13 @@ def draw_chunk(plan: Plan, number: int, start: int, size: int) -> dict[str, pl.D
     facilities, repayments = _facilities(rng, plan, applications, as_of, risk)
     frames["facilities"] = facilities
     frames.update(repayments)
-    frames["interactions"] = _interactions(rng, plan, customers, revenue, as_of)
+    frames["interactions"] = pl.concat(
+        [
+            _interactions(rng, plan, customers, revenue, as_of),
+            _departure_signals(rng, customers, applications, facilities, as_of),
+        ],
+        how="vertical_relaxed",
+    )
     frames.update(draw_service(rng, plan.service, plan.as_of, customers, frames["installments"]))
     return frames
 
@@ -483,8 +490,9 @@ def _applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray)
     age = np.where(
         running,
         rng.integers(20, np.maximum(40, tenor * 30)),
-        np.where(closed, rng.integers(20, 700, n), rng.integers(2, 90, n)),
+        np.where(closed, rng.integers(20, 1000, n), rng.integers(2, 90, n)),
     )
+    age = _renewal_chains(rng, customer, disbursed, tenor, age)
     as_of = np.datetime64(plan.as_of, "D")
     created = office_time(rng, as_of - age)
     industry = customers["industry"].to_numpy()[customer]
@@ -570,6 +578,20 @@ def _applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray)
         }
     )
     return applications, {"stage_changes": changes, "documents": documents}
+
+
+def _renewal_chains(rng, customer, disbursed, tenor, age) -> np.ndarray:
+    """Ages (days before the book's date) with each client's disbursed applications in a
+    chain: every earlier facility matures within about 40 days of the next one's start (the
+    next one renews it). A client with one facility renews nothing: when it matures, it
+    leaves, unless a later application comes."""
+    age = age.copy()
+    rows = np.flatnonzero(disbursed)
+    rows = rows[np.lexsort((age[rows], customer[rows]))]  # per client, newest first
+    for newer, older in pairwise(rows):
+        if customer[newer] == customer[older]:
+            age[older] = age[newer] + round(tenor[older] * 30.4) + rng.integers(-40, 41)
+    return age
 
 
 def _cumsum_within(values: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -771,5 +793,63 @@ def _interactions(rng, plan: Plan, customers: pl.DataFrame, revenue, as_of: np.d
             "outcome": _pick(rng, OUTCOMES, m),
             "next_step": _pick(rng, names.NEXT_STEPS, m),
             "created_by_id": customers["owner_id"].to_numpy()[customer],
+        }
+    )
+
+
+#: What a client about to leave says in the months before its facility matures (a better
+#: offer, a competitor's visit, a service failure, new owners), as a manager notes it.
+DEPARTURE_NOTES = (
+    ("他行给出利率更低的续贷方案，客户在比较", "not_interested"),
+    ("客户提到同业报价更优惠，续贷意向不明", "info_sent"),
+    ("客户反映放款流程太慢，对服务不满意", "issue_raised"),
+    ("客户投诉对账单错误多次未解决", "issue_raised"),
+    ("客户股东变更，新管理层倾向与其他银行合作", "not_interested"),
+)
+#: A renewal: an application of the client from 180 days before a maturity to 60 after.
+RENEWAL_WINDOW = (np.timedelta64(180, "D"), np.timedelta64(60, "D"))
+
+
+def _departure_signals(
+    rng, customers: pl.DataFrame, applications: pl.DataFrame, facilities: pl.DataFrame,
+    as_of: np.datetime64,
+) -> pl.DataFrame:  # fmt: skip
+    """Notes of the months before each maturity that tell whether the client will stay: one
+    that does not renew mostly spoke of a better offer elsewhere, complained or changed
+    owners first; one that renews seldom did. Noisy on purpose (a leaver may say nothing, a
+    loyal client may grumble), so a churn model learns behaviour rather than the calendar."""
+    maturity = facilities["maturity_date"].to_numpy().astype("datetime64[D]")
+    client = facilities["customer_id"].to_numpy()
+    due = maturity <= as_of + np.timedelta64(180, "D")
+    created = (applications["created_at"].to_numpy() + UTC_OFFSET).astype("datetime64[D]")
+    by_client: dict[int, list] = {}
+    for c, day in zip(applications["customer_id"].to_list(), created, strict=True):
+        by_client.setdefault(c, []).append(day)
+    before, after = RENEWAL_WINDOW
+    renewed = np.array(
+        [
+            any(m - before <= d <= m + after for d in by_client.get(c, ()))
+            for c, m in zip(client.tolist(), maturity, strict=True)
+        ],
+        dtype=bool,
+    )
+    counts = np.where(due, rng.poisson(np.where(renewed, 0.2, 1.4)), 0)
+    facility, _k = _spread(counts)
+    day = maturity[facility] - rng.integers(20, 240, len(facility)).astype("timedelta64[D]")
+    keep = day < as_of
+    facility, day = facility[keep], day[keep]
+    n = len(facility)
+    note = rng.integers(0, len(DEPARTURE_NOTES), n)
+    return pl.DataFrame(
+        {
+            "customer_id": client[facility],
+            "channel": _pick(rng, ("phone", "visit", "wechat"), n),
+            "direction": np.full(n, "out"),
+            "occurred_at": _times(office_time(rng, day)),
+            "subject": np.full(n, "续贷意向沟通"),
+            "summary": [DEPARTURE_NOTES[i][0] for i in note.tolist()],
+            "outcome": [DEPARTURE_NOTES[i][1] for i in note.tolist()],
+            "next_step": np.full(n, "下月再次回访"),
+            "created_by_id": customers["owner_id"].to_numpy()[client[facility]],
         }
     )

@@ -3,7 +3,8 @@
 ``Book.churn_features(cutoff)`` builds each churn feature from rows dated strictly before the
 cut-off only (a drawdown on the cut-off day already belongs to the label window), so a model
 trained at one cut-off and tested at a later one sees no future. ``churn_labels`` looks only
-after the cut-off.
+after the cut-off, at the clients at risk of leaving (``churn_population``: a facility
+maturing in the horizon), whether they renewed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from fincrm.service.models import Ticket
 from fincrm.surveys.models import Response
 
 DAY = pl.duration(days=1)
+#: A client at risk of leaving has until this long after its facility's maturity to renew.
+RENEWAL_GRACE_DAYS = 60
 
 
 @dataclass
@@ -248,26 +251,44 @@ class Book:
             observed_to=pl.lit(cutoff - timedelta(days=1)),
         ).sort("customer_id")
 
-    def churn_labels(self, cutoff: date, horizon_days: int) -> pl.DataFrame:
-        """1 for a client (active at the cut-off) that within the horizon has no facility
-        left, no new drawdown and no application; else 0. Looks only after the cut-off."""
-        end = cutoff + timedelta(days=horizon_days)
-        kept = pl.concat(
-            [
-                self.active_at(end).select("customer_id"),
-                self.facilities.filter(
-                    (pl.col("start_date") >= cutoff) & (pl.col("start_date") < end)
-                ).select("customer_id"),
-                self.applications.filter((pl.col("on") >= cutoff) & (pl.col("on") < end)).select(
-                    "customer_id"
-                ),
-            ]
-        ).unique()
+    def churn_population(self, cutoff: date, horizon_days: int) -> pl.DataFrame:
+        """customer_id, maturity: the clients at risk of leaving over the horizon after
+        ``cutoff`` — a facility running at the cut-off matures early enough in the horizon
+        for a renewal to be seen (``RENEWAL_GRACE_DAYS`` before its end) — and the nearest
+        such maturity. Only they are labelled, trained on and scored."""
+        last = cutoff + timedelta(days=horizon_days - RENEWAL_GRACE_DAYS)
         return (
-            self.active_at(cutoff)
+            self.facilities.filter(
+                (pl.col("start_date") < cutoff)
+                & (pl.col("maturity_date") >= cutoff)
+                & (pl.col("maturity_date") <= last)
+            )
+            .group_by("customer_id")
+            .agg(maturity=pl.col("maturity_date").min())
+            .sort("customer_id")
+        )
+
+    def churn_labels(self, cutoff: date, horizon_days: int) -> pl.DataFrame:
+        """1 for a client at risk (:meth:`churn_population`) that did not renew: no
+        application and no new facility from the cut-off to ``RENEWAL_GRACE_DAYS`` after its
+        maturity; else 0. Looks only after the cut-off."""
+        at_risk = self.churn_population(cutoff, horizon_days)
+        grace = pl.duration(days=RENEWAL_GRACE_DAYS)
+        events = pl.concat(
+            [
+                self.facilities.select("customer_id", on=pl.col("start_date")),
+                self.applications.select("customer_id", "on"),
+            ]
+        ).filter(pl.col("on") >= cutoff)
+        renewed = (
+            at_risk.join(events, on="customer_id", how="inner")
+            .filter(pl.col("on") <= pl.col("maturity") + grace)
             .select("customer_id")
-            .join(kept.with_columns(kept_flag=pl.lit(1)), on="customer_id", how="left")
-            .select("customer_id", churned=pl.col("kept_flag").is_null().cast(pl.Int8))
+            .unique()
+            .with_columns(kept_flag=pl.lit(1))
+        )
+        return at_risk.join(renewed, on="customer_id", how="left").select(
+            "customer_id", churned=pl.col("kept_flag").is_null().cast(pl.Int8)
         )
 
     # --- lifetime value and demand ---------------------------------------------------------

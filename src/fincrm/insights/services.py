@@ -38,9 +38,9 @@ from .models import ChurnModelReport, Prediction, Recommendation, Recommendation
 log = logging.getLogger(__name__)
 WEEK = 7
 #: Fewest clients (and churners) a churn model is trained on; below, no churn risk is given.
-MIN_TRAIN, MIN_CHURNERS = 200, 10
+MIN_TRAIN, MIN_CHURNERS = 100, 10
 #: Training pools the clients of several cut-offs, each ``ROLL_DAYS`` earlier than the last.
-TRAIN_CUTOFFS, ROLL_DAYS = 6, 90
+TRAIN_CUTOFFS, ROLL_DAYS = 10, 60
 
 
 @dataclass
@@ -242,7 +242,9 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
     else:
         model, report = trained
         result.churn_report = ChurnModelReport.objects.create(**report)
-        current = book.churn_features(as_of)
+        # Scored only where leaving is possible: clients with a facility to renew in the horizon.
+        at_risk = book.churn_population(as_of, rules.churn_horizon_days)
+        current = book.churn_features(as_of).join(at_risk, on="customer_id", how="semi")
         columns = churn_columns()
         scored = current.select(
             "customer_id",

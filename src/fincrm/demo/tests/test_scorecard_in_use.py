@@ -21,7 +21,7 @@ def test_the_demo_steps_train_a_statistical_scorecard_that_grades_most_clients(c
 
     model = ScorecardModel.objects.get(is_active=True)
     assert model.n_defaults >= 30
-    assert 0.65 <= model.auc_holdout <= 0.9
+    assert 0.65 <= model.auc_holdout <= 0.95  # 0.70–0.85 at the demo's 1,000 clients
     # Few defaults: the expert card keeps a visible share of the say.
     assert 0 < model.params["prior_weight"] < 1
     latest = {}

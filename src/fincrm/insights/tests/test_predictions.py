@@ -20,7 +20,8 @@ AS_OF = date(2026, 6, 30)
 
 
 def test_the_churn_pipeline_trains_explains_and_sees_no_future_on_the_demo_book():
-    call_command("demo-data", customers=600, seed=11, as_of=AS_OF, reset=True,
+    # A thousand clients: the churn model learns from those with a facility to renew.
+    call_command("demo-data", customers=1000, seed=11, as_of=AS_OF, reset=True,
                  stdout=StringIO(), stderr=StringIO())  # fmt: skip
     call_command("evaluate", full=True, as_of=AS_OF, stdout=StringIO(), stderr=StringIO())
     result = predictions_run(as_of=AS_OF)
@@ -36,9 +37,11 @@ def test_the_churn_pipeline_trains_explains_and_sees_no_future_on_the_demo_book(
         "tenure_days", "open_warnings", "max_dpd_12m",
     }  # fmt: skip
     risky = Prediction.objects.exclude(churn_probability=None).order_by("-churn_probability")[0]
+    # Only clients with a facility maturing in the horizon are at risk, so only they are scored.
+    assert 0 < Prediction.objects.exclude(churn_probability=None).count() < 1000
     reasons = risky.churn_reasons
     assert 1 <= len(reasons) <= 3 and all(r["contribution"] > 0 for r in reasons)
-    assert Prediction.objects.count() == 600
+    assert Prediction.objects.count() == 1000
     assert Prediction.objects.exclude(clv=None).count() == result.with_clv > 0
     assert Recommendation.objects.count() == result.recommendations > 0
 
