@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fincrm.customers.models import Customer
 from fincrm.messaging.choices import MessageKind, MessageStatus
-from fincrm.messaging.services import message_send, queued_together
+from fincrm.messaging.services import Outline, messages_send
 
 from .choices import CampaignStatus, Group
 from .models import Campaign, Recipient
@@ -64,34 +64,30 @@ def campaign_launch(*, campaign: Campaign, user, now: datetime | None = None) ->
     )
     ab = bool(campaign.text_b.strip())
     share = float(campaign.control_share)
-    with queued_together():
-        for pk in sorted(customers):
-            customer = customers[pk]
-            group = group_of(campaign.pk, pk, control_share=share, ab=ab)
-            message = None
-            if group != Group.CONTROL:
-                owner = customer.owner
-                manager = ""
-                if owner is not None:
-                    manager = f"{owner.last_name}{owner.first_name}" or owner.username
-                body = campaign.text_b if group == Group.B else campaign.text
-                message = message_send(
-                    customer=customer,
-                    channel=campaign.channel,
-                    text=fill(
-                        body, occasion="", language="zh-hans", client=customer.name, manager=manager
-                    ),
-                    subject=campaign.subject or campaign.name,
-                    kind=MessageKind.MARKETING,
-                    template=campaign.template,
-                    source_key=f"campaign:{campaign.pk}",
-                    marketing=True,
-                    created_by=user,
-                    now=now,
-                )
-            Recipient.objects.create(
-                campaign=campaign, customer=customer, group=group, message=message
-            )
+    groups = {pk: group_of(campaign.pk, pk, control_share=share, ab=ab) for pk in customers}
+    outlines, treated = [], []
+    for pk in sorted(customers):
+        if groups[pk] == Group.CONTROL:
+            continue
+        customer, manager = customers[pk], ""
+        if customer.owner is not None:
+            owner = customer.owner
+            manager = f"{owner.last_name}{owner.first_name}" or owner.username
+        body = campaign.text_b if groups[pk] == Group.B else campaign.text
+        text = fill(body, occasion="", language="zh-hans", client=customer.name, manager=manager)
+        outlines.append(Outline(customer=customer, text=text,
+                                subject=campaign.subject or campaign.name,
+                                template=campaign.template,
+                                source_key=f"campaign:{campaign.pk}"))  # fmt: skip
+        treated.append(pk)
+    sent = messages_send(outlines=outlines, channel=campaign.channel, kind=MessageKind.MARKETING,
+                         marketing=True, created_by=user, now=now)  # fmt: skip
+    message_of = dict(zip(treated, sent, strict=True))
+    Recipient.objects.bulk_create(
+        [Recipient(campaign=campaign, customer_id=pk, group=groups[pk], message=message_of.get(pk))
+         for pk in sorted(customers)],
+        batch_size=1_000,
+    )  # fmt: skip
     if campaign.status != CampaignStatus.LAUNCHED:
         campaign.status, campaign.launched_at = CampaignStatus.LAUNCHED, now
         campaign.save(update_fields=["status", "launched_at"])

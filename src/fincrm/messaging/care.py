@@ -14,7 +14,7 @@ from . import gateways
 from .choices import MessageChannel, MessageKind, MessageStatus
 from .models import Message
 from .protection import LOCAL
-from .services import message_send, queued_together
+from .services import Outline, messages_send
 
 #: Care plan channels a gateway delivers.
 AUTOMATIC = (MessageChannel.SMS, MessageChannel.WECHAT)
@@ -74,27 +74,33 @@ def care_messages_queue(*, as_of: date | None = None) -> int:
             source_key__in={due.key for due, _c in wanted},
         )
     }
-    last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    with queued_together(), translation.override("zh-hans"):
+    outlines: dict[str, list[Outline]] = {}
+    texts: dict[tuple[str, str], tuple] = {}
+    with translation.override("zh-hans"):
         for due, channel in wanted:
             code = due.occasion.code
-            template = template_for(code, language="zh-hans", channel=channel)
-            body = template_text(code, language="zh-hans", channel=channel)
+            if (code, channel) not in texts:  # two queries per occasion, not per client
+                texts[(code, channel)] = (
+                    template_for(code, language="zh-hans", channel=channel),
+                    template_text(code, language="zh-hans", channel=channel),
+                )
+            template, body = texts[(code, channel)]
             values = {"occasion": str(OCCASION_NAMES[code]), **care_values(due)}
             task = open_tasks.get((due.customer["pk"], due.key))
             drafted = fill(body, occasion=code, language="zh-hans", **care_values(due))
-            text = (task.detail if task else "") or drafted
-            message_send(
-                customer=customers[due.customer["pk"]],
-                contact=contacts.get(due.contact_id) if due.contact_id else None,
-                channel=channel,
-                text=text,
-                subject=f"{values['occasion']} · {due.occasion.on:%m-%d}",
-                kind=MessageKind.CARE,
-                template=template,
-                template_params={name: str(values.get(name, "")) for name in placeholders(body)},
-                source_key=due.key,
-                task=task,
-                now=now,
+            outlines.setdefault(channel, []).append(
+                Outline(
+                    customer=customers[due.customer["pk"]],
+                    contact=contacts.get(due.contact_id) if due.contact_id else None,
+                    text=(task.detail if task else "") or drafted,
+                    subject=f"{values['occasion']} · {due.occasion.on:%m-%d}",
+                    template=template,
+                    template_params={n: str(values.get(n, "")) for n in placeholders(body)},
+                    source_key=due.key,
+                    task=task,
+                )
             )
+    last = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for channel, batch in outlines.items():
+        messages_send(outlines=batch, channel=channel, kind=MessageKind.CARE, now=now)
     return Message.objects.filter(pk__gt=last, status=MessageStatus.QUEUED).count()

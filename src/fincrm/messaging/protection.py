@@ -1,7 +1,8 @@
 """The rules that protect clients (and the lender) from its own messages.
 
 Pure decisions on what is known about one client and channel (:class:`Standing`), so they are
-tested as a table; :func:`standing_of` reads that from the database.
+tested as a table; ``fincrm.messaging.services`` reads the standings from the database in
+bulk.
 """
 
 from __future__ import annotations
@@ -71,40 +72,3 @@ def send_after(moment: datetime, *, rules: MessagingRules, channel: str, urgent:
     if until <= local:
         until += timedelta(days=1)
     return until
-
-
-def standing_of(customer, *, channel: str, has_address: bool, now: datetime, rules) -> Standing:
-    """The client's standing on a channel at ``now``, read from the database (five small
-    indexed queries)."""
-    from fincrm.evaluation.models import Classification
-    from fincrm.financing.models import Facility
-    from fincrm.service.choices import TicketKind
-    from fincrm.service.models import Ticket
-
-    from .choices import ConsentStatus, MessageStatus
-    from .models import Consent, Message
-
-    tiers = Classification.objects.filter(customer_id=customer.pk).values_list("tier", flat=True)
-    tier = tiers.first()
-    sent = Message.objects.filter(
-        customer_id=customer.pk,
-        channel=channel,
-        urgent=False,
-        status__in=(MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED),
-        created_at__gt=now - timedelta(days=rules.cap_window_days),
-        created_at__lte=now,
-    ).count()
-    return Standing(
-        tier=tier or "ordinary",
-        has_address=has_address,
-        opted_out=Consent.objects.filter(
-            customer_id=customer.pk, channel=channel, status=ConsentStatus.OPTED_OUT
-        ).exists(),
-        sent_in_window=sent,
-        in_collections=Facility.objects.filter(
-            customer_id=customer.pk, days_past_due__gt=0
-        ).exists(),
-        open_complaint=Ticket.objects.filter(customer_id=customer.pk, kind=TicketKind.COMPLAINT)
-        .open()
-        .exists(),
-    )

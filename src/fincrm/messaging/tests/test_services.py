@@ -236,3 +236,33 @@ def test_the_token_link_is_signed(book):
     token = url.rstrip("/").rsplit("/", 1)[-1]
     assert services.unsubscribe_token_read(token) == (book["a_person"].pk, "email")
     assert services.unsubscribe_token_read(token + "x") is None
+
+
+def test_many_messages_are_queued_in_as_many_queries_for_thirty_clients_as_for_three(
+    users, gateway
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fincrm.messaging.services import Outline, messages_send
+    from fincrm.testing.factories import CustomerFactory
+
+    few = [CustomerFactory(owner=users["manager_a"], person=True) for _ in range(3)]
+    many = [CustomerFactory(owner=users["manager_a"], person=True) for _ in range(30)]
+    for clients in (few, many):  # each with a company reached through its key contact
+        company = CustomerFactory(owner=users["manager_a"], phone="")
+        ContactFactory(customer=company, is_key=True)
+        clients.append(company)
+    messages_send(outlines=[], channel="sms")  # the policy read and cached once
+    counts = []
+    for clients in (few, many):
+        with CaptureQueriesContext(connection) as queries:
+            sent = messages_send(outlines=[Outline(customer=c, text="节日快乐") for c in clients],
+                                 channel="sms")  # fmt: skip
+        counts.append(len(queries.captured_queries))
+        assert [m.status for m in sent] == ["queued"] * len(clients)
+    assert counts[0] == counts[1]
+    # One batch counts its own messages against the cap (ordinary: two SMS a week).
+    again = messages_send(outlines=[Outline(customer=few[0], text=str(i)) for i in range(2)],
+                          channel="sms")  # fmt: skip
+    assert [m.status for m in again] == ["queued", "blocked"]
