@@ -9,7 +9,8 @@ from fincrm.core.validators import normalize_ric, normalize_uscc
 
 from .choices import CustomerKind
 from .geo import CITIES, CITY_BY_NAME
-from .models import Customer
+from .models import Contact, Customer, FinancialStatement
+from .services import CONTACT_FIELDS, STATEMENT_FIELDS
 
 MSG_CITY_PROVINCE_MISMATCH = _("%(city)s is in %(province)s, not %(given)s.")
 
@@ -92,3 +93,32 @@ class CustomerForm(forms.ModelForm):
     def clean_id_number(self):
         value = self.cleaned_data.get("id_number")
         return normalize_ric(value) if value else None
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = list(CONTACT_FIELDS)
+        widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
+
+
+class StatementForm(forms.ModelForm):
+    """A period's figures in yuan. Equity is asked for so that the balance sheet can be
+    checked (assets = liabilities + equity); it is not stored: it is assets − liabilities."""
+
+    equity = forms.DecimalField(
+        label=_("Owners' equity"), max_digits=18, decimal_places=2, required=True
+    )
+
+    class Meta:
+        model = FinancialStatement
+        fields = [*STATEMENT_FIELDS[:6], "equity", *STATEMENT_FIELDS[6:]]
+        widgets = {"period_end": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        statement = self.instance
+        if statement.pk:
+            self.fields["equity"].initial = statement.total_assets - statement.total_liabilities
+        for name in STATEMENT_FIELDS[1:-1]:
+            self.fields[name].widget.attrs.setdefault("step", "0.01")

@@ -188,6 +188,7 @@ class Contact(models.Model):
     )
     is_key = models.BooleanField(_("key contact"), default=False)
 
+    history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()
 
     class Meta:

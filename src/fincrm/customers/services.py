@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fincrm.core.validators import normalize_ric, normalize_uscc
 from fincrm.evaluation.tasks import customer_changed
 
 from .choices import CustomerKind
 from .geo import city_tier
-from .models import Customer
+from .models import Contact, Customer, FinancialStatement
 
 CUSTOMER_FIELDS = (
     "kind",
@@ -100,3 +103,103 @@ def customer_update(*, customer: Customer, data: dict[str, Any], tags=None) -> C
         customer.tags.set(tags)
     customer_changed(customer.pk)
     return customer
+
+
+CONTACT_FIELDS = (
+    "name",
+    "title",
+    "phone",
+    "email",
+    "wechat_id",
+    "birthday",
+    "preferred_channel",
+    "is_key",
+)
+STATEMENT_FIELDS = (
+    "period_end",
+    "revenue",
+    "cost",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+    "current_assets",
+    "current_liabilities",
+    "inventory",
+    "receivables",
+    "operating_cash_flow",
+    "interest_expense",
+    "audited",
+)
+MSG_UNBALANCED = _(
+    "Total assets (%(assets)s) must equal liabilities plus equity (%(total)s): "
+    "they differ by %(gap)s, more than rounding."
+)
+MSG_NEGATIVE_REVENUE = _("Revenue cannot be negative.")
+MSG_FUTURE_PERIOD = _("The period cannot end after today (%(today)s).")
+MSG_CURRENT_ABOVE_TOTAL = _("Current assets cannot exceed total assets.")
+#: Statements are rounded (to the yuan, often to thousands): assets may differ from
+#: liabilities plus equity by 0.1 % of assets, at least one yuan.
+BALANCE_TOLERANCE = Decimal("0.001")
+
+
+def statement_errors(data: dict[str, Any], *, equity: Decimal | None, today) -> dict:
+    """What is wrong with a statement's figures, by field (empty: nothing)."""
+    errors: dict[str, list] = {}
+    assets, liabilities = data.get("total_assets"), data.get("total_liabilities")
+    if equity is not None and assets is not None and liabilities is not None:
+        gap = abs(assets - (liabilities + equity))
+        if gap > max(Decimal("1"), abs(assets) * BALANCE_TOLERANCE):
+            params = {"assets": f"{assets:,.2f}", "total": f"{liabilities + equity:,.2f}",
+                      "gap": f"{gap:,.2f}"}  # fmt: skip
+            errors["total_assets"] = [MSG_UNBALANCED % params]
+    if data.get("revenue") is not None and data["revenue"] < 0:
+        errors["revenue"] = [MSG_NEGATIVE_REVENUE]
+    if data.get("period_end") is not None and data["period_end"] > today:
+        errors["period_end"] = [MSG_FUTURE_PERIOD % {"today": today.isoformat()}]
+    current = data.get("current_assets")
+    if current is not None and assets is not None and current > assets:
+        errors["current_assets"] = [MSG_CURRENT_ABOVE_TOTAL]
+    return errors
+
+
+def _save_child(obj, data: dict[str, Any], fields: tuple[str, ...]):
+    for field, value in data.items():
+        if field in fields:
+            setattr(obj, field, value)
+    obj.full_clean()
+    obj.save()
+    customer_changed(obj.customer_id)  # ratios, score, warnings and care plans follow
+    return obj
+
+
+@transaction.atomic
+def contact_create(*, customer: Customer, data: dict[str, Any]) -> Contact:
+    """Add a contact person to a client (audited; the client is re-evaluated)."""
+    return _save_child(Contact(customer=customer), data, CONTACT_FIELDS)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
+    return _save_child(contact, data, CONTACT_FIELDS)
+
+
+@transaction.atomic
+def statement_create(
+    *, customer: Customer, data: dict[str, Any], equity: Decimal | None
+) -> FinancialStatement:
+    """Record one period's statement after the checks of :func:`statement_errors`; the
+    history records who entered what, and the client's ratios, score and warnings follow."""
+    errors = statement_errors(data, equity=equity, today=timezone.localdate())
+    if errors:
+        raise ValidationError(errors)
+    return _save_child(FinancialStatement(customer=customer), data, STATEMENT_FIELDS)
+
+
+@transaction.atomic
+def statement_update(
+    *, statement: FinancialStatement, data: dict[str, Any], equity: Decimal | None
+) -> FinancialStatement:
+    errors = statement_errors(data, equity=equity, today=timezone.localdate())
+    if errors:
+        raise ValidationError(errors)
+    return _save_child(statement, data, STATEMENT_FIELDS)

@@ -12,6 +12,14 @@ urlpatterns = [
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
     path("<int:pk>/privacy/export/", views.customer_privacy_export, name="privacy_export"),
     path("<int:pk>/privacy/erase/", views.customer_privacy_erase, name="privacy_erase"),
+    path("<int:customer_pk>/contacts/new/", views.contact_edit, name="contact_create"),
+    path("<int:customer_pk>/contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<int:customer_pk>/statements/new/", views.statement_edit, name="statement_create"),
+    path(
+        "<int:customer_pk>/statements/<int:pk>/edit/",
+        views.statement_edit,
+        name="statement_edit",
+    ),
 ]
 
 urlpatterns += [

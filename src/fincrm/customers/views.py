@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -29,7 +29,7 @@ from fincrm.surveys.selectors import active_surveys
 
 from . import privacy, selectors, services
 from .filtersets import CustomerFilterSet
-from .forms import CustomerForm
+from .forms import ContactForm, CustomerForm, StatementForm
 from .models import Customer
 
 CHART_FIELDS = ("revenue", "net_profit", "total_assets", "total_liabilities", "operating_cash_flow")
@@ -224,3 +224,63 @@ def customer_edit(request, pk: int):
             messages.success(request, _("Changes saved."))
             return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+def _child_form(request, *, customer, form, title, save):
+    """Add or edit a contact or a statement of ``customer`` (one page for both)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(customer.get_absolute_url() + form.anchor)
+    context = {"form": form, "customer": customer, "title": title}
+    return render(request, "customers/child_form.html", context)
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's errors on the fields they name, the others above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@login_required
+def contact_edit(request, customer_pk: int, pk: int | None = None):
+    customer = selectors.customer_get(user=request.user, pk=customer_pk, action="change")
+    contact = get_object_or_404(customer.contacts, pk=pk) if pk else None
+    form = ContactForm(request.POST or None, instance=contact)
+    form.anchor = "#contacts"
+    if contact is None:
+        title = _("New contact")
+        save = lambda data: services.contact_create(customer=customer, data=data)  # noqa: E731
+    else:
+        title = _("Edit contact %(name)s") % {"name": contact.name}
+        save = lambda data: services.contact_update(contact=contact, data=data)  # noqa: E731
+    return _child_form(request, customer=customer, form=form, title=title, save=save)
+
+
+@login_required
+def statement_edit(request, customer_pk: int, pk: int | None = None):
+    customer = selectors.customer_get(user=request.user, pk=customer_pk, action="change")
+    statement = get_object_or_404(customer.financial_statements, pk=pk) if pk else None
+    form = StatementForm(request.POST or None, instance=statement)
+    form.anchor = "#financials"
+
+    def save(data):
+        figures = {k: v for k, v in data.items() if k != "equity"}
+        if statement is None:
+            return services.statement_create(customer=customer, data=figures, equity=data["equity"])
+        return services.statement_update(statement=statement, data=figures, equity=data["equity"])
+
+    title = (
+        _("New financial statement")
+        if statement is None
+        else _("Statement for the period ending %(date)s")
+        % {"date": statement.period_end.isoformat()}
+    )
+    return _child_form(request, customer=customer, form=form, title=title, save=save)
