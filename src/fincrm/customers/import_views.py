@@ -140,8 +140,12 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One select per file column (which field it holds) and the all-or-nothing switch."""
 
+    #: Ticked when the page opens: writing the good rows and skipping the bad ones is a
+    #: choice the user makes by unticking it, not what happens to one who did not know.
     all_or_nothing = forms.BooleanField(
-        label=gettext_lazy("All or nothing: import nothing if any row is bad"), required=False
+        label=gettext_lazy("All or nothing: import nothing if any row is bad"),
+        required=False,
+        initial=True,
     )
 
     def __init__(self, *args, headers: list[str], mapping: list[str | None], **kwargs):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from fincrm.customers import importer
 from fincrm.customers.import_views import MSG_TOO_BIG
 from fincrm.customers.models import Customer
+from fincrm.testing.html import forms
 
 from .test_importer import HEADERS, company, make_uscc, person
 
@@ -171,3 +172,12 @@ def test_the_upload_page_renders_for_each_importing_role(users, login):
         response = login(users[who]).get(reverse("customers:import"))
         assert response.status_code == 200
         assert 'enctype="multipart/form-data"' in response.content.decode()
+
+
+def test_the_preview_opens_with_all_or_nothing_ticked(users, login):
+    client = login(users["manager_a"])
+    token = upload(client, csv_upload([company(1), company(2, industry="火星业")]))
+    page = client.get(preview_url(token))
+    assert page.context["form"]["all_or_nothing"].value() is True
+    posted = [f for f in forms(page.content.decode()) if f.method == "post"]
+    assert any(("all_or_nothing", "on") in f.fields for f in posted)  # untouched, it is on
