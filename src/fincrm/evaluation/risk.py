@@ -320,8 +320,18 @@ def _expert_points(expert: pl.DataFrame) -> pl.DataFrame:
     return points.rename({c: c.replace("points_", "expert_", 1) for c in points.columns})
 
 
+def _scorable(features: pl.DataFrame) -> pl.Series:
+    """Clients the statistical scorecard can score: it learnt from borrowers, so a client
+    with a credit history with us (a facility) or a financial statement on file. A prospect
+    with neither would only land in its missing bins: the expert rule grades it."""
+    return features.select(
+        pl.col("first_start").is_not_null() | pl.col("debt_to_asset").is_not_null()
+    ).to_series()
+
+
 def _scores(features: pl.DataFrame, policy: PolicyConfig):
-    """Score with the active scorecard, else the expert rule; returns (frame, method, model).
+    """Score with the active scorecard where it can (:func:`_scorable`), else the expert
+    rule; returns (score, pd, method, model per client; points per client).
 
     A scorecard blended with the expert card (fitted on few defaults) scores with it: its
     points then hold the expert card's factors too (``points_expert_<factor>``), weighted.
@@ -329,17 +339,43 @@ def _scores(features: pl.DataFrame, policy: PolicyConfig):
     model = ScorecardModel.objects.filter(is_active=True).first()
     scaling = policy.scorecard
     expert = _expert(features, scaling)
-    if model is not None:
-        card = Scorecard.from_dict(model.params)
-        X = features.select(model.features)
-        blended = card.prior_weight_ > 0
-        points = card.explain(X, _expert_points(expert) if blended else None)
-        pd_ = card.predict_proba(X, _expert_logit(expert, scaling) if blended else None)
-        scores = pl.DataFrame({"score": points.sum_horizontal(), "pd": pd_})
-        points = points.rename({f: f"points_{f}" for f in points.columns})
-        return scores, points, ScoreMethod.SCORECARD, model
-    points = expert.select(pl.selectors.starts_with("points_"))
-    return expert.select("score", "pd"), points, ScoreMethod.EXPERT, None
+    expert_points = expert.select(pl.selectors.starts_with("points_"))
+    fallback = expert.select(
+        "score", "pd", method=pl.lit(str(ScoreMethod.EXPERT)), model=pl.lit(None, pl.Int64)
+    )
+    if model is None:
+        return fallback, expert_points
+    card = Scorecard.from_dict(model.params)
+    X = features.select(model.features)
+    blended = card.prior_weight_ > 0
+    points = card.explain(X, _expert_points(expert) if blended else None)
+    pd_ = card.predict_proba(X, _expert_logit(expert, scaling) if blended else None)
+    points = points.rename({f: f"points_{f}" for f in points.columns})
+    scored = pl.DataFrame(
+        {
+            "score": points.sum_horizontal(),
+            "pd": pd_,
+            "method": str(ScoreMethod.SCORECARD),
+            "model": pl.Series([model.pk] * X.height, dtype=pl.Int64),
+        }
+    )
+    use = _scorable(features)
+    if use.all():
+        return scored, points
+    pick = lambda a, b: pl.select(  # noqa: E731
+        pl.when(use).then(a).otherwise(b)
+    ).to_series()
+    scores = pl.DataFrame({c: pick(scored[c], fallback[c]) for c in scored.columns})
+    # Each client's points are its method's (the other method's come out null: left out).
+    return scores, pl.concat(
+        [
+            points.select(pl.when(use).then(pl.col(c)).alias(c) for c in points.columns),
+            expert_points.select(
+                pl.when(~use).then(pl.col(c)).alias(c) for c in expert_points.columns
+            ),
+        ],
+        how="horizontal",
+    )
 
 
 def assess(
@@ -418,11 +454,15 @@ def assess_pending(
         reads = BookReads(as_of=as_of, customer_ids=ids)
     reads.add("previous_assessments", lambda: previous_assessments(ids))
     pit = point_in_time_features(as_of=as_of, customer_ids=ids, reads=reads)
-    scores, points, method, model = _scores(pit, policy)
+    scores, points = _scores(pit, policy)
     bands = [(band.grade, band.max_pd) for band in policy.grades]
     grades = grade_from_pd(scores["pd"].to_numpy(), bands)
     result = pit.select("customer_id").with_columns(
-        score=scores["score"], pd=scores["pd"], credit_grade=pl.Series(grades, dtype=pl.String)
+        score=scores["score"],
+        pd=scores["pd"],
+        credit_grade=pl.Series(grades, dtype=pl.String),
+        method=scores["method"],
+        model=scores["model"],
     )
     previous = reads.get("previous_assessments")
     signals = _signals(pit, features, result, previous, as_of, ids)
@@ -436,16 +476,12 @@ def assess_pending(
     open_alerts = open_alert_severities(ids)
     _classify_facilities(result, open_alerts, ids)
     frame = (
-        result.select("customer_id", "credit_grade", grade_method=pl.lit(str(method)))
+        result.select("customer_id", "credit_grade", grade_method="method")
         .join(open_alerts, on="customer_id", how="left")
         .with_columns(open_warnings=pl.col("alert_severities").list.len().fill_null(0))
         .drop("alert_severities")
     )
-    constants = {
-        "assessed_at": run_started,
-        "method": method,
-        "model": model.pk if model is not None else None,
-    }
+    constants = {"assessed_at": run_started}
     whole_book = run_id if customer_ids is None else None
     return Assessed(frame=frame, rows=rows, constants=constants, run_id=whole_book)
 
@@ -635,6 +671,8 @@ def _assessment_rows(result, points, signals) -> pl.DataFrame:
         pl.col("score").round(1),
         "pd",
         pl.col("credit_grade").alias("grade"),
+        "method",
+        "model",
         json_object(**{c[7:]: pl.col(c).round(1) for c in point_cols}).alias("points")
         if point_cols
         else pl.lit("{}").alias("points"),
