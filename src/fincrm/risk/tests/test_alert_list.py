@@ -43,7 +43,9 @@ def test_alerts_come_a_page_at_a_time_worst_first(book, login):
     second = client.get(reverse("risk:alerts") + "?page=2")
     assert len(_rows(second)) == 6
     assert set(_rows(first)) | set(_rows(second)) == {critical.pk, *(a.pk for a in lows)}
-    assert "90天以上" in first.content.decode()  # the rule by its name, not dpd_90
+    html = first.content.decode()
+    assert "90天以上" in html  # the rule by its name, not dpd_90
+    assert ">200<" in html and "200.00" not in html  # 200 days, whole
 
 
 def test_alerts_filter_by_severity_rule_and_client_and_sort_by_column(book, login):
