@@ -116,6 +116,8 @@ class Plan:
     tags: tuple[int, ...]
     risk: int
     service: ServicePlan
+    #: The executive who co-approves above a risk officer's authority (the policy's table).
+    executive: int | None = None
 
 
 # --- identifiers -------------------------------------------------------------------------
@@ -182,6 +184,12 @@ def _money(values: np.ndarray) -> np.ndarray:
     return np.round(np.maximum(values, 0.0), 2)
 
 
+def _half_up(values: np.ndarray) -> np.ndarray:
+    """Cents rounded half up, as ``Decimal.quantize(ROUND_HALF_UP)`` in the schedules (the
+    small epsilon absorbs binary fractions such as 0.125 stored as 0.12499…)."""
+    return np.floor(np.asarray(values) * 100 + 0.5 + 1e-7) / 100
+
+
 def _add_months(days: np.ndarray, months: np.ndarray) -> np.ndarray:
     """``days`` + ``months`` calendar months, the day of month capped at 28."""
     month = days.astype("datetime64[M]")
@@ -246,6 +254,8 @@ def draw_chunk(plan: Plan, number: int, start: int, size: int) -> dict[str, pl.D
     facilities, repayments = _facilities(rng, plan, applications, as_of, risk)
     frames["facilities"] = facilities
     frames.update(repayments)
+    frames["applications"], frames["votes"] = _decisions(plan, applications, facilities,
+                                                          stages["stage_changes"])
     frames["interactions"] = pl.concat(
         [
             _interactions(rng, plan, customers, revenue, as_of),
@@ -580,6 +590,53 @@ def _applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray)
     return applications, {"stage_changes": changes, "documents": documents}
 
 
+#: Above this amount the demo policy's risk officer needs the executive too.
+RISK_OFFICER_AUTHORITY = 10_000_000
+
+
+def _decisions(plan: Plan, applications: pl.DataFrame, facilities: pl.DataFrame,
+               changes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The terms of each application (the booked ones' rate and method, proposed ones'
+    method) and the approval votes behind each decision, as the approval service records
+    them: the risk officer, and the executive above the officer's authority."""
+    booked = facilities.select(
+        id=pl.col("application_id"), rate=pl.col("rate"), _approved=pl.col("approved_limit")
+    )
+    owner = applications.join(
+        changes.filter(pl.col("to_stage") == Stage.CREDIT_REVIEW).select(
+            id=pl.col("application_id"), submitted_by_id=pl.col("changed_by_id"),
+            submitted_at=pl.col("changed_at"),
+        ), on="id", how="left",
+    ).select("id", "submitted_by_id", "submitted_at")
+    decided = changes.filter(pl.col("to_stage").is_in([Stage.APPROVED, Stage.REJECTED])).select(
+        application_id=pl.col("application_id"), decided_at=pl.col("changed_at"),
+        vote=pl.when(pl.col("to_stage") == Stage.APPROVED).then(pl.lit("approve"))
+        .otherwise(pl.lit("reject")), note=pl.col("note"),
+    )
+    applications = (
+        applications.join(booked, on="id", how="left")
+        .join(owner, on="id", how="left")
+        .join(decided.select(id="application_id", decided_at="decided_at"), on="id", how="left")
+        .with_columns(
+            amount=pl.coalesce("_approved", "amount"),
+            repayment_method=pl.lit("equal_principal"),
+            frequency=pl.lit("monthly"),
+        )
+    )
+    amounts = applications.select(application_id="id", amount="amount")
+    votes = decided.join(amounts, on="application_id").with_columns(
+        user_id=pl.lit(plan.risk), role=pl.lit("risk"), created_at=pl.col("decided_at")
+    )
+    if plan.executive is not None:
+        committee = votes.filter(
+            (pl.col("vote") == "approve") & (pl.col("amount") > RISK_OFFICER_AUTHORITY)
+        ).with_columns(user_id=pl.lit(plan.executive), role=pl.lit("exec"))
+        votes = pl.concat([votes, committee])
+    votes = votes.select("application_id", "user_id", "role", "vote", "note", "created_at",
+                         policy_version=pl.lit(1))
+    return applications, votes
+
+
 def _renewal_chains(rng, customer, disbursed, tenor, age) -> np.ndarray:
     """Ages (days before the book's date) with each client's disbursed applications in a
     chain: every earlier facility matures within about 40 days of the next one's start (the
@@ -660,6 +717,8 @@ def _facilities(
     frame = applications.filter(pl.col("stage") == Stage.DISBURSED)
     n = frame.height
     rate = np.round(rng.uniform(frame["_min_rate"].to_numpy(), frame["_max_rate"].to_numpy()), 2)
+    # Approved at the amount asked or less; the application records what was approved (the
+    # booking service books an application's amount whole: ``_decisions``).
     limit = frame["amount"].to_numpy() * rng.choice([1.0, 0.8, 0.6], n, p=[0.6, 0.3, 0.1])
     limit = _money(limit)
     start = np.minimum(frame["_start"].to_numpy().astype("datetime64[D]"), as_of)
@@ -686,14 +745,16 @@ def _facilities(
     stops = np.minimum(2 + rng.exponential(7, n).astype(np.int64), np.maximum(2, months - 1))
     stop_after = np.where(default, stops, np.iinfo(np.int64).max)
 
-    # Schedule: equal principal, interest on what is still outstanding.
+    # Schedule: equal principal, interest on what is still outstanding, as the booking
+    # service builds it (``financing.schedule``: 30/360, the last instalment clears the cents).
     facility, k = _spread(months)
     number = k + 1
     m = len(facility)
     due = _add_months(start[facility], number)
-    per_month = limit[facility] / months[facility]
-    principal_due = _money(per_month)
-    interest_due = _money((limit[facility] - k * per_month) * rate[facility] / 1200)
+    each = _half_up(limit / months)[facility]
+    last = number == months[facility]
+    principal_due = np.where(last, np.round(limit[facility] - k * each, 2), each)
+    interest_due = _half_up((limit[facility] - k * each) * rate[facility] / 1200)
     owed = np.round(principal_due + interest_due, 2)
     first, second = rng.random(m), rng.random(m)
     # A defaulting facility pays late in the months before it stops paying.
@@ -726,6 +787,10 @@ def _facilities(
             "guarantee_type": guarantee,
             "collateral_value": collateral,
             "status": np.where(closed, "closed", "active"),
+            "repayment_method": "equal_principal",
+            "frequency": "monthly",
+            "day_count": "30/360",
+            "penalty_rate": np.round(rate * 1.5, 3),
             "days_past_due": dpd,
             "loan_class": classify_many(dpd).astype(str),
             "_behaviour": np.array(BEHAVIOURS)[behaviour],
@@ -741,6 +806,8 @@ def _facilities(
             "principal_due": principal_due,
             "interest_due": interest_due,
             "amount_paid": np.where(paid, owed, 0.0),
+            "principal_paid": np.where(paid, principal_due, 0.0),
+            "interest_paid": np.where(paid, interest_due, 0.0),
             "paid_off_on": _dates(paid_on),
         }
     ).with_columns(pl.when(pl.Series(paid)).then(pl.col("paid_off_on")).alias("paid_off_on"))

@@ -36,6 +36,7 @@ from fincrm.financing.models import (
     Application,
     ApplicationDocument,
     ApplicationStageChange,
+    ApprovalVote,
     Facility,
     Installment,
     Payment,
@@ -165,6 +166,7 @@ TABLES = {
     "statements": FinancialStatement,
     "applications": Application,
     "stage_changes": ApplicationStageChange,
+    "votes": ApprovalVote,
     "documents": ApplicationDocument,
     "facilities": Facility,
     "installments": Installment,
@@ -185,6 +187,7 @@ SHIFTS = {
     "statements": {"customer_id": "customers"},
     "applications": {"id": "applications", "customer_id": "customers"},
     "stage_changes": {"application_id": "applications"},
+    "votes": {"application_id": "applications"},
     "documents": {"application_id": "applications"},
     "facilities": {"id": "facilities", "customer_id": "customers",
                    "application_id": "applications"},
@@ -270,6 +273,7 @@ def book_plan(org: Org, *, seed: int, as_of: date) -> book.Plan:
         ),
         tags=tuple(t.pk for t in org.tags),
         risk=org.risk.pk,
+        executive=org.users["exec"].pk,
         service=service_plan(),
     )
 
@@ -327,6 +331,15 @@ class _Placer:
         )  # fmt: skip
         frames["facilities"] = facilities
         self.contracts += facilities.height
+        contracts = facilities.select(
+            id=pl.col("application_id"), contract_number=pl.col("contract_number"),
+            signed_on=pl.col("start_date"),
+        )
+        frames["applications"] = (
+            frames["applications"].drop("contract_number", "signed_on", strict=False)
+            .join(contracts, on="id", how="left")
+            .with_columns(pl.col("contract_number").fill_null(""))
+        )
         payments = frames["payments"]
         frames["payments"] = payments.with_columns(
             reference=pl.concat_str(

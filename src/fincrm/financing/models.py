@@ -363,6 +363,8 @@ class Facility(models.Model):
     #: Penalty interest is accrued up to and including this day (the nightly run moves it).
     penalty_accrued_to = models.DateField(_("penalty accrued to"), null=True, blank=True)
     written_off_amount = models.DecimalField(_("written off (CNY)"), default=Decimal(0), **MONEY)
+    #: Frozen by a review: no new drawings or renewals; repayments continue.
+    frozen = models.BooleanField(_("frozen"), default=False)
 
     history = HistoricalRecords()
     objects = CustomerOwnedQuerySet.as_manager()

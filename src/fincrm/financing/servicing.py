@@ -11,7 +11,7 @@ lower instalment; the schedule it replaces is kept as a ``ScheduleRevision``.
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -208,14 +208,9 @@ def _revision(facility: Facility, rows, reason: str, user) -> None:
     )
 
 
-@transaction.atomic
-def prepay_principal(
-    *, facility: Facility, amount: Decimal, on: date, shorten: bool, user=None
-) -> list[Installment]:
-    """Prepay ``amount`` of principal on ``on`` and rebuild the instalments not yet touched:
-    the same due dates with a lower instalment, or fewer of them (``shorten``) at about the
-    same instalment. The old rows are kept in a ``ScheduleRevision``."""
-    future = list(
+def _untouched_future(facility: Facility, on: date) -> list[Installment]:
+    """Instalments due after ``on`` that nothing has been paid on: what a rebuild replaces."""
+    return list(
         Installment.objects.filter(
             facility=facility,
             due_date__gt=on,
@@ -225,12 +220,30 @@ def prepay_principal(
             penalty_paid=0,
         ).order_by("number")
     )
+
+
+@transaction.atomic
+def schedule_rebuild(
+    *,
+    facility: Facility,
+    on: date,
+    reason: str,
+    user=None,
+    prepaid: Decimal = ZERO,
+    shorten: bool = False,
+    rate: Decimal | None = None,
+) -> list[Installment]:
+    """Rebuild the instalments not yet touched after ``on``: less ``prepaid`` principal, at
+    a new ``rate`` if given, with the same due dates (a lower instalment) or fewer of them
+    (``shorten``: about the same instalment). The old rows are kept in a ``ScheduleRevision``;
+    a prepayment beyond what is left is held as a credit."""
+    future = _untouched_future(facility, on)
     if not future:
-        facility.credit_balance += amount
+        facility.credit_balance += prepaid
         facility.save(update_fields=["credit_balance"])
         return []
-    balance = sum((r.principal_due for r in future), ZERO) - amount
-    _revision(facility, future, f"prepayment {amount} on {on.isoformat()}", user)
+    balance = sum((r.principal_due for r in future), ZERO) - prepaid
+    _revision(facility, future, reason, user)
     previous = (
         Installment.objects.filter(facility=facility, number__lt=future[0].number)
         .order_by("-number")
@@ -239,14 +252,14 @@ def prepay_principal(
     ) or facility.start_date
     first_number = future[0].number
     Installment.objects.filter(pk__in=[r.pk for r in future]).delete()
+    if rate is not None:
+        facility.rate = rate
     if balance <= 0:
         facility.credit_balance += -balance
-        facility.save(update_fields=["credit_balance"])
+        facility.save(update_fields=["credit_balance", "rate"])
         return []
     step = FREQUENCY_MONTHS.get(facility.frequency, 1)
-    periods = len(future)
-    if shorten:
-        periods = _shorter_term(facility, future, balance, step)
+    periods = _shorter_term(facility, future, balance, step) if shorten else len(future)
     method = facility.repayment_method
     schedule = build_schedule(
         amount=balance,
@@ -264,8 +277,59 @@ def prepay_principal(
         installments_from(facility, schedule, first_number=first_number)
     )
     facility.maturity_date = rows[-1].due_date
-    facility.save(update_fields=["maturity_date", "credit_balance"])
+    facility.save(update_fields=["maturity_date", "credit_balance", "rate"])
     return rows
+
+
+def prepay_principal(
+    *, facility: Facility, amount: Decimal, on: date, shorten: bool, user=None
+) -> list[Installment]:
+    """Prepay ``amount`` of principal on ``on``: a shorter tenor or a lower instalment."""
+    return schedule_rebuild(
+        facility=facility,
+        on=on,
+        prepaid=amount,
+        shorten=shorten,
+        user=user,
+        reason=f"prepayment {amount} on {on.isoformat()}",
+    )
+
+
+@transaction.atomic
+def facility_call_in(*, facility: Facility, on: date, user=None) -> Installment | None:
+    """Call the facility in (提前收回): every untouched future instalment is replaced by one
+    due on ``on`` with the remaining principal and the interest accrued since the last due
+    date. The old rows are kept in a ``ScheduleRevision``."""
+    future = _untouched_future(facility, on)
+    if not future:
+        return None
+    _revision(facility, future, f"called in on {on.isoformat()}", user)
+    principal = sum((r.principal_due for r in future), ZERO)
+    last_due = (
+        Installment.objects.filter(facility=facility, due_date__lte=on)
+        .order_by("-due_date")
+        .values_list("due_date", flat=True)
+        .first()
+    ) or facility.start_date
+    interest = early_settlement(
+        balance=principal,
+        annual_rate_percent=facility.rate,
+        since=last_due,
+        on=on,
+        day_count=facility.day_count,
+    )
+    number = future[0].number
+    Installment.objects.filter(pk__in=[r.pk for r in future]).delete()
+    row = Installment.objects.create(
+        facility=facility,
+        number=number,
+        due_date=on,
+        principal_due=principal,
+        interest_due=interest,
+    )
+    facility.maturity_date = max(on, facility.start_date + timedelta(days=1))
+    facility.save(update_fields=["maturity_date"])
+    return row
 
 
 def _shorter_term(facility: Facility, future, balance: Decimal, step: int) -> int:

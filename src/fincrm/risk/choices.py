@@ -62,6 +62,16 @@ class ReviewDecision(models.TextChoices):
     TIGHTEN = "tighten", _("Tighten limits")
     LOOSEN = "loosen", _("Loosen limits")
     ADD_GUARANTEE = "add_guarantee", _("Require an additional guarantee")
+    FREEZE = "freeze", _("Freeze the facility")
+    CALL_IN = "call_in", _("Call in the facility")
+
+
+class EffectStatus(models.TextChoices):
+    """A review decision that changes a facility waits for a second person's approval."""
+
+    PENDING = "pending", _("Awaiting approval")
+    APPLIED = "applied", _("Approved and applied")
+    REJECTED = "rejected", _("Not approved")
 
 
 #: Human names of early-warning signals (codes from the policy's rules).

@@ -15,10 +15,13 @@ from simple_history.models import HistoricalRecords
 from fincrm.core.fields import RecordJSONField
 from fincrm.core.permissions import CustomerOwnedQuerySet
 
+from fincrm.financing.choices import GuaranteeType
+
 from .choices import (
     RULE_LABELS,
     SIGNAL_LABELS,
     AlertStatus,
+    EffectStatus,
     ProposalStatus,
     ReviewDecision,
     ReviewFrequency,
@@ -247,6 +250,28 @@ class Review(models.Model):
         verbose_name=_("officer"),
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # What the decision changes, once a second person approves it (``review_effect_decide``).
+    facility = models.ForeignKey(
+        "financing.Facility", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="reviews", verbose_name=_("facility"),
+    )  # fmt: skip
+    new_limit = models.DecimalField(
+        _("new limit (CNY)"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    new_rate = models.DecimalField(
+        _("new annual rate (%)"), max_digits=6, decimal_places=3, null=True, blank=True
+    )
+    new_guarantee = models.CharField(
+        _("guarantee required"), max_length=12, choices=GuaranteeType.choices, blank=True
+    )
+    effect_status = models.CharField(
+        _("effect"), max_length=10, choices=EffectStatus.choices, blank=True
+    )
+    effect_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("effect approved by"),
+    )  # fmt: skip
+    effect_decided_at = models.DateTimeField(_("effect decided"), null=True, blank=True)
     # No foreign key in the database: assessments are partitioned by time on PostgreSQL
     # (``core.partitions``), and a key can only reference a partitioned table's id together
     # with its time. The archive keeps an assessment a review points at in the live table

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.evaluation.tasks import customer_changed
 
-from .choices import CLOSED_ALERT_STATUSES, AlertStatus, ProposalStatus, ReviewStatus
+from .choices import (
+    CLOSED_ALERT_STATUSES,
+    AlertStatus,
+    EffectStatus,
+    ProposalStatus,
+    ReviewDecision,
+    ReviewStatus,
+)
 from .models import Alert, ControlProposal, Review
 
 MSG_ALREADY_DECIDED = _("This proposal has already been decided.")
@@ -173,11 +180,59 @@ def alert_close(*, alert: Alert, user, resolution: str, dismiss: bool = False) -
     return alert
 
 
+MSG_EFFECT_FACILITY = _("Choose the facility the decision applies to.")
+MSG_EFFECT_LIMIT = _("Give the new limit: at least what is drawn (%(drawn)s CNY).")
+MSG_EFFECT_GUARANTEE = _("Choose the guarantee now required.")
+MSG_EFFECT_NOT_PENDING = _("This review's decision is not waiting for approval.")
+MSG_EFFECT_MAKER = _(
+    "Maker–checker: the officer who decided the review may not approve its effect."
+)
+#: Decisions that change a facility: they take effect once a second person approves.
+EFFECTIVE = frozenset(
+    {
+        ReviewDecision.TIGHTEN,
+        ReviewDecision.LOOSEN,
+        ReviewDecision.ADD_GUARANTEE,
+        ReviewDecision.FREEZE,
+        ReviewDecision.CALL_IN,
+    }
+)
+
+
+def _check_effect(review: Review) -> None:
+    """What each effective decision needs, named by field."""
+    decision, facility = review.decision, review.facility
+    if decision not in EFFECTIVE or facility is None:
+        return  # a decision recorded without a facility to change (none chosen or none held)
+    if facility.customer_id != review.customer_id:
+        raise ValidationError({"facility": [MSG_EFFECT_FACILITY]})
+    if decision in (ReviewDecision.TIGHTEN, ReviewDecision.LOOSEN) and (
+        review.new_limit is None or review.new_limit < facility.drawn_amount
+    ):
+        raise ValidationError(
+            {"new_limit": [MSG_EFFECT_LIMIT % {"drawn": f"{facility.drawn_amount:,.2f}"}]}
+        )
+    if decision == ReviewDecision.ADD_GUARANTEE and not review.new_guarantee:
+        raise ValidationError({"new_guarantee": [MSG_EFFECT_GUARANTEE]})
+
+
 @transaction.atomic
-def review_complete(*, review: Review, user, decision: str, notes: str = "") -> Review:
+def review_complete(
+    *,
+    review: Review,
+    user,
+    decision: str,
+    notes: str = "",
+    facility=None,
+    new_limit=None,
+    new_rate=None,
+    new_guarantee: str = "",
+) -> Review:
     """Record the officer's decision with a fresh score: the client is re-evaluated first
     (with the statements collected for the review), and that assessment is kept on the
-    review; the evaluation also schedules the next review."""
+    review; the evaluation also schedules the next review. A decision that changes a
+    facility (limit, pricing, guarantee, freeze, call-in) waits for a second person's
+    approval (``review_effect_decide``)."""
     review = Review.objects.select_for_update().get(pk=review.pk)
     if review.status != ReviewStatus.SCHEDULED:
         raise ValidationError(MSG_REVIEW_DONE, code="done")
@@ -188,6 +243,11 @@ def review_complete(*, review: Review, user, decision: str, notes: str = "") -> 
     review.notes = notes
     review.officer = user
     review.completed_at = timezone.now()
+    review.facility = facility
+    review.new_limit, review.new_rate, review.new_guarantee = new_limit, new_rate, new_guarantee
+    _check_effect(review)
+    if decision in EFFECTIVE and facility is not None:
+        review.effect_status = EffectStatus.PENDING
     review.full_clean()
     review.save()
     from fincrm.evaluation.choices import RunKind
@@ -196,6 +256,46 @@ def review_complete(*, review: Review, user, decision: str, notes: str = "") -> 
     evaluation_run(kind=RunKind.EVENT, customer_ids=[review.customer_id])
     review.assessment = review.customer.credit_assessments.first()
     review.save(update_fields=["assessment"])
+    return review
+
+
+@transaction.atomic
+def review_effect_decide(*, review: Review, user, approve: bool, on=None) -> Review:
+    """A second person (not the review's officer) approves a review decision's effect, which
+    then changes the facility — limit, rate (the untouched instalments rebuilt), guarantee,
+    freeze, call-in — with its history kept; or declines it, which changes nothing."""
+    from fincrm.financing import servicing
+    from fincrm.financing.models import Facility
+
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.effect_status != EffectStatus.PENDING:
+        raise ValidationError(MSG_EFFECT_NOT_PENDING, code="not_pending")
+    if review.officer_id == user.pk:
+        raise PermissionDenied(str(MSG_EFFECT_MAKER))
+    review.effect_decided_by, review.effect_decided_at = user, timezone.now()
+    review.effect_status = EffectStatus.APPLIED if approve else EffectStatus.REJECTED
+    review.save(update_fields=["effect_status", "effect_decided_by", "effect_decided_at"])
+    if not approve:
+        return review
+    on = on or timezone.localdate()
+    facility = Facility.objects.select_for_update().get(pk=review.facility_id)
+    decision = review.decision
+    if decision in (ReviewDecision.TIGHTEN, ReviewDecision.LOOSEN):
+        facility.approved_limit = review.new_limit
+    elif decision == ReviewDecision.ADD_GUARANTEE:
+        facility.guarantee_type = review.new_guarantee
+    elif decision == ReviewDecision.FREEZE:
+        facility.frozen = True
+    facility.full_clean()
+    facility.save()
+    reason = f"review {review.pk}: {decision}"
+    if review.new_rate is not None and review.new_rate != facility.rate:
+        servicing.schedule_rebuild(
+            facility=facility, on=on, rate=review.new_rate, user=user, reason=reason
+        )
+    if decision == ReviewDecision.CALL_IN:
+        servicing.facility_call_in(facility=facility, on=on, user=user)
+    customer_changed(review.customer_id)
     return review
 
 
@@ -250,9 +350,12 @@ def facility_reclassify(*, facility, user, loan_class: str, reason: str):
     facility._change_reason = reason or "returned to the rules"
     facility.save(
         update_fields=[
-            "loan_class", "loan_class_override", "loan_class_reason", "loan_class_set_by",
+            "loan_class",
+            "loan_class_override",
+            "loan_class_reason",
+            "loan_class_set_by",
             "updated_at",
         ]
-    )  # fmt: skip
+    )
     customer_changed(facility.customer_id)
     return facility

@@ -11,6 +11,7 @@ urlpatterns = [
     path("proposals/<int:pk>/", views.proposal_decide, name="proposal_decide"),
     path("reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("reviews/<int:pk>/", views.review_complete, name="review_complete"),
+    path("reviews/<int:pk>/effect/", views.review_effect, name="review_effect"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("facilities/<int:pk>/class/", views.facility_classify, name="facility_classify"),

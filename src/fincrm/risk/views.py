@@ -17,6 +17,7 @@ from fincrm.core.views import RestrictedListView, flash_errors
 from . import selectors, services
 from .choices import CLOSED_ALERT_STATUSES, SEVERITY_RANK, ReviewDecision, ReviewStatus
 from .filtersets import AlertFilterSet, ReviewFilterSet
+from .forms import ReviewEffectForm
 from .models import Alert, ControlProposal, Review
 
 #: Alerts worst first: the severity's rank, for sorting in the database.
@@ -142,17 +143,39 @@ class ReviewListView(RestrictedListView):
     paginate_by = 25
 
     def get_queryset(self):
-        qs = super().get_queryset()
+        from django.db.models import Prefetch
+
+        from fincrm.financing.models import Facility
+
+        qs = (
+            super()
+            .get_queryset()
+            .prefetch_related(
+                Prefetch(
+                    "customer__facilities",
+                    queryset=Facility.objects.filter(status="active").order_by("pk"),
+                    to_attr="live_facilities",
+                )
+            )
+        )
         if self.request.GET.get("show") == "overdue":
             qs = qs.filter(due_on__lt=timezone.localdate())
         return qs
 
     def get_context_data(self, **kwargs):
+        from fincrm.financing.choices import GuaranteeType
+
+        from .choices import EffectStatus
+
         user = self.request.user
         return super().get_context_data(
             overdue=selectors.overdue_reviews(user=user).count(),
             decisions=ReviewDecision.choices,
+            guarantees=GuaranteeType.choices,
             can_decide=user.has_perm("risk.decide"),
+            pending_effects=Review.objects.restrict(user, "view")
+            .filter(effect_status=EffectStatus.PENDING)
+            .select_related("customer", "facility", "officer"),
             **kwargs,
         )
 
@@ -163,17 +186,45 @@ def review_complete(request, pk: int):
     if not request.user.has_perm("risk.decide"):
         raise PermissionDenied
     review = get_restricted_or_404(request.user, Review, "view", pk=pk)
+    form = ReviewEffectForm(request.POST, customer=review.customer)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label}: {error}")
+        return redirect("risk:reviews")
     try:
         services.review_complete(
             review=review,
             user=request.user,
             decision=request.POST.get("decision", ""),
             notes=request.POST.get("notes", "")[:2000],
+            **form.cleaned_data,
         )
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
         messages.success(request, _("Review completed."))
+    return redirect("risk:reviews")
+
+
+@login_required
+@require_POST
+def review_effect(request, pk: int):
+    """A second person approves (or declines) what a review decided for a facility."""
+    if not request.user.has_perm("risk.decide"):
+        raise PermissionDenied
+    review = get_restricted_or_404(request.user, Review, "view", pk=pk)
+    try:
+        services.review_effect_decide(
+            review=review, user=request.user, approve=request.POST.get("approve") == "1"
+        )
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Review decision approved and applied.")
+                         if review.effect_status != "rejected" else _("Declined."))  # fmt: skip
     return redirect("risk:reviews")
 
 
