@@ -14,7 +14,6 @@ from simple_history.models import HistoricalRecords
 
 from fincrm.core.fields import RecordJSONField
 from fincrm.core.permissions import CustomerOwnedQuerySet
-
 from fincrm.financing.choices import GuaranteeType
 
 from .choices import (
