@@ -480,6 +480,7 @@ def reset_book() -> None:
         SnapshotArchive,
         TierChange,
     )
+    from fincrm.financing.models import CollectionAction, Fee, ScheduleRevision
     from fincrm.insights.models import ChurnModelReport, Prediction, Recommendation
     from fincrm.loyalty.models import PointsEntry
     from fincrm.portal.models import PortalAccount
@@ -500,12 +501,13 @@ def reset_book() -> None:
         PortalAccount, Notification, Task, TierChange, Classification, SnapshotArchive, Snapshot,
         CreditAssessmentArchive, EvaluationRun,
         Alert, Review, ControlProposal, CreditAssessment, ScorecardModel,
+        ApprovalVote, Fee, ScheduleRevision, CollectionAction.history.model, CollectionAction,
         Payment, Installment, Facility, ApplicationDocument, ApplicationStageChange,
         Application, Interaction, FinancialStatement, Contact,
         Customer.tags.through, Customer,
     ]  # fmt: skip
-    models += [m.history.model for m in (Payment, Facility, Application, FinancialStatement,
-                                         Customer) if hasattr(m, "history")]  # fmt: skip
+    audited = (Payment, Facility, Application, ApplicationDocument, FinancialStatement, Customer)
+    models += [m.history.model for m in audited if hasattr(m, "history")]
     models += [m.history.model for m in (ControlProposal, Review)]
     with transaction.atomic():
         for model in models:

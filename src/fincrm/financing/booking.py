@@ -15,19 +15,14 @@ from fincrm.webhooks import events as webhooks
 from .choices import FeeKind
 from .models import Application, Facility, Fee, Installment
 from .schedule import FREQUENCY_MONTHS, ScheduleError, build_schedule, money
+from .services import policy_current
 
 MSG_SCHEDULE = _("No repayment schedule can be built from these terms: %(error)s")
 
 
-def _policy():
-    from fincrm.evaluation.services import policy_active, policy_config
-
-    return policy_config(policy_active())
-
-
 def contract_number_next(*, on: date, pattern: str | None = None) -> str:
     """The next free number of the configured pattern for ``on``'s year."""
-    pattern = pattern or _policy().lending.contract_number_pattern
+    pattern = pattern or policy_current()[0].lending.contract_number_pattern
     taken = set(
         Facility.objects.filter(start_date__year=on.year).values_list("contract_number", flat=True)
     ) | set(
@@ -113,7 +108,7 @@ def facility_book(*, application: Application, user=None, on: date) -> Facility:
     periods = schedule_for(application, start=on)
     product = application.product
     rate = application.rate if application.rate is not None else product.min_rate
-    policy = _policy()
+    policy = policy_current()[0]
     grade = client_grade(application.customer)
     controls = policy.grade_controls.get(grade or "")
     facility = Facility(

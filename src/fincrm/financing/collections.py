@@ -33,17 +33,12 @@ from .choices import (
     PromiseStatus,
 )
 from .models import CollectionAction, Facility, Installment, Payment
+from .services import policy_current
 
 MSG_PROMISE_NEEDS = _("A promise to pay needs a date (today or later) and a positive amount.")
 MSG_ACTION_CLOSED = _("This collection action is already closed.")
 MSG_WRITE_OFF_REASON = _("Say why the facility is written off.")
 MSG_WRITE_OFF_ACTIVE = _("Only an active facility can be written off.")
-
-
-def _policy():
-    from fincrm.evaluation.services import policy_active, policy_config
-
-    return policy_config(policy_active()).lending
 
 
 def _collectors(team_name: str) -> list:
@@ -63,7 +58,7 @@ def _team_lead(team_id):
 @transaction.atomic
 def collections_run(*, as_of: date) -> dict[str, int]:
     """Create the day's collection actions and settle promises. Returns counts by kind."""
-    lending = _policy()
+    lending = policy_current()[0].lending
     ladder = sorted(lending.dunning, key=lambda s: s.days_past_due)
     arrears = (
         Installment.objects.filter(

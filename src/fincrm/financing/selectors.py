@@ -72,9 +72,9 @@ def application_panels(user, application: Application) -> dict:
 
     from .approval import authority_for, control_breaches, describe_rule, pending_roles
     from .choices import GuaranteeType, Stage
-    from .services import _policy
+    from .services import policy_current
 
-    policy, _version = _policy()
+    policy, _version = policy_current()
     can_change = Application.objects.restrict(user, "change").filter(pk=application.pk).exists()
     reviewer = user.is_superuser or user.role in REVIEWER_ROLES
     decision = {"rule": None, "refusal": "", "pending": []}

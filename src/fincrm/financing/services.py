@@ -60,7 +60,8 @@ NEEDS_ALL_DOCUMENTS = frozenset(
 DECISIONS = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
 
 
-def _policy():
+def policy_current():
+    """The active policy and its version number: lending's one read of the policy."""
     from fincrm.evaluation.services import policy_active, policy_config
 
     version = policy_active()
@@ -88,7 +89,7 @@ def route_transitions(route: str, skipped: Sequence[str]) -> dict[str, frozenset
 
 
 def allowed_stages(application: Application) -> frozenset[str]:
-    policy, _version = _policy()
+    policy, _version = policy_current()
     transitions = route_transitions(application.route, policy.lending.green_channel_skip_stages)
     return transitions.get(application.stage, frozenset())
 
@@ -156,7 +157,7 @@ def proposed_terms(*, customer, product: Product, policy=None) -> dict:
     guarantee and margin the client's grade controls ask for (within the product's bounds)."""
     from .approval import PROPOSED_GUARANTEE, client_grade, minimum_rate
 
-    policy = policy or _policy()[0]
+    policy = policy or policy_current()[0]
     terms: dict = {
         "repayment_method": (product.repayment_methods or [RepaymentMethod.EQUAL_INSTALMENT])[0],
         "rate": product.min_rate,
@@ -194,7 +195,7 @@ def application_create(
     """
     from fincrm.evaluation.selectors import green_channel_tiers
 
-    policy, _version = _policy()
+    policy, _version = policy_current()
     terms = proposed_terms(customer=customer, product=product, policy=policy)
     if repayment_method:
         terms["repayment_method"] = repayment_method
@@ -274,7 +275,7 @@ def application_move_stage(
     if to_stage in DECISIONS and not decided:
         from .approval import application_decide
 
-        policy, version = _policy()
+        policy, version = policy_current()
         stage = Application.objects.values_list("stage", flat=True).get(pk=application.pk)
         if stage != Stage.CREDIT_REVIEW:
             _refuse(stage, to_stage)
@@ -449,7 +450,7 @@ def renewals_open(*, as_of: date) -> int:
     Once per facility; the owner is notified. Returns how many were opened."""
     from .approval import grade_rank
 
-    policy, _version = _policy()
+    policy, _version = policy_current()
     lending = policy.lending
     worst = grade_rank(policy, lending.renewal_worst_grade)
     maturing = (

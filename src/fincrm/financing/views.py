@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.params import query_id
+from fincrm.core.redirects import redirect_next
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
@@ -334,18 +335,7 @@ def collection_outcome(request, pk: int):
             flash_errors(request, exc)
         else:
             messages.success(request, _("Outcome recorded."))
-    return redirect(_safe_next(request) or "financing:collections")
-
-
-def _safe_next(request) -> str | None:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return None
+    return redirect_next(request, "financing:collections")
 
 
 def flash_form_errors(request, form) -> None:
