@@ -31,7 +31,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router, transaction
+
+# SQLSTATE of "partition … would overlap partition …" (invalid_object_definition).
+_OVERLAP = "42P17"
 
 _INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ ")
 
@@ -144,8 +147,23 @@ class Loaded:
     using: str
 
     def attach(self) -> None:
+        """Attach the partition; when its range overlaps a partition already there (a run
+        dated back into the span of the rows from before partitions, e.g. ``--as-of`` or a
+        fixed clock), its rows go into the parent instead (routed to the partition holding
+        them) and the table is dropped: nothing is lost, only the fast path."""
         connection = connections[self.using]
         parent, part = _quote(connection, self.table), _quote(connection, self.name)
+        try:
+            with transaction.atomic(using=self.using):
+                self._attach(connection, parent, part)
+        except DatabaseError as error:
+            if getattr(error.__cause__, "sqlstate", None) != _OVERLAP:
+                raise
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {parent} SELECT * FROM {part}")
+                cursor.execute(f"DROP TABLE {part}")
+
+    def _attach(self, connection, parent: str, part: str) -> None:
         with connection.cursor() as cursor:
             for statement in _structure(cursor, self.table, part, foreign=True):
                 cursor.execute(statement)

@@ -303,7 +303,7 @@ def application_decide(
     names has approved; until then it waits at credit review for the others.
     """
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("customer", "product", "customer__classification")
         .get(pk=application.pk)
     )
