@@ -2,6 +2,8 @@ import django_filters
 from django.forms import HiddenInput
 from django.utils.translation import gettext_lazy as _
 
+from fincrm.core.params import MAX_ID
+
 from .choices import Stage
 from .models import Application, Product
 
@@ -12,7 +14,12 @@ class ApplicationFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Client"), field_name="customer__name", lookup_expr="icontains"
     )
-    customer = django_filters.NumberFilter(field_name="customer_id", widget=HiddenInput)
+    # A client id: a whole number within 64 bits (else the form refuses it, a 400: PostgreSQL
+    # would compare a 23-digit number and quietly match nothing).
+    customer = django_filters.NumberFilter(
+        field_name="customer_id", widget=HiddenInput, min_value=1, max_value=MAX_ID,
+        decimal_places=0,
+    )  # fmt: skip
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),
         fields=(
