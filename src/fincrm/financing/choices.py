@@ -81,6 +81,12 @@ class GuaranteeType(models.TextChoices):
     RECEIVABLES = "receivables", _("Receivables assignment")
 
 
+class TrancheStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DISBURSED = "disbursed", pgettext_lazy("tranche", "Disbursed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
 class FacilityStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     CLOSED = "closed", _("Closed")

@@ -35,6 +35,7 @@ from .choices import (
     RepaymentMethod,
     Route,
     Stage,
+    TrancheStatus,
     Vote,
 )
 
@@ -498,6 +499,56 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.paid_on} {self.amount}"
+
+
+class Tranche(models.Model):
+    """One drawdown of an approved application disbursed in tranches (construction, project
+    and supply-chain loans): planned at the contract stage, drawn into the application's one
+    facility (``financing.tranches``), or cancelled."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="tranches",
+        verbose_name=_("application"),
+    )  # fmt: skip
+    number = models.PositiveSmallIntegerField(_("number"))
+    amount = models.DecimalField(_("amount (CNY)"), **MONEY)
+    planned_on = models.DateField(_("planned for"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TrancheStatus.choices, default=TrancheStatus.PLANNED
+    )
+    disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.PROTECT, related_name="tranches",
+        verbose_name=_("facility"),
+    )  # fmt: skip
+    disbursed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("disbursed by"),
+    )  # fmt: skip
+
+    history = HistoricalRecords()
+    objects = DocumentOwnedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tranche")
+        verbose_name_plural = _("tranches")
+        ordering = ["application", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "number"], name="one_tranche_number"),
+            models.CheckConstraint(name="tranche_amount_positive", condition=Q(amount__gt=0)),
+            # Drawn means drawn on a day into a facility; planned or cancelled means neither.
+            models.CheckConstraint(
+                name="tranche_drawn_into_facility",
+                condition=(
+                    Q(status=TrancheStatus.DISBURSED, disbursed_on__isnull=False,
+                      facility__isnull=False)
+                    | (~Q(status=TrancheStatus.DISBURSED) & Q(disbursed_on__isnull=True))
+                ),
+            ),  # fmt: skip
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} #{self.number} {self.amount}"
 
 
 class ApprovalVote(models.Model):

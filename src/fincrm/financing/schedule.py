@@ -101,6 +101,7 @@ def build_schedule(
     frequency: str = "monthly",
     day_count: str = "30/360",
     first_due: date | None = None,
+    due_day: int | None = None,
 ) -> list[Period]:
     """The repayment schedule of ``amount`` lent on ``start``.
 
@@ -111,6 +112,8 @@ def build_schedule(
     tenor_months : months from the first period's regular start to maturity.
     first_due : the first due date when it is not one period after ``start`` (a short or long
         first period); later due dates keep its day of the month.
+    due_day : the day of the month due dates fall on when it is not ``first_due``'s (a
+        drawdown joining a schedule due on the 31st whose first due date is 28 February).
 
     Returns
     -------
@@ -144,7 +147,7 @@ def build_schedule(
         return [Period(1, start, maturity, amount, money(amount * rate * fraction))]
 
     periods = tenor_months // step
-    due_day = (first_due or start).day
+    due_day = due_day or (first_due or start).day
     anchor = first_due or add_months(start, step)
     dues = [add_months(anchor, step * k, due_day=due_day) for k in range(periods)]
     regular_first = first_due is None or first_due == add_months(start, step)

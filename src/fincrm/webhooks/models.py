@@ -16,6 +16,7 @@ class Event(models.TextChoices):
     APPLICATION_CREATED = "application.created", _("Application created")
     APPLICATION_DECIDED = "application.decided", _("Application decided")
     FACILITY_BOOKED = "facility.booked", _("Facility booked")
+    TRANCHE_DISBURSED = "tranche.disbursed", _("Tranche disbursed")
     PAYMENT_RECEIVED = "payment.received", _("Payment received")
     COLLECTION_ACTION = "collection.action", _("Collection action recorded")
     PAYMENT_MISSED = "payment.missed", _("Payment missed")
