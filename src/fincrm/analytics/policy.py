@@ -254,6 +254,12 @@ class LoanClassRules(_Config):
     watch_alert_severities: list[Literal["low", "medium", "high", "critical"]] = Field(
         default_factory=lambda: ["high", "critical"]
     )
+    #: A restructured facility (重组资产, 2023 NFRA/PBoC rule, art. 18-19) is at least special
+    #: mention through its observation period (from the restructuring for this many months,
+    #: and at least two instalments), at least substandard when it falls into arrears in it.
+    restructured_floor: Literal["special_mention", "substandard"] = "special_mention"
+    restructured_arrears_floor: Literal["substandard", "doubtful"] = "substandard"
+    restructuring_observation_months: int = Field(12, ge=1)
 
     @model_validator(mode="after")
     def _increasing(self) -> LoanClassRules:
@@ -637,6 +643,27 @@ def _authority() -> list[AuthorityRule]:
     ]  # fmt: skip
 
 
+class ExtensionLimit(_Config):
+    """How long an extension (展期) of a loan of up to ``up_to_months`` original tenor may be,
+    all its extensions counted together: at most ``max_share`` of the original tenor and at
+    most ``max_months`` (either may be absent)."""
+
+    up_to_months: int | None = Field(None, ge=1)  # None: any longer tenor
+    max_share: float | None = Field(None, gt=0)
+    max_months: int | None = Field(None, ge=1)
+
+
+def _extension_limits() -> list[ExtensionLimit]:
+    """中国人民银行《贷款通则》第十二条: a short-term loan (up to a year) may be extended by no
+    more than its original tenor, a medium-term one (up to five years) by no more than half of
+    it, a long-term one by no more than three years."""
+    return [
+        ExtensionLimit(up_to_months=12, max_share=1.0),
+        ExtensionLimit(up_to_months=60, max_share=0.5),
+        ExtensionLimit(max_months=36),
+    ]
+
+
 def _dunning() -> list[DunningStep]:
     steps = [(1, "sms"), (3, "call"), (15, "visit"), (30, "letter"), (60, "guarantor"),
              (90, "legal")]  # fmt: skip
@@ -662,6 +689,9 @@ class LendingRules(_Config):
         default_factory=lambda: ["due_diligence"]
     )
     green_channel_decision_hours: int = Field(48, ge=1)
+    #: One approval level fewer on the green channel: a rule of several approvers needs this
+    #: many fewer (risk officer + executive → the risk officer), never fewer than one.
+    green_channel_fewer_approvers: int = Field(1, ge=0)
     #: {year} and {seq} (the facility's sequence number that year): HT2026000123.
     contract_number_pattern: str = "HT{year}{seq:06d}"
     dunning: list[DunningStep] = Field(default_factory=_dunning)
@@ -674,6 +704,15 @@ class LendingRules(_Config):
     #: A good client's renewal application is opened this many days before maturity.
     renewal_days_before_maturity: int = Field(60, ge=1)
     renewal_worst_grade: str = "BBB"
+    #: Extensions by original tenor: the first band that fits applies; the last is open.
+    extension_limits: list[ExtensionLimit] = Field(default_factory=_extension_limits)
+
+    @model_validator(mode="after")
+    def _extension_bands(self) -> LendingRules:
+        bands = self.extension_limits
+        if not bands or bands[-1].up_to_months is not None:
+            raise ValueError("extension_limits: the last band must be open (no up_to_months)")
+        return self
 
 
 class PolicyConfig(_Config):

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from fincrm.accounts.choices import Role
 from fincrm.analytics.policy import AuthorityRule, GradeControls, PolicyConfig
 
-from .choices import FacilityStatus, GuaranteeType, Stage, Vote
+from .choices import FacilityStatus, GuaranteeType, Route, Stage, Vote
 from .models import Application, ApprovalVote, Facility
 
 MSG_NOT_AT_REVIEW = _("Only an application at credit review can be decided.")
@@ -265,7 +265,7 @@ def authority_for(application: Application, user, policy: PolicyConfig) -> Autho
     mine = [rule for rule in policy.lending.approval_authority if role in rule.roles]
     usable = [rule for rule in mine if _rule_applies(rule, application, user, policy)]
     if usable:
-        return min(usable, key=lambda rule: len(rule.roles))
+        return min(usable, key=lambda rule: len(required_roles(application, rule, policy)))
     raise PermissionDenied(
         str(MSG_NO_AUTHORITY)
         % {
@@ -278,10 +278,21 @@ def authority_for(application: Application, user, policy: PolicyConfig) -> Autho
     )
 
 
-def pending_roles(application: Application, rule: AuthorityRule) -> list[str]:
-    """Roles of ``rule`` that have not approved ``application`` yet."""
+def required_roles(application: Application, rule: AuthorityRule, policy) -> list[str]:
+    """The roles whose approval ``rule`` needs for ``application``: all of them, except on the
+    green channel, where a rule of several approvers (four eyes, a committee) needs
+    ``green_channel_fewer_approvers`` fewer — the first ones listed, at least one."""
+    roles = list(rule.roles)
+    if application.route == Route.GREEN and len(roles) > 1:
+        keep = max(1, len(roles) - policy.lending.green_channel_fewer_approvers)
+        roles = roles[:keep]
+    return roles
+
+
+def pending_roles(application: Application, rule: AuthorityRule, policy) -> list[str]:
+    """Roles ``rule`` needs for ``application`` that have not approved it yet."""
     voted = set(application.votes.filter(vote=Vote.APPROVE).values_list("role", flat=True))
-    return [role for role in rule.roles if role not in voted]
+    return [r for r in required_roles(application, rule, policy) if r not in voted]
 
 
 @transaction.atomic
@@ -343,7 +354,7 @@ def application_decide(
     record.save()
     if vote == Vote.REJECT:
         _close(application, Stage.REJECTED, user, note)
-    elif not pending_roles(application, rule):
+    elif not pending_roles(application, rule, policy):
         if breaches:
             application.override_reason = record.override_reason
             application.save(update_fields=["override_reason"])

@@ -1,10 +1,12 @@
 """Reads of financing data with the user's permissions."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 
 from fincrm.accounts.choices import Role
 
+from .choices import CLOSED_STAGES
 from .models import Application, ApplicationDocument, CollectionAction, Facility
 
 
@@ -85,7 +87,7 @@ def application_panels(user, application: Application) -> dict:
             decision["refusal"] = str(exc)
         else:
             decision["rule"] = describe_rule(rule)
-            decision["pending"] = pending_roles(application, rule)
+            decision["pending"] = pending_roles(application, rule, policy)
     open_terms = application.stage in (Stage.LEAD, Stage.SUBMITTED, Stage.DOCUMENTS,
                                        Stage.DUE_DILIGENCE, Stage.CONTRACT)  # fmt: skip
     return {
@@ -101,3 +103,50 @@ def application_panels(user, application: Application) -> dict:
         "sla_hours": policy.lending.green_channel_decision_hours,
         "guarantee_choices": GuaranteeType.choices,
     }
+
+
+def green_channel_queue(user, *, now, policy) -> tuple:
+    """The green channel's queue: the user's visible core-tier applications on the green
+    route not yet decided, the ones whose decision clock runs (submitted for review) first,
+    by deadline; and its figures — open, overdue, and over the last 30 days the share
+    decided within the hours the policy gives and the median hours to a decision."""
+    from datetime import timedelta
+    from statistics import median
+
+    hours = policy.lending.green_channel_decision_hours
+    visible = Application.objects.restrict(user, "view").filter(route="green")
+    queue = (
+        visible.filter(decided_at__isnull=True)
+        .exclude(stage__in=sorted(CLOSED_STAGES))
+        .select_related("customer", "product", "customer__owner")
+        .order_by(F("submitted_at").asc(nulls_last=True), "created_at", "id")
+    )
+    deadline = now - timedelta(hours=hours)
+    decided = list(
+        visible.filter(
+            decided_at__gte=now - timedelta(days=30), submitted_at__isnull=False
+        ).values_list("submitted_at", "decided_at")
+    )
+    waits = [(d - s).total_seconds() / 3600 for s, d in decided]
+    figures = {
+        "hours": hours,
+        "open": queue.count(),
+        "overdue": queue.filter(submitted_at__lt=deadline).count(),
+        "decided": len(waits),
+        "within": (sum(w <= hours for w in waits) / len(waits)) if waits else None,
+        "median_hours": median(waits) if waits else None,
+    }
+    return queue, figures
+
+
+def sla_clock(application: Application, *, now, hours: int) -> dict | None:
+    """Where an application's green-channel clock stands: its deadline, the hours left
+    (negative: overdue) — None before it is submitted for review."""
+    from datetime import timedelta
+
+    if application.submitted_at is None:
+        return None
+    due = application.submitted_at + timedelta(hours=hours)
+    left = (due - now).total_seconds() / 3600
+    return {"due": due, "hours_left": round(left, 1), "hours_late": round(-left, 1),
+            "overdue": left < 0}  # fmt: skip

@@ -7,6 +7,7 @@ app_name = "financing"
 urlpatterns = [
     path("applications/", views.ApplicationListView.as_view(), name="applications"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/green/", views.GreenChannelQueueView.as_view(), name="green_channel"),
     path("applications/new/", views.application_new, name="application_new"),
     path("applications/<int:pk>/move/", views.application_move, name="application_move"),
     path("applications/<int:pk>/terms/", views.application_terms, name="application_terms"),

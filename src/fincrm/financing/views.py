@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -63,6 +64,30 @@ class ApplicationListView(RestrictedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["may_open"] = Customer.objects.restrict(self.request.user, "change").exists()
+        return context
+
+
+class GreenChannelQueueView(RestrictedListView):
+    """The green channel's own queue: core clients' applications by decision deadline, the
+    clock from submission for review to the decision, and how the channel keeps its word."""
+
+    model = Application
+    template_name = "financing/green_channel.html"
+
+    def get_queryset(self):
+        self.now = timezone.now()
+        queue, self.figures = selectors.green_channel_queue(
+            self.request.user, now=self.now, policy=services.policy_current()[0]
+        )
+        return queue
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        hours = self.figures["hours"]
+        context["figures"] = self.figures
+        context["rows"] = [
+            (a, selectors.sla_clock(a, now=self.now, hours=hours)) for a in context["object_list"]
+        ]
         return context
 
 
