@@ -94,6 +94,7 @@ def annual_surveys(*, as_of: date | None = None) -> int:
 def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     """Every daily job, each in its own transaction: one failing does not undo the others."""
     from fincrm.financing.collections import collections_run
+    from fincrm.financing.routing import routes_follow_tiers
     from fincrm.financing.services import renewals_open
     from fincrm.loyalty.services import points_expire
     from fincrm.messaging.care import care_messages_queue
@@ -111,4 +112,5 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
         "annual_survey_invitations": annual_surveys(as_of=as_of),
         "collection_actions": collections_run(as_of=as_of)["created"],
         "renewal_applications": renewals_open(as_of=as_of),
+        "green_channel_routes": sum(routes_follow_tiers().values()),
     }

@@ -132,3 +132,33 @@ def test_the_queue_counts_down_each_clock_and_keeps_its_word(client, users, book
     html = client.get("/financing/applications/green/").content.decode()
     assert not re.findall(r'class="mono" href="/financing/applications/(\d+)/"', html)
     assert re.search(r'id="green-open">0<', html)
+
+
+def test_until_a_decision_starts_the_route_follows_the_clients_tier(users, book, project):
+    from fincrm.financing.routing import routes_follow_tiers
+
+    firm = graded(book["a_company"], "AA", tier="ordinary")
+    StatementFactory(customer=firm, revenue=Decimal(500_000_000))
+    waiting = _at_review(firm, project, users["risk"], amount=Decimal(2_000_000))
+    at_due_diligence = services.application_create(
+        customer=firm, product=project, amount=Decimal(3_000_000), tenor_months=24,
+        created_by=users["manager_a"],
+    )  # fmt: skip
+    Application.objects.filter(pk=at_due_diligence.pk).update(stage=Stage.DUE_DILIGENCE)
+    voted = _at_review(firm, project, users["risk"], amount=Decimal(40_000_000))
+    second = UserFactory(username="risk2", role="risk", team=users["risk"].team)
+    services.application_move_stage(application=voted, to_stage=Stage.APPROVED, user=second)
+    assert Application.objects.get(pk=voted.pk).stage == Stage.CREDIT_REVIEW  # exec pending
+
+    graded(firm, "AA", tier="core")  # the nightly run made it a core client
+    assert routes_follow_tiers() == {"green": 1, "standard": 0}
+    routes = dict(Application.objects.values_list("pk", "route"))
+    assert routes[waiting.pk] == Route.GREEN
+    # Due diligence is a stage the green route passes by; a decision has started on the other.
+    assert routes[at_due_diligence.pk] == routes[voted.pk] == Route.STANDARD
+    assert Application.objects.get(pk=waiting.pk).history.first().history_change_reason
+    assert routes_follow_tiers() == {"green": 0, "standard": 0}  # nothing moves twice
+
+    graded(firm, "AA", tier="key")  # and back
+    assert routes_follow_tiers() == {"green": 0, "standard": 1}
+    assert Application.objects.get(pk=waiting.pk).route == Route.STANDARD
