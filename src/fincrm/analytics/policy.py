@@ -701,6 +701,10 @@ class LendingRules(_Config):
     collector_team: str = "催收组"
     #: Days after a promised date before an unpaid promise counts as broken.
     promise_grace_days: int = Field(1, ge=0)
+    #: Collection letters (催收函, 担保人通知函, 律师函): the lender that signs them and the days
+    #: from a letter's date to the date by which it asks the arrears to be paid.
+    lender_name: str = Field("示例融资服务有限公司", min_length=1, max_length=100)
+    letter_pay_within_days: int = Field(7, ge=1)
     #: A good client's renewal application is opened this many days before maturity.
     renewal_days_before_maturity: int = Field(60, ge=1)
     renewal_worst_grade: str = "BBB"
