@@ -22,13 +22,23 @@ from ninja.files import UploadedFile
 from fincrm.api.types import Id, IsoDate, PathId
 from fincrm.customers.models import Customer
 
-from . import collections, services, servicing
+from . import collections, services, servicing, tranches
 from .choices import CollectionOutcome, Frequency, Overpayment, RepaymentMethod, Stage
-from .models import Application, ApplicationDocument, CollectionAction, Facility, Payment, Product
+from .models import (
+    Application,
+    ApplicationDocument,
+    CollectionAction,
+    Facility,
+    Payment,
+    Product,
+    Tranche,
+)
 from .selectors import (
+    application_for_change,
     application_for_decision,
     document_for_review,
     facility_for_servicing,
+    tranche_for_change,
 )
 
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("1e13"), decimal_places=2)]
@@ -238,6 +248,15 @@ def extend_applications(router: Router) -> None:
                 response=DocumentOut, summary="Reject a document")(_reject)  # fmt: skip
     router.post("/{int:application_id}/stage", response=ApplicationOut,
                 summary="Move an application")(_stage)  # fmt: skip
+    router.get("/{int:application_id}/tranches", response=list[TrancheOut],
+               summary="The tranche plan and what was drawn")(_tranche_list)  # fmt: skip
+    router.put("/{int:application_id}/tranches", response=list[TrancheOut],
+               summary="Set the tranche plan (contract stage)")(_tranche_plan)  # fmt: skip
+    tranche = "/{int:application_id}/tranches/{int:tranche_id}"
+    router.post(f"{tranche}/disburse", response=TrancheOut,
+                summary="Draw a tranche today")(_tranche_disburse)  # fmt: skip
+    router.post(f"{tranche}/cancel", response=TrancheOut,
+                summary="Cancel a planned tranche")(_tranche_cancel)  # fmt: skip
 
 
 def _typed_upload(request, application_id: PathId, document_id: PathId, file: File[UploadedFile]):
@@ -255,6 +274,72 @@ def _reject(request, application_id: PathId, document_id: PathId, payload: Rejec
 
 def _stage(request, application_id: PathId, payload: StageIn):
     return application_stage(request, application_id, payload)
+
+
+# --- tranches -----------------------------------------------------------------------------
+
+
+class TrancheOut(ModelSchema):
+    application_id: int
+    facility_id: int | None
+    disbursed_by_id: int | None
+
+    class Meta:
+        model = Tranche
+        fields = ["id", "number", "amount", "planned_on", "status", "disbursed_on"]
+
+
+class TrancheIn(Schema):
+    #: Checked by the service, which names the tranche (positive, in yuan and fen).
+    amount: Annotated[Decimal, Field(ge=Decimal("-1e13"), le=Decimal("1e13"), decimal_places=2)]
+    planned_on: IsoDate
+
+
+class TranchePlanIn(Schema):
+    tranches: list[TrancheIn] = Field(..., max_length=tranches.MAX_TRANCHES)
+
+
+def _tranche_list(request, application_id: PathId):
+    """The plan as it stands: each tranche, drawn (into which facility, when, by whom),
+    planned or cancelled."""
+    application = get_object_or_404(
+        Application.objects.restrict(request.user, "view"), pk=application_id
+    )
+    return application.tranches.all()
+
+
+def _tranche_plan(request, application_id: PathId, payload: TranchePlanIn):
+    """Replace the plan at the contract stage (an empty list: the whole amount at once);
+    422 naming every rule the plan breaks, 403 to whoever may not move the application."""
+    application = application_for_change(request.user, application_id)
+    try:
+        return tranches.tranches_set(
+            application=application,
+            plan=[(t.amount, t.planned_on) for t in payload.tranches],
+            user=request.user,
+        )
+    except ValidationError as exc:
+        raise _refusal(exc) from exc
+
+
+def _tranche_disburse(request, application_id: PathId, tranche_id: PathId):
+    """Draw the tranche today into the application's facility (its schedule recomputed)."""
+    tranche = tranche_for_change(request.user, application_id, tranche_id)
+    try:
+        return tranches.tranche_disburse(
+            tranche=tranche, user=request.user, on=timezone.localdate()
+        )
+    except ValidationError as exc:
+        raise _refusal(exc) from exc
+
+
+def _tranche_cancel(request, application_id: PathId, tranche_id: PathId):
+    """Cancel a planned tranche after the disbursement: the facility's limit falls by it."""
+    tranche = tranche_for_change(request.user, application_id, tranche_id)
+    try:
+        return tranches.tranche_cancel(tranche=tranche, user=request.user)
+    except ValidationError as exc:
+        raise _refusal(exc) from exc
 
 
 # --- servicing ----------------------------------------------------------------------------

@@ -57,12 +57,14 @@ def contract_prepare(*, application: Application, on: date) -> Application:
     return application
 
 
-def schedule_for(application: Application, *, start: date):
+def schedule_for(application: Application, *, start: date, amount: Decimal | None = None):
+    """The schedule of ``amount`` (default: the whole approved amount) lent on ``start`` on
+    the application's terms."""
     product = application.product
     rate = application.rate if application.rate is not None else product.min_rate
     try:
         return build_schedule(
-            amount=application.amount,
+            amount=application.amount if amount is None else amount,
             annual_rate_percent=rate,
             tenor_months=application.tenor_months,
             start=start,
@@ -97,15 +99,23 @@ def installments_from(facility: Facility, periods, *, first_number: int = 1) -> 
 
 
 @transaction.atomic
-def facility_book(*, application: Application, user=None, on: date) -> Facility:
-    """Disburse the whole approved amount on ``on``: the facility, its schedule (the
-    application's method, frequency and first due date, the product's day count), the
-    grade's controls in force and the arrangement fee as income."""
+def facility_book(
+    *, application: Application, user=None, on: date, amount: Decimal | None = None
+) -> Facility:
+    """Disburse on ``on``: the facility, its schedule (the application's method, frequency
+    and first due date, the product's day count), the grade's controls in force and the
+    arrangement fee as income.
+
+    The facility's limit is the approved amount; what is drawn is ``amount`` — the whole
+    approved amount unless the application is disbursed in tranches, when it is the first
+    tranche's and the later ones join this facility (``tranches.tranche_disburse``).
+    """
     from .approval import client_grade
 
     application = Application.objects.select_related("product", "customer").get(pk=application.pk)
     contract_prepare(application=application, on=on)
-    periods = schedule_for(application, start=on)
+    drawn = application.amount if amount is None else amount
+    periods = schedule_for(application, start=on, amount=drawn)
     product = application.product
     rate = application.rate if application.rate is not None else product.min_rate
     policy = policy_current()[0]
@@ -117,7 +127,7 @@ def facility_book(*, application: Application, user=None, on: date) -> Facility:
         product=product,
         contract_number=application.contract_number,
         approved_limit=application.amount,
-        drawn_amount=application.amount,
+        drawn_amount=drawn,
         rate=rate,
         tenor_months=application.tenor_months,
         start_date=on,

@@ -539,12 +539,13 @@ class Tranche(models.Model):
             # Drawn means drawn on a day into a facility; planned or cancelled means neither.
             models.CheckConstraint(
                 name="tranche_drawn_into_facility",
-                condition=(
-                    Q(status=TrancheStatus.DISBURSED, disbursed_on__isnull=False,
-                      facility__isnull=False)
-                    | (~Q(status=TrancheStatus.DISBURSED) & Q(disbursed_on__isnull=True))
-                ),
-            ),  # fmt: skip
+                condition=Q(
+                    status=TrancheStatus.DISBURSED,
+                    disbursed_on__isnull=False,
+                    facility__isnull=False,
+                )
+                | (~Q(status=TrancheStatus.DISBURSED) & Q(disbursed_on__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:

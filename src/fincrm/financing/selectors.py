@@ -1,5 +1,7 @@
 """Reads of financing data with the user's permissions."""
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.shortcuts import get_object_or_404
@@ -7,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from fincrm.accounts.choices import Role
 
 from .choices import CLOSED_STAGES
-from .models import Application, ApplicationDocument, CollectionAction, Facility
+from .models import Application, ApplicationDocument, CollectionAction, Facility, Tranche
 
 
 def facility_for_servicing(user, pk: int) -> Facility:
@@ -23,6 +25,43 @@ def facility_for_servicing(user, pk: int) -> Facility:
     ):
         raise PermissionDenied
     return facility
+
+
+def application_for_change(user, pk: int) -> Application:
+    """An application the user may work on as on its stage (``restrict(user, "change")``, the
+    rule of ``POST …/stage`` for moves that are not decisions): 404 unseen, 403 seen but not
+    the user's to change (risk officers, agents, executives see every client)."""
+    application = get_object_or_404(
+        Application.objects.restrict(user, "view").select_related("customer", "product"), pk=pk
+    )
+    if not Application.objects.restrict(user, "change").filter(pk=pk).exists():
+        raise PermissionDenied
+    return application
+
+
+def tranche_for_change(user, application_pk: int, pk: int) -> Tranche:
+    """A tranche of an application the user may change (``application_for_change``)."""
+    application = application_for_change(user, application_pk)
+    tranche = get_object_or_404(Tranche, pk=pk, application=application)
+    tranche.application = application
+    return tranche
+
+
+def tranche_panel(application: Application, *, can_change: bool) -> dict:
+    """The application page's tranche plan: each tranche, what was drawn and what is still
+    planned, the next tranche to draw and whether the plan may be set."""
+    from .choices import Stage, TrancheStatus
+
+    tranches = list(application.tranches.select_related("disbursed_by"))
+    drawn = sum((t.amount for t in tranches if t.status == TrancheStatus.DISBURSED), Decimal(0))
+    planned = [t for t in tranches if t.status == TrancheStatus.PLANNED]
+    return {
+        "tranches": tranches,
+        "tranches_drawn": drawn,
+        "tranches_planned": sum((t.amount for t in planned), Decimal(0)),
+        "tranche_next": planned[0] if planned and application.stage == Stage.DISBURSED else None,
+        "tranche_plan_open": can_change and application.stage == Stage.CONTRACT,
+    }
 
 
 #: Roles that review application documents (accept or reject) and may be asked to decide.

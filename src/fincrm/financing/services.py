@@ -270,7 +270,7 @@ def application_move_stage(
     and the grade's controls (ValidationError) — and the application stays at credit review
     while a four-eyes or committee approval waits for its other members. Entering credit
     review records the maker; the contract stage gets its number; disbursement books the
-    facility and its schedule.
+    facility and its schedule (the whole amount, or the first tranche of a plan).
     """
     if to_stage in DECISIONS and not decided:
         from .approval import application_decide
@@ -355,10 +355,11 @@ def application_move_stage(
 
         contract_prepare(application=application, on=timezone.localdate(now))
     if to_stage == Stage.DISBURSED:
-        from .booking import facility_book
+        from .tranches import application_disburse
 
         if not Facility.objects.filter(application=application).exists():
-            facility_book(application=application, user=user, on=timezone.localdate(now))
+            # The whole approved amount, or the first tranche when a plan was set.
+            application_disburse(application=application, user=user, on=timezone.localdate(now))
         _after_disbursement(application, now)
     customer_changed(application.customer_id)
     return application
