@@ -25,6 +25,7 @@ class MessageKind(models.TextChoices):
     ALERT = "alert", _("Alert")
     MARKETING = "marketing", _("Marketing")
     SECURITY = "security", _("Security")
+    REPORT = "report", _("Value-added report")
     OTHER = "other", _("Other")
 
 

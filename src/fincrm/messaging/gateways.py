@@ -67,6 +67,8 @@ class Outgoing:
     #: The template's variables and their values, in the order the text uses them.
     params: dict | None = None
     headers: dict | None = None
+    #: Files an e-mail carries: (file name, content, MIME type); other channels ignore them.
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 class GatewayError(Exception):
@@ -455,6 +457,8 @@ class Email(Gateway):
             headers=message.headers or {},
             connection=self.connection(),
         )
+        for name, content, mimetype in message.attachments:
+            mail.attach(name, content, mimetype or None)
         try:
             mail.send()
         except smtplib.SMTPRecipientsRefused as exc:

@@ -69,6 +69,9 @@ class Message(models.Model):
     #: messages) and the values of its variables, in the order the template uses them.
     provider_template = models.CharField(_("provider template code"), max_length=64, blank=True)
     template_params = models.JSONField(_("template values"), default=dict, blank=True)
+    #: A file sent with an e-mail (a value-added report): the name of a file already in the
+    #: storage, not a copy.
+    attachment = models.FileField(_("attachment"), max_length=200, blank=True)
     kind = models.CharField(
         _("kind"), max_length=10, choices=MessageKind.choices, default=MessageKind.OTHER
     )

@@ -4,6 +4,7 @@ record what the gateway and the client said (delivery reports, opt-outs)."""
 from __future__ import annotations
 
 import logging
+import mimetypes
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -81,6 +82,8 @@ class Outline:
     template_params: dict | None = None
     source_key: str = ""
     task: object = None
+    #: The storage name of a file an e-mail carries (a value-added report).
+    attachment: str = ""
 
 
 @transaction.atomic
@@ -96,6 +99,7 @@ def message_send(
     template_params: dict | None = None,
     source_key: str = "",
     task=None,
+    attachment: str = "",
     urgent: bool = False,
     marketing: bool = False,
     created_by=None,
@@ -109,12 +113,13 @@ def message_send(
     SMS or WeChat message that is not urgent waits for the end of the quiet hours. A message
     the rules keep back is recorded as ``blocked`` with the reason. ``urgent`` is for
     collections and security. ``source_key`` makes it idempotent (one message per client and
-    key); ``task`` is closed once it is sent. ``now`` is the moment the rules see (a daily job
+    key); ``task`` is closed once it is sent; ``attachment`` names a file in the storage that an
+    e-mail carries. ``now`` is the moment the rules see (a daily job
     replaying another day passes that day's clock); the delay they impose runs from the real
     clock. Returns the message."""
     outline = Outline(customer=customer, text=text, contact=contact, subject=subject,
                       template=template, template_params=template_params,
-                      source_key=source_key, task=task)  # fmt: skip
+                      source_key=source_key, task=task, attachment=attachment)  # fmt: skip
     (message,) = messages_send(outlines=[outline], channel=channel, kind=kind, urgent=urgent,
                                marketing=marketing, created_by=created_by, now=now)  # fmt: skip
     return message
@@ -238,7 +243,7 @@ def messages_send(
             provider_template=getattr(outline.template, "provider_code", "") or "",
             template_params=outline.template_params or {}, kind=kind, marketing=marketing,
             urgent=urgent, source_key=outline.source_key[:60], task=outline.task,
-            created_by=created_by, created_at=now,
+            attachment=outline.attachment, created_by=created_by, created_at=now,
         )  # fmt: skip
         standing = Standing(has_address=bool(address), **standings[outline.customer.pk])
         reason = refusal(standing, rules=rules, channel=channel, marketing=marketing,
@@ -291,8 +296,12 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
 
 
 def _outgoing(message: Message) -> gateways.Outgoing:
-    text, headers = message.text, None
+    text, headers, attachments = message.text, None, ()
     if message.channel == MessageChannel.EMAIL:
+        if message.attachment:
+            with message.attachment.open("rb") as file:
+                name = message.attachment.name.rsplit("/", 1)[-1]
+                attachments = ((name, file.read(), mimetypes.guess_type(name)[0] or ""),)
         link = unsubscribe_url(message.customer_id)
         text = f"{text}\n\n--\n{MSG_UNSUBSCRIBE % {'link': link}}"
         headers = {
@@ -307,6 +316,7 @@ def _outgoing(message: Message) -> gateways.Outgoing:
         template_code=message.provider_template,
         params=message.template_params or None,
         headers=headers,
+        attachments=attachments,
     )
 
 

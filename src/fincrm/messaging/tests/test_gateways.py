@@ -438,6 +438,17 @@ def test_e_mail_goes_through_the_configured_django_backend(settings):
     assert sent.extra_headers["List-Unsubscribe"] == "<https://x/u/>"
 
 
+def test_an_e_mail_carries_its_attachments(settings):
+    settings.FINCRM_EMAIL_URL = "locmem://"
+    report = ("报告-2026-06.pdf", b"%PDF-1.4 ...", "application/pdf")
+    result = gateway_for("email").send(
+        Outgoing(id="2", to="wang@example.cn", text="附件为本月报告", attachments=(report,))
+    )
+    assert result.ok
+    (sent,) = mail.outbox
+    assert sent.attachments == [report]
+
+
 def test_unknown_schemes_fail_loudly_and_no_url_means_no_gateway(settings):
     settings.FINCRM_SMS_URL = ""
     assert gateway_for("sms") is None
