@@ -254,8 +254,9 @@ def draw_chunk(plan: Plan, number: int, start: int, size: int) -> dict[str, pl.D
     facilities, repayments = _facilities(rng, plan, applications, as_of, risk)
     frames["facilities"] = facilities
     frames.update(repayments)
-    frames["applications"], frames["votes"] = _decisions(plan, applications, facilities,
-                                                          stages["stage_changes"])
+    frames["applications"], frames["votes"] = _decisions(
+        plan, applications, facilities, stages["stage_changes"]
+    )
     frames["interactions"] = pl.concat(
         [
             _interactions(rng, plan, customers, revenue, as_of),
@@ -528,8 +529,14 @@ def _applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray)
     delay = np.where(
         step > 0, rng.integers(1, 9, m) * 86_400 + rng.integers(0, 8, m) * 3_600, 0
     ).astype("timedelta64[s]")
-    changed_at = created[app] + _cumsum_within(delay, app)
+    offsets = _cumsum_within(delay, app).astype(np.int64)
     last = np.cumsum(lengths) - 1
+    # A path that would run past the book's day is walked faster: every step before the
+    # as-of day began (nothing in the book happens after today).
+    cutoff = as_of.astype("datetime64[s]") - UTC_OFFSET
+    room = (cutoff - created).astype(np.int64)
+    scale = np.minimum(1.0, room / np.maximum(offsets[last], 1))
+    changed_at = created[app] + (offsets * scale[app]).astype("timedelta64[s]")
     finished = changed_at[last]
     late = (finished + UTC_OFFSET).astype("datetime64[D]") > as_of
     stage_changed_at = np.where(late, office_time(rng, np.full(n, as_of)), finished)
@@ -594,8 +601,9 @@ def _applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray)
 RISK_OFFICER_AUTHORITY = 10_000_000
 
 
-def _decisions(plan: Plan, applications: pl.DataFrame, facilities: pl.DataFrame,
-               changes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _decisions(
+    plan: Plan, applications: pl.DataFrame, facilities: pl.DataFrame, changes: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The terms of each application (the booked ones' rate and method, proposed ones'
     method) and the approval votes behind each decision, as the approval service records
     them: the risk officer, and the executive above the officer's authority."""
@@ -604,14 +612,20 @@ def _decisions(plan: Plan, applications: pl.DataFrame, facilities: pl.DataFrame,
     )
     owner = applications.join(
         changes.filter(pl.col("to_stage") == Stage.CREDIT_REVIEW).select(
-            id=pl.col("application_id"), submitted_by_id=pl.col("changed_by_id"),
+            id=pl.col("application_id"),
+            submitted_by_id=pl.col("changed_by_id"),
             submitted_at=pl.col("changed_at"),
-        ), on="id", how="left",
+        ),
+        on="id",
+        how="left",
     ).select("id", "submitted_by_id", "submitted_at")
     decided = changes.filter(pl.col("to_stage").is_in([Stage.APPROVED, Stage.REJECTED])).select(
-        application_id=pl.col("application_id"), decided_at=pl.col("changed_at"),
-        vote=pl.when(pl.col("to_stage") == Stage.APPROVED).then(pl.lit("approve"))
-        .otherwise(pl.lit("reject")), note=pl.col("note"),
+        application_id=pl.col("application_id"),
+        decided_at=pl.col("changed_at"),
+        vote=pl.when(pl.col("to_stage") == Stage.APPROVED)
+        .then(pl.lit("approve"))
+        .otherwise(pl.lit("reject")),
+        note=pl.col("note"),
     )
     applications = (
         applications.join(booked, on="id", how="left")
@@ -632,8 +646,9 @@ def _decisions(plan: Plan, applications: pl.DataFrame, facilities: pl.DataFrame,
             (pl.col("vote") == "approve") & (pl.col("amount") > RISK_OFFICER_AUTHORITY)
         ).with_columns(user_id=pl.lit(plan.executive), role=pl.lit("exec"))
         votes = pl.concat([votes, committee])
-    votes = votes.select("application_id", "user_id", "role", "vote", "note", "created_at",
-                         policy_version=pl.lit(1))
+    votes = votes.select(
+        "application_id", "user_id", "role", "vote", "note", "created_at", policy_version=pl.lit(1)
+    )
     return applications, votes
 
 

@@ -1,5 +1,5 @@
 import hashlib
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from io import StringIO
 
 import pytest
@@ -68,6 +68,26 @@ def test_applications_reach_every_stage_along_the_pipeline():
         path = list(application.stage_changes.values_list("to_stage", flat=True))
         assert path[0] == Stage.LEAD and path[-1] == Stage.REJECTED
     assert ApplicationStageChange.objects.count() > Application.objects.count()
+
+
+def test_nothing_in_the_book_happened_after_its_day():
+    from zoneinfo import ZoneInfo
+
+    from fincrm.financing.models import ApprovalVote
+
+    _load()
+    end = datetime.combine(AS_OF + timedelta(days=1), time(0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    events = {
+        "stage changes": ApplicationStageChange.objects.filter(changed_at__gte=end),
+        "submissions": Application.objects.filter(submitted_at__gte=end),
+        "decisions": Application.objects.filter(decided_at__gte=end),
+        "votes": ApprovalVote.objects.filter(created_at__gte=end),
+        "applications": Application.objects.filter(created_at__gte=end),
+        "facility starts": Facility.objects.filter(start_date__gt=AS_OF),
+        "payments": Payment.objects.filter(paid_on__gt=AS_OF),
+    }
+    assert {name: qs.count() for name, qs in events.items() if qs.exists()} == {}
+    assert ApplicationStageChange.objects.filter(changed_at__gte=end - timedelta(days=7)).exists()
 
 
 def test_some_clients_pay_late_and_a_few_default():
