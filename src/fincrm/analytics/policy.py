@@ -491,6 +491,10 @@ class PredictionRules(_Config):
     clv_discount_rate_annual: float = Field(0.10, ge=0, le=1)
     #: L2 penalty of the BG/NBD fit: books where few clients repeat need one to stay finite.
     clv_penalizer: float = Field(0.01, ge=0, le=10)
+    #: The lender's cost of funds (% a year) netted from the margin still to come on running
+    #: facilities and from the value of future drawdowns. None: the reference rate
+    #: (``lending.base_rate_percent``, the one-year LPR) stands in for it.
+    clv_funding_cost_percent: float | None = Field(None, ge=0, le=100)
     #: Churn: an active client that within this many days has no facility left, no new
     #: drawdown and no application.
     churn_horizon_days: int = Field(180, ge=30, le=730)
