@@ -146,7 +146,7 @@ def application_panels(user, application: Application) -> dict:
 
 def green_channel_queue(user, *, now, policy) -> tuple:
     """The green channel's queue: the user's visible core-tier applications on the green
-    route not yet decided, the ones whose decision clock runs (submitted for review) first,
+    route not yet decided, the ones whose decision clock runs (submitted) first,
     by deadline; and its figures — open, overdue, and over the last 30 days the share
     decided within the hours the policy gives and the median hours to a decision."""
     from datetime import timedelta
@@ -180,7 +180,7 @@ def green_channel_queue(user, *, now, policy) -> tuple:
 
 def sla_clock(application: Application, *, now, hours: int) -> dict | None:
     """Where an application's green-channel clock stands: its deadline, the hours left
-    (negative: overdue) — None before it is submitted for review."""
+    (negative: overdue) — None before it is submitted."""
     from datetime import timedelta
 
     if application.submitted_at is None:

@@ -125,7 +125,7 @@ def test_the_queue_counts_down_each_clock_and_keeps_its_word(client, users, book
     assert re.search(r'id="green-median">20<', html)
     assert "已超时 2 小时" in html  # 50 hours after submission, 48 given
     assert "剩余 38 小时" in html  # the fresh one: 48 - 10
-    assert "尚未提交审批" in html
+    assert "尚未提交" in html
 
     # A manager sees only the queue of the clients they may see.
     client.force_login(users["manager_b"])
