@@ -18,6 +18,7 @@ from fincrm.financing.models import (
     Facility,
     Installment,
     Payment,
+    Tranche,
 )
 from fincrm.risk.models import Alert
 from fincrm.service.models import Ticket
@@ -69,9 +70,15 @@ def customer_360(*, customer: Customer) -> dict:
         .order_by("facility_id", "number")
     ):
         schedules.setdefault(installment.facility_id, []).append(installment)
+    # One query for the tranche plans of facilities disbursed in tranches.
+    plans: dict[int, list[Tranche]] = {}
+    for tranche in Tranche.objects.filter(application__customer=customer).order_by("number"):
+        plans.setdefault(tranche.application_id, []).append(tranche)
     for facility in facilities:
         facility.schedule_inline = facility.status != FacilityStatus.CLOSED
         facility.schedule = schedules.get(facility.pk, [])
+        facility.tranche_plan = plans.get(facility.application_id, [])
+        facility.tranches_drawn = sum(t.facility_id == facility.pk for t in facility.tranche_plan)
     return {
         "contacts": list(customer.contacts.all()),
         "statements": statements,

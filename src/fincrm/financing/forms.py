@@ -162,3 +162,43 @@ class PaymentForm(forms.Form):
         if paid_on > timezone.localdate():
             raise forms.ValidationError(_("A payment cannot be dated in the future."))
         return paid_on
+
+
+class TrancheForm(forms.Form):
+    """One row of the tranche plan; a row left empty is no tranche."""
+
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"),
+        max_digits=16,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "aria-label": _("Amount (CNY)")}),
+    )
+    planned_on = forms.DateField(
+        label=_("Planned for"),
+        required=False,
+        widget=forms.DateInput(
+            attrs={"type": "date", "aria-label": _("Planned for")}, format="%Y-%m-%d"
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("amount") is None) != (data.get("planned_on") is None):
+            raise forms.ValidationError(_("Give each tranche both its amount and its date."))
+        return data
+
+
+class BaseTranchePlanFormSet(forms.BaseFormSet):
+    def plan(self) -> list[tuple]:
+        """The rows filled in, in order: (amount, planned date)."""
+        return [
+            (row["amount"], row["planned_on"])
+            for row in self.cleaned_data
+            if row.get("amount") is not None
+        ]
+
+
+TranchePlanFormSet = forms.formset_factory(
+    TrancheForm, formset=BaseTranchePlanFormSet, extra=3, max_num=60, absolute_max=60
+)

@@ -12,6 +12,19 @@ urlpatterns = [
     path("applications/<int:pk>/move/", views.application_move, name="application_move"),
     path("applications/<int:pk>/terms/", views.application_terms, name="application_terms"),
     path("applications/<int:pk>/decide/", views.application_decide, name="application_decide"),
+    path(
+        "applications/<int:pk>/tranches/", views.application_tranches, name="application_tranches"
+    ),
+    path(
+        "applications/<int:pk>/tranches/<int:tranche_id>/disburse/",
+        views.tranche_disburse,
+        name="tranche_disburse",
+    ),
+    path(
+        "applications/<int:pk>/tranches/<int:tranche_id>/cancel/",
+        views.tranche_cancel,
+        name="tranche_cancel",
+    ),
     path("documents/<int:pk>/upload/", views.document_upload, name="document_upload"),
     path(
         "documents/<int:pk>/accept/",

@@ -13,7 +13,7 @@ from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
 
-from . import selectors, services
+from . import selectors, services, tranches
 from .choices import CollectionStatus, Stage, pipeline_choices
 from .filtersets import ApplicationFilterSet
 from .forms import (
@@ -25,6 +25,7 @@ from .forms import (
     PaymentForm,
     StageMoveForm,
     TermsForm,
+    TranchePlanFormSet,
 )
 from .models import (
     Application,
@@ -107,6 +108,12 @@ def application_detail(request, pk: int):
     if context["can_change"]:
         context["form"] = StageMoveForm(
             application=application, allowed=services.allowed_stages(application)
+        )
+    context.update(selectors.tranche_panel(application, can_change=context["can_change"]))
+    if context["tranche_plan_open"]:
+        context["tranche_formset"] = TranchePlanFormSet(
+            prefix="tranches",
+            initial=[{"amount": t.amount, "planned_on": t.planned_on} for t in context["tranches"]],
         )
     return render(request, "financing/application_detail.html", context)
 
@@ -274,6 +281,64 @@ def application_move(request, pk: int):
     else:
         messages.error(request, _("Choose a stage this application can move to."))
     return redirect(application)
+
+
+def _to_tranches(application: Application):
+    return redirect(application.get_absolute_url() + "#tranches")
+
+
+@login_required
+@require_POST
+def application_tranches(request, pk: int):
+    """Set the tranche plan at the contract stage (empty rows are no tranche; no row at all:
+    the whole amount at once)."""
+    application = selectors.application_for_change(request.user, pk)
+    formset = TranchePlanFormSet(request.POST, prefix="tranches")
+    if not formset.is_valid():
+        for form in formset:
+            flash_form_errors(request, form)
+        for error in formset.non_form_errors():
+            messages.error(request, error)
+        return _to_tranches(application)
+    try:
+        tranches.tranches_set(application=application, plan=formset.plan(), user=request.user)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Tranche plan saved."))
+    return _to_tranches(application)
+
+
+@login_required
+@require_POST
+def tranche_disburse(request, pk: int, tranche_id: int):
+    """Draw a planned tranche today into the application's facility."""
+    tranche = selectors.tranche_for_change(request.user, pk, tranche_id)
+    try:
+        tranches.tranche_disburse(tranche=tranche, user=request.user, on=timezone.localdate())
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Tranche %(number)s disbursed: %(amount)s CNY.")
+            % {"number": tranche.number, "amount": f"{tranche.amount:,.2f}"},
+        )
+    return _to_tranches(tranche.application)
+
+
+@login_required
+@require_POST
+def tranche_cancel(request, pk: int, tranche_id: int):
+    """Cancel a planned tranche after the disbursement: the facility's limit falls by it."""
+    tranche = selectors.tranche_for_change(request.user, pk, tranche_id)
+    try:
+        tranches.tranche_cancel(tranche=tranche, user=request.user)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Tranche %(number)s cancelled.") % {"number": tranche.number})
+    return _to_tranches(tranche.application)
 
 
 @login_required

@@ -102,7 +102,7 @@ class Side:
 def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     from fincrm.customers.models import Contact
     from fincrm.engagement.models import Interaction, Task
-    from fincrm.financing.models import ApplicationDocument, Installment, Payment
+    from fincrm.financing.models import ApplicationDocument, Installment, Payment, Tranche
     from fincrm.insights.models import Recommendation
     from fincrm.risk.models import Alert, ControlProposal, Review
     from fincrm.service.models import Ticket
@@ -127,6 +127,10 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         ApplicationDocument.objects.create(
             id=pk(), application=application, kind="business_licence",
             file=ContentFile(b"%PDF-1.4", name="licence.pdf"),
+        ),
+        Tranche.objects.create(
+            id=pk(), application=application, number=1, amount=Decimal("100000"),
+            planned_on=today,
         ),
         facility,
         Installment.objects.create(

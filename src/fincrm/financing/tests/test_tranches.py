@@ -380,3 +380,57 @@ def test_the_api_sets_the_plan_draws_tranches_and_refuses_without_changing_anyth
     assert sum(r[1] for r in _schedule(facility)) == D("2200000.00")
     listed = client.get(f"{base}/tranches", **risk).json()
     assert [t["status"] for t in listed] == ["disbursed", "disbursed", "planned"]
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def test_the_application_page_sets_the_plan_and_draws_the_tranches(
+    client, at_contract, users, clock
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    application = at_contract()
+    url = application.get_absolute_url()
+    client.force_login(users["manager_a"])
+    assert 'id="tranche-plan"' in client.get(url).content.decode()
+    form = {"tranches-TOTAL_FORMS": "4", "tranches-INITIAL_FORMS": "0"}
+    for i, (amount, day) in enumerate(PLAN):
+        form |= {f"tranches-{i}-amount": str(amount), f"tranches-{i}-planned_on": str(day)}
+    plan_url = reverse("financing:application_tranches", args=[application.pk])
+
+    short = client.post(plan_url, form | {"tranches-2-amount": "700000.00"}, follow=True)
+    assert "2,900,000.00" in short.content.decode()  # the sum named against the approved amount
+    assert not Tranche.objects.exists()
+    assert client.post(plan_url, form).status_code == 302
+    assert application.tranches.count() == 3
+
+    move = reverse("financing:application_move", args=[application.pk])
+    assert client.post(move, {"to_stage": "disbursed"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert 'id="tranche-disburse-2"' in page and 'id="tranche-disburse-3"' not in page
+    assert 'id="tranche-plan"' not in page  # the plan is closed once disbursed
+
+    second, third = application.tranches.filter(number__gt=1)
+    risk = Client()
+    risk.force_login(users["risk"])
+    assert 'id="tranche-disburse-2"' not in risk.get(url).content.decode()
+    refused = risk.post(reverse("financing:tranche_disburse", args=[application.pk, second.pk]))
+    assert refused.status_code == 403
+    facility = Facility.objects.get(application=application)
+    assert facility.drawn_amount == D("1000000.00")
+
+    clock.move_to("2026-07-25 10:00+08:00")
+    client.force_login(users["manager_a"])  # a new working day, a new session
+    drawn = client.post(reverse("financing:tranche_disburse", args=[application.pk, second.pk]))
+    assert drawn.status_code == 302 and drawn["Location"].endswith("#tranches")
+    facility.refresh_from_db()
+    assert facility.drawn_amount == D("2200000.00")
+    assert sum(r[1] for r in _schedule(facility)) == D("2200000.00")
+    page = client.get(url).content.decode()
+    assert 'id="tranche-disburse-3"' in page and "1,200,000" in page and "220.0 万元" in page
+
+    card = client.get(application.customer.get_absolute_url()).content.decode()
+    assert f'id="facility-tranches-{facility.pk}"' in card
+    assert "73%" in card  # 2,200,000 of the 3,000,000 limit
