@@ -98,6 +98,8 @@ def loan_classes(
     watch_grades: Sequence[str] = (),
     substandard_grades: Sequence[str] = (),
     watch_alert_severities: Sequence[str] = (),
+    restructured_floor: str | None = None,
+    restructured_arrears_floor: str | None = None,
 ) -> pl.DataFrame:
     """The five-tier class of each facility from its arrears and its client's risk signals.
 
@@ -106,7 +108,9 @@ def loan_classes(
     facilities : pl.DataFrame
         ``days_past_due``, ``grade`` (the client's credit grade, nullable), ``alert_severities``
         (list of the client's open alerts' severities, nullable) and ``override`` (a class set
-        by a risk officer, nullable).
+        by a risk officer, nullable); optionally ``restructured`` (under a restructuring's
+        observation period: at least ``restructured_floor``, at least
+        ``restructured_arrears_floor`` when in arrears).
 
     Returns
     -------
@@ -136,6 +140,17 @@ def loan_classes(
         .then(pl.lit(1, pl.Int8))
         .otherwise(pl.lit(0, pl.Int8))
     )
+    if "restructured" in facilities.columns:
+        rank = {c: i for i, c in enumerate(LOAN_CLASSES)}
+        watched = pl.col("restructured").fill_null(False)
+        floor = pl.max_horizontal(
+            floor,
+            pl.when(watched & (dpd > 0) & (restructured_arrears_floor is not None))
+            .then(pl.lit(rank.get(restructured_arrears_floor or "", 0), pl.Int8))
+            .when(watched)
+            .then(pl.lit(rank.get(restructured_floor or "", 0), pl.Int8))
+            .otherwise(pl.lit(0, pl.Int8)),
+        )
     auto = pl.max_horizontal(by_days, floor)
     effective = pl.max_horizontal(auto, severity_rank("override").fill_null(0))
     names = dict(enumerate(LOAN_CLASSES))

@@ -474,7 +474,7 @@ def assess_pending(
 
     # Open alerts after this run raised its own: read once, for the loan classes and the count.
     open_alerts = open_alert_severities(ids)
-    _classify_facilities(result, open_alerts, ids)
+    _classify_facilities(result, open_alerts, ids, as_of)
     frame = (
         result.select("customer_id", "credit_grade", grade_method="method")
         .join(open_alerts, on="customer_id", how="left")
@@ -487,11 +487,12 @@ def assess_pending(
 
 
 def _classify_facilities(
-    result: pl.DataFrame, open_alerts: pl.DataFrame, ids: Sequence[int] | None
+    result: pl.DataFrame, open_alerts: pl.DataFrame, ids: Sequence[int] | None, as_of: date
 ) -> int:
-    """Five-tier class of every live facility from its arrears, the run's grade and the open
-    alerts (``open_alert_severities``, after this run raised its own); only changed
-    facilities are written, with history. Returns how many changed."""
+    """Five-tier class of every live facility from its arrears, the run's grade, the open
+    alerts (``open_alert_severities``, after this run raised its own) and a restructuring's
+    observation period; only changed facilities are written, with history. Returns how many
+    changed."""
     from fincrm.analytics.delinquency import loan_classes
     from fincrm.risk.selectors import loan_class_rules
 
@@ -500,19 +501,23 @@ def _classify_facilities(
         .filter(status=FacilityStatus.ACTIVE)
         .values_list(
             "pk", "customer_id", "days_past_due", "loan_class", "loan_class_auto",
-            "loan_class_override",
+            "loan_class_override", "restructured_until",
         ),
         "customer_id",
         ids,
         {
             "facility_id": pl.Int64, "customer_id": pl.Int64, "days_past_due": pl.Int64,
             "old_class": pl.String, "old_auto": pl.String, "override": pl.String,
+            "restructured_until": pl.Date,
         },
     )  # fmt: skip
     if facilities.is_empty():
         return 0
     frame = (
-        facilities.with_columns(pl.col("override").replace("", None))
+        facilities.with_columns(
+            pl.col("override").replace("", None),
+            restructured=pl.col("restructured_until") >= as_of,
+        )
         .join(result.select("customer_id", grade="credit_grade"), on="customer_id", how="left")
         .join(open_alerts, on="customer_id", how="left")
     )

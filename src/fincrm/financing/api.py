@@ -386,6 +386,9 @@ def _reverse(request, facility_id: PathId, payment_id: PathId, payload: ReverseI
 
 
 def extend_facilities(router: Router) -> None:
+    from .modification_api import extend as extend_modifications
+
+    extend_modifications(router)
     router.get("/{int:facility_id}/quote", response=QuoteOut,
                summary="Early-settlement quote")(_quote)  # fmt: skip
     router.post("/{int:facility_id}/payments/{int:payment_id}/reverse",

@@ -189,3 +189,15 @@ class PromiseStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     KEPT = "kept", _("Kept")
     BROKEN = "broken", _("Broken")
+
+
+class ModificationKind(models.TextChoices):
+    EXTENSION = "extension", _("Extension")
+    RESTRUCTURING = "restructuring", _("Restructuring")
+
+
+class ModificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")

@@ -25,6 +25,7 @@ from .choices import FacilityStatus, FeeKind, Overpayment, PaymentKind, Repaymen
 from .models import Facility, Fee, Installment, Payment, ScheduleRevision
 from .schedule import (
     FREQUENCY_MONTHS,
+    add_months,
     annuity_payment,
     build_schedule,
     early_settlement,
@@ -232,17 +233,23 @@ def schedule_rebuild(
     prepaid: Decimal = ZERO,
     shorten: bool = False,
     rate: Decimal | None = None,
+    extra_periods: int = 0,
+    method: str | None = None,
+    capitalised: Decimal = ZERO,
 ) -> list[Installment]:
     """Rebuild the instalments not yet touched after ``on``: less ``prepaid`` principal, at
     a new ``rate`` if given, with the same due dates (a lower instalment) or fewer of them
     (``shorten``: about the same instalment). The old rows are kept in a ``ScheduleRevision``;
-    a prepayment beyond what is left is held as a credit."""
+    a prepayment beyond what is left is held as a credit.
+
+    An extension or restructuring adds ``extra_periods`` after the last one, may change the
+    repayment ``method`` and adds ``capitalised`` (overdue amounts) to the principal."""
     future = _untouched_future(facility, on)
     if not future:
         facility.credit_balance += prepaid
         facility.save(update_fields=["credit_balance"])
         return []
-    balance = sum((r.principal_due for r in future), ZERO) - prepaid
+    balance = sum((r.principal_due for r in future), ZERO) - prepaid + capitalised
     _revision(facility, future, reason, user)
     previous = (
         Installment.objects.filter(facility=facility, number__lt=future[0].number)
@@ -254,13 +261,19 @@ def schedule_rebuild(
     Installment.objects.filter(pk__in=[r.pk for r in future]).delete()
     if rate is not None:
         facility.rate = rate
+    if method:
+        facility.repayment_method = method
     if balance <= 0:
         facility.credit_balance += -balance
-        facility.save(update_fields=["credit_balance", "rate"])
+        facility.save(update_fields=["credit_balance", "rate", "repayment_method"])
         return []
     step = FREQUENCY_MONTHS.get(facility.frequency, 1)
     periods = _shorter_term(facility, future, balance, step) if shorten else len(future)
+    periods += extra_periods
     method = facility.repayment_method
+    first_due = future[0].due_date
+    if method == RepaymentMethod.BULLET and len(future) == 1:  # one payment, later
+        first_due, periods = add_months(first_due, extra_periods * step), 1
     schedule = build_schedule(
         amount=balance,
         annual_rate_percent=facility.rate,
@@ -269,7 +282,7 @@ def schedule_rebuild(
         method=method if method != RepaymentMethod.BULLET else RepaymentMethod.INTEREST_ONLY,
         frequency=facility.frequency,
         day_count=facility.day_count,
-        first_due=future[0].due_date,
+        first_due=first_due,
     )
     from .booking import installments_from
 
@@ -277,7 +290,7 @@ def schedule_rebuild(
         installments_from(facility, schedule, first_number=first_number)
     )
     facility.maturity_date = rows[-1].due_date
-    facility.save(update_fields=["maturity_date", "credit_balance", "rate"])
+    facility.save(update_fields=["maturity_date", "credit_balance", "rate", "repayment_method"])
     return rows
 
 

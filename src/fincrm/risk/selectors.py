@@ -368,6 +368,8 @@ def loan_class_rules() -> dict:
         "watch_grades": rules.watch_grades,
         "substandard_grades": rules.substandard_grades,
         "watch_alert_severities": rules.watch_alert_severities,
+        "restructured_floor": rules.restructured_floor,
+        "restructured_arrears_floor": rules.restructured_arrears_floor,
     }
 
 
@@ -407,13 +409,25 @@ def open_alert_severities(customer_ids) -> pl.DataFrame:
 
 def facility_class_inputs(*, facilities) -> tuple[dict, pl.DataFrame]:
     """The policy's rules and the input frame of ``loan_classes`` for some facilities."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
     frame = pl.DataFrame(
         {
             "customer_id": [f.customer_id for f in facilities],
             "days_past_due": [f.days_past_due for f in facilities],
             "override": [f.loan_class_override or None for f in facilities],
+            "restructured": [
+                f.restructured_until is not None and f.restructured_until >= today
+                for f in facilities
+            ],
         },
-        schema={"customer_id": pl.Int64, "days_past_due": pl.Int64, "override": pl.String},
+        schema={
+            "customer_id": pl.Int64,
+            "days_past_due": pl.Int64,
+            "override": pl.String,
+            "restructured": pl.Boolean,
+        },
     )
     signals = client_signals(sorted({f.customer_id for f in facilities}))
     return loan_class_rules(), frame.join(signals, on="customer_id", how="left")

@@ -16,6 +16,11 @@ class Event(models.TextChoices):
     APPLICATION_CREATED = "application.created", _("Application created")
     APPLICATION_DECIDED = "application.decided", _("Application decided")
     FACILITY_BOOKED = "facility.booked", _("Facility booked")
+    MODIFICATION_REQUESTED = (
+        "facility.modification_requested",
+        _("Extension or restructuring requested"),
+    )
+    MODIFICATION_DECIDED = "facility.modification_decided", _("Extension or restructuring decided")
     TRANCHE_DISBURSED = "tranche.disbursed", _("Tranche disbursed")
     PAYMENT_RECEIVED = "payment.received", _("Payment received")
     COLLECTION_ACTION = "collection.action", _("Collection action recorded")
