@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
@@ -41,6 +41,7 @@ from .selectors import (
     tranche_for_change,
 )
 
+LetterFormat = Literal["pdf", "docx"]
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("1e13"), decimal_places=2)]
 
 
@@ -450,6 +451,29 @@ def collection_outcome(request, action_id: PathId, payload: OutcomeIn):
         )
     except ValidationError as exc:
         raise HttpError(422, _messages(exc)) from exc
+
+
+@collections_router.get("/{int:action_id}/letter")
+def collection_letter(request, action_id: PathId, format: LetterFormat = "pdf"):
+    """The action's letter (催收函, 担保人通知函 or 律师函 by its step) with the client's figures
+    of today, as PDF or Word, to whoever may work the action; each download is recorded on
+    the action. 422: the step is not a letter, or nothing is overdue."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from .letters import CONTENT_TYPES, collection_letter_issue, letter_filename
+    from .selectors import collection_action_for
+
+    action = collection_action_for(request.user, action_id)
+    try:
+        record, content = collection_letter_issue(
+            action=action, user=request.user, file_format=format
+        )
+    except ValidationError as exc:
+        raise HttpError(422, _messages(exc)) from exc
+    disposition = content_disposition_header(True, letter_filename(record))
+    return HttpResponse(content, content_type=CONTENT_TYPES[format],
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 def register(api) -> None:

@@ -191,6 +191,15 @@ class PromiseStatus(models.TextChoices):
     BROKEN = "broken", _("Broken")
 
 
+#: The rungs of the dunning ladder worked with a letter from a template.
+LETTER_STEPS = (CollectionStep.LETTER, CollectionStep.GUARANTOR, CollectionStep.LEGAL)
+
+
+#: The files a letter is produced as (a plain list, not choices: "pdf" is a file extension
+#: on every page, not a code to translate).
+LETTER_FORMATS = [("pdf", "PDF"), ("docx", "Word")]
+
+
 class ModificationKind(models.TextChoices):
     EXTENSION = "extension", _("Extension")
     RESTRUCTURING = "restructuring", _("Restructuring")

@@ -11,14 +11,14 @@ escalated to the team lead. Arrears cleared by a payment cancel the open actions
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.choices import Role
@@ -111,6 +111,8 @@ def collections_run(*, as_of: date) -> dict[str, int]:
             )
         )
     CollectionAction.objects.bulk_create(created, ignore_conflicts=True)
+    reminders_send(actions=[a for a in created if a.step == CollectionStep.SMS], as_of=as_of,
+                   lender=lending.lender_name)  # fmt: skip
     cancelled = (
         CollectionAction.objects.filter(status=CollectionStatus.OPEN)
         .exclude(facility_id__in=list(episodes))
@@ -132,6 +134,61 @@ def collections_run(*, as_of: date) -> dict[str, int]:
             ],
         )
     return {"created": len(created), "cancelled": cancelled, "kept": kept, "broken": broken}
+
+
+def reminder_text(action: CollectionAction, *, lender: str) -> str:
+    """The day-1 SMS in Chinese: the lender, the contract, the amount overdue and since when."""
+    with translation.override("zh-hans"):
+        return str(
+            _("[%(lender)s] Dear %(client)s, the repayment due on %(due)s under contract "
+              "%(contract)s is overdue: %(amount)s CNY. Please repay as soon as possible; if you "
+              "have already paid, please ignore this message.")
+        ) % {
+            "lender": lender,
+            "client": action.facility.customer.name,
+            "due": f"{action.episode.year}年{action.episode.month}月{action.episode.day}日",
+            "contract": action.facility.contract_number,
+            "amount": f"{action.amount_overdue:,.2f}",
+        }  # fmt: skip
+
+
+def reminders_send(*, actions: list[CollectionAction], as_of: date, lender: str) -> int:
+    """Queue the SMS reminder of each new SMS step (urgent: collections go in the quiet hours
+    and past an opt-out, as a lender must) and link it to its action. One message per
+    facility, step and arrears episode (the source key), so a second run sends nothing."""
+    from fincrm.messaging.choices import MessageChannel, MessageKind
+    from fincrm.messaging.services import Outline, messages_send
+
+    if not actions:
+        return 0
+    today = timezone.localdate()
+    now = timezone.now() if as_of == today else datetime.combine(
+        as_of, time(10), timezone.get_current_timezone()
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        subject = str(CollectionStep.SMS.label)
+    outlines = [
+        Outline(
+            customer=a.facility.customer,
+            text=reminder_text(a, lender=lender),
+            subject=subject,
+            source_key=f"dunning:{a.facility_id}:{a.step}:{a.episode:%Y%m%d}",
+        )
+        for a in actions
+    ]
+    sent = messages_send(outlines=outlines, channel=MessageChannel.SMS, kind=MessageKind.DUNNING,
+                         urgent=True, now=now)  # fmt: skip
+    by_episode = {(a.facility_id, a.episode): m for a, m in zip(actions, sent, strict=True)}
+    saved = list(
+        CollectionAction.objects.filter(
+            facility_id__in=[a.facility_id for a in actions], step=CollectionStep.SMS,
+            episode__in={a.episode for a in actions}, message__isnull=True,
+        )
+    )  # fmt: skip
+    for action in saved:
+        action.message = by_episode.get((action.facility_id, action.episode))
+    CollectionAction.objects.bulk_update([a for a in saved if a.message], ["message"])
+    return len(sent)
 
 
 def _paid_between(facility_id: int, start: date, end: date) -> Decimal:

@@ -41,6 +41,7 @@ urlpatterns = [
     path("payments/<int:pk>/reverse/", views.payment_reverse, name="payment_reverse"),
     path("collections/", views.CollectionListView.as_view(), name="collections"),
     path("collections/<int:pk>/outcome/", views.collection_outcome, name="collection_outcome"),
+    path("collections/<int:pk>/letter/", views.collection_letter, name="collection_letter"),
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("installments/<int:pk>/missed/", views.installment_missed, name="installment_missed"),
     path("facilities/<int:pk>/schedule/", views.facility_schedule, name="facility_schedule"),

@@ -5,7 +5,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from fincrm.core.params import query_id
 from fincrm.core.redirects import redirect_next
@@ -14,7 +14,7 @@ from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import selectors, services, tranches
-from .choices import CollectionStatus, Stage, pipeline_choices
+from .choices import LETTER_STEPS, CollectionStatus, Stage, pipeline_choices
 from .filtersets import ApplicationFilterSet
 from .forms import (
     ApplicationForm,
@@ -396,7 +396,12 @@ class CollectionListView(RestrictedListView):
     template_name = "financing/collection_list.html"
 
     def get_queryset(self):
-        qs = super().get_queryset().select_related("facility__customer", "assigned_to")
+        qs = (
+            super()
+            .get_queryset()
+            .select_related("facility__customer", "assigned_to", "message")
+            .prefetch_related("letters__created_by")
+        )
         if self.request.GET.get("mine"):
             qs = qs.filter(assigned_to=self.request.user)
         if self.request.GET.get("all") != "1":
@@ -406,6 +411,7 @@ class CollectionListView(RestrictedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["outcome_form"] = CollectionOutcomeForm()
+        context["letter_steps"] = LETTER_STEPS
         return context
 
 
@@ -426,6 +432,31 @@ def collection_outcome(request, pk: int):
         else:
             messages.success(request, _("Outcome recorded."))
     return redirect_next(request, "financing:collections")
+
+
+@login_required
+@require_GET
+def collection_letter(request, pk: int):
+    """The letter of a collection action at a letter step, ``?format=pdf`` or ``docx``, to
+    whoever may work the action (``selectors.collection_action_for``); each download is
+    recorded on the action and in the access log. Refused (nothing overdue): back to the
+    queue with the reason."""
+    from django.http import HttpResponse
+    from django.utils.http import content_disposition_header
+
+    from .letters import CONTENT_TYPES, collection_letter_issue, letter_filename
+
+    action = selectors.collection_action_for(request.user, pk)
+    try:
+        record, content = collection_letter_issue(
+            action=action, user=request.user, file_format=request.GET.get("format", "pdf")
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect_next(request, "financing:collections")
+    disposition = content_disposition_header(True, letter_filename(record))
+    return HttpResponse(content, content_type=CONTENT_TYPES[record.file_format],
+                        headers={"Content-Disposition": disposition})  # fmt: skip
 
 
 def flash_form_errors(request, form) -> None:
