@@ -88,6 +88,7 @@ def _detail_urls() -> list[str]:
     urls = []
     for customer in Customer.objects.order_by("-annual_revenue")[:2]:
         urls.append(reverse("customers:detail", args=[customer.pk]))
+        urls.append(reverse("reports:preview", args=[customer.pk]))  # the 360° page's preview
     ticket = Ticket.objects.order_by("pk").first()
     if ticket:
         urls.append(reverse("service:detail", args=[ticket.pk]))

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "fincrm.campaigns",
     "fincrm.loyalty",
     "fincrm.insights",
+    "fincrm.reports",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",

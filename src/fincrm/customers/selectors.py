@@ -114,6 +114,11 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         .order_by("-submitted_at")[:limit]
     )
     alerts = Alert.objects.filter(customer=customer).order_by("-raised_at")[:limit]
+    drawdowns = (
+        Tranche.objects.filter(application__customer=customer, disbursed_on__isnull=False)
+        .select_related("facility")
+        .order_by("-disbursed_on", "-number")[:limit]
+    )
     events = chain(
         ({"kind": "ticket", "at": t.opened_at, "obj": t} for t in tickets),
         ({"kind": "survey", "at": r.submitted_at, "obj": r} for r in responses),
@@ -122,6 +127,7 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         ({"kind": "interaction", "at": i.occurred_at, "obj": i} for i in interactions),
         ({"kind": "stage", "at": s.changed_at, "obj": s} for s in stage_changes),
         ({"kind": "payment", "at": p.paid_on, "obj": p} for p in payments),
+        ({"kind": "tranche", "at": t.disbursed_on, "obj": t} for t in drawdowns),
     )
     return sorted(events, key=_event_sort_key, reverse=True)[:limit]
 

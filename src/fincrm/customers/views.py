@@ -22,6 +22,7 @@ from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import LoanClass, pipeline_choices
 from fincrm.insights.selectors import customer_insights
 from fincrm.loyalty.selectors import loyalty_summary
+from fincrm.reports.selectors import customer_reports
 from fincrm.risk.selectors import customer_risk
 from fincrm.service.selectors import customer_tickets
 from fincrm.service.views import may_log_ticket
@@ -75,6 +76,7 @@ def customer_detail(request, pk: int):
         "loyalty": loyalty_summary(customer=customer),
         "insights": customer_insights(customer=customer),
         "tickets": customer_tickets(customer=customer),
+        "client_reports": list(customer_reports(customer=customer)[:12]),
         "surveys": active_surveys(),
         "can_log_ticket": may_log_ticket(request.user, customer),
         **customer_risk(customer=customer),

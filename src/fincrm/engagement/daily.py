@@ -98,6 +98,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     from fincrm.financing.services import renewals_open
     from fincrm.loyalty.services import points_expire
     from fincrm.messaging.care import care_messages_queue
+    from fincrm.reports.services import client_reports_monthly
     from fincrm.service.services import tickets_escalate
 
     from .care import care_tasks_plan
@@ -113,4 +114,5 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
         "collection_actions": collections_run(as_of=as_of)["created"],
         "renewal_applications": renewals_open(as_of=as_of),
         "green_channel_routes": sum(routes_follow_tiers().values()),
+        "client_reports": client_reports_monthly(as_of=as_of),
     }

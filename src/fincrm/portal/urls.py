@@ -13,4 +13,5 @@ urlpatterns = [
     path("surveys/<int:pk>/", views.survey, name="survey"),
     path("complaints/new/", views.complaint, name="complaint"),
     path("applications/new/", views.apply, name="apply"),
+    path("reports/<int:pk>/", views.report, name="report"),
 ]

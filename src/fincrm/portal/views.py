@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from fincrm.core.views import flash_errors
 from fincrm.financing.choices import CLOSED_STAGES, DocumentStatus, FacilityStatus, pipeline_choices
 from fincrm.financing.models import Application, ApplicationDocument, Facility, Installment
 from fincrm.loyalty.selectors import loyalty_summary
+from fincrm.reports.selectors import portal_reports
 from fincrm.service.models import Ticket
 from fincrm.service.services import ticket_open
 from fincrm.surveys.models import Invitation
@@ -87,6 +88,7 @@ def home(request):
                 if i.is_open
             ],
             "tickets": Ticket.objects.filter(customer=customer).order_by("-opened_at")[:20],
+            "reports": portal_reports(customer=customer)[:24],
             "ticket_form": PortalTicketForm(),
             "apply_form": PortalApplicationForm(),
         },
@@ -174,3 +176,11 @@ def apply(request):
         % {"number": application.number},
     )
     return redirect(reverse("portal:home") + f"#application-{application.pk}")
+
+
+@portal_login_required
+def report(request, pk: int):
+    """One of the client's own value-added reports (another client's is a 404)."""
+    report = get_object_or_404(portal_reports(customer=request.portal.customer), pk=pk)
+    return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename,
+                        content_type="application/pdf")  # fmt: skip

@@ -104,6 +104,7 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     from fincrm.engagement.models import Interaction, Task
     from fincrm.financing.models import ApplicationDocument, Installment, Payment, Tranche
     from fincrm.insights.models import Recommendation
+    from fincrm.reports.models import ClientReport
     from fincrm.risk.models import Alert, ControlProposal, Review
     from fincrm.service.models import Ticket
     from fincrm.surveys.models import Invitation
@@ -168,6 +169,10 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         Invitation.objects.create(
             id=pk(), survey=survey, customer=customer, token_hash=f"{name}" * 64,
             channel="email", cause="sweep", expires_at=now + timedelta(days=30),
+        ),
+        ClientReport.objects.create(
+            id=pk(), customer=customer, period=today.replace(day=1), delivered_at=now,
+            file=ContentFile(b"%PDF-1.4", name="report.pdf"),
         ),
     ]  # fmt: skip
     objects: dict[str, list[int]] = {}
@@ -427,4 +432,32 @@ def test_the_sweep_reaches_real_objects(users, sides):
                 served.add(name)
     assert {"customers:detail", "customers:edit", "financing:application",
             "engagement:attachment", "service:detail", "financing:document_file",
-            "customers:import_preview"} <= served, served  # fmt: skip
+            "customers:import_preview", "reports:preview", "reports:download"} <= served, \
+        served  # fmt: skip
+
+
+def test_a_portal_client_reaches_no_other_clients_objects(sides):
+    """The portal's pages that name an object, as the portal login of side a's firm: with side
+    b's objects every GET and POST is refused; with its own, its pages are served."""
+    from fincrm.portal.models import PortalAccount
+    from fincrm.testing.factories import UserFactory
+
+    user = UserFactory(username="portal_a", role="", team=None)
+    firm = sides["a"].pks("customers.Customer")[0]
+    PortalAccount.objects.create(user=user, customer_id=firm)
+    client = Client()
+    client.force_login(user)
+    routes = [(r, n) for r, n in _page_patterns() if n.startswith("portal:") and _PARAM.search(r)]
+    assert routes
+    leaks, served = [], set()
+    for route, name in routes:
+        for url in _fill(route, sides["b"]):
+            if not _refused(response := client.get(url)):
+                leaks.append(f"GET {url} ({name}): {response.status_code}")
+            if not _refused(response := client.post(url)):
+                leaks.append(f"POST {url} ({name}): {response.status_code}")
+        for url in _fill(route, sides["a"]):
+            if client.get(url).status_code == 200:
+                served.add(name)
+    assert not leaks, "the portal served another client's object:\n" + "\n".join(leaks)
+    assert {"portal:report", "portal:survey"} <= served, served

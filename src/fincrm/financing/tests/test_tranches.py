@@ -434,3 +434,4 @@ def test_the_application_page_sets_the_plan_and_draws_the_tranches(
     card = client.get(application.customer.get_absolute_url()).content.decode()
     assert f'id="facility-tranches-{facility.pk}"' in card
     assert "73%" in card  # 2,200,000 of the 3,000,000 limit
+    assert "第 2 笔 · 120.0 万元" in card  # the drawdown on the timeline
