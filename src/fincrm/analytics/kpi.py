@@ -662,3 +662,27 @@ def staff_kpis(
         good_balance="good_balance",
         good_balance_share=_ratio(pl.col("good_balance"), pl.col("balance")).cast(pl.Float64),
     )
+
+
+def decision_speed(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Credit decisions by month: how many, how many the automatic-decision rule took, its
+    share (%), and the median hours from submission to the decision, by the rule and by
+    people.
+
+    ``decisions``: one row per decided application — ``month`` (a label such as "2026-06"),
+    ``automatic`` (bool) and ``hours`` (submission to decision; null when not submitted)."""
+    _require(decisions, "decisions", ["month", "automatic", "hours"])
+    return (
+        decisions.group_by("month")
+        .agg(
+            decided=pl.len(),
+            automatic=pl.col("automatic").sum(),
+            hours_automatic=pl.col("hours").filter(pl.col("automatic")).median(),
+            hours_people=pl.col("hours").filter(~pl.col("automatic")).median(),
+        )
+        .with_columns(automatic_share=_ratio(pl.col("automatic"), pl.col("decided")) * 100)
+        .sort("month")
+        .select(
+            "month", "decided", "automatic", "automatic_share", "hours_automatic", "hours_people"
+        )
+    )

@@ -639,6 +639,20 @@ class DunningStep(_Config):
 
 
 def _authority() -> list[AuthorityRule]:
+class AutoApproval(_Config):
+    """Fast decisions for small loans (小额快贷): an application inside these bounds is approved
+    by the rule the moment it reaches credit review — no control breached, every document
+    accepted, no open early warning — except a random ``sample_share`` of them, sent to a
+    person anyway (the rule's own quality check). Everything else follows the authority
+    table."""
+
+    enabled: bool = True
+    max_amount_cny: float = Field(300_000, gt=0)
+    worst_grade: str = "A"
+    product_types: list[str] = Field(default_factory=list)  # empty: every product type
+    sample_share: float = Field(0.05, ge=0, le=1)
+
+
     return [
         AuthorityRule(roles=["lead"], max_amount_cny=1_000_000, worst_grade="BBB",
                       own_teams_only=True),
@@ -702,6 +716,7 @@ class LendingRules(_Config):
     #: Below this many days past due the account manager works the arrears; from it the
     #: collections team (the members of ``collector_team``; risk officers when it is empty).
     collector_after_days: int = Field(30, ge=1)
+    auto_approval: AutoApproval = Field(default_factory=AutoApproval)
     collector_team: str = "催收组"
     #: Days after a promised date before an unpaid promise counts as broken.
     promise_grace_days: int = Field(1, ge=0)

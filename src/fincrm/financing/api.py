@@ -23,7 +23,14 @@ from fincrm.api.types import Id, IsoDate, PathId
 from fincrm.customers.models import Customer
 
 from . import collections, services, servicing, tranches
-from .choices import CollectionOutcome, Frequency, Overpayment, RepaymentMethod, Stage
+from .choices import (
+    AUTOMATIC_RULE,
+    CollectionOutcome,
+    Frequency,
+    Overpayment,
+    RepaymentMethod,
+    Stage,
+)
 from .models import (
     Application,
     ApplicationDocument,
@@ -113,6 +120,8 @@ class VoteOut(Schema):
 
     @staticmethod
     def resolve_user(obj) -> str:
+        if obj.user is None:  # the automatic-decision rule
+            return str(AUTOMATIC_RULE)
         return obj.user.get_full_name() or obj.user.username
 
 
@@ -121,6 +130,7 @@ class ApplicationOut(ModelSchema):
     product_id: int
     number: str
     facility_id: int | None
+    auto_decision_reasons: list[str]
     documents: list[DocumentOut]
     votes: list[VoteOut]
 
@@ -129,8 +139,15 @@ class ApplicationOut(ModelSchema):
         fields = ["id", "amount", "tenor_months", "purpose", "stage", "stage_changed_at",
                   "created_at", "channel", "route", "repayment_method", "frequency", "rate",
                   "guarantee_type", "guarantor", "collateral_value", "margin_percent",
-                  "submitted_at", "decided_at", "override_reason", "contract_number",
+                  "submitted_at", "decided_at", "override_reason", "auto_decision",
+                  "contract_number",
                   "signed_on", "first_due_date", "upfront_fee"]  # fmt: skip
+
+    @staticmethod
+    def resolve_auto_decision_reasons(obj) -> list[str]:
+        from .approval import describe_auto_reasons
+
+        return describe_auto_reasons(obj.auto_decision_reasons)
 
     @staticmethod
     def resolve_facility_id(obj) -> int | None:

@@ -143,6 +143,19 @@ class Vote(models.TextChoices):
     REJECT = "reject", _("Reject")
 
 
+class AutoDecision(models.TextChoices):
+    """What the automatic-decision rule did when an application reached credit review."""
+
+    APPROVED = "approved", _("Approved by the rule")
+    SAMPLED = "sampled", _("Within the rule, sampled for a person's review")
+    REFERRED = "referred", _("Outside the rule, referred to the approvers")
+
+
+#: The role recorded on a vote cast by the automatic-decision rule, and its name.
+RULE_ROLE = "rule"
+AUTOMATIC_RULE = _("automatic-decision rule")
+
+
 class FeeKind(models.TextChoices):
     UPFRONT = "upfront", _("Arrangement fee")
     SERVICE = "service", _("Service fee")

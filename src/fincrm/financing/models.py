@@ -18,6 +18,7 @@ from .choices import (
     CLOSED_STAGES,
     LETTER_FORMATS,
     PIPELINE,
+    AutoDecision,
     Channel,
     CollectionOutcome,
     CollectionStatus,
@@ -166,6 +167,13 @@ class Application(models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     #: A control breach approved anyway: the approver's reason (audited, on the 360° page).
     override_reason = models.CharField(_("reason for the exception"), max_length=300, blank=True)
+    #: What the automatic-decision rule did at credit review, and why: the conditions it
+    #: failed, as codes with their figures (``approval.describe_auto_reasons`` words them).
+    auto_decision = models.CharField(
+        _("automatic decision"), max_length=10, choices=AutoDecision.choices, blank=True
+    )
+    auto_decision_reasons = models.JSONField(_("automatic decision: why"), default=list,
+                                             blank=True)  # fmt: skip
     contract_number = models.CharField(_("contract number"), max_length=32, blank=True)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     first_due_date = models.DateField(_("first due date"), null=True, blank=True)
@@ -564,9 +572,10 @@ class ApprovalVote(models.Model):
     authority table it used, the controls it breached and the reason for an exception."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="votes")
+    #: None: cast by the automatic-decision rule (``role`` "rule", its policy version).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("approver"),
+        verbose_name=_("approver"), null=True, blank=True,
     )  # fmt: skip
     role = models.CharField(_("role"), max_length=16)
     vote = models.CharField(_("decision"), max_length=8, choices=Vote.choices)

@@ -111,7 +111,13 @@ def application_panels(user, application: Application) -> dict:
     decision panel when the user has authority, the votes so far."""
     from django.core.exceptions import PermissionDenied as Refused
 
-    from .approval import authority_for, control_breaches, describe_rule, pending_roles
+    from .approval import (
+        authority_for,
+        control_breaches,
+        describe_auto_reasons,
+        describe_rule,
+        pending_roles,
+    )
     from .choices import GuaranteeType, Stage
     from .services import policy_current
 
@@ -136,6 +142,7 @@ def application_panels(user, application: Application) -> dict:
         "can_change": can_change,
         "can_review_documents": reviewer,
         "breaches": control_breaches(application, policy) if application.is_open else [],
+        "auto_reasons": describe_auto_reasons(application.auto_decision_reasons),
         "decision": decision,
         "terms_open": can_change and open_terms,
         "facility": Facility.objects.filter(application=application).first(),

@@ -361,6 +361,13 @@ def application_move_stage(
             # The whole approved amount, or the first tranche when a plan was set.
             application_disburse(application=application, user=user, on=timezone.localdate(now))
         _after_disbursement(application, now)
+    if to_stage == Stage.CREDIT_REVIEW:
+        # Small loans inside the automatic-decision rule are approved here and now.
+        from .approval import application_auto_decide
+
+        policy, version = policy_current()
+        application_auto_decide(application=application, policy=policy, policy_version=version)
+        application.refresh_from_db()
     customer_changed(application.customer_id)
     return application
 

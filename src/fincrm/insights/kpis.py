@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fincrm.analytics.kpi import growth, migration_matrix, renewal_status, staff_kpis
+from fincrm.analytics.kpi import (
+    decision_speed,
+    growth,
+    migration_matrix,
+    renewal_status,
+    staff_kpis,
+)
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.surveys import summarise
 from fincrm.core.db import reporting
@@ -511,6 +518,34 @@ def complaints(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
                   series=["opened", "within_sla_rate"])  # fmt: skip
 
 
+def decisions(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
+    """Credit decisions in the period by month: the automatic-decision rule's share and the
+    hours from submission to a decision, by the rule and by people."""
+    from fincrm.financing.choices import AutoDecision
+    from fincrm.financing.models import Application
+
+    rows = fetch(
+        Application.objects.using(db).order_by()
+        .filter(**f.between("decided_at"))
+        .values_list("customer_id", "decided_at", "submitted_at", "auto_decision"),
+        {"customer_id": pl.Int64, "decided_at": pl.Datetime("us", "UTC"),
+         "submitted_at": pl.Datetime("us", "UTC"), "auto_decision": pl.String},
+    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    frame = rows.select(
+        month=pl.col("decided_at").dt.convert_time_zone(settings.TIME_ZONE).dt.strftime("%Y-%m"),
+        automatic=pl.col("auto_decision") == AutoDecision.APPROVED,
+        hours=(pl.col("decided_at") - pl.col("submitted_at")).dt.total_seconds() / 3600,
+    )
+    table = decision_speed(frame)
+    columns = [("month", _("Month")), ("decided", _("Decided")),
+               ("automatic", _("By the automatic rule")),
+               ("automatic_share", _("Automatic %")),
+               ("hours_automatic", _("Hours to a decision: rule")),
+               ("hours_people", _("Hours to a decision: people"))]  # fmt: skip
+    return Figure("decisions", _("Credit decisions and their speed"), "line", columns,
+                  _table(table), x="month", series=["decided", "automatic"])  # fmt: skip
+
+
 def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db: str) -> Figure:
     from django.db.models import Sum
 
@@ -592,6 +627,7 @@ def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]
         risk_migration,
         delinquency(facilities),
         complaints(clients, filters, db),
+        decisions(clients, filters, db),
         staff(user, clients, facilities, filters, db),
     ]
     cache.set(key, figures, CACHE_SECONDS)

@@ -390,3 +390,22 @@ def test_funnel_from_summed_parts_equals_the_funnel_of_all_rows(offsets, chunks)
     expected = funnel(frame, stages)
     got = funnel_from_parts(counts, durations, stages)
     assert_frame_equal(got, expected, check_dtypes=False)
+
+
+def test_decision_speed_counts_the_rule_and_the_hours_by_month():
+    from fincrm.analytics.kpi import decision_speed
+
+    frame = pl.DataFrame(
+        {
+            "month": ["2026-05", "2026-05", "2026-05", "2026-06", "2026-06"],
+            "automatic": [True, False, False, True, True],
+            "hours": [0.01, 30.0, 50.0, 0.02, None],
+        }
+    )
+    table = decision_speed(frame).to_dicts()
+    assert table == [
+        {"month": "2026-05", "decided": 3, "automatic": 1, "automatic_share": pytest.approx(100 / 3),
+         "hours_automatic": 0.01, "hours_people": 40.0},
+        {"month": "2026-06", "decided": 2, "automatic": 2, "automatic_share": 100.0,
+         "hours_automatic": 0.02, "hours_people": None},
+    ]  # fmt: skip
