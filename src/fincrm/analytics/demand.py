@@ -26,6 +26,21 @@ Seasonality
     more often than about once a year (high interval confidence and a cycle shorter than
     ``seasonal_min_cycle_days``): a quarterly client's months recur every year by arithmetic,
     not by season, and their interval is the better guide.
+Renewal at maturity (with ``facilities``)
+    A facility running at ``as_of`` (drawn on or before it, maturing on or after it) is a need
+    to come: a working-capital client renews when its facility matures. Its nearest maturity
+    replaces the interval date (reason ``maturity``, medium confidence) unless the client's
+    own cycle is high-confidence and comes sooner. A client with a running facility is never
+    lapsed.
+Industry (with ``industries``)
+    A client with a single drawdown has no cycle of its own: it takes its industry's (the
+    median interval of the industry's clients with several drawdowns, at least
+    ``min_industry_intervals`` of them; reason ``industry_cycle``) before the policy's
+    default. An industry is seasonal in its peak month when that month holds at least
+    ``industry_peak_ratio`` times its fair share (1/12) of the industry's drawdowns, counted
+    over at least ``min_industry_drawdowns``; such a client (no own cycle, no running
+    facility) is then due at the next peak month when it comes sooner (reason
+    ``industry_season``, low confidence). Both read the history up to ``as_of`` only.
 Expected amount
     The median of the last ``amount_window`` drawdowns (CNY). With ``scale_by_growth``, it is
     scaled by the growth per drawdown across that window,
@@ -38,6 +53,13 @@ Confidence
     with fewer than two intervals (no spread to judge) and for lapsed clients; one level lower
     when cycles were missed. A seasonal prediction is ``high`` when the month recurred in three
     or more years, else ``medium``.
+Back-test and calibration
+    These rule levels are a guess until the book says how often they come true.
+    :func:`backtest_demand` predicts as at past cut-offs and records whether each client drew
+    within the window after it; :func:`calibrate_confidence` then names each (reason, rule
+    level) group by the share of its predictions that came true (``high`` from
+    ``high_hit_rate``, ``medium`` from ``medium_hit_rate``), and :func:`hit_rates` reports, per
+    level, the share that came true — what the confidence means on this book.
 """
 
 from __future__ import annotations
@@ -65,6 +87,13 @@ REASON_TEXTS: dict[str, str] = {
     ),
     "lapsed": gettext_noop(
         "No drawdown for {days_since_last} days against a usual cycle of {cycle_days} days"
+    ),
+    "maturity": gettext_noop("A running facility matures: renewal expected"),
+    "industry_cycle": gettext_noop(
+        "One drawdown so far: the industry's usual cycle of {cycle_days} days is assumed"
+    ),
+    "industry_season": gettext_noop(
+        "One drawdown so far: the industry draws most in month {seasonal_month}"
     ),
 }
 CONFIDENCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
@@ -142,6 +171,55 @@ def _seasonal(dates: list[date], as_of: date, min_years: int) -> tuple[int, int,
     return best
 
 
+def _next_in_month(month: int, day: int, as_of: date) -> date:
+    """The first ``day`` of ``month`` (capped at the month's length) on or after ``as_of``."""
+    for year in (as_of.year, as_of.year + 1):
+        candidate = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+        if candidate >= as_of:
+            return candidate
+    raise AssertionError("unreachable: next year's month is after as_of")
+
+
+def running_maturities(facilities: pl.DataFrame, *, as_of: date) -> dict:
+    """customer_id → the nearest maturity on or after ``as_of`` of a facility drawn by then."""
+    running = facilities.filter(
+        (pl.col("start_date") <= as_of) & (pl.col("maturity_date") >= as_of)
+    )
+    return dict(running.group_by("customer_id").agg(pl.col("maturity_date").min()).iter_rows())
+
+
+def _industry_profile(
+    histories: pl.DataFrame, industry_of: dict, min_intervals: int, min_drawdowns: int,
+    peak_ratio: float,
+) -> tuple[dict[str, int], dict[str, tuple[int, int]]]:  # fmt: skip
+    """Per industry: the median interval of its clients (cycle, days) and its peak month
+    with the usual day in it, where the history is deep enough (module docstring)."""
+    intervals: dict[str, list[int]] = {}
+    days_by_month: dict[str, list[list[int]]] = {}
+    for customer_id, dates, _amounts in histories.iter_rows():
+        industry = industry_of.get(customer_id)
+        if not industry:
+            continue
+        intervals.setdefault(industry, []).extend((b - a).days for a, b in pairwise(dates))
+        months = days_by_month.setdefault(industry, [[] for _ in range(12)])
+        for d in dates:
+            months[d.month - 1].append(d.day)
+    cycles = {
+        industry: max(_half_up(median(values)), 1)
+        for industry, values in intervals.items()
+        if len(values) >= min_intervals
+    }
+    peaks = {}
+    for industry, months in days_by_month.items():
+        total = sum(len(m) for m in months)
+        if total < min_drawdowns:
+            continue
+        busiest = max(range(12), key=lambda i: (len(months[i]), -i))
+        if len(months[busiest]) * 12 >= peak_ratio * total:
+            peaks[industry] = (busiest + 1, _half_up(median(months[busiest])))
+    return cycles, peaks
+
+
 def _expected_amount(
     amounts: list[float], window: int, scale_by_growth: bool
 ) -> tuple[float, float | None]:
@@ -166,6 +244,11 @@ def predict_demand(
     medium_cv: float = 0.5,
     min_seasonal_years: int = 2,
     seasonal_min_cycle_days: int = 300,
+    facilities: pl.DataFrame | None = None,
+    industries: pl.DataFrame | None = None,
+    min_industry_intervals: int = 20,
+    min_industry_drawdowns: int = 60,
+    industry_peak_ratio: float = 2.0,
 ) -> pl.DataFrame:
     """Next drawdown date and amount per client (rules in the module docstring).
 
@@ -189,6 +272,16 @@ def predict_demand(
         Distinct years with a drawdown in a month for the month to be seasonal.
     seasonal_min_cycle_days : int, default 300
         Clients with high interval confidence and a shorter cycle ignore seasonality.
+    facilities : pl.DataFrame, optional
+        ``customer_id``, ``start_date``, ``maturity_date``: the facilities, for renewals at
+        maturity. Without it, no renewal is predicted.
+    industries : pl.DataFrame, optional
+        ``customer_id``, ``industry``: for the industry's cycle and season. Without it, a
+        single drawdown gets ``default_cycle_days``.
+    min_industry_intervals, min_industry_drawdowns : int, default 20, 60
+        The fewest intervals for an industry cycle and drawdowns for an industry season.
+    industry_peak_ratio : float, default 2.0
+        A month is the industry's season from this many times 1/12 of its drawdowns.
 
     Returns
     -------
@@ -208,6 +301,9 @@ def predict_demand(
     _check_int("min_seasonal_years", min_seasonal_years, 2)
     _check_int("seasonal_min_cycle_days", seasonal_min_cycle_days, 1)
     _check_positive("lapse_after_cycles", lapse_after_cycles)
+    _check_int("min_industry_intervals", min_industry_intervals, 1)
+    _check_int("min_industry_drawdowns", min_industry_drawdowns, 1)
+    _check_positive("industry_peak_ratio", industry_peak_ratio)
     if not 0 <= high_cv <= medium_cv:
         raise ValueError(
             BAD_PARAM.format(name="high_cv", rule="between 0 and medium_cv", value=high_cv)
@@ -227,14 +323,28 @@ def predict_demand(
     if scale_by_growth and (bad := daily.filter(pl.col("amount") <= 0).height):
         raise ValueError(NON_POSITIVE_AMOUNTS.format(count=bad))
     histories = daily.group_by("customer_id", maintain_order=True).agg("drawn_on", "amount")
+    maturities = running_maturities(facilities, as_of=as_of) if facilities is not None else {}
+    industry_of: dict = {}
+    cycles: dict[str, int] = {}
+    peaks: dict[str, tuple[int, int]] = {}
+    if industries is not None:
+        industry_of = dict(industries.select("customer_id", "industry").iter_rows())
+        cycles, peaks = _industry_profile(
+            histories, industry_of, min_industry_intervals, min_industry_drawdowns,
+            industry_peak_ratio,
+        )  # fmt: skip
 
     rows = []
     for customer_id, dates, amounts in histories.iter_rows():
+        industry = industry_of.get(customer_id)
         rows.append(
             _predict_one(
                 customer_id,
                 dates,
                 amounts,
+                maturity=maturities.get(customer_id),
+                industry_cycle=cycles.get(industry),
+                industry_peak=peaks.get(industry),
                 as_of=as_of,
                 default_cycle_days=default_cycle_days,
                 amount_window=amount_window,
@@ -264,6 +374,9 @@ def _predict_one(
     medium_cv: float,
     min_seasonal_years: int,
     seasonal_min_cycle_days: int,
+    maturity: date | None = None,
+    industry_cycle: int | None = None,
+    industry_peak: tuple[int, int] | None = None,
 ) -> tuple:
     last = dates[-1]
     idle = (as_of - last).days
@@ -275,6 +388,9 @@ def _predict_one(
         cv = pstdev(intervals) / mean if len(intervals) >= 2 else None
         confidence = _confidence_from_cv(cv, high_cv, medium_cv)
         reason = "regular_interval"
+    elif industry_cycle is not None:
+        median_interval, cv = None, None
+        cycle, confidence, reason = industry_cycle, "low", "industry_cycle"
     else:
         median_interval, cv = None, None
         cycle, confidence, reason = default_cycle_days, "low", "single_drawdown"
@@ -282,7 +398,7 @@ def _predict_one(
     clockwork = confidence == "high" and cycle < seasonal_min_cycle_days
     season = None if clockwork else _seasonal(dates, as_of, min_seasonal_years)
     lapse_cycle = max(cycle, 365) if season else cycle
-    active = idle <= lapse_after_cycles * lapse_cycle
+    active = idle <= lapse_after_cycles * lapse_cycle or maturity is not None
 
     next_date = last + timedelta(days=cycle)
     missed = 0
@@ -293,9 +409,16 @@ def _predict_one(
             missed = ceil((as_of - next_date).days / cycle)
             next_date += timedelta(days=missed * cycle)
             confidence = _lower(confidence)
+        if maturity is not None and not (confidence == "high" and next_date <= maturity):
+            next_date, missed, reason, confidence = maturity, 0, "maturity", "medium"
         if season and season[2] < next_date:
             next_date, missed, reason = season[2], 0, "seasonal"
             confidence = "high" if season[1] >= 3 else "medium"
+        elif industry_peak and not intervals and maturity is None:
+            peak_date = _next_in_month(*industry_peak, as_of)
+            if peak_date < next_date:
+                next_date, missed, reason, confidence = peak_date, 0, "industry_season", "low"
+                season = (industry_peak[0], None, peak_date)
 
     amount, growth = _expected_amount(amounts, amount_window, scale_by_growth)
     return (
@@ -359,3 +482,160 @@ def due_within(
             pl.when((until >= 0) & (until <= horizon)).then(pl.lit(str(horizon))).otherwise(bucket)
         )
     return pred.with_columns(due_within=bucket)
+
+
+BACKTEST_SCHEMA = {
+    "cutoff": pl.Date,
+    "customer_id": pl.Int64,
+    "reason": pl.String,
+    "rule_confidence": pl.String,
+    "expected": pl.Boolean,
+    "drew": pl.Boolean,
+}
+
+
+def backtest_demand(
+    drawdowns: pl.DataFrame,
+    *,
+    cutoffs: Sequence[date],
+    window_days: int,
+    **predict_kwargs,
+) -> pl.DataFrame:
+    """What the predictions made at past cut-offs said, and what happened.
+
+    At each cut-off the demand is predicted from the history up to it (drawdowns after it are
+    unseen, and so are facilities drawn after it), then compared with the ``window_days``
+    after it.
+
+    Parameters
+    ----------
+    drawdowns : pl.DataFrame
+        As for :func:`predict_demand`.
+    cutoffs : sequence of date
+        Past days to predict as at; each window should end before today.
+    window_days : int
+        The promise checked: "this client will draw within ``window_days``".
+    **predict_kwargs
+        Passed to :func:`predict_demand` (``facilities``, ``industries``, thresholds).
+
+    Returns
+    -------
+    pl.DataFrame
+        One row per client with a drawdown up to each cut-off: ``cutoff``, ``customer_id``,
+        ``reason``, ``rule_confidence``, ``expected`` (active and due within the window:
+        what the demand page would have listed) and ``drew`` (a drawdown after the cut-off,
+        within the window).
+    """
+    _check_int("window_days", window_days, 1)
+    frames = []
+    for cutoff in cutoffs:
+        end = cutoff + timedelta(days=window_days)
+        pred = predict_demand(drawdowns, as_of=cutoff, **predict_kwargs)
+        drew = (
+            drawdowns.filter((pl.col("drawn_on") > cutoff) & (pl.col("drawn_on") <= end))
+            .select(pl.col("customer_id").cast(pl.Int64))
+            .unique()
+            .with_columns(drew=pl.lit(True))
+        )
+        frames.append(
+            pred.select(
+                cutoff=pl.lit(cutoff),
+                customer_id=pl.col("customer_id").cast(pl.Int64),
+                reason="reason",
+                rule_confidence="confidence",
+                expected=pl.col("active")
+                & pl.col("expected_next_date").is_between(pl.lit(cutoff), pl.lit(end)),
+            )
+            .join(drew, on="customer_id", how="left")
+            .with_columns(pl.col("drew").fill_null(False))
+        )
+    if not frames:
+        return pl.DataFrame(schema=BACKTEST_SCHEMA)
+    return pl.concat(frames).cast(BACKTEST_SCHEMA)
+
+
+def calibrate_confidence(
+    backtest: pl.DataFrame,
+    *,
+    high_hit_rate: float = 0.6,
+    medium_hit_rate: float = 0.3,
+    min_predictions: int = 20,
+) -> pl.DataFrame:
+    """The confidence each kind of prediction has earned on the book.
+
+    Groups the back-test's *expected* predictions by ``reason`` and ``rule_confidence``; a
+    group whose share that came true reaches ``high_hit_rate`` is ``high``, reaches
+    ``medium_hit_rate`` ``medium``, else ``low``. A group with fewer than ``min_predictions``
+    keeps its rule level (too few to judge).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``reason``, ``rule_confidence``, ``predictions``, ``came_true``, ``hit_rate``,
+        ``confidence``.
+    """
+    if not 0 <= medium_hit_rate <= high_hit_rate <= 1:
+        raise ValueError(
+            BAD_PARAM.format(name="medium_hit_rate", rule="between 0 and high_hit_rate",
+                             value=medium_hit_rate)
+        )  # fmt: skip
+    _check_int("min_predictions", min_predictions, 1)
+    rate = pl.col("hit_rate")
+    return (
+        backtest.filter(pl.col("expected"))
+        .group_by("reason", "rule_confidence")
+        .agg(predictions=pl.len(), came_true=pl.col("drew").sum())
+        .with_columns(hit_rate=pl.col("came_true") / pl.col("predictions"))
+        .with_columns(
+            confidence=pl.when(pl.col("predictions") < min_predictions)
+            .then(pl.col("rule_confidence"))
+            .when(rate >= high_hit_rate)
+            .then(pl.lit("high"))
+            .when(rate >= medium_hit_rate)
+            .then(pl.lit("medium"))
+            .otherwise(pl.lit("low"))
+        )
+        .sort("reason", "rule_confidence")
+    )
+
+
+def apply_confidence(pred: pl.DataFrame, calibration: pl.DataFrame, *,
+                     column: str = "confidence") -> pl.DataFrame:  # fmt: skip
+    """Replace ``column`` (the rule level) by the calibrated level of the prediction's
+    (reason, rule level) group; predictions of a group never back-tested keep theirs."""
+    mapping = calibration.select(
+        "reason", pl.col("rule_confidence").alias(column), calibrated="confidence"
+    )
+    return (
+        pred.join(mapping, on=["reason", column], how="left")
+        .with_columns(pl.coalesce("calibrated", column).alias(column))
+        .drop("calibrated")
+    )
+
+
+def hit_rates(backtest: pl.DataFrame, *, column: str = "rule_confidence") -> pl.DataFrame:
+    """Per confidence level (``column``), how many predictions said "within the window" and
+    what share came true; the row with a null level is every other client (not expected):
+    the share of them that drew anyway is the base rate the levels are to beat.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``confidence`` (high, medium, low, null), ``predictions``, ``came_true``,
+        ``hit_rate``, in that order.
+    """
+    order = {level: i for i, level in enumerate(CONFIDENCE_LEVELS)}
+    return (
+        backtest.with_columns(
+            confidence=pl.when(pl.col("expected")).then(pl.col(column)).otherwise(None)
+        )
+        .group_by("confidence")
+        .agg(predictions=pl.len(), came_true=pl.col("drew").sum().cast(pl.Int64))
+        .with_columns(
+            predictions=pl.col("predictions").cast(pl.Int64),
+            hit_rate=pl.col("came_true") / pl.col("predictions"),
+            _order=pl.col("confidence").replace_strict(order, default=len(order)),
+        )
+        .sort("_order")
+        .drop("_order")
+    )

@@ -504,8 +504,14 @@ class PredictionRules(_Config):
     competitor_words: list[str] = Field(
         default_factory=lambda: ["他行", "其他银行", "别家", "竞争对手", "利率更低", "同业报价"]
     )
-    #: Demand: the cycle assumed for a client with a single drawdown.
+    #: Demand: the cycle assumed for a client with a single drawdown (and no industry cycle).
     default_cycle_days: int = Field(365, gt=0)
+    #: Demand back-test: "draws within this many days" checked at past cut-offs this far
+    #: apart; a kind of prediction is high (medium) confidence when at least this share of
+    #: its past predictions came true.
+    demand_window_days: int = Field(90, ge=7, le=365)
+    demand_high_hit_rate: float = Field(0.6, ge=0, le=1)
+    demand_medium_hit_rate: float = Field(0.3, ge=0, le=1)
     #: Recommendations: lowest grade eligible per product type, peers needed to cite them.
     product_min_grade: dict[str, str] = Field(
         default_factory=lambda: {

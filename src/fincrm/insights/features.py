@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
+from django.utils import timezone
 
 from fincrm.analytics.churn import CHURN_FEATURES
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction
 from fincrm.evaluation.features import LOCAL_DATE, fetch
+from fincrm.financing.choices import FacilityStatus
 from fincrm.financing.models import Application, Facility, Installment
-from fincrm.risk.models import Alert
+from fincrm.risk.models import Alert, CreditAssessment
 from fincrm.service.models import Ticket
 from fincrm.surveys.models import Response
 
@@ -293,15 +295,78 @@ class Book:
 
     # --- lifetime value and demand ---------------------------------------------------------
 
-    def drawdowns(self, as_of: date) -> pl.DataFrame:
+    def drawdowns(self, as_of: date, *, funding_rate: float = 0.0) -> pl.DataFrame:
         """Each facility drawn before ``as_of`` as a transaction: its date, its amount and the
-        interest it earns over its tenor (its value to the lender, CNY)."""
+        interest it earns over its tenor above the cost of funds (``funding_rate`` a year):
+        its value to the lender, CNY, never below zero."""
         return self.facilities.filter(pl.col("start_date") <= as_of).select(
             "customer_id",
             drawn_on=pl.col("start_date"),
             amount=pl.col("limit"),
-            value=pl.col("limit") * pl.col("rate") / 100 * pl.col("tenor_months") / 12,
+            value=(
+                pl.col("limit") * (pl.col("rate") / 100 - funding_rate) * pl.col("tenor_months")
+                / 12
+            ).clip(0),
+        )  # fmt: skip
+
+
+def running_instalments() -> pl.DataFrame:
+    """The schedules of the running (active) facilities in ``analytics.running_book``'s
+    shape: the unpaid principal, interest and fee of every instalment, CNY."""
+    rows = fetch(
+        Installment.objects.order_by()
+        .filter(facility__status=FacilityStatus.ACTIVE)
+        .values_list(
+            "facility__customer_id", "facility_id", "facility__start_date", "due_date",
+            "principal_due", "principal_paid", "interest_due", "interest_paid", "fee_due",
+            "fee_paid",
+        ),
+        {
+            "customer_id": pl.Int64, "facility_id": pl.Int64, "start_date": pl.Date,
+            "due_date": pl.Date, "principal_due": pl.Float64, "principal_paid": pl.Float64,
+            "interest_due": pl.Float64, "interest_paid": pl.Float64, "fee_due": pl.Float64,
+            "fee_paid": pl.Float64,
+        },
+    )  # fmt: skip
+    return rows.select(
+        "customer_id", "facility_id", "start_date", "due_date",
+        principal=(pl.col("principal_due") - pl.col("principal_paid")).clip(0),
+        interest=(pl.col("interest_due") - pl.col("interest_paid")).clip(0),
+        fee=(pl.col("fee_due") - pl.col("fee_paid")).clip(0),
+    )  # fmt: skip
+
+
+def latest_pds(as_of: date) -> pl.DataFrame:
+    """customer_id, pd: each client's latest credit assessment up to the end of ``as_of``.
+
+    Every client is assessed by each full run, so only assessments since the last full run
+    that started by then are read (the table grows by a book's worth each night)."""
+    from fincrm.evaluation.choices import RunKind, RunStatus
+    from fincrm.evaluation.models import EvaluationRun
+
+    end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time()))
+    assessed = CreditAssessment.objects.order_by().filter(assessed_at__lt=end)
+    last_full = (
+        EvaluationRun.objects.filter(
+            status=RunStatus.SUCCEEDED, kind=RunKind.FULL, started_at__lt=end
         )
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if last_full is not None:
+        assessed = assessed.filter(assessed_at__gte=last_full)
+    rows = fetch(
+        assessed.values_list("pk", "customer_id", "assessed_at", "pd"),
+        {"pk": pl.Int64, "customer_id": pl.Int64, "assessed_at": pl.Datetime("us", "UTC"),
+         "pd": pl.Float64},
+    )  # fmt: skip
+    return (
+        rows.sort("assessed_at", "pk")
+        .unique("customer_id", keep="last")
+        .select("customer_id", "pd")
+        .sort("customer_id")
+    )
 
 
 def churn_columns() -> list[str]:

@@ -56,7 +56,14 @@ class Prediction(models.Model):
     #: Lifetime value: expected drawdowns in the horizon, probability still active, value.
     expected_transactions = models.FloatField(_("expected drawdowns"), null=True)
     prob_alive = models.FloatField(_("probability still active"), null=True)
+    #: ``clv`` = ``clv_running`` (the margin still to come on the running facilities) +
+    #: ``clv_drawdowns`` (the value of future drawdowns); either may be unknown.
     clv = models.FloatField(_("lifetime value (CNY)"), null=True, db_index=True)
+    clv_running = models.FloatField(_("running book margin (CNY)"), null=True)
+    clv_drawdowns = models.FloatField(_("future drawdowns value (CNY)"), null=True)
+    #: How the running part was valued: pd, funding and discount rates (a year, 0.03 = 3 %), the
+    #: undiscounted margin (CNY) and the number of instalments still to come.
+    clv_basis = models.JSONField(_("lifetime value basis"), default=dict, blank=True)
     churn_probability = models.FloatField(_("churn risk"), null=True, db_index=True)
     churn_reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
     next_need_on = models.DateField(_("next financing need"), null=True, db_index=True)
@@ -76,6 +83,38 @@ class Prediction(models.Model):
     @property
     def need_confidence_label(self) -> str:
         code = self.need_confidence
+        return str(Confidence(code).label) if code in Confidence.values else code
+
+
+class DemandBacktest(models.Model):
+    """How often the demand forecast came true: for one prediction run, per confidence level,
+    the clients predicted at a past cut-off to draw within the window and how many did
+    (``analytics.demand.hit_rates``). An empty level is every other client: the base rate."""
+
+    computed_at = models.DateTimeField(_("computed"))
+    cutoff = models.DateField(_("cut-off"))
+    window_days = models.PositiveSmallIntegerField(_("window (days)"))
+    #: "calibrated": the levels the prediction run gives; "rule": the interval rules alone.
+    basis = models.CharField(_("basis"), max_length=10)
+    confidence = models.CharField(_("confidence"), max_length=8, blank=True)
+    predictions = models.PositiveIntegerField(_("predictions"))
+    came_true = models.PositiveIntegerField(_("came true"))
+
+    class Meta:
+        verbose_name = _("demand back-test")
+        verbose_name_plural = _("demand back-tests")
+        ordering = ["-computed_at", "basis", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.cutoff} {self.basis} {self.confidence}: {self.came_true}/{self.predictions}"
+
+    @property
+    def hit_rate(self) -> float | None:
+        return self.came_true / self.predictions if self.predictions else None
+
+    @property
+    def confidence_label(self) -> str:
+        code = self.confidence
         return str(Confidence(code).label) if code in Confidence.values else code
 
 

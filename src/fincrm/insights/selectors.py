@@ -11,7 +11,13 @@ from fincrm.analytics.churn import FEATURE_LABELS
 from fincrm.analytics.demand import REASON_TEXTS as NEED_TEXTS
 from fincrm.analytics.recommend import REASON_TEXTS as RECOMMENDATION_TEXTS
 
-from .models import ChurnModelReport, Prediction, Recommendation, RecommendationStatus
+from .models import (
+    ChurnModelReport,
+    DemandBacktest,
+    Prediction,
+    Recommendation,
+    RecommendationStatus,
+)
 
 
 def _format(template: str, values: dict) -> str:
@@ -83,4 +89,14 @@ def demand_list(*, user, days: str) -> dict:
     for p in rows:
         p.days_left = (p.next_need_on - today).days
         p.suggested = top.get(p.customer_id)
-    return {"rows": rows, "days": window, "windows": (30, 60, 90)}
+    return {"rows": rows, "days": window, "windows": (30, 60, 90), **demand_backtest()}
+
+
+def demand_backtest() -> dict:
+    """The latest back-test of the levels the forecast gives: per level, then everyone else
+    (the base rate); empty before the first prediction run."""
+    tested = list(DemandBacktest.objects.filter(basis="calibrated"))
+    levels = [t for t in tested if t.confidence]
+    others = next((t for t in tested if not t.confidence), None)
+    first = tested[0] if tested else None
+    return {"backtest": levels, "backtest_others": others, "backtest_run": first}

@@ -22,8 +22,16 @@ from django.utils.translation import gettext
 
 from fincrm.analytics import clv as clv_model
 from fincrm.analytics.churn import ChurnModel, assert_no_leakage, retention_candidates
-from fincrm.analytics.demand import due_within, predict_demand
+from fincrm.analytics.demand import (
+    apply_confidence,
+    backtest_demand,
+    calibrate_confidence,
+    due_within,
+    hit_rates,
+    predict_demand,
+)
 from fincrm.analytics.recommend import recommend_products
+from fincrm.analytics.running_book import running_book_value
 from fincrm.core.bulk import insert_rows
 from fincrm.engagement.choices import Priority, TaskKind
 from fincrm.engagement.models import Task
@@ -32,8 +40,14 @@ from fincrm.evaluation.models import Classification
 from fincrm.evaluation.services import policy_active, policy_config
 from fincrm.financing.models import Application, Product
 
-from .features import Book, churn_columns
-from .models import ChurnModelReport, Prediction, Recommendation, RecommendationStatus
+from .features import Book, churn_columns, latest_pds, running_instalments
+from .models import (
+    ChurnModelReport,
+    DemandBacktest,
+    Prediction,
+    Recommendation,
+    RecommendationStatus,
+)
 
 log = logging.getLogger(__name__)
 WEEK = 7
@@ -41,12 +55,16 @@ WEEK = 7
 MIN_TRAIN, MIN_CHURNERS = 100, 10
 #: Training pools the clients of several cut-offs, each ``ROLL_DAYS`` earlier than the last.
 TRAIN_CUTOFFS, ROLL_DAYS = 10, 60
+#: The demand back-test: this many past cut-offs, one window apart (the latest window ends
+#: today). The latest is reported; the earlier ones calibrate its levels (out of time).
+DEMAND_CUTOFFS = 4
 
 
 @dataclass
 class PredictionResult:
     clients: int = 0
     with_clv: int = 0
+    with_running_value: int = 0
     churn_report: ChurnModelReport | None = None
     with_need: int = 0
     recommendations: int = 0
@@ -218,21 +236,25 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
     book = Book.read(competitor_words=rules.competitor_words)
     frame = book.customers.select("customer_id")
 
-    drawdowns = book.drawdowns(as_of)
+    funding_rate = funding_rate_annual(policy)
+    drawdowns = book.drawdowns(as_of, funding_rate=funding_rate)
     try:
         values = lifetime_values(
             drawdowns, as_of=as_of, horizon_weeks=rules.clv_horizon_weeks,
             annual_rate=rules.clv_discount_rate_annual, penalizer=rules.clv_penalizer,
         )  # fmt: skip
         frame = frame.join(values, on="customer_id", how="left")
-        result.with_clv = values.height
-    except ValueError as exc:  # too little history to fit
+    except (ValueError, RuntimeError) as exc:  # too little history to fit, or no optimum
         result.notes.append(f"lifetime value: {exc}")
         frame = frame.with_columns(
             expected_transactions=pl.lit(None, pl.Float64),
             prob_alive=pl.lit(None, pl.Float64),
             clv=pl.lit(None, pl.Float64),
         )
+    frame = _with_running_book(frame, as_of=as_of, funding_rate=funding_rate,
+                               discount_rate=rules.clv_discount_rate_annual)  # fmt: skip
+    result.with_clv = int(frame["clv"].is_not_null().sum())
+    result.with_running_value = int(frame["clv_running"].is_not_null().sum())
 
     trained = train_churn(book, as_of=as_of, horizon=rules.churn_horizon_days)
     reasons = pl.DataFrame(schema={"customer_id": pl.Int64, "churn_reasons": pl.String})
@@ -270,11 +292,8 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
         frame = frame.join(scored, on="customer_id", how="left")
         result.retention_tasks = _retention_tasks(scored, rules, as_of)
 
-    need = predict_demand(
-        drawdowns.select("customer_id", "drawn_on", "amount"),
-        as_of=as_of,
-        default_cycle_days=rules.default_cycle_days,
-    )
+    need = _demand(book, drawdowns.select("customer_id", "drawn_on", "amount"), rules,
+                   as_of=as_of, computed_at=timezone.now())  # fmt: skip
     need = due_within(need, as_of=as_of)
     frame = frame.join(
         need.select(
@@ -282,8 +301,11 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
             next_need_on=pl.when(pl.col("active")).then(pl.col("expected_next_date")),
             next_need_amount="expected_amount",
             need_confidence="confidence",
-            need_reason=pl.struct(code="reason", cycle_days="cycle_days",
-                                  due_within="due_within").struct.json_encode(),
+            need_reason=pl.struct(
+                code="reason", cycle_days="cycle_days", due_within="due_within",
+                seasonal_month="seasonal_month", seasonal_years="seasonal_years",
+                days_since_last="days_since_last",
+            ).struct.json_encode(),
         ),
         on="customer_id",
         how="left",
@@ -292,18 +314,20 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
 
     now = timezone.now()
     rows = frame.select(
-        "customer_id", "expected_transactions", "prob_alive", "clv", "churn_probability",
+        "customer_id", "expected_transactions", "prob_alive", "clv", "clv_running",
+        "clv_drawdowns", pl.col("clv_basis").fill_null("{}"), "churn_probability",
         pl.col("churn_reasons").fill_null("[]"), "next_need_on", "next_need_amount",
         pl.col("need_confidence").fill_null(""), pl.col("need_reason").fill_null("{}"),
     )  # fmt: skip
     Prediction.objects.all().delete()
     insert_rows(
         Prediction,
-        ("customer_id", "expected_transactions", "prob_alive", "clv", "churn_probability",
-         "churn_reasons", "next_need_on", "next_need_amount", "need_confidence", "need_reason"),
+        ("customer_id", "expected_transactions", "prob_alive", "clv", "clv_running",
+         "clv_drawdowns", "clv_basis", "churn_probability", "churn_reasons", "next_need_on",
+         "next_need_amount", "need_confidence", "need_reason"),
         rows.iter_rows(),
         constants={"computed_at": now},
-        json_text=("churn_reasons", "need_reason"),
+        json_text=("clv_basis", "churn_reasons", "need_reason"),
     )  # fmt: skip
     result.clients = rows.height
 
@@ -333,6 +357,77 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
 
     result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
     return result
+
+
+def funding_rate_annual(policy) -> float:
+    """The cost of funds a year (0.03 = 3 %): the prediction rules' own, else the reference
+    rate of the lending rules (the one-year LPR)."""
+    percent = policy.prediction.clv_funding_cost_percent
+    return (percent if percent is not None else policy.lending.base_rate_percent) / 100
+
+
+def _with_running_book(frame: pl.DataFrame, *, as_of: date, funding_rate: float,
+                       discount_rate: float) -> pl.DataFrame:  # fmt: skip
+    """Lifetime value of the whole relationship: the future drawdowns' value (``clv`` so
+    far) becomes ``clv_drawdowns``, the margin still to come on the running facilities
+    ``clv_running`` (``analytics.running_book``), and ``clv`` their sum over the known parts."""
+    pds = latest_pds(as_of)
+    running = running_book_value(
+        running_instalments(), pds, discount_rate=discount_rate, funding_rate=funding_rate,
+        as_of=as_of,
+    ).join(pds, on="customer_id", how="left")  # fmt: skip
+    basis = running.select(
+        "customer_id",
+        clv_running="value",
+        clv_basis=pl.struct(
+            pd="pd",
+            funding_rate=pl.lit(funding_rate),
+            discount_rate=pl.lit(discount_rate),
+            margin="margin",
+            instalments="instalments",
+        ).struct.json_encode(),
+    )
+    both = frame.rename({"clv": "clv_drawdowns"}).join(basis, on="customer_id", how="left")
+    parts = pl.col("clv_drawdowns"), pl.col("clv_running")
+    return both.with_columns(
+        clv=pl.when(parts[0].is_not_null() | parts[1].is_not_null()).then(
+            parts[0].fill_null(0) + parts[1].fill_null(0)
+        )
+    )
+
+
+def _demand(book: Book, drawdowns: pl.DataFrame, rules, *, as_of: date,
+            computed_at) -> pl.DataFrame:  # fmt: skip
+    """The next need of every client, its confidence earned in a back-test on the book; the
+    back-test's hit rates stored for the demand page (``DemandBacktest``)."""
+    window = rules.demand_window_days
+    inputs = {
+        "facilities": book.facilities.select("customer_id", "start_date", "maturity_date"),
+        "industries": book.customers.select("customer_id", "industry"),
+        "default_cycle_days": rules.default_cycle_days,
+    }
+    thresholds = {"high_hit_rate": rules.demand_high_hit_rate,
+                  "medium_hit_rate": rules.demand_medium_hit_rate}  # fmt: skip
+    cutoffs = [as_of - timedelta(days=window * k) for k in range(1, DEMAND_CUTOFFS + 1)]
+    tested = backtest_demand(drawdowns, cutoffs=cutoffs, window_days=window, **inputs)
+    latest = tested.filter(pl.col("cutoff") == cutoffs[0])
+    # The reported cut-off's levels come from the earlier cut-offs only: out of time.
+    earlier = calibrate_confidence(tested.filter(pl.col("cutoff") < cutoffs[0]), **thresholds)
+    reported = apply_confidence(latest, earlier, column="rule_confidence")
+    rows = []
+    for basis, backtest in (("calibrated", reported), ("rule", latest)):
+        for r in hit_rates(backtest).iter_rows(named=True):
+            rows.append((cutoffs[0], window, basis, r["confidence"] or "", r["predictions"],
+                         r["came_true"]))  # fmt: skip
+    DemandBacktest.objects.all().delete()
+    insert_rows(
+        DemandBacktest,
+        ("cutoff", "window_days", "basis", "confidence", "predictions", "came_true"),
+        rows,
+        constants={"computed_at": computed_at},
+    )
+    need = predict_demand(drawdowns, as_of=as_of, **inputs)
+    return apply_confidence(need, calibrate_confidence(tested, **thresholds))
 
 
 def _retention_tasks(scored: pl.DataFrame, rules, as_of: date) -> int:
