@@ -9,6 +9,7 @@ from .models import (
     Installment,
     Payment,
     Product,
+    Tranche,
 )
 
 
@@ -28,12 +29,26 @@ class DocumentInline(admin.TabularInline):
     extra = 0
 
 
+class TrancheInline(admin.TabularInline):
+    """Read-only: plans and drawdowns change through ``financing.tranches`` (the schedule
+    and the facility move with them)."""
+
+    model = Tranche
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "amount", "planned_on", "status", "disbursed_on", "facility",
+                       "disbursed_by"]  # fmt: skip
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Application)
 class ApplicationAdmin(SimpleHistoryAdmin):
     list_display = ["customer", "product", "amount", "stage", "stage_changed_at"]
     list_filter = ["stage", "product"]
     raw_id_fields = ["customer"]
-    inlines = [DocumentInline, StageChangeInline]
+    inlines = [DocumentInline, StageChangeInline, TrancheInline]
     list_select_related = ["customer", "product"]
 
 
