@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import connections
-from django.db.models import BooleanField
+from django.db.models import BooleanField, Exists, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
@@ -68,7 +68,7 @@ class CustomerFilterSet(django_filters.FilterSet):
     size_band = django_filters.CharFilter(
         label=_("Financing size"), field_name="classification__size_band"
     )
-    segment = django_filters.CharFilter(label=_("Segment"), method="in_segment")
+    segment = django_filters.CharFilter(label=_("Segment"), field_name="classification__segments")
     ordering = ValueScoreOrdering(
         label=_("Sort by"),
         fields=(
@@ -93,16 +93,57 @@ class CustomerFilterSet(django_filters.FilterSet):
         model = Customer
         fields: list[str] = []
 
+    #: The same rows as ``qs``, written the way the database counts them fastest (``None``:
+    #: count ``qs`` itself). The list's paginator reads its total from here.
+    counted = None
+    #: Read a page filtered by classification through ``EXISTS`` on SQLite (below).
+    page_by_exists = True
+
+    def filter_queryset(self, queryset):
+        """The filters in turn; those on the client's current classification together, last.
+
+        Joined to the clients, a classification filter makes SQLite read every matching
+        classification (a covering index), fetch each client and sort them all for one page:
+        50–100 ms for a tier of 10–50k clients at 100k. On SQLite the page is read through
+        ``EXISTS`` instead: the list's own order (an index) walked until a page is full, a
+        lookup of the classification per client. That is the slow way to count, so the total
+        keeps the join (``counted``), which the covering (class, client) indexes answer
+        without touching the classification rows."""
+        lookups: dict[str, str] = {}
+        for name, value in self.form.cleaned_data.items():
+            if name in CLASSIFIED:
+                lookups.update(_classified(name, value))
+            else:
+                queryset = self.filters[name].filter(queryset, value)
+        self.counted = None
+        if not lookups:
+            return queryset
+        joined = queryset.filter(**{f"classification__{k}": v for k, v in lookups.items()})
+        if not self.page_by_exists or connections[queryset.db].vendor != "sqlite":
+            return joined
+        self.counted = joined
+        classification = Customer._meta.get_field("classification").related_model
+        held = classification.objects.filter(customer=OuterRef("pk"), **lookups)
+        return queryset.filter(Exists(held))
+
     def search(self, queryset, name, value):
         matches = search_matches(value, user=getattr(self.request, "user", None), via="page")
         return queryset if matches is None else queryset.filter(pk__in=matches)
 
-    def in_segment(self, queryset, name, value):
+
+#: Filters on the client's current classification (``CustomerFilterSet.filter_queryset``).
+CLASSIFIED = frozenset({"tier", "grade", "lifecycle", "size_band", "segment"})
+
+
+def _classified(name: str, value) -> dict[str, str]:
+    """The lookup on the classification a filter's value asks for (none when empty)."""
+    value = (value or "").strip()
+    if not value:
+        return {}
+    if name == "segment":
         # Segments are a JSON list of codes; matching the quoted code works on every backend.
-        code = value.strip()
-        if not code:
-            return queryset
-        return queryset.filter(classification__segments__icontains=f'"{code}"')
+        return {"segments__icontains": f'"{value}"'}
+    return {name: value}
 
 
 def search_matches(value: str | None, *, user, via: str):
