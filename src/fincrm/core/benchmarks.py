@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
+from fincrm.core.gc_tuning import CollectionTimer, freeze_loaded_app
+
 #: Requests per page case (after one warm-up request).
 REPEATS = 20
 
@@ -40,15 +42,16 @@ def _timed_requests(view: Callable, request_for: Callable, repeats: int = REPEAT
             warm.render()
     queries = len(ctx.captured_queries)
     times = []
-    for _ in range(repeats):
-        request = request_for()
-        started = time.perf_counter()
-        response = view(request)
-        if hasattr(response, "render"):
-            response.render()
-        times.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{request.get_full_path()} answered {response.status_code}")
+    with CollectionTimer() as collections:
+        for _ in range(repeats):
+            request = request_for()
+            started = time.perf_counter()
+            response = view(request)
+            if hasattr(response, "render"):
+                response.render()
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{request.get_full_path()} answered {response.status_code}")
     times.sort()
     return {
         "p50_ms": statistics.median(times),
@@ -56,7 +59,19 @@ def _timed_requests(view: Callable, request_for: Callable, repeats: int = REPEAT
         "queries": queries,
         "seconds": sum(times) / 1000,
         "rows": repeats,
+        # Garbage collection during the timed requests: total per request, the longest pause,
+        # and how many full (generation 2) collections ran.
+        "gc_ms": collections.total_ms / repeats,
+        "gc_max_ms": collections.longest * 1000,
+        "gc_full": collections.counts[2],
     }
+
+
+def web_process() -> bool:
+    """Set this process up as the WSGI entry sets up a web process (``fincrm.wsgi``): the
+    loaded application frozen out of the garbage collector's way. False when turned off
+    (``FINCRM_GC_FREEZE=0``)."""
+    return freeze_loaded_app()
 
 
 def _request_factory(user):
@@ -121,14 +136,16 @@ def search_cases() -> list[tuple[str, str]]:
 
 def _naive_list_view(search: bool = False):
     """The peers' list: no select_related (a query per row for owner, team and tier), an exact
-    count of every page and, for search, a substring match anywhere in every searchable
-    column with contacts joined (no index can serve it)."""
+    count of every page, classification filters joined and, for search, a substring match
+    anywhere in every searchable column with contacts joined (no index can serve it)."""
     from django.db.models import Q
 
     from fincrm.customers.filtersets import CustomerFilterSet
     from fincrm.customers.views import CustomerListView
 
     class NaiveFilterSet(CustomerFilterSet):
+        page_by_exists = False  # classifications joined, page and count alike
+
         def search(self, queryset, name, value):
             return queryset.filter(
                 Q(name__icontains=value)
@@ -140,7 +157,7 @@ def _naive_list_view(search: bool = False):
 
     class NaiveCustomerListView(CustomerListView):
         paginator_class = Paginator
-        filterset_class = NaiveFilterSet if search else CustomerFilterSet
+        filterset_class = NaiveFilterSet
 
         def get_queryset(self):
             return super().get_queryset().select_related(None)
@@ -156,10 +173,11 @@ def phase_pages(kind: str, naive: bool) -> list[dict]:
     build = _request_factory(admin)
     cases = list_cases() if kind == "list" else search_cases()
     view = _naive_list_view(search=kind == "search") if naive else CustomerListView.as_view()
+    frozen = web_process()
     results = []
     for label, query in cases:
         result = _timed_requests(view, build("/customers/" + query))
-        results.append({"path": label, **result, "peak_mib": peak_mib()})
+        results.append({"path": label, **result, "peak_mib": peak_mib(), "gc_frozen": frozen})
     return results
 
 
@@ -286,6 +304,7 @@ def phase_dashboard() -> list[dict]:
         cache.clear()  # the page caches its figures for 10 minutes: measure the computation
         return kpi_dashboard(request)
 
+    frozen = web_process()
     results = []
     for username, label, view, path in (
         ("manager1", "workbench (manager)", home, "/"),
@@ -306,7 +325,7 @@ def phase_dashboard() -> list[dict]:
             path = path.format(ten=client.pk)
             view = _with_pk(view, client.pk)
         result = _timed_requests(view, _request_factory(user)(path), repeats=10)
-        results.append({"path": label, **result, "peak_mib": peak_mib()})
+        results.append({"path": label, **result, "peak_mib": peak_mib(), "gc_frozen": frozen})
     return results
 
 

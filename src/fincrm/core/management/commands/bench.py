@@ -136,13 +136,15 @@ class Command(BaseCommand):
 
     def _pages(self, console, name, fast, naive) -> None:
         table = Table(title=f"fincrm bench {name}")
-        columns = ["case", "p50 ms", "p95 ms", "queries"]
+        columns = ["case", "p50 ms", "p95 ms", "p95/p50", "queries", "gc ms/req", "gc max ms"]
         if naive:
             columns += ["naive p50 ms", "naive p95 ms", "naive queries", "ratio p95"]
         for column in columns:
             table.add_column(column, justify="left" if column == "case" else "right")
         for i, r in enumerate(fast):
-            row = [r["path"], f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", str(r["queries"])]
+            row = [r["path"], f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
+                   f"{r['p95_ms'] / r['p50_ms']:.2f}", str(r["queries"]),
+                   f"{r['gc_ms']:.2f}", f"{r['gc_max_ms']:.1f}"]  # fmt: skip
             if naive:
                 b = naive[i]
                 row += [f"{b['p50_ms']:.1f}", f"{b['p95_ms']:.1f}", str(b["queries"]),
@@ -150,7 +152,14 @@ class Command(BaseCommand):
             table.add_row(*row)
         console.print(table)
         worst = max(r["p95_ms"] for r in fast)
-        console.print(f"worst p95: [bold]{worst:.1f} ms[/] · peak {fast[-1]['peak_mib']:,.0f} MiB")
+        spread = max(r["p95_ms"] / r["p50_ms"] for r in fast)
+        full = sum(r["gc_full"] for r in fast)
+        frozen = "frozen (gc.freeze)" if fast[-1].get("gc_frozen") else "not frozen"
+        console.print(
+            f"worst p95: [bold]{worst:.1f} ms[/] · worst p95/p50: {spread:.2f} · peak "
+            f"{fast[-1]['peak_mib']:,.0f} MiB · garbage collector {frozen}, {full} full "
+            "collections in the timed requests"
+        )
 
     # --- plumbing --------------------------------------------------------------------------
 
