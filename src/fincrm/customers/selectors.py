@@ -16,6 +16,7 @@ from fincrm.financing.models import (
     Application,
     ApplicationStageChange,
     Facility,
+    FacilityModification,
     Installment,
     Payment,
     Tranche,
@@ -74,6 +75,18 @@ def customer_360(*, customer: Customer) -> dict:
     plans: dict[int, list[Tranche]] = {}
     for tranche in Tranche.objects.filter(application__customer=customer).order_by("number"):
         plans.setdefault(tranche.application_id, []).append(tranche)
+    # One query for the extensions and restructurings: each facility's, and the timeline's.
+    modifications = list(
+        FacilityModification.objects.filter(facility__customer=customer)
+        .select_related("requested_by", "decided_by", "revision")
+        .order_by("-requested_at", "-pk")
+    )
+    by_pk = {facility.pk: facility for facility in facilities}
+    for facility in facilities:
+        facility.modification_list = []
+    for modification in modifications:
+        modification.facility = by_pk[modification.facility_id]
+        modification.facility.modification_list.append(modification)
     for facility in facilities:
         facility.schedule_inline = facility.status != FacilityStatus.CLOSED
         facility.schedule = schedules.get(facility.pk, [])
@@ -85,14 +98,16 @@ def customer_360(*, customer: Customer) -> dict:
         "applications": [a for a in applications if a.pk in shown],
         "applications_total": len(applications),
         "facilities": facilities,
-        "timeline": customer_timeline(customer=customer),
+        "timeline": customer_timeline(customer=customer, modifications=modifications),
         "tags": list(customer.tags.all()),
     }
 
 
-def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> list[dict]:
-    """Interactions, stage moves, payments, tier changes, complaints, survey answers and
-    risk alerts merged, newest first."""
+def customer_timeline(
+    *, customer: Customer, limit: int = TIMELINE_LIMIT, modifications=None
+) -> list[dict]:
+    """Interactions, stage moves, payments, extensions and restructurings, tier changes,
+    complaints, survey answers and risk alerts merged, newest first."""
     interactions = Interaction.objects.filter(customer=customer).select_related("created_by")[
         :limit
     ]
@@ -119,6 +134,12 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         .select_related("facility")
         .order_by("-disbursed_on", "-number")[:limit]
     )
+    if modifications is None:  # customer_360 has them already
+        modifications = (
+            FacilityModification.objects.filter(facility__customer=customer)
+            .select_related("facility")
+            .order_by("-requested_at")[:limit]
+        )
     events = chain(
         ({"kind": "ticket", "at": t.opened_at, "obj": t} for t in tickets),
         ({"kind": "survey", "at": r.submitted_at, "obj": r} for r in responses),
@@ -128,6 +149,10 @@ def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LIMIT) -> lis
         ({"kind": "stage", "at": s.changed_at, "obj": s} for s in stage_changes),
         ({"kind": "payment", "at": p.paid_on, "obj": p} for p in payments),
         ({"kind": "tranche", "at": t.disbursed_on, "obj": t} for t in drawdowns),
+        (
+            {"kind": "modification", "at": m.decided_at or m.requested_at, "obj": m}
+            for m in modifications
+        ),
     )
     return sorted(events, key=_event_sort_key, reverse=True)[:limit]
 

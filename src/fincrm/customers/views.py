@@ -20,6 +20,7 @@ from fincrm.core.permissions import is_admin
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.evaluation.selectors import customer_evaluation
 from fincrm.financing.choices import LoanClass, pipeline_choices
+from fincrm.financing.modifications import modification_panels
 from fincrm.insights.selectors import customer_insights
 from fincrm.loyalty.selectors import loyalty_summary
 from fincrm.reports.selectors import customer_reports
@@ -51,6 +52,8 @@ def customer_detail(request, pk: int):
     """The 360° page."""
     customer = selectors.customer_get(user=request.user, pk=pk)
     data = selectors.customer_360(customer=customer)
+    can_change = request.user.has_perm("customers.change_customer", customer)
+    modification_panels(user=request.user, facilities=data["facilities"], may_change=can_change)
     statements = data["statements"]
     chart = {
         "periods": [s.period_end.isoformat() for s in statements],
@@ -63,7 +66,7 @@ def customer_detail(request, pk: int):
         "viewer": viewer,
         "may_reveal": not viewer.may_see_pii and request.user.role in REVEAL_ROLES,
         "is_admin": is_admin(request.user),
-        "can_change": request.user.has_perm("customers.change_customer", customer),
+        "can_change": can_change,
         "can_classify": request.user.has_perm("risk.decide"),
         "can_service": request.user.has_perm("customers.change_customer", customer)
         or request.user.has_perm("risk.decide"),

@@ -480,7 +480,14 @@ def reset_book() -> None:
         SnapshotArchive,
         TierChange,
     )
-    from fincrm.financing.models import CollectionAction, Fee, ScheduleRevision, Tranche
+    from fincrm.financing.models import (
+        CollectionAction,
+        FacilityModification,
+        Fee,
+        ModificationVote,
+        ScheduleRevision,
+        Tranche,
+    )
     from fincrm.insights.models import ChurnModelReport, Prediction, Recommendation
     from fincrm.loyalty.models import PointsEntry
     from fincrm.portal.models import PortalAccount
@@ -501,6 +508,7 @@ def reset_book() -> None:
         PortalAccount, Notification, Task, TierChange, Classification, SnapshotArchive, Snapshot,
         CreditAssessmentArchive, EvaluationRun,
         Alert, Review, ControlProposal, CreditAssessment, ScorecardModel,
+        ModificationVote, FacilityModification.history.model, FacilityModification,
         Tranche.history.model, Tranche,
         ApprovalVote, Fee, ScheduleRevision, CollectionAction.history.model, CollectionAction,
         Payment, Installment, Facility, ApplicationDocument, ApplicationStageChange,

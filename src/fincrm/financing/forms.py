@@ -8,6 +8,7 @@ from .choices import (
     CollectionOutcome,
     Frequency,
     GuaranteeType,
+    ModificationKind,
     Overpayment,
     RepaymentMethod,
     Stage,
@@ -202,3 +203,26 @@ class BaseTranchePlanFormSet(forms.BaseFormSet):
 TranchePlanFormSet = forms.formset_factory(
     TrancheForm, formset=BaseTranchePlanFormSet, extra=3, max_num=60, absolute_max=60
 )
+
+
+class ModificationForm(forms.Form):
+    """An extension or restructuring request (``modifications.modification_request``)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=ModificationKind.choices)
+    extension_months = forms.IntegerField(
+        label=_("Extend by (months)"), min_value=0, max_value=600, required=False
+    )
+    new_rate = forms.DecimalField(
+        label=_("New annual rate (%)"), min_value=Decimal("0.001"), max_value=Decimal(100),
+        decimal_places=3, required=False,
+    )  # fmt: skip
+    new_method = forms.ChoiceField(
+        label=_("New repayment method"),
+        choices=[("", _("Unchanged")), *RepaymentMethod.choices],
+        required=False,
+    )
+    capitalise_overdue = forms.BooleanField(label=_("Capitalise what is overdue"), required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def clean_extension_months(self):
+        return self.cleaned_data["extension_months"] or 0

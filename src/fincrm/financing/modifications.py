@@ -139,31 +139,50 @@ def decision_refusal(modification: FacilityModification, user, policy: PolicyCon
 DECIDED_SHOWN = 3
 
 
-def modification_panels(*, user, facilities, policy: PolicyConfig) -> None:
+def modification_panels(*, user, facilities, may_change: bool | None = None) -> None:
     """Attach to each facility what the 360° page shows of its modifications: the pending one
     with whether the user may decide it (and why not), the latest decided ones, whether the
-    user may request one. One query for all the facilities' modifications."""
-    by_facility: dict[int, list[FacilityModification]] = {}
-    for modification in (
-        FacilityModification.objects.filter(facility__in=[f.pk for f in facilities])
-        .select_related("requested_by", "decided_by", "revision")
-        .order_by("-requested_at", "-pk")
-    ):
-        by_facility.setdefault(modification.facility_id, []).append(modification)
+    user may request one (``may_change``: the user may change the client, when the caller
+    knows). Uses the facilities' ``modification_list`` when ``customer_360`` loaded it; the
+    policy is read only when something waits for a decision."""
+    missing = {f.pk for f in facilities if not hasattr(f, "modification_list")}
+    if missing:
+        loaded: dict[int, list[FacilityModification]] = {}
+        for modification in (
+            FacilityModification.objects.filter(facility__in=missing)
+            .select_related("requested_by", "decided_by", "revision")
+            .order_by("-requested_at", "-pk")
+        ):
+            loaded.setdefault(modification.facility_id, []).append(modification)
+        for facility in facilities:
+            if facility.pk in missing:
+                facility.modification_list = loaded.get(facility.pk, [])
+    policy = None
+    perms: dict[int, bool] = {}  # by client: the 360° page's facilities share one
     for facility in facilities:
-        rows = by_facility.get(facility.pk, [])
+        if facility.customer_id not in perms:
+            perms[facility.customer_id] = (
+                may_change
+                if may_change is not None
+                else user.has_perm("customers.change_customer", facility.customer)
+            )
+        rows = facility.modification_list
         pending = [m for m in rows if m.status == ModificationStatus.PENDING]
         for modification in pending:
+            if policy is None:
+                from .services import policy_current
+
+                policy = policy_current()[0]
             modification.facility = facility
             modification.refusal = decision_refusal(modification, user, policy)
             modification.approvals = list(modification.votes.select_related("user"))
         facility.pending_modifications = pending
         facility.decided_modifications = [m for m in rows if m not in pending][:DECIDED_SHOWN]
+        facility.may_change_terms = perms[facility.customer_id]
         facility.can_request_modification = (
-            facility.status == FacilityStatus.ACTIVE
-            and not pending
-            and user.has_perm("customers.change_customer", facility.customer)
+            facility.status == FacilityStatus.ACTIVE and not pending and facility.may_change_terms
         )
+        facility.modification_kinds = ModificationKind.choices
 
 
 # --- rules --------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import modification_views, views
 
 app_name = "financing"
 
@@ -46,4 +46,19 @@ urlpatterns = [
     path("installments/<int:pk>/missed/", views.installment_missed, name="installment_missed"),
     path("facilities/<int:pk>/schedule/", views.facility_schedule, name="facility_schedule"),
     path("facilities/<int:pk>/payments/", views.payment_create, name="payment_create"),
+    path(
+        "facilities/<int:pk>/modifications/",
+        modification_views.modification_request,
+        name="modification_request",
+    ),
+    path(
+        "modifications/<int:pk>/decide/",
+        modification_views.modification_decide,
+        name="modification_decide",
+    ),
+    path(
+        "modifications/<int:pk>/cancel/",
+        modification_views.modification_cancel,
+        name="modification_cancel",
+    ),
 ]

@@ -67,6 +67,9 @@ ROLE_RULES = {
     "financing:installment_missed": {"risk"},
     "POST /api/v1/facilities/{facility_id}/payments": {"risk"},
     "POST /api/v1/facilities/{facility_id}/payments/{payment_id}/reverse": {"risk"},
+    # Risk officers work the collections queue, any client's (financing.selectors.
+    # collection_action_for: assigned, change on the client, or risk.decide).
+    "POST /api/v1/collections/{action_id}/outcome": {"risk"},
     # Service agents open, answer and close complaints on any client (service.views,
     # service.views.may_log_ticket).
     "service:create": {"agent"},
@@ -102,7 +105,13 @@ class Side:
 def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     from fincrm.customers.models import Contact
     from fincrm.engagement.models import Interaction, Task
-    from fincrm.financing.models import ApplicationDocument, Installment, Payment, Tranche
+    from fincrm.financing.models import (
+        ApplicationDocument,
+        FacilityModification,
+        Installment,
+        Payment,
+        Tranche,
+    )
     from fincrm.insights.models import Recommendation
     from fincrm.reports.models import ClientReport
     from fincrm.risk.models import Alert, ControlProposal, Review
