@@ -86,6 +86,22 @@ class Prediction(models.Model):
         return str(Confidence(code).label) if code in Confidence.values else code
 
 
+class NeedReason(models.TextChoices):
+    """Why the demand forecast expects a need (``fincrm.analytics.demand.REASON_TEXTS``)."""
+
+    REGULAR_INTERVAL = "regular_interval", _("Own drawdown cycle")
+    SEASONAL = "seasonal", _("Own season")
+    MATURITY = "maturity", _("Renewal at maturity")
+    INDUSTRY_CYCLE = "industry_cycle", _("Industry cycle")
+    INDUSTRY_SEASON = "industry_season", _("Industry season")
+    SINGLE_DRAWDOWN = "single_drawdown", _("One drawdown, default cycle")
+    LAPSED = "lapsed", _("Lapsed")
+
+
+#: A kind of forecast with fewer predictions in the demand back-test keeps the rules' level.
+DEMAND_MIN_PREDICTIONS = 20
+
+
 class DemandBacktest(models.Model):
     """How often the demand forecast came true: for one prediction run, per confidence level,
     the clients predicted at a past cut-off to draw within the window and how many did
@@ -94,8 +110,13 @@ class DemandBacktest(models.Model):
     computed_at = models.DateTimeField(_("computed"))
     cutoff = models.DateField(_("cut-off"))
     window_days = models.PositiveSmallIntegerField(_("window (days)"))
-    #: "calibrated": the levels the prediction run gives; "rule": the interval rules alone.
+    #: "calibrated": the latest cut-off with levels learnt on the earlier ones; "rule": the
+    #: same with the rules' levels; "levels": per kind of forecast (``reason`` and its rule
+    #: level) over every cut-off, and the level it earned — the one given today.
     basis = models.CharField(_("basis"), max_length=10)
+    reason = models.CharField(_("reason"), max_length=20, blank=True)
+    #: "levels" rows: the level the rules gave that kind of forecast before it was tested.
+    rule_confidence = models.CharField(_("rule level"), max_length=8, blank=True)
     confidence = models.CharField(_("confidence"), max_length=8, blank=True)
     predictions = models.PositiveIntegerField(_("predictions"))
     came_true = models.PositiveIntegerField(_("came true"))
@@ -116,6 +137,16 @@ class DemandBacktest(models.Model):
     def confidence_label(self) -> str:
         code = self.confidence
         return str(Confidence(code).label) if code in Confidence.values else code
+
+    @property
+    def rule_confidence_label(self) -> str:
+        code = self.rule_confidence
+        return str(Confidence(code).label) if code in Confidence.values else code
+
+    @property
+    def reason_label(self) -> str:
+        code = self.reason
+        return str(NeedReason(code).label) if code in NeedReason.values else code
 
 
 class RecommendationStatus(models.TextChoices):

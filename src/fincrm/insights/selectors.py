@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.churn import FEATURE_LABELS
 from fincrm.analytics.demand import REASON_TEXTS as NEED_TEXTS
 from fincrm.analytics.recommend import REASON_TEXTS as RECOMMENDATION_TEXTS
+from fincrm.evaluation.services import policy_active, policy_config
 
 from .models import (
+    DEMAND_MIN_PREDICTIONS,
     ChurnModelReport,
     DemandBacktest,
     Prediction,
@@ -95,8 +97,14 @@ def demand_list(*, user, days: str) -> dict:
 def demand_backtest() -> dict:
     """The latest back-test of the levels the forecast gives: per level, then everyone else
     (the base rate); empty before the first prediction run."""
-    tested = list(DemandBacktest.objects.filter(basis="calibrated"))
-    levels = [t for t in tested if t.confidence]
-    others = next((t for t in tested if not t.confidence), None)
-    first = tested[0] if tested else None
-    return {"backtest": levels, "backtest_others": others, "backtest_run": first}
+    tested = list(DemandBacktest.objects.filter(basis__in=("calibrated", "levels")))
+    reported = [t for t in tested if t.basis == "calibrated"]
+    levels = [t for t in reported if t.confidence]
+    others = next((t for t in reported if not t.confidence), None)
+    earned = sorted((t for t in tested if t.basis == "levels"), key=lambda t: -t.predictions)
+    first = reported[0] if reported else None
+    rules = policy_config(policy_active()).prediction
+    return {"backtest": levels, "backtest_others": others, "backtest_run": first,
+            "backtest_kinds": earned, "high_hit_rate": rules.demand_high_hit_rate,
+            "medium_hit_rate": rules.demand_medium_hit_rate,
+            "min_predictions": DEMAND_MIN_PREDICTIONS}  # fmt: skip

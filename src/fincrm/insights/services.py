@@ -42,6 +42,7 @@ from fincrm.financing.models import Application, Product
 
 from .features import Book, churn_columns, latest_pds, running_instalments
 from .models import (
+    DEMAND_MIN_PREDICTIONS,
     ChurnModelReport,
     DemandBacktest,
     Prediction,
@@ -407,7 +408,8 @@ def _demand(book: Book, drawdowns: pl.DataFrame, rules, *, as_of: date,
         "default_cycle_days": rules.default_cycle_days,
     }
     thresholds = {"high_hit_rate": rules.demand_high_hit_rate,
-                  "medium_hit_rate": rules.demand_medium_hit_rate}  # fmt: skip
+                  "medium_hit_rate": rules.demand_medium_hit_rate,
+                  "min_predictions": DEMAND_MIN_PREDICTIONS}  # fmt: skip
     cutoffs = [as_of - timedelta(days=window * k) for k in range(1, DEMAND_CUTOFFS + 1)]
     tested = backtest_demand(drawdowns, cutoffs=cutoffs, window_days=window, **inputs)
     latest = tested.filter(pl.col("cutoff") == cutoffs[0])
@@ -417,17 +419,31 @@ def _demand(book: Book, drawdowns: pl.DataFrame, rules, *, as_of: date,
     rows = []
     for basis, backtest in (("calibrated", reported), ("rule", latest)):
         for r in hit_rates(backtest).iter_rows(named=True):
-            rows.append((cutoffs[0], window, basis, r["confidence"] or "", r["predictions"],
-                         r["came_true"]))  # fmt: skip
+            rows.append((cutoffs[0], window, basis, "", "", r["confidence"] or "",
+                         r["predictions"], r["came_true"]))  # fmt: skip
+    # What each kind of forecast earned over every cut-off: the levels given today.
+    levels = calibrate_confidence(tested, **thresholds)
+    for r in levels.iter_rows(named=True):
+        rows.append((cutoffs[-1], window, "levels", r["reason"], r["rule_confidence"],
+                     r["confidence"], r["predictions"], r["came_true"]))  # fmt: skip
     DemandBacktest.objects.all().delete()
     insert_rows(
         DemandBacktest,
-        ("cutoff", "window_days", "basis", "confidence", "predictions", "came_true"),
+        (
+            "cutoff",
+            "window_days",
+            "basis",
+            "reason",
+            "rule_confidence",
+            "confidence",
+            "predictions",
+            "came_true",
+        ),
         rows,
         constants={"computed_at": computed_at},
     )
     need = predict_demand(drawdowns, as_of=as_of, **inputs)
-    return apply_confidence(need, calibrate_confidence(tested, **thresholds))
+    return apply_confidence(need, levels)
 
 
 def _retention_tasks(scored: pl.DataFrame, rules, as_of: date) -> int:

@@ -66,11 +66,11 @@ def test_the_prediction_run_values_the_running_book_and_the_future_drawdowns(boo
     assert p.clv == pytest.approx(p.clv_running + (p.clv_drawdowns or 0))
     others = Prediction.objects.exclude(customer=firm)
     assert others.count() == 3 and not others.exclude(clv_running=None).exists()
-    # The back-test ran at one window (90 days) before as_of: one row per level present,
-    # each for the calibrated levels and the rules alone.
-    assert set(DemandBacktest.objects.values_list("cutoff", "window_days")) == {
-        (date(2026, 3, 17), 90)
-    }
+    # The back-test reported one window (90 days) before as_of: one row per level present,
+    # for the calibrated levels and for the rules alone; a single drawdown in the book and
+    # none before the cut-offs: no kind of forecast was tested.
+    assert set(DemandBacktest.objects.filter(basis__in=("calibrated", "rule")).values_list(
+        "cutoff", "window_days")) == {(date(2026, 3, 17), 90)}  # fmt: skip
     assert set(DemandBacktest.objects.values_list("basis", flat=True)) == {"calibrated", "rule"}
 
 
@@ -95,19 +95,31 @@ def test_the_360_page_shows_both_parts_of_the_lifetime_value_in_chinese(book, us
 
 def test_the_demand_page_shows_how_often_each_level_came_true(users, login):
     now = timezone.now()
-    for basis, level, n, hits in [("calibrated", "high", 40, 30), ("calibrated", "low", 20, 2),
-                                  ("calibrated", "", 400, 16), ("rule", "low", 60, 32)]:
+    for basis, reason, rule, level, n, hits in [
+        ("calibrated", "", "", "high", 40, 30),
+        ("calibrated", "", "", "low", 20, 2),
+        ("calibrated", "", "", "", 400, 16),
+        ("rule", "", "", "low", 60, 32),
+        ("levels", "maturity", "medium", "high", 130, 80),
+        ("levels", "single_drawdown", "low", "low", 27, 1),
+    ]:
         DemandBacktest.objects.create(
             computed_at=now, cutoff=date(2026, 3, 17), window_days=90, basis=basis,
-            confidence=level, predictions=n, came_true=hits,
+            reason=reason, rule_confidence=rule, confidence=level, predictions=n,
+            came_true=hits,
         )  # fmt: skip
 
     page = login(users["manager_a"]).get(reverse("insights:demand")).content.decode()
 
-    table = page[page.index('id="demand-backtest"'):]
+    table = page[page.index('id="demand-backtest"') :]
     assert "预测兑现情况" in table and "2026-03-17" in table and "90 天内提款" in table
-    assert "<td>高</td><td class=\"num\">40</td><td class=\"num\">30</td>" in table
+    assert '<td>高</td><td class="num">40</td><td class="num">30</td>' in table
     assert "75.0%" in table and "10.0%" in table and "4.0%" in table
     assert "未预计在窗口内提款的客户（基准比例）" in table
     assert "53.3%" not in table  # the rules-alone rows are not the ones shown
+    kinds = page[page.index('id="demand-levels"') :]
+    assert "兑现比例达到 60% 为高置信度，达到 30% 为中" in table
+    assert ("<td>到期续贷</td><td>中</td><td class=\"num\">130</td><td class=\"num\">80</td>"
+            "<td class=\"num\">61.5%</td><td>高</td>") in kinds  # fmt: skip
+    assert "仅一次提款（默认周期）" in kinds and "3.7%" in kinds
     assert login(users["outsider"]).get(reverse("insights:demand")).status_code in (403, 404)

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         result = predictions_run(as_of=options["as_of"])
         report = result.churn_report
         self.stdout.write(
-            f"{result.clients:,} clients · lifetime value for {result.with_clv:,} · next need "
+            f"{result.clients:,} clients · lifetime value for {result.with_clv:,} (running "
+            f"facilities valued for {result.with_running_value:,}) · next need "
             f"for {result.with_need:,} · {result.recommendations:,} recommendations · "
             f"{result.retention_tasks:,} retention tasks · {time.perf_counter() - started:.1f} s"
         )
