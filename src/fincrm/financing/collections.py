@@ -349,32 +349,78 @@ def facility_write_off(*, facility: Facility, user, reason: str) -> Facility:
     return facility
 
 
-def collection_rates(*, since: date) -> dict[str, float | None]:
-    """Cure rate (arrears episodes since ``since`` now cleared, of all episodes) and
-    promise-kept rate (kept of decided promises), for the risk portfolio page."""
-    episodes = (
-        CollectionAction.objects.filter(episode__gte=since)
-        .values("facility_id", "episode")
-        .distinct()
-    )
-    total = episodes.count()
-    live = set(
-        Installment.objects.filter(
-            facility__status=FacilityStatus.ACTIVE,
-            paid_off_on__isnull=True,
-            due_date__lt=timezone.localdate(),
-        )
-        .values("facility_id")
-        .annotate(since=Min("due_date"))
-        .values_list("facility_id", "since")
-    )
-    cured = sum(1 for e in episodes if (e["facility_id"], e["episode"]) not in live)
-    promises = CollectionAction.objects.filter(
-        promise_status__in=[PromiseStatus.KEPT, PromiseStatus.BROKEN], created_at__date__gte=since
+def _cure_day(due_paid: list[tuple[date, date | None]], since: date, today: date) -> date | None:
+    """The first day after ``since`` (up to ``today``) on which the facility was current again:
+    every instalment due before that day paid off by it. ``due_paid``: the facility's
+    (due date, paid-off date) sorted by due date."""
+    from bisect import bisect_left
+    from itertools import accumulate
+
+    dues = [d for d, _p in due_paid]
+    latest = list(accumulate((p or date.max for _d, p in due_paid), max))
+    for day in sorted({p for _d, p in due_paid if p is not None and since < p <= today}):
+        before = bisect_left(dues, day)  # instalments due before ``day``
+        if before and latest[before - 1] <= day:
+            return day
+    return None
+
+
+def collection_rates(
+    *, since: date, user=None, today: date | None = None, using: str = "default"
+) -> dict:
+    """Cure rate and promise-kept rate of the collections the user sees (all without a user).
+
+    An arrears *episode* is a facility's unbroken run of arrears that reached the collector
+    queue, from the due date of its oldest unpaid instalment (``CollectionAction.episode``;
+    a payment of the oldest instalment alone moves that date, not the run: such actions are
+    one episode). Of the episodes begun since ``since``, the *cure rate* is the share that
+    ended with the facility current again (every instalment due paid off) by ``today``; a
+    write-off, or arrears still running, is not a cure. The *promise-kept rate* is, of the
+    promises to pay falling due since ``since`` and already decided (after the grace days),
+    the share kept: the payments from the promise to its date plus the grace reached the
+    amount promised. ``using``: the database read (the reporting replica for a dashboard).
+    """
+    today = today or timezone.localdate()
+    actions = CollectionAction.objects.using(using).all()
+    if user is not None:
+        actions = actions.restrict(user, "view")
+    recent = actions.filter(episode__gte=since, episode__lt=today)
+    facility_ids = set(recent.values_list("facility_id", flat=True))
+    starts: dict[int, set[date]] = {}
+    for facility_id, start in actions.filter(facility_id__in=facility_ids).values_list(
+        "facility_id", "episode"
+    ):
+        starts.setdefault(facility_id, set()).add(start)
+    schedules: dict[int, list[tuple[date, date | None]]] = {}
+    for facility_id, due, paid in (
+        Installment.objects.using(using)
+        .filter(facility_id__in=sorted(facility_ids))
+        .order_by("facility_id", "due_date")
+        .values_list("facility_id", "due_date", "paid_off_on")
+        .iterator(chunk_size=20_000)
+    ):
+        schedules.setdefault(facility_id, []).append((due, paid))
+    episodes = cured = 0
+    for facility_id, dates in starts.items():
+        schedule = schedules.get(facility_id, [])
+        ends: date | None = None  # the cure day of the run in hand (None: not cured)
+        run_start: date | None = None
+        for start in sorted(dates):
+            if run_start is not None and (ends is None or ends > start):
+                continue  # the same run, its oldest unpaid instalment paid meanwhile
+            run_start, ends = start, _cure_day(schedule, start, today)
+            if since <= start < today:
+                episodes += 1
+                cured += ends is not None
+    promises = actions.filter(
+        promise_status__in=[PromiseStatus.KEPT, PromiseStatus.BROKEN], promise_date__gte=since
     ).aggregate(kept=Count("pk", filter=Q(promise_status=PromiseStatus.KEPT)), all=Count("pk"))
     return {
-        "episodes": total,
-        "cure_rate": cured / total if total else None,
+        "since": since,
+        "episodes": episodes,
+        "cured": cured,
+        "cure_rate": cured / episodes if episodes else None,
         "promises": promises["all"],
+        "kept": promises["kept"],
         "promise_kept_rate": promises["kept"] / promises["all"] if promises["all"] else None,
     }

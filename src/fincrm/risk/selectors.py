@@ -180,6 +180,40 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
     )
 
 
+#: The cure and promise-kept rates count the arrears episodes and promises of this many days.
+COLLECTION_WINDOW_DAYS = 365
+
+
+def portfolio_collections(*, user, as_of: date | None = None) -> dict:
+    """Cure and promise-kept rates of the last ``COLLECTION_WINDOW_DAYS`` in the user's scope
+    (``financing.collections.collection_rates``), read on the reporting database and cached
+    like the delinquency figures: keyed by the latest collection action, decided promise and
+    payment there."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from fincrm.core.db import reporting
+    from fincrm.financing.collections import collection_rates
+    from fincrm.financing.models import CollectionAction, Payment
+
+    db = reporting()
+    as_of = as_of or timezone.localdate()
+    scope = "all" if user.sees_whole_portfolio else f"user{user.pk}"
+    actions = CollectionAction.objects.using(db).aggregate(
+        last=Max("pk"), decided=Count("pk", filter=~Q(promise_status__in=["", "pending"]))
+    )
+    paid = Payment.objects.using(db).aggregate(last=Max("pk"))["last"]
+    key = f"risk:collections:{scope}:{as_of}:{actions['last']}:{actions['decided']}:{paid}"
+    since = as_of - timedelta(days=COLLECTION_WINDOW_DAYS)
+    return cache.get_or_set(
+        key,
+        lambda: collection_rates(since=since, user=user, today=as_of, using=db),
+        PORTFOLIO_CACHE_SECONDS,
+    )
+
+
 def _portfolio_delinquency(*, user, as_of: date, db: str) -> dict:
     facilities = (
         Facility.objects.using(db).restrict(user, "view").filter(status=FacilityStatus.ACTIVE)

@@ -235,6 +235,7 @@ def portfolio(request):
         "risk/portfolio.html",
         {
             "delinquency": selectors.portfolio_delinquency(user=request.user),
+            "collections": selectors.portfolio_collections(user=request.user),
             "scorecard": selectors.active_scorecard(),
         },
     )

@@ -156,6 +156,10 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
             id=pk(), customer=customer, owner=owner, kind="follow_up", title="回访",
             due_on=today,
         ),
+        apps.get_model("financing", "CollectionAction").objects.create(
+            id=pk(), facility=facility, step="letter", episode=today - timedelta(days=40),
+            days_past_due=40, amount_overdue=Decimal("105000"), due_on=today, assigned_to=owner,
+        ),
         Alert.objects.create(
             id=pk(), customer=customer, rule_code="dpd_30", signal="current_dpd", value=31,
             threshold=30, severity="high", raised_on=today, assigned_to=owner,
@@ -441,8 +445,8 @@ def test_the_sweep_reaches_real_objects(users, sides):
                 served.add(name)
     assert {"customers:detail", "customers:edit", "financing:application",
             "engagement:attachment", "service:detail", "financing:document_file",
-            "customers:import_preview", "reports:preview", "reports:download"} <= served, \
-        served  # fmt: skip
+            "customers:import_preview", "reports:preview", "reports:download",
+            "financing:collection_letter"} <= served, served  # fmt: skip
 
 
 def test_a_portal_client_reaches_no_other_clients_objects(sides):
