@@ -64,3 +64,33 @@ def log_in(page):
         page.wait_for_url(page.base_url + "/")
 
     return _log_in
+
+
+@pytest.fixture
+def demo_book(clock):
+    """A small demo book (its named users, 40 clients, applications at every stage, alerts,
+    tasks, tickets, surveys, a portal client) after a full evaluation run, as of the fixed
+    day; the users log in with ``fincrm.demo.generator.demo_password``."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    quiet = {"stdout": StringIO(), "stderr": StringIO()}
+    call_command("demo-data", customers=40, seed=3, reset=True, **quiet)
+    call_command("evaluate", full=True, **quiet)
+
+
+@pytest.fixture
+def log_in_demo(page):
+    """Log a demo user in (staff at /accounts/login/, the portal client at /portal/login/)."""
+    from fincrm.demo.generator import PORTAL_USERNAME, demo_password
+
+    def _log_in(username: str) -> None:
+        portal = username == PORTAL_USERNAME
+        page.goto(page.base_url + ("/portal/login/" if portal else "/accounts/login/"))
+        page.fill("#id_username", username)
+        page.fill("#id_password", demo_password(username))
+        page.click("button[type=submit]")
+        page.wait_for_url(page.base_url + ("/portal/" if portal else "/"))
+
+    return _log_in

@@ -28,7 +28,7 @@ def test_manager_searches_and_opens_the_360_page(page, log_in, users, book):
     assert page.locator("#client-name").inner_text() == customer.name
     assert page.locator("#timeline").get_by_text("季度回访").is_visible()
     page.wait_for_selector("#fin-chart[data-rendered='1']")
-    assert page.locator("#fin-chart canvas").count() >= 1
+    assert page.locator("#fin-chart svg").count() >= 1
     page.screenshot(path="var/screenshot-360.png", full_page=False)
 
 
