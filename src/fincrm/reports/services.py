@@ -3,6 +3,7 @@ and by e-mail, and the monthly run of ``fincrm daily``."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from .choices import ReportChannel
 from .models import ClientReport
 from .pdf import report_pdf
 from .selectors import month_of, report_content
+
+log = logging.getLogger(__name__)
 
 #: The tiers whose clients get a monthly report (DESIGN.md: key and core clients).
 REPORT_TIERS = ("core", "key")
@@ -128,27 +131,57 @@ def client_report_deliver(*, report: ClientReport, created_by=None, now=None) ->
     return report
 
 
+#: Clients per background task of the monthly run.
+BATCH = 100
+
+
 def client_reports_monthly(*, as_of: date | None = None) -> int:
-    """The month's reports of the key and core clients, from the month's first working day
-    on (a day missed is caught up later in the month): each client gets one report a month,
-    however often this runs. Each client in its own transaction, so one failure stops no
-    other. Returns how many reports were made."""
+    """Queue the month's reports of the key and core clients that have none yet, from the
+    month's first working day on (a day missed is caught up later in the month), in tasks of
+    ``BATCH`` clients that ``fincrm db_worker`` runs: a large book's PDFs are not made inside
+    the daily job. Each client gets one report a month however often this runs (a client
+    queued twice is made once). Returns how many clients were queued."""
     from fincrm.customers.models import Customer
+
+    from .tasks import make_client_reports
 
     as_of = as_of or timezone.localdate()
     if as_of < first_working_day(as_of):
         return 0
     done = ClientReport.objects.filter(period=month_of(as_of)).values("customer_id")
-    clients = (
+    ids = list(
         Customer.objects.filter(classification__tier__in=REPORT_TIERS)
         .exclude(pk__in=done)
-        .select_related("owner", "team", "classification")
         .order_by("pk")
+        .values_list("pk", flat=True)
     )
+
+    def enqueue():
+        for start in range(0, len(ids), BATCH):
+            make_client_reports.enqueue(ids[start : start + BATCH], as_of.isoformat())
+
+    transaction.on_commit(enqueue)
+    return len(ids)
+
+
+def client_reports_make(*, customer_ids: list[int], as_of: date) -> int:
+    """Make and deliver the reports of the month of ``as_of`` for these clients, each in its
+    own transaction (one failing stops no other). Returns how many were made now."""
+    from fincrm.customers.models import Customer
+
     made = 0
-    for customer in clients.iterator(chunk_size=500):
-        with transaction.atomic():
-            report = client_report_generate(customer=customer, as_of=as_of)
-            client_report_deliver(report=report)
+    clients = Customer.objects.filter(pk__in=customer_ids).select_related(
+        "owner", "team", "classification"
+    )
+    for customer in clients.order_by("pk"):
+        try:
+            with transaction.atomic():
+                if ClientReport.objects.filter(customer=customer, period=month_of(as_of)).exists():
+                    continue
+                report = client_report_generate(customer=customer, as_of=as_of)
+                client_report_deliver(report=report)
+        except Exception:
+            log.exception("the report of client %s for %s failed", customer.pk, as_of)
+            continue
         made += 1
     return made

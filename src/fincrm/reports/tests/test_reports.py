@@ -27,6 +27,7 @@ from fincrm.reports.models import ClientReport
 from fincrm.reports.services import (
     client_report_deliver,
     client_report_generate,
+    client_reports_make,
     client_reports_monthly,
     first_working_day,
 )
@@ -173,22 +174,37 @@ def test_the_pdf_shows_the_360_pages_ratios_and_repayment_figures(users, client_
         assert expected in text, expected
 
 
+@pytest.fixture
+def run_tasks_now(settings):
+    """Background tasks run as they are queued (the worker's part, in the test)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 def test_monthly_generation_is_once_per_client_and_month_from_the_first_working_day(
-    users, book, clock
+    users, book, clock, run_tasks_now, django_capture_on_commit_callbacks
 ):
     _tier(book["a_company"], "core")
     _tier(book["b_company"], "key")
     _tier(book["a_person"], "ordinary")  # not a report tier
+
+    def monthly(day: date) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client_reports_monthly(as_of=day)
+
     assert first_working_day(date(2026, 10, 20)) == date(2026, 10, 8)  # after National Day
-    assert client_reports_monthly(as_of=date(2026, 10, 7)) == 0
-    assert client_reports_monthly(as_of=date(2026, 6, 1)) == 2
-    assert client_reports_monthly(as_of=date(2026, 6, 1)) == 0
-    assert client_reports_monthly(as_of=date(2026, 6, 15)) == 0  # the same month
+    assert monthly(date(2026, 10, 7)) == 0
+    assert monthly(date(2026, 6, 1)) == 2
+    assert monthly(date(2026, 6, 1)) == 0
+    assert monthly(date(2026, 6, 15)) == 0  # the same month
     assert sorted(ClientReport.objects.values_list("customer__name", flat=True)) == sorted(
         [book["a_company"].name, book["b_company"].name]
     )
     assert set(ClientReport.objects.values_list("period", flat=True)) == {date(2026, 6, 1)}
-    assert client_reports_monthly(as_of=date(2026, 7, 1)) == 2  # a new month, new reports
+    # Queued twice before the worker ran (two daily runs): made once.
+    ids = [book["a_company"].pk, book["b_company"].pk]
+    assert client_reports_make(customer_ids=ids, as_of=date(2026, 7, 1)) == 2
+    assert client_reports_make(customer_ids=ids, as_of=date(2026, 7, 2)) == 0
+    assert monthly(date(2026, 7, 3)) == 0
     # One e-mail per client and month, whatever happened.
     assert Message.objects.filter(kind="report").count() == 4
 
