@@ -14,9 +14,11 @@ HEADER_PROBLEMS = """() => {
   const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
     + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
     + ' "' + (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 24) + '"';
-  const lines = e => {
+  const lines = e => {  // a piece starting below the first line's bottom is on a second line
     const r = document.createRange(); r.selectNodeContents(e);
-    return new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.bottom))).size;
+    const rects = [...r.getClientRects()].filter(x => x.width > 0);
+    const first = Math.min(...rects.map(x => x.bottom));
+    return rects.some(x => x.top >= first - 1) ? 2 : 1;
   };
   const overlap = (a, b) => {
     const r = a.getBoundingClientRect(), s = b.getBoundingClientRect();
