@@ -5,6 +5,8 @@ from .models import (
     Application,
     ApplicationDocument,
     ApplicationStageChange,
+    CollectionLetter,
+    CollectionLetterTemplate,
     Facility,
     Installment,
     Payment,
@@ -79,3 +81,37 @@ class FacilityAdmin(SimpleHistoryAdmin):
 class PaymentAdmin(SimpleHistoryAdmin):
     list_display = ["facility", "paid_on", "amount", "reference"]
     raw_id_fields = ["facility"]
+
+
+@admin.register(CollectionLetterTemplate)
+class CollectionLetterTemplateAdmin(SimpleHistoryAdmin):
+    """The letters of the dunning ladder: an administrator edits their text (history kept);
+    the placeholders a template may use are listed on the form."""
+
+    list_display = ["title", "step", "language", "is_active", "updated_at"]
+    list_filter = ["step", "language", "is_active"]
+
+    def get_fieldsets(self, request, obj=None):
+        from .letters import PLACEHOLDERS
+
+        names = "; ".join(f"{{{name}}} {label}" for name, label in PLACEHOLDERS.items())
+        return [(None, {"fields": ["step", "language", "title", "body", "is_active"],
+                        "description": names})]  # fmt: skip
+
+
+@admin.register(CollectionLetter)
+class CollectionLetterAdmin(admin.ModelAdmin):
+    """Every letter produced, as it left: read only."""
+
+    list_display = ["reference", "title", "file_format", "created_at", "created_by"]
+    list_filter = ["file_format"]
+    search_fields = ["reference", "title"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

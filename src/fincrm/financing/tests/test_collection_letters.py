@@ -180,7 +180,8 @@ def test_the_api_serves_the_letter_to_the_owner_only(letter_action, users, clock
 def test_nothing_overdue_means_no_letter(letter_action, users):
     from fincrm.financing.models import Installment
 
-    Installment.objects.filter(facility=letter_action.facility).update(paid_off_on=date(2026, 3, 14))
+    late = Installment.objects.filter(facility=letter_action.facility)
+    late.update(paid_off_on=date(2026, 3, 14))
     with pytest.raises(ValidationError) as refused:
         letters.collection_letter_issue(
             action=letter_action, user=users["manager_a"], file_format="pdf",
@@ -244,3 +245,19 @@ def test_a_reminder_that_cannot_go_is_logged_on_the_action(facility, settings):
     collections_run(as_of=date(2026, 2, 11))
     action = CollectionAction.objects.select_related("message").get(step="sms")
     assert action.message.status in ("blocked", "failed") and action.message.reason
+
+
+def test_an_administrator_edits_a_template_with_the_placeholders_listed(users, login):
+    template = CollectionLetterTemplate.objects.get(step="legal")
+    admin = login(users["admin"])
+    url = reverse("admin:financing_collectionlettertemplate_change", args=[template.pk])
+    form = admin.get(url).content.decode()
+    assert "{total}" in form and "{pay_by}" in form
+    data = {"step": "legal", "language": "zh-hans", "title": "律师函", "is_active": "on",
+            "body": "{client}：请于{pay_by}前还款{totl}元。"}  # fmt: skip
+    assert "{totl}" in admin.post(url, data).content.decode()  # refused: unknown placeholder
+    data["body"] = "{client}：请于{pay_by}前还款{total}元。"
+    assert admin.post(url, data).status_code == 302
+    template.refresh_from_db()
+    change = template.history.latest()
+    assert template.title == change.title == "律师函" and change.history_user == users["admin"]
