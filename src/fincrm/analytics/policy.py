@@ -639,12 +639,6 @@ class AuthorityRule(_Config):
     own_teams_only: bool = False  # a lead: clients of their own team and the teams below
 
 
-class DunningStep(_Config):
-    days_past_due: int = Field(ge=1)
-    step: Literal["sms", "call", "visit", "letter", "guarantor", "legal"]
-
-
-def _authority() -> list[AuthorityRule]:
 class AutoApproval(_Config):
     """Fast decisions for small loans (小额快贷): an application inside these bounds is approved
     by the rule the moment it reaches credit review — no control breached, every document
@@ -659,6 +653,12 @@ class AutoApproval(_Config):
     sample_share: float = Field(0.05, ge=0, le=1)
 
 
+class DunningStep(_Config):
+    days_past_due: int = Field(ge=1)
+    step: Literal["sms", "call", "visit", "letter", "guarantor", "legal"]
+
+
+def _authority() -> list[AuthorityRule]:
     return [
         AuthorityRule(roles=["lead"], max_amount_cny=1_000_000, worst_grade="BBB",
                       own_teams_only=True),
@@ -716,13 +716,13 @@ class LendingRules(_Config):
     #: One approval level fewer on the green channel: a rule of several approvers needs this
     #: many fewer (risk officer + executive → the risk officer), never fewer than one.
     green_channel_fewer_approvers: int = Field(1, ge=0)
+    auto_approval: AutoApproval = Field(default_factory=AutoApproval)
     #: {year} and {seq} (the facility's sequence number that year): HT2026000123.
     contract_number_pattern: str = "HT{year}{seq:06d}"
     dunning: list[DunningStep] = Field(default_factory=_dunning)
     #: Below this many days past due the account manager works the arrears; from it the
     #: collections team (the members of ``collector_team``; risk officers when it is empty).
     collector_after_days: int = Field(30, ge=1)
-    auto_approval: AutoApproval = Field(default_factory=AutoApproval)
     collector_team: str = "催收组"
     #: Days after a promised date before an unpaid promise counts as broken.
     promise_grace_days: int = Field(1, ge=0)
