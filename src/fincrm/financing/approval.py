@@ -332,6 +332,8 @@ def application_decide(
         breaches = control_breaches(application, policy)
         if breaches:
             if not override_reason.strip():
+                # No params: Django would format the message with them again, and a rate
+                # breach's message holds a "%" (a 500 instead of the 422 naming the rule).
                 raise ValidationError(
                     MSG_BREACHES % {"breaches": "; ".join(b.message for b in breaches)},
                     code="controls",

@@ -386,3 +386,24 @@ def test_a_control_breach_through_the_api_is_a_422_and_changes_nothing(client, l
     assert rows(loan) == before and loan.rate == D(6)
     assert FacilityModification.objects.get().status == "pending"
     assert not ModificationVote.objects.exists()
+
+
+def test_an_application_below_the_rate_floor_is_refused_with_a_422_naming_it(
+    client, book, users, bearer, clock
+):
+    """The breach message holds a "%" (the rate): the refusal must still read as a 422."""
+    firm = graded(book["a_company"], "BBB")
+    product = ProductFactory(code="MOD02", min_amount=D(100_000), min_rate=D(4))
+    application = Application.objects.create(
+        customer=firm, product=product, amount=D(500_000), tenor_months=12, rate=D("4.5"),
+        guarantee_type="guarantee", margin_percent=D(5), stage=Stage.CREDIT_REVIEW,
+        submitted_by=users["manager_a"],
+    )  # fmt: skip
+    response = client.post(
+        f"/api/v1/applications/{application.pk}/stage", {"to_stage": "approved"},
+        content_type="application/json", **bearer(users["risk"]),
+    )  # fmt: skip
+    assert response.status_code == 422, response.content
+    assert "5.2" in response.json()["detail"]
+    application.refresh_from_db()
+    assert application.stage == Stage.CREDIT_REVIEW
