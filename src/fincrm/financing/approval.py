@@ -337,7 +337,6 @@ def application_decide(
                 raise ValidationError(
                     MSG_BREACHES % {"breaches": "; ".join(b.message for b in breaches)},
                     code="controls",
-                    params={"breaches": [b.as_dict() for b in breaches]},
                 )
             if role not in policy.lending.override_roles:
                 raise PermissionDenied(str(MSG_OVERRIDE_NOT_ALLOWED))
