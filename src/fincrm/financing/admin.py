@@ -8,6 +8,7 @@ from .models import (
     CollectionLetter,
     CollectionLetterTemplate,
     Facility,
+    FacilityModification,
     Installment,
     Payment,
     Product,
@@ -106,6 +107,26 @@ class CollectionLetterAdmin(admin.ModelAdmin):
     list_display = ["reference", "title", "file_format", "created_at", "created_by"]
     list_filter = ["file_format"]
     search_fields = ["reference", "title"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FacilityModification)
+class FacilityModificationAdmin(SimpleHistoryAdmin):
+    """Extensions and restructurings, read only: they are requested and decided through
+    ``financing.modifications`` (authority, maker–checker, the schedule rebuilt)."""
+
+    list_display = ["facility", "kind", "status", "extension_months", "new_rate", "requested_at",
+                    "decided_at"]  # fmt: skip
+    list_filter = ["kind", "status"]
+    list_select_related = ["facility"]
 
     def has_add_permission(self, request):
         return False

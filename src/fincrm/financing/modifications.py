@@ -407,6 +407,8 @@ def modification_decide(
     if policy.lending.maker_checker and modification.requested_by_id == user.pk:
         raise PermissionDenied(str(MSG_MAKER))
     rule = authority_for(modification, user, policy)
+    if vote != Vote.REJECT and modification.facility.status != FacilityStatus.ACTIVE:
+        raise ValidationError(MSG_NOT_ACTIVE, code="not_active")  # closed since the request
     if modification.votes.filter(user=user).exists():
         raise ValidationError(MSG_ALREADY_VOTED, code="already_voted")
     role = Role.ADMIN if user.is_superuser and not user.role else user.role

@@ -79,7 +79,7 @@ def test_the_360_page_speaks_chinese_about_modifications(client, loan, users):
     block = html.split('class="sub modifications"', 1)[1].split("</td></tr>", 1)[0]
     text = visible_text("<div " + block + "</div>")
     for phrase in ("展期", "重组", "待审批", "调整前的还款计划（7 期）", "利率 6.000% → 5.500%",
-                   "剩余本金", "提交审批意见"):  # fmt: skip
+                   "剩余本金", "观察期至", "提交审批意见"):  # fmt: skip
         assert phrase in text, phrase
     codes = {"extension", "restructuring", "pending", "approved", "equal_principal",
              "equal_instalment"}  # fmt: skip
