@@ -183,7 +183,8 @@ def tranches_set(
 def application_disburse(*, application: Application, user=None, on: date) -> Facility:
     """The disbursement of an application moved to disbursed (``services.application_move_
     stage``): the whole approved amount on ``on`` unless tranches were planned; then the
-    first tranche, and every later one planned for ``on`` or before, in order."""
+    first tranche, and every later one planned for ``on`` or before, in order — once the
+    plan is checked again against the contract as it now stands."""
     from .booking import facility_book
 
     planned = list(
@@ -193,6 +194,10 @@ def application_disburse(*, application: Application, user=None, on: date) -> Fa
     )
     if not planned:
         return facility_book(application=application, user=user, on=on)
+    # The contract's details may have moved since the plan was set (a later signing date).
+    errors = _plan_errors(application, [(t.amount, t.planned_on) for t in planned])
+    if errors:
+        raise ValidationError(errors)
     first, *rest = planned
     facility = facility_book(application=application, user=user, on=on, amount=first.amount)
     _mark_drawn(first, facility, user=user, on=on)

@@ -147,6 +147,22 @@ def test_the_plan_is_set_at_the_contract_stage_only(at_contract, users):
 # --- drawing -----------------------------------------------------------------------------
 
 
+def test_a_plan_the_contract_no_longer_fits_stops_the_disbursement(at_contract, users):
+    application = at_contract()
+    tranches.tranches_set(application=application, plan=PLAN, user=users["manager_a"])
+    services.application_set_terms(application=application, signed_on=date(2026, 8, 1))
+    with pytest.raises(ValidationError) as refused:
+        _disburse(application, users["manager_a"])
+    assert refused.value.messages == [
+        str(tranches.MSG_BEFORE_SIGNING % {"number": n, "date": d, "signed": "2026-08-01"})
+        for n, d in ((1, "2026-06-15"), (2, "2026-07-25"))
+    ]
+    application.refresh_from_db()
+    assert application.stage == Stage.CONTRACT
+    assert not Facility.objects.exists()
+    assert set(application.tranches.values_list("status", flat=True)) == {"planned"}
+
+
 def test_without_a_plan_the_whole_amount_is_disbursed_at_once(at_contract, users):
     facility = _disburse(at_contract(), users["manager_a"])
     assert facility.drawn_amount == facility.approved_limit == D("3000000.00")
