@@ -86,3 +86,17 @@ def test_the_360_page_speaks_chinese_about_modifications(client, loan, users):
     words = set(re.findall(r"[A-Za-z_]+", text))
     assert not words & codes, words & codes
     assert not [w for w in words if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", w)]
+
+
+def test_the_requester_withdraws_a_request_others_cannot(client, loan, users):
+    modification = request(loan, users["manager_a"], extension_months=6)
+    url = reverse("financing:modification_cancel", args=[modification.pk])
+    client.force_login(users["manager_b"])
+    assert client.post(url).status_code == 404
+    client.force_login(users["risk"])  # sees the client, may not change it
+    assert client.post(url).status_code == 403
+    client.force_login(users["manager_a"])
+    client.post(url)
+    modification.refresh_from_db()
+    assert modification.status == ModificationStatus.CANCELLED
+    assert modification.decided_by == users["manager_a"]

@@ -407,3 +407,13 @@ def test_an_application_below_the_rate_floor_is_refused_with_a_422_naming_it(
     assert "5.2" in response.json()["detail"]
     application.refresh_from_db()
     assert application.stage == Stage.CREDIT_REVIEW
+
+
+def test_a_bullet_loan_is_extended_by_moving_its_one_payment(book, users, clock):
+    loan = book_loan(graded(book["a_company"], "BBB"), method="bullet", pay_until=TODAY)
+    decide(request(loan, users["manager_a"], extension_months=6), users["lead"])
+    (row,) = rows(loan)
+    # 120,000 at 6 % from 10 Jan 2026 to 10 Jul 2027: 540 days of 30/360, a year and a half.
+    assert (row.due_date, row.principal_due, row.interest_due) == (
+        date(2027, 7, 10), D(120_000), D("10800.00"),
+    )  # fmt: skip
