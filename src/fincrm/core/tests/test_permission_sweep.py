@@ -148,6 +148,12 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
             principal_due=Decimal("100000"), interest_due=Decimal("5000"),
         ),
         Payment.objects.create(id=pk(), facility=facility, paid_on=today, amount=Decimal("10")),
+        FacilityModification.objects.create(
+            id=pk(), facility=facility, kind="extension", reason="展期", extension_months=6,
+            outstanding_principal=Decimal("100000"), old_maturity=facility.maturity_date,
+            old_rate=facility.rate, old_method=facility.repayment_method, old_tenor_months=12,
+            requested_by=owner,
+        ),
         Interaction.objects.create(
             id=pk(), customer=customer, channel="phone", subject="回访", occurred_at=now,
             attachment=ContentFile(b"note", name="note.txt"),
