@@ -9,33 +9,44 @@ from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
 from .choices import OPEN_STATUSES, RootCause, SlaState, TicketCategory
+from .filtersets import TicketFilterSet
 from .models import Ticket
-from .services import ticket_state
+from .services import service_rules, ticket_state
 
 #: The open queue shows at most this many tickets (a desk with more has bigger problems).
 QUEUE_LIMIT = 1_000
 SLA_ORDER = (SlaState.BREACHED, SlaState.AT_RISK, SlaState.ON_TRACK)
 
 
-def ticket_queue(*, user, state: str = "") -> dict:
-    """Open tickets the user may see, each with its SLA state, breached first."""
+def ticket_queue(*, user, state: str = "", query=None) -> dict:
+    """Open tickets the user may see, each with its SLA state, breached first (or in the
+    order of the column ``query`` sorts by), filtered by ``query`` (``TicketFilterSet``)."""
     now = timezone.now()
+    qs = Ticket.objects.restrict(user, "view").filter(status__in=OPEN_STATUSES)
+    filterset = TicketFilterSet(query or None, queryset=qs, user=user)
+    if filterset.is_bound and filterset.is_valid():
+        qs = filterset.qs
+    ordered = filterset.ordered
     tickets = list(
-        Ticket.objects.restrict(user, "view")
-        .filter(status__in=OPEN_STATUSES)
-        .select_related("customer", "assignee", "escalated_to")
-        .order_by("resolve_by")[:QUEUE_LIMIT]
+        qs.select_related("customer", "assignee", "escalated_to").order_by(
+            *(qs.query.order_by if ordered else ()), "resolve_by", "pk"
+        )[:QUEUE_LIMIT]
     )
+    rules = service_rules()
     for ticket in tickets:
-        ticket.sla = ticket_state(ticket, now)
+        ticket.sla = ticket_state(ticket, now, rules)
     counts = Counter(t.sla for t in tickets)
     if state:
         tickets = [t for t in tickets if t.sla == state]
-    tickets.sort(key=lambda t: (SLA_ORDER.index(t.sla) if t.sla in SLA_ORDER else 9, t.resolve_by))
+    if not ordered:
+        tickets.sort(
+            key=lambda t: (SLA_ORDER.index(t.sla) if t.sla in SLA_ORDER else 9, t.resolve_by)
+        )
     return {
         "tickets": tickets,
         "counts": [(s, SlaState(s).label, counts.get(s, 0)) for s in SLA_ORDER],
         "state": state,
+        "filterset": filterset,
     }
 
 

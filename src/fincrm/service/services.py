@@ -197,9 +197,10 @@ def ticket_rate(*, ticket: Ticket, satisfaction: int) -> Ticket:
     return ticket
 
 
-def ticket_state(ticket: Ticket, now=None) -> str:
-    """The SLA state of a ticket now: met / on track / at risk / breached."""
-    rules = _policy().service
+def ticket_state(ticket: Ticket, now=None, rules=None) -> str:
+    """The SLA state of a ticket now: met / on track / at risk / breached. ``rules`` (the
+    policy's service rules) read once by a caller that states many tickets."""
+    rules = rules or service_rules()
     return sla.sla_state(
         ticket.opened_at,
         now or timezone.now(),
@@ -210,6 +211,11 @@ def ticket_state(ticket: Ticket, now=None) -> str:
         at_risk_share=rules.at_risk_share,
         business_days=rules.sla[ticket.severity].business_days,
     )
+
+
+def service_rules():
+    """The active policy's service rules (SLA per severity, the at-risk share)."""
+    return _policy().service
 
 
 def _breached(now) -> Q:
