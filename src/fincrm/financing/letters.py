@@ -99,10 +99,13 @@ def overdue_amounts(facility, *, as_of: date) -> dict:
     }
 
 
-def letter_figures(action: CollectionAction, *, as_of: date, lending) -> dict[str, str]:
-    """The values of every placeholder for ``action``'s letter produced on ``as_of``."""
+def letter_figures(
+    action: CollectionAction, *, as_of: date, lending, owed: dict | None = None
+) -> dict[str, str]:
+    """The values of every placeholder for ``action``'s letter produced on ``as_of``
+    (``owed``: its ``overdue_amounts`` when the caller has them)."""
     facility = action.facility
-    owed = overdue_amounts(facility, as_of=as_of)
+    owed = owed or overdue_amounts(facility, as_of=as_of)
     application = facility.application
     guarantor = (application.guarantor if application else "") or _g("Guarantor")
     return {
@@ -264,9 +267,10 @@ def collection_letter_issue(
         raise ValidationError(MSG_NOT_A_LETTER, code="step")
     today = today or timezone.localdate()
     lending = policy_current()[0].lending
-    values = letter_figures(action, as_of=today, lending=lending)
-    if overdue_amounts(action.facility, as_of=today)["total"] <= 0:
+    owed = overdue_amounts(action.facility, as_of=today)
+    if owed["total"] <= 0:
         raise ValidationError(MSG_NOTHING_OVERDUE, code="nothing_overdue")
+    values = letter_figures(action, as_of=today, lending=lending, owed=owed)
     template = letter_template(action.step)
     letter = _compose(template, values)
     content = RENDERERS[file_format](letter)

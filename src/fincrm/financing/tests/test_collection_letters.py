@@ -261,3 +261,37 @@ def test_an_administrator_edits_a_template_with_the_placeholders_listed(users, l
     template.refresh_from_db()
     change = template.history.latest()
     assert template.title == change.title == "律师函" and change.history_user == users["admin"]
+
+
+def test_the_queue_reads_letters_and_reminders_in_constant_queries(
+    book, users, login, django_assert_max_num_queries
+):
+    from fincrm.messaging.models import Message
+    from fincrm.testing.factories import FacilityFactory
+
+    def actions(n: int) -> None:
+        for _ in range(n):
+            facility = FacilityFactory(customer=book["a_company"])
+            message = Message.objects.create(
+                customer=facility.customer, channel="sms", text="提醒", status="failed",
+                reason="无网关",
+            )  # fmt: skip
+            for step in ("sms", "letter"):
+                action = CollectionAction.objects.create(
+                    facility=facility, step=step, episode=date(2026, 5, 10), days_past_due=36,
+                    amount_overdue=D("1000.00"), due_on=date(2026, 6, 15),
+                    assigned_to=users["manager_a"], message=message if step == "sms" else None,
+                )  # fmt: skip
+            CollectionLetter.objects.create(action=action, reference="x", file_format="pdf",
+                                            title="逾期还款催收函", text="…",
+                                            created_by=users["manager_a"])  # fmt: skip
+
+    manager = login(users["manager_a"])
+    url = reverse("financing:collections")
+    actions(1)
+    with django_assert_max_num_queries(30) as few:
+        manager.get(url)
+    actions(5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = manager.get(url).content.decode()
+    assert page.count("下载 PDF") == 6 and page.count("短信: 失败 · 无网关") == 6
