@@ -255,8 +255,8 @@ class LoanClassRules(_Config):
         default_factory=lambda: ["high", "critical"]
     )
     #: A restructured facility (重组资产, 2023 NFRA/PBoC rule, art. 18-19) is at least special
-    #: mention through its observation period (from the restructuring for this many months,
-    #: and at least two instalments), at least substandard when it falls into arrears in it.
+    #: mention through its observation period (this many months from the first due date of
+    #: the new terms, and at least two instalments), at least substandard in arrears in it.
     restructured_floor: Literal["special_mention", "substandard"] = "special_mention"
     restructured_arrears_floor: Literal["substandard", "doubtful"] = "substandard"
     restructuring_observation_months: int = Field(12, ge=1)

@@ -512,9 +512,11 @@ def _apply(modification: FacilityModification, *, user, on: date, policy: Policy
     facility.tenor_months = modification.new_tenor_months
     fields = ["tenor_months"]
     if modification.kind == ModificationKind.RESTRUCTURING or in_arrears:
+        # From the first due date of the new terms, at least the policy's months and two
+        # instalments (2023 NFRA/PBoC rule, art. 18: two periods and not under a year).
         months = policy.loan_classification.restructuring_observation_months
         second_due = rows[1].due_date if len(rows) > 1 else rows[0].due_date
-        facility.restructured_until = max(add_months(on, months), second_due)
+        facility.restructured_until = max(add_months(rows[0].due_date, months), second_due)
         fields.append("restructured_until")
     facility.save(update_fields=fields)
     modification.effective_on = on

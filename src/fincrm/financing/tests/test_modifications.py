@@ -155,8 +155,9 @@ def test_a_restructuring_at_a_new_rate_and_method_rebuilds_the_rest_and_floors_t
     assert (loan.rate, loan.repayment_method, loan.tenor_months) == (
         D("5.5"), "equal_principal", 17,
     )  # fmt: skip
-    # Restructured: watched for a year, at least special mention though nothing is late.
-    assert loan.restructured_until == date(2027, 6, 15)
+    # Restructured: watched for a year from the first new due date (10 July), at least
+    # special mention though nothing is late.
+    assert loan.restructured_until == date(2027, 7, 10)
     assert (loan.days_past_due, loan.loan_class_auto, loan.loan_class) == (
         0, "special_mention", "special_mention",
     )  # fmt: skip
