@@ -470,7 +470,19 @@ def collection_outcome(request, action_id: PathId, payload: OutcomeIn):
         raise HttpError(422, _messages(exc)) from exc
 
 
-@collections_router.get("/{int:action_id}/letter")
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+LETTER_RESPONSES = {
+    200: {
+        "description": "The letter, as an attachment.",
+        "content": {
+            "application/pdf": _BINARY,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _BINARY,
+        },
+    }
+}
+
+
+@collections_router.get("/{int:action_id}/letter", openapi_extra={"responses": LETTER_RESPONSES})
 def collection_letter(request, action_id: PathId, format: LetterFormat = "pdf"):
     """The action's letter (催收函, 担保人通知函 or 律师函 by its step) with the client's figures
     of today, as PDF or Word, to whoever may work the action; each download is recorded on
