@@ -61,6 +61,10 @@ PUBLIC = {
 ROLE_RULES = {
     # Risk officers decide grade → controls proposals (risk.views.proposal_decide).
     "risk:proposal_decide": {"risk"},
+    # Risk officers work any client's early-warning alerts (risk.views.alert_action: the
+    # assignee, whoever may change the client, or risk.decide). The sweep meets it only when
+    # the alert is still open when the risk officer's turn comes.
+    "risk:alert_action": {"risk"},
     # Risk officers service facilities: record and reverse payments, report a missed
     # instalment (financing.selectors.facility_for_servicing: change on the client or
     # risk.decide).
