@@ -61,9 +61,9 @@ def test_a_closed_facilitys_schedule_loads_when_opened(page, log_in, users, book
 
     log_in("manager_a", PASSWORD)
     page.goto(page.base_url + f"/customers/{customer.pk}/#facilities")
-    lazy = page.locator("details[hx-get]")
+    lazy = page.locator("#facilities details.repayment-schedule[hx-get]")
     assert lazy.count() == 1  # only the closed facility's schedule waits to be asked for
     assert lazy.locator("table.inner").count() == 0
     lazy.locator("summary").click()
-    page.wait_for_selector("details[hx-get] table.inner tbody tr")
+    page.wait_for_selector("#facilities details[hx-get] table.inner tbody tr")
     assert lazy.locator("table.inner tbody tr").count() == 12

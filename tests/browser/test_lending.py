@@ -90,7 +90,7 @@ def test_an_application_from_creation_to_its_first_payment(page, log_in, users, 
     assert page.locator("#facilities").get_by_text(facility.contract_number).is_visible()
 
     first = facility.installments.order_by("number").first()
-    page.locator("#facilities details summary").first.click()  # the repayment schedule
+    page.locator("#facilities details.repayment-schedule summary").first.click()
     form = page.locator("#facilities form.payment-form").first
     form.locator("input[name=amount]").fill(str(first.total_outstanding))
     form.locator("button[type=submit]").click()
