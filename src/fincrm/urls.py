@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from fincrm.api import views as api_views
 from fincrm.api.api import api
+from fincrm.core import search as core_search
 from fincrm.core import views as core_views
 from fincrm.surveys import views as survey_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("audit/", core_views.audit, name="audit"),
+    path("search/", core_search.search, name="search"),
     path("accounts/", include("fincrm.accounts.urls")),
     path("customers/", include("fincrm.customers.urls")),
     path("financing/", include("fincrm.financing.urls")),

@@ -59,6 +59,7 @@ def _urls(role: str) -> list[str]:
             "/financing/applications/",
             application.get_absolute_url(),
             "/engagement/tasks/",
+            "/search/?q=%E5%85%AC%E5%8F%B8",  # 公司
         ],
         "lead_east": ["/", "/engagement/tasks/?scope=team", "/risk/alerts/"],
         "risk": [
@@ -106,3 +107,6 @@ def test_the_main_pages_pass_axe_and_the_keyboard(page, demo_book, log_in_demo, 
     for url in _urls(role):
         check(url)
     assert problems == [], "\n".join(problems)
+    if not portal:  # "/" outside a field goes to the top bar's search box
+        page.keyboard.press("/")
+        assert page.evaluate("() => document.activeElement.id") == "top-search"
