@@ -329,3 +329,15 @@ def test_pages_switch_to_english(users, book, login):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("customers:list")).content.decode()
     assert "Clients" in html and '<html lang="en">' in html
+
+
+def test_the_controls_in_force_are_named_in_chinese(book, users, login):
+    FacilityFactory(
+        customer=book["a_company"], contract_number="HT-CTRL-1",
+        risk_controls={"grade": "A", "max_tenor_months": 36, "pricing_spread_bp": 150,
+                       "guarantee": "guarantee_and_collateral", "margin_ratio": 0.1,
+                       "review_frequency": "half_yearly"},
+    )  # fmt: skip
+    html = login(users["manager_a"]).get(book["a_company"].get_absolute_url()).content.decode()
+    assert "担保加抵质押" in html and "每半年" in html
+    assert "guarantee_and_collateral" not in html and "half_yearly" not in html
