@@ -78,3 +78,27 @@ def test_the_query_count_does_not_grow_with_the_page(
     client = login(users["agent"])
     with django_assert_max_num_queries(12):
         client.get(reverse("service:list"))
+
+
+def test_the_export_is_the_list_as_the_reader_sees_it_on_every_page(login, users, book, clock):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    _open(book["a_company"], PAGE_SIZE + 2, severity="high")
+    _open(book["a_company"], 1, severity="low")
+    services.ticket_open(
+        customer=book["b_company"], subject="深圳的投诉", description="费用太高", channel="phone"
+    )
+    client = login(users["manager_a"])
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("service:list") + "?severity=high&o=client&export=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(BytesIO(response.content)).active.values)
+    assert rows[0][:2] == ("严重程度", "高")  # the filters applied, written on top
+    assert rows[1][:2] == ("排序", "客户")
+    header = rows.index(next(r for r in rows if r and r[0] == "时限"))
+    body = [r for r in rows[header + 1 :] if r and r[0]]
+    assert len(body) == PAGE_SIZE + 2  # every page, only the high ones, not manager_b's
+    assert {r[2] for r in body} == {book["a_company"].name}
+    assert client.get(reverse("service:list") + "?severity=nope&export=xlsx").status_code == 400
