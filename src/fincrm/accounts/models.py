@@ -75,3 +75,48 @@ class User(AbstractUser):
         if self.role == Role.TEAM_LEAD and self.team_id:
             return self.team.subtree_ids()
         return set()
+
+
+class SavedViewQuerySet(models.QuerySet):
+    """Saved views are the user's own, not a client's: a user views their own and those
+    their team shares, and changes (deletes) only their own. The same ``restrict`` every
+    page calls (``fincrm.core.permissions``), with this scope."""
+
+    def restrict(self, user, action: str = "view") -> SavedViewQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        own = models.Q(owner=user)
+        if action == "view" and user.team_id:
+            return self.filter(own | models.Q(shared=True, owner__team_id=user.team_id))
+        return self.filter(own)
+
+
+class SavedView(models.Model):
+    """A list's filters and order saved under a name (issue 19, point 4): the query string
+    of one list page, for its owner or, shared, for the owner's team."""
+
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    path = models.CharField(_("page"), max_length=200)
+    name = models.CharField(_("name"), max_length=60)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    shared = models.BooleanField(_("shared with my team"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "path", "name"], name="one_view_name_per_page")
+        ]
+        indexes = [models.Index(fields=["path", "owner"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
