@@ -180,6 +180,26 @@ def alert_close(*, alert: Alert, user, resolution: str, dismiss: bool = False) -
     return alert
 
 
+@transaction.atomic
+def alert_acknowledge_many(*, alerts, user) -> int:
+    """Acknowledge the new ones of ``alerts``, all or none; returns how many changed."""
+    done = 0
+    for alert in alerts:
+        if alert.status == AlertStatus.OPEN:
+            alert_acknowledge(alert=alert, user=user)
+            done += 1
+    return done
+
+
+@transaction.atomic
+def alert_close_many(*, alerts, user, resolution: str, dismiss: bool = False) -> int:
+    """Resolve (or dismiss) every one of ``alerts`` with the same text, all or none;
+    returns how many changed."""
+    for alert in alerts:
+        alert_close(alert=alert, user=user, resolution=resolution, dismiss=dismiss)
+    return len(alerts)
+
+
 MSG_EFFECT_FACILITY = _("Choose the facility the decision applies to.")
 MSG_EFFECT_LIMIT = _("Give the new limit: at least what is drawn (%(drawn)s CNY).")
 MSG_EFFECT_GUARANTEE = _("Choose the guarantee now required.")

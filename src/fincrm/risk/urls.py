@@ -7,6 +7,7 @@ app_name = "risk"
 urlpatterns = [
     path("alerts/", views.AlertListView.as_view(), name="alerts"),
     path("alerts/<int:pk>/", views.alert_action, name="alert_action"),
+    path("alerts/bulk/", views.alert_bulk, name="alert_bulk"),
     path("proposals/", views.proposals, name="proposals"),
     path("proposals/<int:pk>/", views.proposal_decide, name="proposal_decide"),
     path("reviews/", views.ReviewListView.as_view(), name="reviews"),

@@ -7,7 +7,9 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from fincrm.core.permissions import get_restricted_or_404
@@ -96,6 +98,61 @@ def alert_action(request, pk: int):
             services.alert_acknowledge(alert=alert, user=request.user)
     except ValidationError as exc:
         flash_errors(request, exc)
+    return redirect_next(request, "risk:alerts")
+
+
+#: At most this many alerts are changed by one bulk action.
+MAX_BULK_ALERTS = 200
+#: What a bulk action on alerts does, as the confirmation names it.
+BULK_ACTIONS = {
+    "ack": gettext_lazy("Acknowledge"),
+    "resolve": gettext_lazy("Resolve"),
+    "dismiss": gettext_lazy("Dismiss"),
+}
+
+
+@login_required
+@require_POST
+def alert_bulk(request):
+    """Acknowledge, resolve or dismiss the ticked alerts: first a confirmation naming how
+    many and which, then the change and a message with the count. Only open alerts the user
+    may act on (as on one alert: assigned to them, a decider, or theirs to change)."""
+    ids = [int(v) for v in request.POST.getlist("alert") if v.isdigit() and len(v) < 19]
+    alerts = (
+        Alert.objects.restrict(request.user, "view")
+        .filter(pk__in=ids[:MAX_BULK_ALERTS])
+        .exclude(status__in=CLOSED_ALERT_STATUSES)
+    )
+    if not request.user.has_perm("risk.decide"):
+        changeable = Alert.objects.restrict(request.user, "change").values("pk")
+        alerts = alerts.filter(Q(assigned_to=request.user) | Q(pk__in=changeable))
+    alerts = list(alerts.select_related("customer").order_by("-raised_at", "pk"))
+    action = request.POST.get("action", "")
+    if not alerts or action not in BULK_ACTIONS:
+        messages.warning(request, _("Tick the alerts and choose what to do first."))
+        return redirect_next(request, "risk:alerts")
+    text = request.POST.get("text", "")[:2000]
+    if request.POST.get("confirm") != "yes":
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = ""
+        context = {"alerts": alerts, "action": action, "action_label": BULK_ACTIONS[action],
+                   "text": text, "next": back}  # fmt: skip
+        return render(request, "risk/alert_bulk_confirm.html", context)
+    try:
+        if action == "ack":
+            done = services.alert_acknowledge_many(alerts=alerts, user=request.user)
+        else:
+            done = services.alert_close_many(
+                alerts=alerts, user=request.user, resolution=text, dismiss=action == "dismiss"
+            )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            ngettext("%(n)d alert changed.", "%(n)d alerts changed.", done) % {"n": done},
+        )
     return redirect_next(request, "risk:alerts")
 
 
