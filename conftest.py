@@ -66,6 +66,18 @@ def book(users):
 
 
 @pytest.fixture
+def bearer(db):
+    """API headers for a user: a fresh bearer token each call."""
+    from fincrm.api.models import ApiToken
+
+    def _bearer(user):
+        _token, plain = ApiToken.issue(user=user, name="test")
+        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
+
+    return _bearer
+
+
+@pytest.fixture
 def login(client):
     """Log a named user in with the Django test client."""
 

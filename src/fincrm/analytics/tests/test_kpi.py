@@ -404,7 +404,8 @@ def test_decision_speed_counts_the_rule_and_the_hours_by_month():
     )
     table = decision_speed(frame).to_dicts()
     assert table == [
-        {"month": "2026-05", "decided": 3, "automatic": 1, "automatic_share": pytest.approx(100 / 3),
+        {"month": "2026-05", "decided": 3, "automatic": 1,
+         "automatic_share": pytest.approx(100 / 3),
          "hours_automatic": 0.01, "hours_people": 40.0},
         {"month": "2026-06", "decided": 2, "automatic": 2, "automatic_share": 100.0,
          "hours_automatic": 0.02, "hours_people": None},

@@ -12,15 +12,6 @@ from fincrm.testing.factories import CustomerFactory, FacilityFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def bearer(client):
-    def make(user):
-        _token, plain = ApiToken.issue(user=user, name="core banking")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
-
-
 def test_without_a_valid_token_nothing_is_served(client, users, bearer):
     assert client.get("/api/v1/customers/").status_code == 401
     bad = client.get("/api/v1/customers/", HTTP_AUTHORIZATION="Bearer fcrm_nope_x")

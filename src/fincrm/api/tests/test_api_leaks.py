@@ -4,7 +4,6 @@ sees ID numbers and phones masked cannot recover them by prefix search."""
 
 import pytest
 
-from fincrm.api.models import ApiToken
 from fincrm.core.models import AccessAction, AccessLog
 from fincrm.engagement.models import Interaction
 from fincrm.testing.factories import ContactFactory
@@ -20,15 +19,6 @@ MAY_CHANGE = {
     "lead": {"a_company"},
     "admin": {"a_company", "b_company"},
 }
-
-
-@pytest.fixture
-def bearer():
-    def make(user):
-        _token, plain = ApiToken.issue(user=user, name="core banking")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
 
 
 @pytest.mark.parametrize("role", ROLES)

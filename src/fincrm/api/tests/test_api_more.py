@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 
-from fincrm.api.models import ApiToken
 from fincrm.customers.models import FinancialStatement
 from fincrm.engagement.models import Task
 from fincrm.service.models import Ticket
@@ -13,15 +12,6 @@ from fincrm.surveys import services as surveys
 from fincrm.testing.factories import ContactFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def bearer():
-    def make(user):
-        _token, plain = ApiToken.issue(user=user, name="mini-program")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
 
 
 STATEMENT = {

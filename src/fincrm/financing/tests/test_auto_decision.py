@@ -19,7 +19,7 @@ from fincrm.financing.models import Application
 from fincrm.risk.models import Alert
 from fincrm.testing.factories import ProductFactory, StatementFactory
 
-from .test_lending import bearer, graded  # noqa: F401 (a fixture)
+from .test_lending import graded
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_the_random_sample_goes_to_a_person_and_is_the_same_however_often_asked(
                     )
                 }
             )
-        }  # noqa: E501
+        }
     )
     application = _open(firm, wc, 200_000, users["manager_a"])
     for document in application.documents.all():

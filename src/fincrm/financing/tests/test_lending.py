@@ -12,7 +12,6 @@ from conftest import FIXED_TODAY
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fincrm.api.models import ApiToken
 from fincrm.evaluation.models import Classification
 from fincrm.financing import services
 from fincrm.financing.approval import authority_for, control_breaches
@@ -41,15 +40,6 @@ def graded(customer, grade: str, tier: str = "ordinary"):
     )
     customer.refresh_from_db()
     return customer
-
-
-@pytest.fixture
-def bearer(users):
-    def _bearer(user):
-        _token, plain = ApiToken.issue(user=user, name="test")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return _bearer
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from fincrm.analytics.delinquency import loan_classes
-from fincrm.api.models import ApiToken
 from fincrm.evaluation.models import Classification
 from fincrm.financing import modifications, servicing
 from fincrm.financing.booking import facility_book
@@ -322,14 +321,6 @@ def test_the_webhooks_hear_of_the_request_and_the_decision(loan, users):
 
 
 # --- API ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bearer(users):
-    def _bearer(user):
-        return {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(user=user, name='t')[1]}"}
-
-    return _bearer
 
 
 def test_the_api_requests_lists_and_decides(client, loan, users, bearer):
