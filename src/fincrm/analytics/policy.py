@@ -694,12 +694,88 @@ def _dunning() -> list[DunningStep]:
     return [DunningStep(days_past_due=d, step=s) for d, s in steps]
 
 
+class TenorPremium(_Config):
+    up_to_months: int | None = Field(None, ge=1)  # None: any longer tenor
+    premium_bp: int
+
+
+def _tenor_premiums() -> list[TenorPremium]:
+    """Up to a year: the one-year LPR prices it; beyond five years the five-year LPR does (in
+    2025 50 bp above the one-year); the bands between step up to it."""
+    bands = [(12, 0), (36, 10), (60, 25), (None, 50)]
+    return [TenorPremium(up_to_months=m, premium_bp=bp) for m, bp in bands]
+
+
+class PricingRules(_Config):
+    """The offered rate (``fincrm.analytics.pricing.price``): the reference rate, plus the
+    grade's spread, plus a tenor premium, plus a security adjustment, less the relationship's
+    discounts; its floor is that rate less ``discretion_bp``. All in basis points a year.
+
+    Defaults follow common practice of Chinese lenders to small firms: secured loans priced
+    below unsecured ones (a mortgage most, receivables least), the arrangement fee waived for
+    core clients and halved for key ones, and for seasonal trades (agriculture, accommodation
+    and catering) quarterly instalments and interest-only months over the off-season.
+    """
+
+    tenor_premiums: list[TenorPremium] = Field(default_factory=_tenor_premiums)
+    #: By guarantee type (negative: cheaper). A third-party guarantee is what the grade's
+    #: spread already assumes for most grades, so it is priced at 0.
+    guarantee_bp: dict[Literal["credit", "guarantee", "mortgage", "pledge", "receivables"], int] = (
+        Field(
+            default_factory=lambda: {
+                "credit": 0,
+                "guarantee": 0,
+                "mortgage": -30,
+                "pledge": -20,
+                "receivables": -10,
+            }
+        )
+    )
+    #: Guarantee types whose adjustment scales with coverage (collateral value / amount,
+    #: capped at 1): a mortgage worth 60 % of the loan earns 60 % of the mortgage's discount.
+    collateral_types: list[Literal["mortgage", "pledge", "receivables"]] = Field(
+        default_factory=lambda: ["mortgage", "pledge", "receivables"]
+    )
+    tier_discount_bp: dict[Literal["core", "key", "ordinary", "low"], int] = Field(
+        default_factory=lambda: {"core": 20, "key": 10}
+    )
+    #: Years with us: this much per full year since the client came, at most the cap.
+    discount_per_year_bp: int = Field(2, ge=0)
+    max_years_discount_bp: int = Field(10, ge=0)
+    #: What an account manager may concede below the rule's rate without an exception.
+    discretion_bp: int = Field(10, ge=0)
+    #: Share of the product's arrangement fee waived, by tier (1: waived).
+    fee_waiver_share: dict[Literal["core", "key", "ordinary", "low"], float] = Field(
+        default_factory=lambda: {"core": 1.0, "key": 0.5}
+    )
+    #: GB/T 4754 sections whose cash comes in seasons: offered quarterly instalments and up
+    #: to ``seasonal_interest_only_months`` months paying interest only.
+    seasonal_industries: list[str] = Field(default_factory=lambda: ["A", "H"])
+    seasonal_frequencies: list[Literal["monthly", "quarterly"]] = Field(
+        default_factory=lambda: ["monthly", "quarterly"]
+    )
+    seasonal_interest_only_months: int = Field(3, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _bands(self) -> PricingRules:
+        bands = self.tenor_premiums
+        if not bands or bands[-1].up_to_months is not None:
+            raise ValueError("tenor_premiums: the last band must be open (no up_to_months)")
+        if any(b.up_to_months is None or b.up_to_months <= a.up_to_months
+               for a, b in pairwise(bands[:-1])):  # fmt: skip
+            raise ValueError("tenor_premiums: up_to_months must increase")
+        if any(not 0 <= share <= 1 for share in self.fee_waiver_share.values()):
+            raise ValueError("fee_waiver_share: each share must be between 0 and 1")
+        return self
+
+
 class LendingRules(_Config):
     """Origination, approval, booking and collections (credit policy, the risk committee's)."""
 
-    #: The reference rate (one-year LPR, % a year); a grade's minimum rate is this plus its
-    #: pricing spread.
+    #: The reference rate (one-year LPR, % a year): the first component of every quote.
     base_rate_percent: float = Field(3.0, ge=0)
+    #: The offered rate and its floor from grade, tenor, security and relationship.
+    pricing: PricingRules = Field(default_factory=PricingRules)
     approval_authority: list[AuthorityRule] = Field(default_factory=_authority)
     #: Whoever moved an application to credit review may not approve it.
     maker_checker: bool = True
