@@ -95,7 +95,36 @@ def _detail_urls() -> list[str]:
     survey = Survey.objects.order_by("pk").first()
     if survey:
         urls.append(reverse("surveys:detail", args=[survey.pk]))
+    urls.extend(_event_urls())
     return urls
+
+
+def _event_urls() -> list[str]:
+    """An admin's seminar with answered, waiting and checked-in invitees: its pages and the
+    answer page of an invitation link."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fincrm.customers.models import Customer
+    from fincrm.events.models import Event, Invitee
+    from fincrm.events.services import rsvp_token
+
+    admin = User.objects.filter(role="admin").order_by("pk").first()
+    event = Event.objects.create(
+        kind="seminar", title="财务管理培训", place="上海", capacity=1, organiser=admin,
+        starts_at=timezone.now() + timedelta(days=7), audience={"tiers": ["key"]},
+    )  # fmt: skip
+    invitees = [
+        Invitee.objects.create(event=event, customer=c, response=r, response_source="link")
+        for c, r in zip(Customer.objects.order_by("pk")[:3], ("accepted", "waitlisted", "pending"),
+                        strict=False)
+    ]  # fmt: skip
+    Invitee.objects.filter(pk=invitees[0].pk).update(checked_in_at=timezone.now())
+    token = rsvp_token(event.pk, invitees[1].customer_id)
+    return [reverse(name, args=[event.pk]) for name in ("events:detail", "events:edit")] + [
+        reverse("events:rsvp_link", args=[token])
+    ]
 
 
 def _findings(text: str, codes: set[str], usernames: set[str]) -> dict[str, str]:

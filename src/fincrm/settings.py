@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "fincrm.service",
     "fincrm.surveys",
     "fincrm.campaigns",
+    "fincrm.events",
     "fincrm.loyalty",
     "fincrm.insights",
     "fincrm.reports",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("engagement/", include("fincrm.engagement.urls")),
     path("messaging/", include("fincrm.messaging.urls")),
     path("campaigns/", include("fincrm.campaigns.urls")),
+    path("events/", include("fincrm.events.urls")),
     path("api/v1/", api.urls),
     path("portal/", include("fincrm.portal.urls")),
     path("service/", include("fincrm.service.urls")),

@@ -436,12 +436,17 @@ class MembershipLevel(_Config):
 
 
 class LoyaltyProgram(_Config):
-    earn: dict[Literal["on_time_repayment", "renewal", "referral", "survey_answered"], int] = Field(
+    earn: dict[
+        Literal["on_time_repayment", "renewal", "referral", "survey_answered", "event_attendance"],
+        int,
+    ] = Field(
         default_factory=lambda: {
             "on_time_repayment": 10,
             "renewal": 500,
             "referral": 300,
             "survey_answered": 50,
+            # Checked in at a forum, seminar, training day or client gathering (fincrm.events).
+            "event_attendance": 100,
         }
     )
     #: Points expire this many months after they were earned (oldest used first).

@@ -22,7 +22,13 @@ from .models import Campaign, Recipient
 def campaign_audience(*, campaign: Campaign, user) -> list[int]:
     """The ids of the clients the campaign reaches, among those ``user`` may act on (a
     manager's campaign never reaches another manager's clients)."""
-    spec = campaign.audience or {}
+    return audience_ids(spec=campaign.audience or {}, user=user)
+
+
+def audience_ids(*, spec: dict, user) -> list[int]:
+    """The ids of the clients an audience ``spec`` picks (``Campaign.audience``'s keys: tiers,
+    lifecycles, segments, products, customers), among those ``user`` may act on; an event's
+    invitations pick theirs the same way."""
     qs = Customer.objects.restrict(user, "change")
     if spec.get("tiers"):
         qs = qs.filter(classification__tier__in=spec["tiers"])

@@ -35,6 +35,7 @@ NAV = (
         _("Campaigns"),
         frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.ADMIN}),
     ),
+    ("events:list", _("Events"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("service:list", _("Complaints"), _ALL_STAFF - {Role.EXECUTIVE}),
     (
         "surveys:list",

@@ -14,3 +14,4 @@ class EarnReason(models.TextChoices):
     RENEWAL = "renewal", _("Renewal")
     REFERRAL = "referral", _("Referral")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    EVENT_ATTENDANCE = "event_attendance", _("Event attendance")

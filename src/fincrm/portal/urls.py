@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("documents/<int:pk>/upload/", views.upload, name="upload"),
     path("surveys/<int:pk>/", views.survey, name="survey"),
+    path("events/<int:pk>/answer/", views.event_answer, name="event_answer"),
     path("complaints/new/", views.complaint, name="complaint"),
     path("applications/new/", views.apply, name="apply"),
     path("reports/<int:pk>/", views.report, name="report"),

@@ -17,6 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import flash_errors
+from fincrm.events import services as events
+from fincrm.events.choices import ResponseSource
+from fincrm.events.models import Invitee
 from fincrm.financing.choices import CLOSED_STAGES, DocumentStatus, FacilityStatus, pipeline_choices
 from fincrm.financing.models import Application, ApplicationDocument, Facility, Installment
 from fincrm.loyalty.selectors import loyalty_summary
@@ -89,10 +92,32 @@ def home(request):
             ],
             "tickets": Ticket.objects.filter(customer=customer).order_by("-opened_at")[:20],
             "reports": portal_reports(customer=customer)[:24],
+            "events": events.invitations_ahead(customer=customer),
             "ticket_form": PortalTicketForm(),
             "apply_form": PortalApplicationForm(),
         },
     )
+
+
+@portal_login_required
+@require_POST
+def event_answer(request, pk: int):
+    """Answer an event's invitation from the portal (the session proves the client)."""
+    invitee = get_object_or_404(Invitee, event_id=pk, customer=request.portal.customer)
+    try:
+        invitee = events.invitee_respond(
+            invitee=invitee,
+            attending=request.POST.get("attending") == "1",
+            source=ResponseSource.PORTAL,
+        )
+    except ValidationError as error:
+        flash_errors(request, error)
+    else:
+        messages.success(
+            request,
+            _("Your answer: %(answer)s.") % {"answer": invitee.get_response_display()},
+        )
+    return redirect("portal:home")
 
 
 @portal_login_required

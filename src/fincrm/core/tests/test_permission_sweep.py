@@ -52,6 +52,7 @@ PUBLIC = {
     "portal:login",  # the client portal's login form
     "portal:logout",
     "survey_answer",  # a survey link: the token in the URL is the credential
+    "events:rsvp_link",  # an event invitation's answer link: its signed token is the credential
     "set_language",  # the language switch
 }
 
@@ -109,6 +110,7 @@ class Side:
 def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     from fincrm.customers.models import Contact
     from fincrm.engagement.models import Interaction, Task
+    from fincrm.events.models import Event, Invitee
     from fincrm.financing.models import (
         ApplicationDocument,
         FacilityModification,
@@ -133,7 +135,13 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     person = CustomerFactory(id=pk(), owner=owner, person=True)
     application = ApplicationFactory(id=pk(), customer=customer, product=product)
     facility = FacilityFactory(id=pk(), customer=customer, product=product)
+    event = Event.objects.create(
+        id=pk(), kind="seminar", title="财务培训", starts_at=now + timedelta(days=10),
+        place="上海", capacity=20, organiser=owner,
+    )  # fmt: skip
     made = [
+        event,
+        Invitee.objects.create(id=pk(), event=event, customer=customer),
         customer,
         person,
         Contact.objects.create(id=pk(), customer=customer, name="李四", phone="13900000000"),
