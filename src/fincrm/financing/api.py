@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, ModelSchema, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -27,6 +28,7 @@ from .choices import (
     AUTOMATIC_RULE,
     CollectionOutcome,
     Frequency,
+    GuaranteeType,
     Overpayment,
     RepaymentMethod,
     Stage,
@@ -49,6 +51,7 @@ from .selectors import (
 )
 
 LetterFormat = Literal["pdf", "docx"]
+MSG_NO_QUOTE = gettext_lazy("The client has no credit grade yet: it cannot be priced.")
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("1e13"), decimal_places=2)]
 
 
@@ -75,9 +78,21 @@ class ProductOut(ModelSchema):
 
     class Meta:
         model = Product
-        fields = ["id", "code", "name", "min_amount", "max_amount", "min_tenor_months",
-                  "max_tenor_months", "min_rate", "max_rate", "day_count",
-                  "upfront_fee_percent", "service_fee_percent", "penalty_markup_percent"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "min_amount",
+            "max_amount",
+            "min_tenor_months",
+            "max_tenor_months",
+            "min_rate",
+            "max_rate",
+            "day_count",
+            "upfront_fee_percent",
+            "service_fee_percent",
+            "penalty_markup_percent",
+        ]
 
     @staticmethod
     def resolve_type(obj) -> str:
@@ -125,6 +140,26 @@ class VoteOut(Schema):
         return obj.user.get_full_name() or obj.user.username
 
 
+class ComponentOut(Schema):
+    code: str
+    label: str
+    bp: int
+    basis: str
+
+
+class PricingOut(Schema):
+    """The pricing rule's quote (``financing.pricing``): rates in % a year."""
+
+    components: list[ComponentOut]
+    rate: Decimal
+    floor: Decimal
+    arrangement_fee_percent: Decimal
+    fee_waived_share: float
+    seasonal: bool
+    frequencies: list[str]
+    interest_only_months: int
+
+
 class ApplicationOut(ModelSchema):
     customer_id: int
     product_id: int
@@ -133,6 +168,7 @@ class ApplicationOut(ModelSchema):
     auto_decision_reasons: list[str]
     documents: list[DocumentOut]
     votes: list[VoteOut]
+    pricing: PricingOut | None
 
     class Meta:
         model = Application
@@ -148,6 +184,12 @@ class ApplicationOut(ModelSchema):
         from .approval import describe_auto_reasons
 
         return describe_auto_reasons(obj.auto_decision_reasons)
+
+    @staticmethod
+    def resolve_pricing(obj) -> dict | None:
+        from .pricing import application_pricing
+
+        return application_pricing(obj)
 
     @staticmethod
     def resolve_facility_id(obj) -> int | None:
@@ -503,6 +545,47 @@ def collection_letter(request, action_id: PathId, format: LetterFormat = "pdf"):
     disposition = content_disposition_header(True, letter_filename(record))
     return HttpResponse(content, content_type=CONTENT_TYPES[format],
                         headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+class QuoteIn(Schema):
+    customer_id: Id
+    amount: Money
+    tenor_months: Annotated[int, Field(ge=1, le=600)]
+    #: Default: what the client's grade controls ask for (as an application is proposed).
+    guarantee_type: GuaranteeType | None = None
+    collateral_value: Annotated[Decimal, Field(ge=0, le=Decimal("1e13"), decimal_places=2)] = (
+        Decimal(0)
+    )
+
+
+@products.post("/{int:product_id}/quote", response=PricingOut, summary="Price a loan")
+def product_quote(request, product_id: PathId, payload: QuoteIn):
+    """The rate the pricing rule offers a client the user may open applications for, with
+    its components and floor, before an application is opened (404: another's client; 422:
+    a client without a credit grade)."""
+    from .approval import PROPOSED_GUARANTEE
+    from .pricing import quote_as_dict, quote_for
+
+    customer = get_object_or_404(
+        Customer.objects.restrict(request.user, "change").select_related("classification"),
+        pk=payload.customer_id,
+    )
+    product = get_object_or_404(Product, pk=product_id, is_active=True)
+    policy = services.policy_current()[0]
+    grade = getattr(getattr(customer, "classification", None), "grade", None)
+    controls = policy.grade_controls.get(grade or "")
+    if controls is None:
+        raise HttpError(422, str(MSG_NO_QUOTE))
+    quote = quote_for(
+        customer=customer,
+        product=product,
+        amount=payload.amount,
+        tenor_months=payload.tenor_months,
+        guarantee_type=payload.guarantee_type or PROPOSED_GUARANTEE[controls.guarantee],
+        collateral_value=payload.collateral_value,
+        policy=policy,
+    )
+    return quote_as_dict(quote)
 
 
 def register(api) -> None:

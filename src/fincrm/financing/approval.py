@@ -7,8 +7,8 @@ Two questions are asked of every approval, in this order:
    by amount, grade, product type and team — and how many must agree; whoever moved the
    application to credit review may not approve it (maker–checker).
 2. **Controls** (422): do the terms respect the client's grade controls — maximum tenor,
-   limit (a multiple of revenue, less what is already lent), minimum rate (reference rate plus
-   the grade's spread), required guarantee or collateral, cash margin? A breach is refused
+   limit (a multiple of revenue, less what is already lent), minimum rate (the pricing rule's
+   floor, ``financing.pricing``), required guarantee or collateral, cash margin? A breach is refused
    unless the approver's role may override and records a reason.
 
 The checks are plain functions of the application's terms and the policy, so the table can
@@ -127,25 +127,7 @@ def control_breaches(application: Application, policy: PolicyConfig) -> list[Bre
                 },
             )
         )
-    floor = minimum_rate(policy, controls)
-    rate = application.rate if application.rate is not None else application.product.min_rate
-    if rate < floor:
-        breaches.append(
-            Breach(
-                "min_rate",
-                gettext(
-                    "rate %(rate)s%% is below grade %(grade)s's floor of %(floor)s%% "
-                    "(reference rate "
-                    "plus %(spread)s bp)"
-                )
-                % {
-                    "rate": rate,
-                    "grade": grade,
-                    "floor": floor.normalize(),
-                    "spread": controls.pricing_spread_bp,
-                },
-            )
-        )
+    breaches += _rate_breaches(application, grade, controls, policy)
     breaches += _limit_breaches(application, grade, controls)
     breaches += _security_breaches(application, grade, controls)
     if Decimal(application.margin_percent) / 100 < Decimal(str(controls.margin_ratio)):
@@ -161,6 +143,34 @@ def control_breaches(application: Application, policy: PolicyConfig) -> list[Bre
             )
         )
     return breaches
+
+
+def _rate_breaches(application, grade: str, controls: GradeControls, policy) -> list[Breach]:
+    """The pricing rule's floor (``financing.pricing``): the rule's rate for these terms less
+    the account manager's discretion."""
+    from .pricing import application_quote, describe_floor
+
+    rate = application.rate if application.rate is not None else application.product.min_rate
+    quote = application_quote(application, policy)
+    if quote is None:  # no amount to price: the grade's floor alone
+        floor, why = (
+            minimum_rate(policy, controls),
+            gettext("reference rate plus %(spread)s bp") % {"spread": controls.pricing_spread_bp},
+        )
+    else:
+        floor, why = quote.floor_percent, describe_floor(quote)
+    if rate >= floor:
+        return []
+    return [
+        Breach(
+            "min_rate",
+            gettext(
+                "rate %(rate)s%% is below the pricing rule's floor of %(floor)s%% for grade "
+                "%(grade)s (%(why)s)"
+            )
+            % {"rate": rate, "grade": grade, "floor": floor.normalize(), "why": why},
+        )
+    ]
 
 
 def _limit_breaches(application, grade: str, controls: GradeControls) -> list[Breach]:

@@ -14,6 +14,7 @@ from fincrm.webhooks import events as webhooks
 
 from .choices import FeeKind
 from .models import Application, Facility, Fee, Installment
+from .pricing import application_quote
 from .schedule import FREQUENCY_MONTHS, ScheduleError, build_schedule, money
 from .services import policy_current
 
@@ -39,7 +40,8 @@ def contract_number_next(*, on: date, pattern: str | None = None) -> str:
 @transaction.atomic
 def contract_prepare(*, application: Application, on: date) -> Application:
     """The contract stage fixes the terms: a contract number from the pattern, the signing
-    date and the arrangement fee (the product's rate unless one was agreed)."""
+    date and the arrangement fee (the product's rate less the pricing rule's waiver for the
+    client's tier, unless one was agreed)."""
     fields = []
     if not application.contract_number:
         application.contract_number = contract_number_next(on=on)
@@ -48,10 +50,16 @@ def contract_prepare(*, application: Application, on: date) -> Application:
         application.signed_on = on
         fields.append("signed_on")
     if not application.upfront_fee and application.product.upfront_fee_percent:
-        application.upfront_fee = money(
-            application.amount * application.product.upfront_fee_percent / 100
+        # The pricing rule waives all or part of it for the client's tier.
+        quote = application_quote(application, policy_current()[0])
+        fee_percent = (
+            Decimal(str(quote.arrangement_fee_percent))
+            if quote is not None
+            else application.product.upfront_fee_percent
         )
-        fields.append("upfront_fee")
+        application.upfront_fee = money(application.amount * fee_percent / 100)
+        if application.upfront_fee:
+            fields.append("upfront_fee")
     if fields:
         application.save(update_fields=fields)
     return application

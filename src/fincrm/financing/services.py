@@ -152,10 +152,19 @@ def check_product_bounds(
         raise ValidationError(errors)
 
 
-def proposed_terms(*, customer, product: Product, policy=None) -> dict:
-    """Terms an application starts from: the product's first repayment method, and the rate,
-    guarantee and margin the client's grade controls ask for (within the product's bounds)."""
+def proposed_terms(
+    *,
+    customer,
+    product: Product,
+    policy=None,
+    amount: Decimal | None = None,
+    tenor_months: int | None = None,
+) -> dict:
+    """Terms an application starts from: the product's first repayment method, and the
+    guarantee and margin the client's grade controls ask for; the rate is the pricing rule's
+    quote for the amount and tenor (``financing.pricing``), within the product's bounds."""
     from .approval import PROPOSED_GUARANTEE, client_grade, minimum_rate
+    from .pricing import quote_for
 
     policy = policy or policy_current()[0]
     terms: dict = {
@@ -164,10 +173,20 @@ def proposed_terms(*, customer, product: Product, policy=None) -> dict:
     }
     controls = policy.grade_controls.get(client_grade(customer) or "")
     if controls is not None:
-        floor = minimum_rate(policy, controls)
-        terms["rate"] = min(max(product.min_rate, floor), product.max_rate)
         terms["guarantee_type"] = PROPOSED_GUARANTEE[controls.guarantee]
         terms["margin_percent"] = Decimal(str(round(controls.margin_ratio * 100, 3)))
+        quote = None
+        if amount and tenor_months:
+            quote = quote_for(
+                customer=customer,
+                product=product,
+                amount=amount,
+                tenor_months=tenor_months,
+                guarantee_type=terms["guarantee_type"],
+                policy=policy,
+            )
+        rate = quote.rate_percent if quote is not None else minimum_rate(policy, controls)
+        terms["rate"] = min(max(product.min_rate, rate), product.max_rate)
     return terms
 
 
@@ -196,7 +215,13 @@ def application_create(
     from fincrm.evaluation.selectors import green_channel_tiers
 
     policy, _version = policy_current()
-    terms = proposed_terms(customer=customer, product=product, policy=policy)
+    terms = proposed_terms(
+        customer=customer,
+        product=product,
+        policy=policy,
+        amount=amount,
+        tenor_months=tenor_months,
+    )
     if repayment_method:
         terms["repayment_method"] = repayment_method
     if rate is not None:

@@ -13,7 +13,7 @@ from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
 
-from . import selectors, services, tranches
+from . import pricing, selectors, services, tranches
 from .choices import LETTER_STEPS, CollectionStatus, Stage, pipeline_choices
 from .filtersets import ApplicationFilterSet
 from .forms import (
@@ -110,6 +110,7 @@ def application_detail(request, pk: int):
             application=application, allowed=services.allowed_stages(application)
         )
     context.update(selectors.tranche_panel(application, can_change=context["can_change"]))
+    context["pricing"] = pricing.application_pricing(application)
     if context["tranche_plan_open"]:
         context["tranche_formset"] = TranchePlanFormSet(
             prefix="tranches",

@@ -396,7 +396,8 @@ def test_an_application_below_the_rate_floor_is_refused_with_a_422_naming_it(
         content_type="application/json", **bearer(users["risk"]),
     )  # fmt: skip
     assert response.status_code == 422, response.content
-    assert "5.2" in response.json()["detail"]
+    # The pricing rule's floor: 3.0 % + 220 bp (BBB) less 10 bp of the manager's discretion.
+    assert "5.1%" in response.json()["detail"]
     application.refresh_from_db()
     assert application.stage == Stage.CREDIT_REVIEW
 
