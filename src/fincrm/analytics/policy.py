@@ -100,7 +100,7 @@ class PotentialRules(_Config):
 
 class LoyaltyRules(_Config):
     """Loyalty: tenure, renewals, product count, share of wallet, responsiveness,
-    satisfaction (the latest survey's 0–10 answer)."""
+    satisfaction (the latest survey's 0–10 answer), event attendance."""
 
     tenure_ref_days: int = Field(1_825, gt=0)
     renewals_ref: int = Field(3, gt=0)
@@ -111,6 +111,11 @@ class LoyaltyRules(_Config):
     wallet_weight: float = Field(0.1, ge=0)
     responsiveness_weight: float = Field(0.2, ge=0)
     satisfaction_weight: float = Field(0.15, ge=0)
+    #: Share of the events a client was invited to (last 12 months) that it came to
+    #: (``fincrm.events`` check-ins): a small weight, a sign of engagement rather than of
+    #: value. A client never invited has no such input: its weight goes to the others, so a
+    #: book without events scores exactly as before.
+    events_weight: float = Field(0.05, ge=0)
     #: A facility starting this many days before or after another's maturity renews it.
     renewal_before_days: int = Field(120, ge=0)
     renewal_after_days: int = Field(60, ge=0)

@@ -45,6 +45,9 @@ REASON_TEXTS: dict[str, str] = {
     "share_of_wallet": gettext_noop("Share of wallet {value:.0%}"),
     "responsiveness": gettext_noop("Reached in {value:.0%} of contacts in the last 12 months"),
     "satisfaction": gettext_noop("Answered {value:.0f} of 10 in the latest satisfaction survey"),
+    "event_attendance": gettext_noop(
+        "Came to {value:.0%} of the events invited to in the last 12 months"
+    ),
     # An input unknown for the client: its weight went to the other inputs of its sub-score.
     "missing_revenue_growth": gettext_noop(
         "Revenue growth unknown: its {value:.0%} of the potential score went to the other inputs"
@@ -77,10 +80,10 @@ NUMERIC_INPUTS = (
     "renewals", "product_count", "share_of_wallet", "interactions_12m",
     "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
     "days_since_last_application", "days_since_last_transaction", "company_age_years",
-    "age_years", "last_nps",
+    "age_years", "last_nps", "event_attendance",
 )  # fmt: skip
 #: Inputs a frame may lack (then unknown for every client).
-OPTIONAL_INPUTS = ("last_nps",)
+OPTIONAL_INPUTS = ("last_nps", "event_attendance")
 #: Confidence of a demand prediction → how much it counts (``demand_signal``).
 DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
@@ -132,6 +135,9 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
         ("responsiveness", "loyalty", "responsiveness", lo.responsiveness_weight, responsiveness),
         ("satisfaction", "loyalty", "last_nps", lo.satisfaction_weight,
          (pl.col("last_nps") / 10).clip(0, 1)),
+        # Unknown (not invited) drops out with no "missing" reason: most clients never are.
+        ("event_attendance", "loyalty", "event_attendance", lo.events_weight,
+         pl.col("event_attendance").clip(0, 1)),
     ]  # fmt: skip
 
 
@@ -395,15 +401,24 @@ def _missing_inputs(scored: pl.DataFrame, components) -> pl.DataFrame:
     ``missing_<input>``, its sub-score, ``value`` = the share of that sub-score's weight it
     would have had and that went to the other inputs, 0 points), after the top reasons: an
     unknown input is never silently dropped."""
-    totals: dict[str, float] = {}
-    for _code, sub, _col, weight, _e in components:
-        totals[sub] = totals.get(sub, 0.0) + weight
+    # The sub-score's weights the client is expected to have: every input with a "missing"
+    # text, and a silent one (event attendance: most clients are never invited) only when
+    # known. A book without the silent inputs reports the same shares as before them.
+    totals: dict[str, list[pl.Expr]] = {}
+    for i, (code, sub, _col, weight, _e) in enumerate(components):
+        if f"missing_{code}" in REASON_TEXTS:
+            totals.setdefault(sub, []).append(pl.lit(weight))
+        else:
+            totals.setdefault(sub, []).append(
+                pl.when(pl.col(f"_v{i}").is_not_null()).then(weight).otherwise(0.0)
+            )
+    total = {sub: pl.sum_horizontal(parts) for sub, parts in totals.items()}
     entries = [
         pl.when(pl.col(f"_v{i}").is_null()).then(
             pl.struct(
                 code=pl.lit(f"missing_{code}"),
                 component=pl.lit(sub),
-                value=pl.lit(weight / totals[sub] if totals[sub] else 0.0),
+                value=pl.when(total[sub] > 0).then(weight / total[sub]).otherwise(0.0),
                 points=pl.lit(0.0),
             )
         )

@@ -182,7 +182,10 @@ def _unexpected(request, exc):
     )
 
 
+from fincrm.events.api import register as register_events  # noqa: E402
+
 from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
 
 routers.register(api)
 routers_more.register(api)
+register_events(api)

@@ -288,6 +288,7 @@ class BookReads:
             "interactions": lambda: _read_interactions(as_of, ids),
             "predictions": lambda: _read_predictions(as_of, ids),
             "satisfaction": lambda: _read_satisfaction(as_of, ids),
+            "events": lambda: _read_event_attendance(as_of, ids),
         }
         self._frames: dict[str, pl.DataFrame | Future] = {}
 
@@ -597,6 +598,29 @@ def _read_satisfaction(as_of: date, ids) -> pl.DataFrame:
     return rows.sort("submitted_on").group_by("customer_id").agg(pl.col("last_nps").last())
 
 
+def _read_event_attendance(as_of: date, ids) -> pl.DataFrame:
+    """customer_id, event_attendance: of the events the client was invited to that started in
+    the 12 months up to ``as_of``, the share it was checked in at. No row: never invited."""
+    from fincrm.events.models import Invitee
+
+    window = Q(event__starts_at__gte=local_midnight(as_of - YEAR + timedelta(days=1))) & Q(
+        event__starts_at__lt=local_midnight(as_of + timedelta(days=1))
+    )
+    rows = fetch_for(
+        Invitee.objects.order_by()
+        .filter(window)
+        .values("customer_id")
+        .annotate(invited=Count("pk"), attended=Count("pk", filter=Q(checked_in_at__isnull=False)))
+        .values_list("customer_id", "invited", "attended"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "invited": pl.Int64, "attended": pl.Int64},
+    )
+    return rows.select(
+        "customer_id", event_attendance=pl.col("attended") / pl.col("invited").cast(pl.Float64)
+    )
+
+
 def load_features(
     *,
     as_of: date,
@@ -653,6 +677,7 @@ def load_features(
             how="left",
         )
         .join(reads.get("satisfaction"), on="customer_id", how="left")
+        .join(reads.get("events"), on="customer_id", how="left")
     )
     last_transaction = pl.max_horizontal("last_paid", "last_start")
     return frame.with_columns(

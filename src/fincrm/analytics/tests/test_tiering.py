@@ -342,6 +342,12 @@ def test_reasons_are_the_long_form_ones_with_ties_zeros_nulls_and_nan(seed):
         if name.startswith("_p") or name in ("_penalty", "_warnings"):
             columns[name] = np.where(quiet, 0.0, columns[name])
     columns["_grade_points"] = np.where(quiet, 50.0, columns["_grade_points"])
+    # Clients only three inputs moved: fewer reasons than TOP_REASONS, however many
+    # components the policy has (drawn after the others: their draws stay as they were).
+    sparse = ~quiet & (rng.random(n) < 0.05)
+    for name in [f"_p{i}" for i in range(3, len(components))] + ["_penalty", "_warnings"]:
+        columns[name] = np.where(sparse, 0.0, columns[name])
+    columns["_grade_points"] = np.where(sparse, 50.0, columns["_grade_points"])
     # NaN stands for a null input: the frame carries both kinds.
     scored = pl.DataFrame(columns).with_columns(
         pl.col(c).fill_nan(None) for c in columns if c.startswith(("_v", "max_", "open_"))

@@ -241,3 +241,29 @@ def test_a_manager_creates_edits_and_invites(users, clients, client):
     assert client.get(reverse("events:edit", args=[event.pk])).status_code == 404
     client.force_login(users["agent"])
     assert client.get(reverse("events:new")).status_code == 403
+
+
+def test_the_api_lists_events_and_invitees_in_scope_and_records_an_answer(
+    users, clients, client, bearer
+):
+    mine, others = clients
+    event = _event(users["admin"], capacity=1)
+    a = Invitee.objects.create(event=event, customer=mine[0])
+    b = Invitee.objects.create(event=event, customer=others[0])
+    own = _event(users["manager_a"])
+    as_a, as_admin = bearer(users["manager_a"]), bearer(users["admin"])
+    listed = client.get("/api/v1/events/", **as_a).json()["items"]
+    assert [e["id"] for e in listed] == [own.pk]
+    assert client.get(f"/api/v1/events/{event.pk}/invitees", **as_a).status_code == 404
+    seen = client.get(f"/api/v1/events/{event.pk}/invitees", **as_admin).json()["items"]
+    assert {i["customer_id"] for i in seen} == {mine[0].pk, others[0].pk}
+    url = f"/api/v1/events/{event.pk}/invitees/{{}}/answer"
+    answer = client.post(url.format(a.pk), {"attending": True}, content_type="application/json",
+                         **as_admin)  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["response"] == "accepted"
+    second = client.post(url.format(b.pk), {"attending": True}, content_type="application/json",
+                         **as_admin).json()  # fmt: skip
+    assert second["response"] == "waitlisted"
+    refused = client.post(url.format(a.pk), {"attending": False}, content_type="application/json",
+                          **bearer(users["manager_b"]))  # fmt: skip
+    assert refused.status_code == 404

@@ -1,0 +1,71 @@
+"""The events API: events the caller may see, their invitees (only clients the caller may
+see), and an answer recorded by staff (a client's phone call). Registered by ``fincrm.api``."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import StrictBool
+
+from fincrm.api.types import PathId
+from fincrm.core.permissions import get_restricted_or_404
+
+from . import services
+from .choices import EventKind, Response, ResponseSource
+from .models import Event, Invitee
+
+router = Router(tags=["events"])
+
+
+class EventOut(Schema):
+    id: int
+    kind: EventKind
+    title: str
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str
+    online_url: str
+    capacity: int
+    organiser_id: int
+
+
+class InviteeOut(Schema):
+    id: int
+    event_id: int
+    customer_id: int
+    response: Response
+    responded_at: datetime | None
+    checked_in_at: datetime | None
+
+
+class AnswerIn(Schema):
+    attending: StrictBool
+
+
+@router.get("/", response=list[EventOut])
+@paginate(LimitOffsetPagination)
+def event_list(request):
+    return Event.objects.restrict(request.user, "view").order_by("-starts_at", "-id")
+
+
+@router.get("/{int:event_id}/invitees", response=list[InviteeOut])
+@paginate(LimitOffsetPagination)
+def invitee_list(request, event_id: PathId):
+    event = get_restricted_or_404(request.user, Event, "view", pk=event_id)
+    return Invitee.objects.restrict(request.user, "view").filter(event=event).order_by("pk")
+
+
+@router.post("/{int:event_id}/invitees/{int:invitee_id}/answer", response=InviteeOut)
+def invitee_answer(request, event_id: PathId, invitee_id: PathId, payload: AnswerIn):
+    """Record a client's answer (a seat, the waiting list, or no); 422 once the event is
+    over."""
+    invitee = get_restricted_or_404(
+        request.user, Invitee.objects.filter(event_id=event_id), "change", pk=invitee_id
+    )
+    return services.invitee_respond(
+        invitee=invitee, attending=payload.attending, source=ResponseSource.STAFF
+    )
+
+
+def register(api) -> None:
+    api.add_router("/events", router)
