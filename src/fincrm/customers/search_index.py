@@ -28,6 +28,9 @@ Needs SQLite 3.34 or later (the trigram tokenizer); Python 3.11's sqlite3 on Deb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 NAMES = "customers_search"
@@ -63,14 +66,17 @@ def _set_phones(id_: str) -> str:
 _NEW = ";\n".join(_rows_of("NEW", "NEW.id")) + ";"
 _FORGET = f"DELETE FROM {NAMES} WHERE rowid = OLD.id; DELETE FROM {CODES} WHERE rowid = OLD.id;"
 
+_INSERT_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS customers_search_insert
+    AFTER INSERT ON customers_customer BEGIN
+        {_NEW}
+    END"""
+
 CREATE = [
     f"CREATE VIRTUAL TABLE {NAMES} USING fts5(name, tokenize = 'trigram')",
     f"CREATE VIRTUAL TABLE {TERMS} USING fts5vocab({NAMES}, 'row')",
     f"CREATE VIRTUAL TABLE {CODES} USING fts5(credit_code, id_number, phones,"
     f" tokenize = \"unicode61 tokenchars '{TOKEN_PUNCTUATION}'\")",
-    f"""CREATE TRIGGER customers_search_insert AFTER INSERT ON customers_customer BEGIN
-        {_NEW}
-    END""",
+    _INSERT_TRIGGER,
     f"""CREATE TRIGGER customers_search_update
     AFTER UPDATE OF id, name, credit_code, id_number, phone ON customers_customer BEGIN
         {_FORGET}
@@ -166,6 +172,31 @@ def rebuild(connection: BaseDatabaseWrapper) -> int:
             cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
         cursor.execute(f"SELECT count(*) FROM {NAMES}")
         return cursor.fetchone()[0]
+
+
+@contextmanager
+def indexed_after(connection: BaseDatabaseWrapper, first_id: int, last_id: int) -> Iterator[None]:
+    """Clients inserted inside, with ids from ``first_id`` to ``last_id``, are indexed once,
+    together, at the end (one ``INSERT … SELECT`` per table: ~15 µs a client where the row
+    trigger costs 70–140 µs). The insert trigger is dropped meanwhile — inside the caller's
+    transaction only: SQLite lets no other writer in until it ends, and a rollback brings
+    the trigger back with everything else. Outside a transaction nothing is deferred."""
+    if not connection.in_atomic_block or not present(connection):
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS customers_search_insert")
+    try:
+        yield
+        with connection.cursor() as cursor:
+            for statement in _rows_of("c0", "c0.id"):
+                cursor.execute(
+                    f"{statement} FROM customers_customer c0 WHERE c0.id BETWEEN %s AND %s",
+                    [first_id, last_id],
+                )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_TRIGGER)
 
 
 def _phrase(text: str) -> str:

@@ -157,3 +157,27 @@ def test_the_rebuild_command_creates_a_missing_index(people, users):
 def test_on_postgresql_the_rebuild_command_has_nothing_to_do(capsys):
     call_command("rebuild-search")
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_clients_imported_in_bulk_are_found_and_later_inserts_still_indexed(users, tmp_path):
+    from fincrm.customers.importer import customer_import
+    from fincrm.customers.tests.test_importer import company, write_csv
+
+    path = write_csv(tmp_path / "book.csv", [company(n) for n in range(1, 6)])
+    result = customer_import(path, user=users["admin"])
+    assert result.good_rows == 5 and not result.errors
+    assert len(found("恒瑞精密3", users["admin"])) == 1
+    assert len(found("1380000000", users["admin"])) == 5  # the imported phones
+    later = CustomerFactory(owner=users["manager_a"], name="宁波港湾物流有限公司")
+    assert found("港湾物流", users["admin"]) == {later.pk}
+
+
+@on_sqlite
+def test_a_deferred_batch_gets_its_trigger_back_when_it_fails(users):
+    from django.db import transaction
+
+    batch = search_index.indexed_after(connection, 1, 10)
+    with pytest.raises(RuntimeError), transaction.atomic(), batch:
+        raise RuntimeError("the batch failed")
+    client = CustomerFactory(owner=users["manager_a"], name="宁波港湾物流有限公司")
+    assert found("港湾物流", users["admin"]) == {client.pk}
