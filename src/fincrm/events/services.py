@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.campaigns.services import audience_ids
 from fincrm.customers.models import Customer
-from fincrm.engagement.choices import Priority, TaskKind
-from fincrm.engagement.services import task_schedule
+from fincrm.engagement.choices import InteractionChannel, Outcome, Priority, TaskKind
+from fincrm.engagement.services import interaction_log, task_schedule
 from fincrm.loyalty.choices import EarnReason
 from fincrm.loyalty.services import points_earn
 from fincrm.messaging.choices import MessageKind, MessageStatus
@@ -168,16 +168,23 @@ def invitee_for_token(token: str) -> Invitee | None:
 
 @transaction.atomic
 def invitees_check_in(*, invitees, user, now: datetime | None = None) -> int:
-    """Check clients in (staff at the door): each checked in once, and each earns the
-    policy's ``event_attendance`` points once per event (the ledger's key). Returns how many
-    were checked in now."""
+    """Check clients in (staff at the door): each checked in once, earns the policy's
+    ``event_attendance`` points once per event (the ledger's key), and its attendance is
+    logged as a meeting (the 360° page's timeline and contact history show it). Returns how
+    many were checked in now."""
     now = now or timezone.now()
     count = 0
-    for invitee in invitees.select_related("customer").filter(checked_in_at__isnull=True):
+    rows = invitees.select_related("customer", "event").filter(checked_in_at__isnull=True)
+    for invitee in rows:
         invitee.checked_in_at, invitee.checked_in_by = now, user
         invitee.save(update_fields=["checked_in_at", "checked_in_by"])
         points_earn(customer=invitee.customer, reason=EarnReason.EVENT_ATTENDANCE,
                     key=f"event:{invitee.event_id}", now=now, user=user)  # fmt: skip
+        with translation.override("zh-hans"):
+            subject = gettext("Attended %(event)s") % {"event": invitee.event.title}
+        interaction_log(customer=invitee.customer, channel=InteractionChannel.MEETING,
+                        subject=subject[:200], created_by=user, outcome=Outcome.REACHED,
+                        direction="in", occurred_at=now)  # fmt: skip
         count += 1
     return count
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fincrm.engagement.models import Task
+from fincrm.engagement.models import Interaction, Task
 from fincrm.evaluation.models import Classification
 from fincrm.events.choices import Response, ResponseSource
 from fincrm.events.models import Event, Invitee
@@ -182,6 +182,10 @@ def test_check_in_awards_points_once(users, clients):
     assert sorted(entries.values_list("customer_id", "points")) == sorted(
         [(a.customer_id, 100), (b.customer_id, 100)]
     )
+    # The attendance is a meeting on the client's timeline, once.
+    met = Interaction.objects.filter(channel="meeting", subject="出席企业财务管理培训")
+    assert sorted(met.values_list("customer_id", flat=True)) == sorted([a.customer_id,
+                                                                        b.customer_id])  # fmt: skip
 
 
 def test_follow_up_tasks_for_attendees_and_no_shows(users, clients):
