@@ -4,6 +4,8 @@ Stdlib only (``ast``), so it runs without Django or the venv::
 
     python3 scripts/import_graph.py            # graph, cycles, the module-level edges in them
     python3 scripts/import_graph.py --edges    # also every import behind every edge
+    git archive HEAD src | tar -x -C /tmp/head && \
+        python3 scripts/import_graph.py --root /tmp/head/src/fincrm   # the committed tree only
 
 An *app* is a top-level package or module under ``src/fincrm`` (``core``, ``financing``,
 ``settings``, …). Tests, migrations and the root ``conftest.py`` are left out: only shipped code
@@ -37,8 +39,8 @@ class Import:
     kind: str  # "module", "local" or "typing"
 
 
-def _skipped(path: Path) -> bool:
-    parts = path.relative_to(ROOT).parts
+def _skipped(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
     return (
         "tests" in parts
         or "migrations" in parts
@@ -47,8 +49,8 @@ def _skipped(path: Path) -> bool:
     )
 
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(ROOT).with_suffix("")
+def _module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).with_suffix("")
     parts = [PACKAGE, *rel.parts]
     if parts[-1] == "__init__":
         parts.pop()
@@ -76,8 +78,8 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def imports_of(path: Path) -> list[Import]:
-    module = _module_name(path)
+def imports_of(path: Path, root: Path = ROOT) -> list[Import]:
+    module = _module_name(path, root)
     is_package = path.name == "__init__.py"
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: list[Import] = []
@@ -113,11 +115,11 @@ def app_of(dotted: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[0] == PACKAGE else None
 
 
-def collect() -> list[Import]:
+def collect(root: Path = ROOT) -> list[Import]:
     imports: list[Import] = []
-    for path in sorted(ROOT.rglob("*.py")):
-        if not _skipped(path):
-            imports.extend(imports_of(path))
+    for path in sorted(root.rglob("*.py")):
+        if not _skipped(path, root):
+            imports.extend(imports_of(path, root))
     return imports
 
 
@@ -186,9 +188,15 @@ def two_cycles(g: dict[str, set[str]]) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", action="store_true", help="list the imports behind each edge")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="the fincrm package to read (an export of HEAD)",
+    )
     args = parser.parse_args(argv)
 
-    imports = cross_app(collect())
+    imports = cross_app(collect(args.root.resolve()))
     counts = defaultdict(int)
     for imp in imports:
         counts[imp.kind] += 1
