@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.policy import PolicyConfig
@@ -110,6 +110,69 @@ def quote_as_dict(quote: Quote) -> dict:
         "frequency_labels": [str(frequencies.get(f, f)) for f in quote.frequencies],
         "interest_only_months": quote.interest_only_months,
     }
+
+
+def rule_rows(policy: PolicyConfig) -> list[tuple[str, str]]:
+    """The pricing rule in words, component by component, for the page where an application
+    is opened (before there is a client and amount to quote)."""
+    from fincrm.customers.choices import Industry
+    from fincrm.evaluation.choices import Tier
+
+    from .choices import GuaranteeType
+
+    rules, bp = policy.lending.pricing, gettext("bp")
+    tiers, kinds, industries = (
+        dict(Tier.choices),
+        dict(GuaranteeType.choices),
+        dict(Industry.choices),
+    )
+
+    def signed(value: int) -> str:
+        return f"{value:+d} {bp}"
+
+    tenor = [
+        (gettext("up to %(months)s months") % {"months": b.up_to_months} if b.up_to_months
+         else pgettext("tenor", "longer")) + f" {signed(b.premium_bp)}"
+        for b in rules.tenor_premiums
+    ]  # fmt: skip
+    security = [
+        f"{kinds.get(k, k)} {signed(v)}"
+        + (gettext(" × collateral coverage") if k in rules.collateral_types else "")
+        for k, v in rules.guarantee_bp.items()
+        if v
+    ]
+    tier = [f"{tiers.get(t, t)} {signed(-v)}" for t, v in rules.tier_discount_bp.items() if v]
+    fees = [
+        gettext("%(tier)s: %(share)s%% of the arrangement fee waived")
+        % {"tier": tiers.get(t, t), "share": round(share * 100)}
+        for t, share in rules.fee_waiver_share.items()
+        if share
+    ]
+    seasonal = gettext(
+        "%(industries)s: quarterly repayment, up to %(months)s interest-only months"
+    ) % {
+        "industries": "、".join(str(industries.get(i, i)) for i in rules.seasonal_industries),
+        "months": rules.seasonal_interest_only_months,
+    }
+    return [
+        (str(COMPONENT_LABELS["base"]), f"{policy.lending.base_rate_percent:.2f}%"),
+        (str(COMPONENT_LABELS["grade_spread"]), gettext("by the client's grade")),
+        (str(COMPONENT_LABELS["tenor"]), "；".join(tenor)),
+        (str(COMPONENT_LABELS["security"]), "；".join(security)),
+        (str(COMPONENT_LABELS["tier"]), "；".join(tier)),
+        (
+            str(COMPONENT_LABELS["years"]),
+            gettext("%(bp)s a full year with us, at most %(max)s")
+            % {"bp": signed(-rules.discount_per_year_bp),
+               "max": signed(-rules.max_years_discount_bp)},
+        ),
+        (gettext("Fee waiver"), "；".join(fees)),
+        (gettext("Seasonal businesses"), seasonal),
+        (
+            gettext("Floor at approval"),
+            gettext("the rule's rate less %(bp)s") % {"bp": f"{rules.discretion_bp} {bp}"},
+        ),
+    ]  # fmt: skip
 
 
 def describe_floor(quote: Quote) -> str:

@@ -150,7 +150,12 @@ def application_new(request):
             )
             return redirect(application)
     products = Product.objects.filter(is_active=True)
-    return render(request, "financing/application_form.html", {"form": form, "products": products})
+    context = {
+        "form": form,
+        "products": products,
+        "pricing_rules": pricing.rule_rows(services.policy_current()[0]),
+    }
+    return render(request, "financing/application_form.html", context)
 
 
 @login_required

@@ -467,6 +467,29 @@ def test_the_sweep_reaches_real_objects(users, sides):
             "financing:collection_letter"} <= served, served  # fmt: skip
 
 
+def test_a_quote_names_only_a_client_the_user_may_change(users, sides):
+    """Products are a catalogue shared by both sides, so the sweep's ids never name one: the
+    quote before opening (``POST /api/v1/products/{id}/quote``, a client in the body) is swept
+    here with the real product, for every role and side. Outside the change scope a 404;
+    inside, the client is reached (a 422: the sweep's clients have no grade to price)."""
+    from fincrm.customers.models import Customer
+    from fincrm.financing.models import Product
+
+    product = Product.objects.get()
+    client = Client()
+    for role in ROLES:
+        token = ApiToken.issue(user=users[role], name="quote")[1]
+        for side in "ab":
+            customer = Customer.objects.filter(pk__in=sides[side].pks("customers.Customer"))
+            body = {"customer_id": customer.first().pk, "amount": "500000", "tenor_months": 12}
+            response = client.post(
+                f"/api/v1/products/{product.pk}/quote", json.dumps(body),
+                content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+            )  # fmt: skip
+            expected = 422 if side in CHANGE[role] else 404
+            assert response.status_code == expected, (role, side, response.content)
+
+
 def test_a_portal_client_reaches_no_other_clients_objects(sides):
     """The portal's pages that name an object, as the portal login of side a's firm: with side
     b's objects every GET and POST is refused; with its own, its pages are served."""

@@ -87,3 +87,11 @@ def test_approval_refuses_a_rate_below_the_rules_floor_by_name(book, product, cl
     application.rate = D("4.99")
     breach = next(b for b in control_breaches(application, policy) if b.code == "min_rate")
     assert "5%" in breach.message or "5.0" in breach.message
+
+
+def test_the_new_application_page_states_the_rule_in_chinese(client, users):
+    client.force_login(users["manager_a"])
+    html = client.get(reverse("financing:application_new")).content.decode()
+    assert 'id="pricing-rule"' in html
+    for text in ("基准利率", "评级加点", "期限溢价", "担保调整", "客户层级优惠", "核心 -20 个基点"):
+        assert text in html, text
