@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from ninja import Field, File, ModelSchema, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -138,6 +138,15 @@ class VoteOut(Schema):
         if obj.user is None:  # the automatic-decision rule
             return str(AUTOMATIC_RULE)
         return obj.user.get_full_name() or obj.user.username
+
+    @staticmethod
+    def resolve_authority(obj) -> str:
+        if obj.user is None:  # the rule and the policy version it ran under
+            return gettext("%(rule)s, policy version %(version)s") % {
+                "rule": AUTOMATIC_RULE,
+                "version": obj.policy_version,
+            }
+        return obj.authority
 
 
 class ComponentOut(Schema):

@@ -67,6 +67,8 @@ def test_a_small_loan_to_a_good_client_is_approved_by_the_rule_through_the_api(
     assert body["stage"] == Stage.APPROVED
     assert body["auto_decision"] == AutoDecision.APPROVED
     assert [(v["role"], v["vote"]) for v in body["votes"]] == [("rule", "approve")]
+    version = services.policy_current()[1]
+    assert body["votes"][0]["authority"] == f"自动审批规则，政策第 {version} 版"
     vote = Application.objects.get(pk=application.pk).votes.get()
     assert vote.user is None and vote.policy_version == services.policy_current()[1]
     # The maker did not decide: the rule did, recorded as such on the page.
