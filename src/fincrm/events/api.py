@@ -3,7 +3,7 @@ see), and an answer recorded by staff (a client's phone call). Registered by ``f
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictBool
 
@@ -15,6 +15,15 @@ from .choices import EventKind, Response, ResponseSource
 from .models import Event, Invitee
 
 router = Router(tags=["events"])
+
+
+class Page(LimitOffsetPagination):
+    """``?limit=&offset=`` within bounds the database accepts (a limit past 64 bits is a
+    422, not a driver error)."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=200)
+        offset: int = Field(0, ge=0, le=10**9)
 
 
 class EventOut(Schema):
@@ -43,13 +52,13 @@ class AnswerIn(Schema):
 
 
 @router.get("/", response=list[EventOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def event_list(request):
     return Event.objects.restrict(request.user, "view").order_by("-starts_at", "-id")
 
 
 @router.get("/{int:event_id}/invitees", response=list[InviteeOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def invitee_list(request, event_id: PathId):
     event = get_restricted_or_404(request.user, Event, "view", pk=event_id)
     return Invitee.objects.restrict(request.user, "view").filter(event=event).order_by("pk")
