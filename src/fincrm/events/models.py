@@ -74,10 +74,6 @@ class Event(models.Model):
         if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
             raise ValidationError({"ends_at": MSG_ENDS_BEFORE}, code="ends_before")
 
-    @property
-    def is_over(self) -> bool:
-        return (self.ends_at or self.starts_at) < timezone.now()
-
 
 class Invitee(models.Model):
     """One invited client: the invitation message, the answer (a seat, the waiting list or

@@ -271,3 +271,15 @@ def test_the_api_lists_events_and_invitees_in_scope_and_records_an_answer(
     refused = client.post(url.format(a.pk), {"attending": False}, content_type="application/json",
                           **bearer(users["manager_b"]))  # fmt: skip
     assert refused.status_code == 404
+
+
+def test_the_detail_page_reads_in_constant_queries(users, clients, client,
+                                                   django_assert_max_num_queries):  # fmt: skip
+    mine, _ = clients
+    event = _event(users["manager_a"], capacity=10)
+    for customer in mine:
+        Invitee.objects.create(event=event, customer=customer, response="accepted")
+    client.force_login(users["manager_a"])
+    with django_assert_max_num_queries(20):
+        page = client.get(reverse("events:detail", args=[event.pk]))
+    assert page.status_code == 200 and page.content.decode().count('name="invitees"') == 16
