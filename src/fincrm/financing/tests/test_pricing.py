@@ -95,3 +95,20 @@ def test_the_new_application_page_states_the_rule_in_chinese(client, users):
     assert 'id="pricing-rule"' in html
     for text in ("基准利率", "评级加点", "期限溢价", "担保调整", "客户层级优惠", "核心 -20 个基点"):
         assert text in html, text
+
+
+@pytest.mark.parametrize(("tier", "fee"), [("core", D(0)), ("key", D(4000)), ("ordinary", D(8000))])
+def test_the_contract_charges_the_arrangement_fee_less_the_tiers_waiver(
+    book, product, clock, tier, fee
+):
+    from datetime import date
+
+    from fincrm.financing.booking import contract_prepare
+
+    firm = graded(book["a_company"], "A", tier=tier)
+    application = services.application_create(
+        customer=firm, product=product, amount=D(800_000), tenor_months=12
+    )
+    contract_prepare(application=application, on=date(2026, 6, 15))
+    application.refresh_from_db()
+    assert application.upfront_fee == fee  # 1 % of 800,000: waived, halved, charged
