@@ -10,8 +10,9 @@ the realistic ones fails below until it is added.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import ManyToManyField
@@ -19,6 +20,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from fincrm.customers.models import Tag
 from fincrm.engagement.models import MessageTemplate
+from fincrm.events.models import Event
 from fincrm.testing import factories
 from fincrm.testing.html import forms
 
@@ -41,6 +43,9 @@ def _edit_routes(resolver=None, prefix: str = "") -> list[tuple[str, list[str]]]
         elif isinstance(entry, URLPattern) and entry.name and entry.name.endswith("edit"):
             routes.append((prefix + entry.name, list(entry.pattern.converters)))
     return routes
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _realistic_objects(users) -> list:
@@ -83,7 +88,19 @@ def _realistic_objects(users) -> list:
         body="{contact}您好，{manager}祝您生日快乐！",
         provider_code="SMS_2941",
     )
-    return [company, person, contact, statement, template]
+    event = Event.objects.create(
+        kind="forum",
+        title="2027 年长三角制造业投融资论坛",
+        description="行业展望与融资方案交流",
+        starts_at=datetime(2027, 1, 31, 14, 30, tzinfo=SHANGHAI),
+        ends_at=datetime(2027, 1, 31, 17, 0, tzinfo=SHANGHAI),
+        place="苏州金鸡湖国际会议中心 3 楼",
+        capacity=120,
+        audience={"tiers": ["core", "key"]},
+        channel="sms",
+        organiser=manager,
+    )
+    return [company, person, contact, statement, template, event]
 
 
 def _state(obj) -> dict:

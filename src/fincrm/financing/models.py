@@ -669,9 +669,7 @@ class CollectionAction(models.Model):
         _("outcome"), max_length=12, choices=CollectionOutcome.choices, blank=True
     )
     promise_date = models.DateField(_("promised for"), null=True, blank=True)
-    promise_amount = models.DecimalField(
-        _("promised amount (CNY)"), null=True, blank=True, **MONEY
-    )
+    promise_amount = models.DecimalField(_("promised amount (CNY)"), null=True, blank=True, **MONEY)
     promise_status = models.CharField(
         _("promise"), max_length=8, choices=PromiseStatus.choices, blank=True
     )
