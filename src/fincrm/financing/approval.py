@@ -305,6 +305,22 @@ def pending_roles(application: Application, rule: AuthorityRule, policy) -> list
     return [r for r in required_roles(application, rule, policy) if r not in voted]
 
 
+def breaches_allowed(breaches: list[Breach], *, override_reason: str, role: str, policy) -> None:
+    """An approval over breached controls goes through only with a reason, from a role that
+    may override (``ValidationError`` naming the breaches, else ``PermissionDenied``)."""
+    if not breaches:
+        return
+    if not override_reason.strip():
+        # No params: Django would format the message with them again, and a rate breach's
+        # message holds a "%" (a 500 instead of the 422 naming the rule).
+        raise ValidationError(
+            MSG_BREACHES % {"breaches": "; ".join(b.message for b in breaches)},
+            code="controls",
+        )
+    if role not in policy.lending.override_roles:
+        raise PermissionDenied(str(MSG_OVERRIDE_NOT_ALLOWED))
+
+
 @transaction.atomic
 def application_decide(
     *,
@@ -340,16 +356,7 @@ def application_decide(
             raise ValidationError(MSG_REASON_NEEDED, code="reason_needed")
     else:
         breaches = control_breaches(application, policy)
-        if breaches:
-            if not override_reason.strip():
-                # No params: Django would format the message with them again, and a rate
-                # breach's message holds a "%" (a 500 instead of the 422 naming the rule).
-                raise ValidationError(
-                    MSG_BREACHES % {"breaches": "; ".join(b.message for b in breaches)},
-                    code="controls",
-                )
-            if role not in policy.lending.override_roles:
-                raise PermissionDenied(str(MSG_OVERRIDE_NOT_ALLOWED))
+        breaches_allowed(breaches, override_reason=override_reason, role=role, policy=policy)
     record = ApprovalVote(
         application=application,
         user=user,

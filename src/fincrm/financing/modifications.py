@@ -45,11 +45,10 @@ from fincrm.webhooks import events as webhooks
 
 from . import servicing
 from .approval import (
-    MSG_BREACHES,
-    MSG_OVERRIDE_NOT_ALLOWED,
     MSG_REASON_NEEDED,
     Breach,
     authority_for,
+    breaches_allowed,
     client_grade,
     describe_rule,
     minimum_rate,
@@ -423,15 +422,7 @@ def modification_decide(
         if limit:
             raise ValidationError(limit, code="extension_limit")
         breaches = modification_breaches(modification, policy)
-        if breaches:
-            if not override_reason.strip():
-                # No params: the message is formatted already and may hold a "%".
-                raise ValidationError(
-                    MSG_BREACHES % {"breaches": "; ".join(b.message for b in breaches)},
-                    code="controls",
-                )
-            if role not in policy.lending.override_roles:
-                raise PermissionDenied(str(MSG_OVERRIDE_NOT_ALLOWED))
+        breaches_allowed(breaches, override_reason=override_reason, role=role, policy=policy)
     record = ModificationVote(
         modification=modification,
         user=user,
