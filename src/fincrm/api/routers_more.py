@@ -131,7 +131,7 @@ def statement_list(request, filters: Query[StatementFilter]):
 def statement_new(request, payload: StatementIn):
     """A statement is credit-relevant: it is audited (who, when) like a change in the pages,
     and the client is re-evaluated."""
-    from fincrm.evaluation.tasks import customer_changed
+    from fincrm.core.events import customer_changed
 
     customer = get_restricted_or_404(_user(request), Customer, "change", pk=payload.customer_id)
     with transaction.atomic():

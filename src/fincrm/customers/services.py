@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fincrm.core.events import customer_changed
 from fincrm.core.validators import normalize_ric, normalize_uscc
-from fincrm.evaluation.tasks import customer_changed
 
 from .choices import CustomerKind
 from .geo import city_tier

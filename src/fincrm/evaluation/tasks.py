@@ -1,8 +1,9 @@
 """Background work of the evaluation engine, through the Django tasks API.
 
 - ``evaluate_customers`` re-evaluates a few clients right after their data changed (a
-  payment, a stage move, an edit): services call :func:`customer_changed` and the task runs
-  after the transaction commits, in ``fincrm db_worker``.
+  payment, a stage move, an edit): services announce it through the event hook
+  (``fincrm.core.events.customer_changed``), :func:`customer_reevaluate` hears it after the
+  commit (subscribed in ``EvaluationConfig.ready``) and the task runs in ``fincrm db_worker``.
 - ``nightly_evaluation`` runs the full evaluation and queues itself for the next night.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -120,6 +120,6 @@ def schedule_nightly() -> datetime:
     return when
 
 
-def customer_changed(customer_id: int) -> None:
-    """Re-evaluate one client once the current transaction has committed."""
-    transaction.on_commit(lambda: evaluate_customers.enqueue([customer_id]))
+def customer_reevaluate(customer_id: int) -> None:
+    """Queue one client's re-evaluation (the hook calls this after the change committed)."""
+    evaluate_customers.enqueue([customer_id])

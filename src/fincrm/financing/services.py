@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import loan_classes
 from fincrm.core.bulk import update_rows
+from fincrm.core.events import customer_changed
 from fincrm.core.validators import validate_document_file
-from fincrm.evaluation.tasks import customer_changed
 from fincrm.webhooks import events as webhooks
 
 from .choices import (

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.evaluation.tasks import customer_changed
+from fincrm.core.events import customer_changed
 from fincrm.webhooks import events as webhooks
 
 from .choices import FacilityStatus, RepaymentMethod, Stage, TrancheStatus

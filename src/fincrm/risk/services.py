@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.evaluation.tasks import customer_changed
+from fincrm.core.events import customer_changed
 
 from .choices import (
     CLOSED_ALERT_STATUSES,
