@@ -75,12 +75,12 @@ def calibration_by_band(
 
     pd = np.asarray(pd, dtype=float)
     y = np.asarray(y, dtype=int)
-    band = np.asarray(band, dtype=object)
-    if not (len(pd) == len(y) == len(band)):
+    bands = np.asarray(band, dtype=object)
+    if not (len(pd) == len(y) == len(bands)):
         raise ValueError("pd, y and band must have the same length")
     rows = []
     for name in order:
-        members = band == name
+        members = bands == name
         n = int(members.sum())
         if n == 0:
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -44,7 +45,7 @@ def receivers(event: str) -> tuple[Receiver, ...]:
 def publish(event: str, **payload: Any) -> None:
     """Announce ``event``: every receiver is called with ``payload`` after the commit."""
     for receiver in receivers(event):
-        transaction.on_commit(lambda receiver=receiver: receiver(**payload))
+        transaction.on_commit(partial(receiver, **payload))
 
 
 def customer_changed(customer_id: int) -> None:
