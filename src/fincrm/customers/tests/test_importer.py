@@ -17,7 +17,7 @@ from django.db import IntegrityError
 from stdnum.cn import ric, uscc
 
 from fincrm.customers import importer
-from fincrm.customers.importer import customer_import
+from fincrm.customers.importer import checks, customer_import
 from fincrm.customers.models import Customer
 
 pytestmark = pytest.mark.django_db
@@ -401,7 +401,7 @@ def test_a_batch_the_database_refuses_is_not_half_written(users, tmp_path, monke
         if len(calls) == 2:
             raise IntegrityError("UNIQUE constraint failed")
 
-    monkeypatch.setattr(importer, "bulk_insert_customers", create_then_fail)
+    monkeypatch.setattr(importer.writer, "bulk_insert_customers", create_then_fail)
     rows = [company(1), company(2), company(3), company(4, industry="?"), company(5)]
     path = write_csv(tmp_path / "race.csv", rows)
     result = customer_import(path, user=users["admin"], batch_size=2)
@@ -492,23 +492,16 @@ _AWKWARD: dict[str, list[str]] = {
 def _both_ways(user, batch, *, text_only=False):
     """Each row parsed by the per-row parser and by the column checks: (number, values, raw,
     errors, kind, key) tuples."""
-    mapping = list(_ALL_FIELDS)
-
-    def job():
-        return importer._Import(
-            user=user, mapping=mapping, filename="x.csv", all_or_nothing=False,
-            dry_run=True, batch_size=10_000, on_progress=None,
-        )  # fmt: skip
+    columns = list(enumerate(_ALL_FIELDS))
 
     def shape(rows):
         return [(r.number, r.values, r.raw, r.errors, r.kind, r.key) for r in rows]
 
-    by_row = job()
-    by_column = job()
-    by_column.text_only = text_only
+    by_row = checks.Checker(columns=columns)
+    by_column = checks.Checker(columns=columns, text_only=text_only)
     return (
-        shape([by_row._parse(n, cells) for n, cells in batch]),
-        shape(by_column._rows(by_column._check(batch))),
+        shape([by_row.parse(n, cells) for n, cells in batch]),
+        shape(by_column.rows(by_column.check(batch))),
     )
 
 
@@ -556,13 +549,13 @@ def _schema():
         cursor.execute(
             "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
             "WHERE indrelid::regclass::text = ANY(%s) ORDER BY 1",
-            [list(importer._BULK_LOAD_TABLES)],
+            [list(importer.writer.BULK_LOAD_TABLES)],
         )
         indexes = [d for (d,) in cursor.fetchall()]
         cursor.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
             "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1",
-            [list(importer._BULK_LOAD_TABLES)],
+            [list(importer.writer.BULK_LOAD_TABLES)],
         )
         return indexes, cursor.fetchall()
 
@@ -622,7 +615,7 @@ def test_a_failed_bulk_load_leaves_no_rows_and_every_index(
     def fail(frame, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(importer, "bulk_insert_customers", fail)
+    monkeypatch.setattr(importer.writer, "bulk_insert_customers", fail)
     path = write_csv(tmp_path / "load.csv", [company(1), company(2)])
     with pytest.raises(RuntimeError):
         customer_import(path, user=users["admin"], bulk_load=True)
@@ -635,7 +628,7 @@ def test_a_bulk_load_pays_only_for_a_large_file_against_the_book(
 ):
     assert not importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS - 1)
     assert importer.bulk_load_pays(importer.BULK_LOAD_MIN_ROWS)
-    monkeypatch.setattr(importer, "BULK_LOAD_MIN_ROWS", 20)
+    monkeypatch.setattr(importer.writer, "BULK_LOAD_MIN_ROWS", 20)
     customer_import(write_csv(tmp_path / "two.csv", [company(1), company(2)]), user=users["admin"])
     assert importer.bulk_load_pays(20)  # 2 clients: at most a tenth of 20 rows
     customer_import(write_csv(tmp_path / "one.csv", [company(3)]), user=users["admin"])
@@ -652,7 +645,7 @@ def test_reading_ahead_in_a_thread_changes_nothing_and_keeps_the_language(
     path = write_csv(tmp_path / "ahead.csv", rows)
 
     def run(ahead: bool, **options):
-        monkeypatch.setattr(importer, "READ_AHEAD_MIN_ROWS", 0 if ahead else 10**9)
+        monkeypatch.setattr(importer.run, "READ_AHEAD_MIN_ROWS", 0 if ahead else 10**9)
         with translation.override("en"):
             return customer_import(path, user=users["admin"], batch_size=3, **options)
 
@@ -666,15 +659,15 @@ def test_reading_ahead_in_a_thread_changes_nothing_and_keeps_the_language(
 
 
 def test_a_failure_while_reading_ahead_reaches_the_caller(users, tmp_path, monkeypatch):
-    monkeypatch.setattr(importer, "READ_AHEAD_MIN_ROWS", 0)
-    real = importer._Import._check
+    monkeypatch.setattr(importer.run, "READ_AHEAD_MIN_ROWS", 0)
+    real = checks.Checker.check
 
     def check(self, batch):
         if batch[0][0] > 5:
             raise importer.BadFile("unreadable from row 6")
         return real(self, batch)
 
-    monkeypatch.setattr(importer._Import, "_check", check)
+    monkeypatch.setattr(checks.Checker, "check", check)
     path = write_csv(tmp_path / "ahead.csv", [company(n) for n in range(1, 10)])
     with pytest.raises(importer.BadFile, match="row 6"):
         customer_import(path, user=users["admin"], batch_size=2)

@@ -7,7 +7,7 @@ matrix of their characters, money and counts with a pattern and integer arithmet
 columns with few distinct values (choices, provinces, cities, dates, owners) through the
 importer's own per-cell parser once per *distinct* value. A cell the fast rule does not
 recognise (a sign, an exponent, a separator inside a code...) goes through the per-cell parser
-too, so every verdict and message is the one :mod:`fincrm.customers.importer` gives row by row
+too, so every verdict and message is the one :mod:`.checks` gives row by row
 — a test imports the same awkward file both ways and compares.
 
 The result of :func:`check_batch` is a frame with, per row: ``_n`` (row number), ``_i`` (index
