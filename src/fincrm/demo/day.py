@@ -37,8 +37,8 @@ from django.db import transaction
 
 from fincrm.core.bulk import insert_frame, update_rows, update_with_history
 
-from . import names
-from .book import OUTCOMES, _times, office_time
+from . import draws, names
+from .book import OUTCOMES
 
 #: Chance that a facility with nothing overdue pays an instalment on its due day.
 ON_TIME = 0.97
@@ -123,7 +123,7 @@ def play_day(day: date, *, seed: int = 7) -> DayStats:
 def _at(rng: np.random.Generator, day: date, n: int) -> pl.Series:
     """``n`` office-hour instants on ``day``, aware (UTC)."""
     days = np.full(n, np.datetime64(day, "D"))
-    return _times(office_time(rng, days)).dt.replace_time_zone("UTC")
+    return draws.times(draws.office_time(rng, days)).dt.replace_time_zone("UTC")
 
 
 def _repayments(rng: np.random.Generator, day: date, stats: DayStats) -> None:

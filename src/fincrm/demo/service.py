@@ -18,7 +18,8 @@ import polars as pl
 
 from fincrm.analytics import sla
 
-from .book import UTC_OFFSET, ServicePlan, _dates, _spread, _times, office_time
+from . import draws
+from .plan import ServicePlan
 
 SURVEY_SHARE = 0.35
 ANSWER_RATE = 0.55
@@ -117,13 +118,13 @@ def draw_service(
 def _surveys(rng, plan: ServicePlan, day, as_of: date, customers: pl.DataFrame):
     """The annual survey, last year and this year, to about a third of the clients."""
     surveyed = np.flatnonzero(rng.random(customers.height) < SURVEY_SHARE)
-    customer, second = _spread(np.full(len(surveyed), 2))
+    customer, second = draws.spread(np.full(len(surveyed), 2))
     customer = surveyed[customer]
     n = len(customer)
     march = np.datetime64(date(as_of.year - 1, 3, 15), "D")
     sent = np.where(second == 1, day - rng.integers(5, 120, n), march)
     year = np.where(second == 1, as_of.year, as_of.year - 1)
-    sent_at = office_time(rng, sent, on_the_hour=True)
+    sent_at = draws.office_time(rng, sent, on_the_hour=True)
     answered = (rng.random(n) < ANSWER_RATE) & (sent + 3 <= day)
     owner = customers["owner_id"].to_numpy()[customer]
     # Answers: overall satisfaction from speed, attitude and fees; NPS from satisfaction.
@@ -155,9 +156,9 @@ def _surveys(rng, plan: ServicePlan, day, as_of: date, customers: pl.DataFrame):
             "cause": [f"annual:{y}" for y in year.tolist()],
             "_year": year,
             "manager_id": owner,
-            "sent_at": _times(sent_at),
-            "expires_at": _times(office_time(rng, sent + 30, on_the_hour=True)),
-            "answered_at": _times(answered_at),
+            "sent_at": draws.times(sent_at),
+            "expires_at": draws.times(draws.office_time(rng, sent + 30, on_the_hour=True)),
+            "answered_at": draws.times(answered_at),
         }
     )
     responses = pl.DataFrame(
@@ -165,7 +166,7 @@ def _surveys(rng, plan: ServicePlan, day, as_of: date, customers: pl.DataFrame):
             "id": np.arange(m),
             "invitation_id": rows,
             "customer_id": customer[rows],
-            "submitted_at": _times(submitted),
+            "submitted_at": draws.times(submitted),
             "nps_score": nps,
             "rating": overall,
             "sentiment": [label for label, _words in tone],
@@ -211,13 +212,13 @@ def _deadlines(opened: datetime, severity: str, rules: tuple) -> tuple[datetime,
 def _tickets(rng, plan: ServicePlan, day, customers: pl.DataFrame) -> pl.DataFrame:
     """One or two complaints or requests for one client in twelve, most of them handled."""
     filed = np.flatnonzero(rng.random(customers.height) < TICKET_SHARE)
-    customer, _k = _spread(rng.integers(1, 3, len(filed)))
+    customer, _k = draws.spread(rng.integers(1, 3, len(filed)))
     customer = filed[customer]
     n = len(customer)
     opened_on = day - rng.integers(0, 700, n)
     kind = rng.integers(0, len(TICKETS), n)
     severity = np.array(SEVERITIES)[rng.integers(0, len(SEVERITIES), n)]
-    opened = office_time(rng, opened_on, on_the_hour=True)
+    opened = draws.office_time(rng, opened_on, on_the_hour=True)
     rules = tuple(sorted(plan.sla.items()))
     respond_by, resolve_by = np.empty(n, "datetime64[s]"), np.empty(n, "datetime64[s]")
     for i, (when, level) in enumerate(zip(opened.tolist(), severity.tolist(), strict=True)):
@@ -259,14 +260,14 @@ def _tickets(rng, plan: ServicePlan, day, customers: pl.DataFrame) -> pl.DataFra
             "severity": severity,
             "status": np.where(handled, "closed", np.where(started, "in_progress", "open")),
             "assignee_id": customers["owner_id"].to_numpy()[customer],
-            "opened_at": _times(opened),
-            "respond_by": _times(respond_by),
-            "resolve_by": _times(resolve_by),
-            "responded_at": _times(
+            "opened_at": draws.times(opened),
+            "respond_by": draws.times(respond_by),
+            "resolve_by": draws.times(resolve_by),
+            "responded_at": draws.times(
                 np.where(handled, responded, np.where(started, opened + 3_600, nat))
             ),
-            "resolved_at": _times(np.where(handled, resolved, nat)),
-            "closed_at": _times(np.where(handled, resolved + 86_400, nat)),
+            "resolved_at": draws.times(np.where(handled, resolved, nat)),
+            "closed_at": draws.times(np.where(handled, resolved + 86_400, nat)),
             "resolution": np.where(handled, resolution[kind], ""),
             "root_cause": np.where(handled, cause[kind], ""),
             "satisfaction": pl.Series(satisfaction).zip_with(
@@ -289,8 +290,8 @@ def _points(rng, as_of: date, installments: pl.DataFrame, responses: pl.DataFram
             "_customer": on_time["_customer"],
             "reason": np.full(on_time.height, "on_time_repayment"),
             "points": np.full(on_time.height, 10),
-            "occurred_at": _times(office_time(rng, paid_on, on_the_hour=True)),
-            "expires_on": _dates(paid_on + 730),
+            "occurred_at": draws.times(draws.office_time(rng, paid_on, on_the_hour=True)),
+            "expires_on": draws.dates(paid_on + 730),
             "_installment": on_time["id"],
             "_invitation": pl.Series([None] * on_time.height, dtype=pl.Int64),
         }
@@ -302,7 +303,7 @@ def _points(rng, as_of: date, installments: pl.DataFrame, responses: pl.DataFram
             "reason": np.full(responses.height, "survey_answered"),
             "points": np.full(responses.height, 50),
             "occurred_at": responses["submitted_at"],
-            "expires_on": _dates((submitted + UTC_OFFSET).astype("datetime64[D]") + 730),
+            "expires_on": draws.dates((submitted + draws.UTC_OFFSET).astype("datetime64[D]") + 730),
             "_installment": pl.Series([None] * responses.height, dtype=pl.Int64),
             "_invitation": responses["invitation_id"],
         }

@@ -12,7 +12,8 @@ from polars.testing import assert_frame_equal
 from stdnum.cn import ric, uscc
 
 from fincrm.customers.models import Contact, Customer, FinancialStatement
-from fincrm.demo import book, generator
+from fincrm.demo import book, book_lending, generator
+from fincrm.demo.plan import Plan, ProductSpec, ServicePlan
 from fincrm.engagement.models import Interaction
 from fincrm.financing.choices import Stage
 from fincrm.financing.models import (
@@ -30,10 +31,10 @@ from fincrm.surveys.models import Answer, Invitation, Response
 AS_OF = date(2026, 6, 30)
 
 
-def _plan(seed: int = 7) -> book.Plan:
+def _plan(seed: int = 7) -> Plan:
     """A plan without a database: made-up ids are enough for the draws."""
     products = tuple(
-        book.ProductSpec(
+        ProductSpec(
             id=i + 1, min_rate=rates[0], max_rate=rates[1], min_tenor=tenors[0],
             max_tenor=tenors[1], min_amount=amounts[0], max_amount=amounts[1],
             documents=tuple(docs),
@@ -42,7 +43,7 @@ def _plan(seed: int = 7) -> book.Plan:
             generator.PRODUCTS
         )
     )  # fmt: skip
-    service = book.ServicePlan(
+    service = ServicePlan(
         annual_survey=1,
         questions={code: i for i, code in enumerate(("nps", "overall", "speed", "attitude",
                                                       "fees", "text"), start=1)},
@@ -51,7 +52,7 @@ def _plan(seed: int = 7) -> book.Plan:
         suggestions={t[0]: (t[2], "rules", ()) for t in generator_tickets()},
         tones={t: ("positive", ("词",)) for t in generator_texts()},
     )  # fmt: skip
-    return book.Plan(
+    return Plan(
         seed=seed, as_of=AS_OF, managers=(11, 12, 13), manager_teams=(5, 6, 7),
         manager_regions=("华东区", "华南区", "华北区"), products=products, tags=(1, 2, 3),
         risk=3, service=service,
@@ -186,12 +187,12 @@ def test_a_clients_risk_rises_with_leverage_and_falls_with_interest_cover_and_ca
     )
     rng = np.random.default_rng(0)
     noise = np.random.default_rng(0).normal(0, 0.4, 4)
-    risk = book.client_risk(rng, customers, statements) - noise
-    c = book.INDUSTRY_RISK["C"]
-    base = book.BASE_DEFAULT_LOGIT
+    risk = book_lending.client_risk(rng, customers, statements) - noise
+    c = book_lending.INDUSTRY_RISK["C"]
+    base = book_lending.BASE_DEFAULT_LOGIT
     assert risk[0] == pytest.approx(base + c)  # the book's typical firm
     assert risk[1] == pytest.approx(base + c + 8 * 0.25 - np.log(1 / 3) + 5 * 0.1)
-    assert risk[2] == pytest.approx(base + book.INDUSTRY_RISK["K"])
+    assert risk[2] == pytest.approx(base + book_lending.INDUSTRY_RISK["K"])
     assert risk[3] == pytest.approx(base + c)  # a person: no statements, the base
 
 
