@@ -182,6 +182,7 @@ def _unexpected(request, exc):
     )
 
 
+from fincrm.campaigns.api import register as register_campaigns  # noqa: E402
 from fincrm.events.api import register as register_events  # noqa: E402
 
 from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
@@ -189,3 +190,4 @@ from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
 routers.register(api)
 routers_more.register(api)
 register_events(api)
+register_campaigns(api)

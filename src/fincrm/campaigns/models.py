@@ -9,10 +9,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.core.permissions import CustomerOwnedQuerySet
+from fincrm.core.permissions import CustomerOwnedQuerySet, RestrictedQuerySet
 from fincrm.messaging.choices import MessageChannel
 
 from .choices import CampaignStatus, Group
+
+
+class CampaignQuerySet(RestrictedQuerySet):
+    """A campaign belongs to the user who made it: a manager sees and runs their own, a
+    team lead their team's, an administrator all (``fincrm.core.permissions``)."""
+
+    owner_field = "created_by"
+    team_field = "created_by__team"
 
 
 class Campaign(models.Model):
@@ -34,6 +42,9 @@ class Campaign(models.Model):
     #: "products": [product codes held], "customers": [ids of an uploaded list]}``; each key
     #: narrows it, an empty one does not.
     audience = models.JSONField(_("audience"), default=dict, blank=True)
+    #: Where the tracked link ``{link}`` in the text leads (a path on this site or an
+    #: address on an allowed host); each recipient gets a signed link of their own.
+    link = models.CharField(_("link target"), max_length=500, blank=True)
     control_share = models.DecimalField(
         _("control group share"),
         max_digits=3,
@@ -56,6 +67,8 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -77,6 +90,9 @@ class Recipient(models.Model):
     message = models.ForeignKey(
         "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: The first and the number of clicks on the recipient's tracked link.
+    clicked_at = models.DateTimeField(_("first click"), null=True, blank=True)
+    clicks = models.PositiveIntegerField(_("clicks"), default=0)
 
     objects = CustomerOwnedQuerySet.as_manager()
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.campaign_new, name="new"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/launch/", views.campaign_launch, name="launch"),
+    path("l/<str:token>/", views.click, name="click"),
 ]

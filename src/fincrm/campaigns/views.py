@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
-from fincrm.core.permissions import is_admin
+from fincrm.core.permissions import get_restricted_or_404
 from fincrm.messaging.choices import BlockReason
 
-from . import services
-from .choices import CampaignStatus
+from . import selectors, services
+from .choices import CampaignStatus, Group
 from .forms import CampaignForm, ScheduleForm
 from .models import Campaign
 
@@ -27,21 +28,26 @@ def _may_run(user) -> None:
         raise PermissionDenied
 
 
-def _campaigns(user):
-    qs = Campaign.objects.all()
-    return qs if is_admin(user) else qs.filter(created_by=user)
+def _points(row: dict) -> str:
+    """A variant's uplift in percentage points, signed (``+2.5``)."""
+    uplift = row.get("application_uplift")
+    return "" if uplift is None else f"{uplift * 100:+.1f}"
 
 
 @login_required
 def campaign_list(request):
     _may_run(request.user)
-    return render(request, "campaigns/campaign_list.html", {"campaigns": _campaigns(request.user)})
+    return render(
+        request,
+        "campaigns/campaign_list.html",
+        {"campaigns": selectors.campaign_list(user=request.user)},
+    )
 
 
 @login_required
 def campaign_new(request):
     _may_run(request.user)
-    form = CampaignForm(request.POST or None)
+    form = CampaignForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         campaign = form.save(commit=False)
         campaign.audience = form.audience()
@@ -55,7 +61,7 @@ def campaign_new(request):
 @login_required
 def campaign_detail(request, pk: int):
     _may_run(request.user)
-    campaign = get_object_or_404(_campaigns(request.user), pk=pk)
+    campaign = get_restricted_or_404(request.user, Campaign, "view", pk=pk)
     summary = services.campaign_summary(campaign=campaign)
     skipped = [
         (str(BlockReason(code).label) if code in BlockReason.values else code, n)
@@ -69,7 +75,11 @@ def campaign_detail(request, pk: int):
             "audience_size": len(services.campaign_audience(campaign=campaign, user=request.user)),
             "summary": summary,
             "skipped": skipped,
-            "results": services.campaign_results(campaign=campaign),
+            "results": [
+                {**row, "label": Group(row["group"]).label, "uplift_points": _points(row)}
+                for row in services.campaign_results(campaign=campaign)
+            ],
+            "window": selectors.campaign_window(campaign),
             "schedule_form": ScheduleForm(),
         },
     )
@@ -79,7 +89,7 @@ def campaign_detail(request, pk: int):
 @require_POST
 def campaign_launch(request, pk: int):
     _may_run(request.user)
-    campaign = get_object_or_404(_campaigns(request.user), pk=pk)
+    campaign = get_restricted_or_404(request.user, Campaign, "change", pk=pk)
     form = ScheduleForm(request.POST)
     if form.is_valid() and form.cleaned_data["when"]:
         services.campaign_schedule(
@@ -93,3 +103,13 @@ def campaign_launch(request, pk: int):
             _("Campaign launched: %(queued)s messages queued.") % {"queued": summary["queued"]},
         )
     return redirect("campaigns:detail", pk=campaign.pk)
+
+
+def click(request, token: str):
+    """A recipient's tracked link: records the click, then redirects to the campaign's
+    target (a page of this site or an allowed host, never one taken from the URL). No
+    login: the signed token is the credential; a tampered one is a 404."""
+    target = services.recipient_click(token=token)
+    if target is None:
+        raise Http404
+    return HttpResponseRedirect(target)

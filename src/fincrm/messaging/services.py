@@ -15,7 +15,7 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.evaluation.services import policy_active, policy_config
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MSG_NO_GATEWAY = _("No gateway is configured for this channel.")
 MSG_UNSUBSCRIBE = _("To stop these e-mails: %(link)s")
+MSG_SMS_REPLY = _("SMS reply")
 #: Appended to marketing SMS, as Chinese carriers require of them.
 SMS_OPT_OUT_HINT = "拒收请回复TD"
 #: An SMS reply that is one of these (any case, spaces ignored) opts the sender out of SMS.
@@ -443,26 +444,37 @@ def consent_set(
     return consent
 
 
-def sms_reply_receive(*, phone: str, text: str) -> int:
-    """An SMS reply from ``phone``: a stop word (退订, TD …) opts every client with that
-    mobile (its own or a contact's) out of SMS. Returns how many clients opted out."""
+def sms_reply_receive(*, phone: str, text: str, now: datetime | None = None) -> int:
+    """An SMS reply from ``phone``: logged as an inbound SMS on the timeline of every client
+    with that mobile (its own or a contact's), which is how a campaign counts its replies; a
+    stop word (退订, TD …) also opts them out of SMS. Returns how many clients opted out."""
     from fincrm.customers.models import Contact, Customer
+    from fincrm.engagement.services import interaction_log
 
     word = re.sub(r"\s+", "", text or "").upper()
     number = mainland_mobile(phone)
-    if word not in STOP_WORDS or not number:
+    if not number:
         return 0
-    ids = set(Customer.objects.filter(phone=number).values_list("pk", flat=True))
-    ids |= set(Contact.objects.filter(phone=number).values_list("customer_id", flat=True))
-    for customer in Customer.objects.filter(pk__in=ids):
-        consent_set(
-            customer=customer,
-            channel=MessageChannel.SMS,
-            status=ConsentStatus.OPTED_OUT,
-            source=ConsentSource.SMS_REPLY,
-            note=text[:200],
-        )
-    return len(ids)
+    own = Customer.objects.filter(phone=number).values_list("pk", flat=True)
+    senders: dict[int, object] = dict.fromkeys(own)
+    for contact in Contact.objects.filter(phone=number).order_by("pk"):
+        senders.setdefault(contact.customer_id, contact)
+    with translation.override("zh-hans"):
+        subject = str(MSG_SMS_REPLY)
+    for customer in Customer.objects.filter(pk__in=senders):
+        interaction_log(customer=customer, contact=senders[customer.pk],
+                        channel=MessageChannel.SMS, direction="in", subject=subject,
+                        summary=(text or "")[:2000], created_by=None,
+                        occurred_at=now)  # fmt: skip
+        if word in STOP_WORDS:
+            consent_set(
+                customer=customer,
+                channel=MessageChannel.SMS,
+                status=ConsentStatus.OPTED_OUT,
+                source=ConsentSource.SMS_REPLY,
+                note=text[:200],
+            )
+    return len(senders) if word in STOP_WORDS else 0
 
 
 def inbound_token() -> str:

@@ -133,7 +133,7 @@ def test_results_count_applications_started_within_the_window_per_group(users, c
     rows = {r["group"]: r for r in campaign_results(campaign=campaign)}
     assert rows[Group.A]["applications"] == 1 and rows[Group.CONTROL]["applications"] == 0
     assert rows[Group.A]["clients"] + rows[Group.CONTROL]["clients"] == 12
-    assert rows[Group.A]["rate"] == pytest.approx(1 / len(treated))
+    assert rows[Group.A]["application_rate"] == pytest.approx(1 / len(treated))
 
 
 def test_campaign_pages_by_role(users, login, clients, client):
@@ -153,3 +153,27 @@ def test_campaign_pages_by_role(users, login, clients, client):
     assert other.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 404
     client.logout()
     assert login(users["agent"]).get(reverse("campaigns:list")).status_code == 403
+
+
+def test_a_saved_view_of_the_client_list_picks_the_audience(users, login, clients):
+    from fincrm.accounts.models import SavedView
+
+    path = reverse("customers:list")
+    mine = SavedView.objects.create(owner=users["manager_a"], path=path, name="沉睡客户",
+                                    query="lifecycle=dormant&page=2")  # fmt: skip
+    elsewhere = SavedView.objects.create(owner=users["manager_b"], path=path, name="重点",
+                                         query="tier=key", shared=True)  # fmt: skip
+    data = {"name": "唤醒", "channel": "sms", "text": "{client}您好", "control_share": "0",
+            "conversion_days": "30", "saved_view": mine.pk, "tiers": ["ordinary"]}  # fmt: skip
+    manager = login(users["manager_a"])
+    manager.post(reverse("campaigns:new"), data)
+    campaign = Campaign.objects.get()
+    assert campaign.audience["saved_view"] == {"id": mine.pk, "name": "沉睡客户",
+                                               "query": "lifecycle=dormant&page=2"}  # fmt: skip
+    # Dormant (clients 0, 5, 6) and ordinary (4 and up): 5 and 6.
+    assert len(campaign_audience(campaign=campaign, user=users["manager_a"])) == 2
+    page = manager.get(reverse("campaigns:detail", args=[campaign.pk]))
+    assert "沉睡客户" in page.content.decode()
+    # Another team's view is not offered, even shared.
+    refused = manager.post(reverse("campaigns:new"), {**data, "saved_view": elsewhere.pk})
+    assert refused.status_code == 200 and Campaign.objects.count() == 1

@@ -53,6 +53,7 @@ PUBLIC = {
     "portal:logout",
     "survey_answer",  # a survey link: the token in the URL is the credential
     "events:rsvp_link",  # an event invitation's answer link: its signed token is the credential
+    "campaigns:click",  # a campaign's tracked link: its signed token is the credential
     "set_language",  # the language switch
 }
 
@@ -108,8 +109,9 @@ class Side:
 
 
 def _make_side(name: str, offset: int, owner, product, survey) -> Side:
+    from fincrm.campaigns.models import Campaign, Recipient
     from fincrm.customers.models import Contact
-    from fincrm.engagement.models import Interaction, Task
+    from fincrm.engagement.models import Interaction, Notification, Task
     from fincrm.events.models import Event, Invitee
     from fincrm.financing.models import (
         ApplicationDocument,
@@ -139,9 +141,15 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         id=pk(), kind="seminar", title="财务培训", starts_at=now + timedelta(days=10),
         place="上海", capacity=20, organiser=owner,
     )  # fmt: skip
+    campaign = Campaign.objects.create(
+        id=pk(), name="春季回馈", channel="sms", text="您好", created_by=owner, status="launched",
+        launched_at=now,
+    )  # fmt: skip
     made = [
         event,
         Invitee.objects.create(id=pk(), event=event, customer=customer),
+        campaign,
+        Recipient.objects.create(id=pk(), campaign=campaign, customer=customer, group="a"),
         customer,
         person,
         Contact.objects.create(id=pk(), customer=customer, name="李四", phone="13900000000"),
@@ -173,6 +181,9 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         Task.objects.create(
             id=pk(), customer=customer, owner=owner, kind="follow_up", title="回访",
             due_on=today,
+        ),
+        Notification.objects.create(
+            id=pk(), recipient=owner, customer=customer, kind="task", message="待补资料",
         ),
         apps.get_model("financing", "CollectionAction").objects.create(
             id=pk(), facility=facility, step="letter", episode=today - timedelta(days=40),
@@ -464,7 +475,7 @@ def test_the_sweep_reaches_real_objects(users, sides):
     assert {"customers:detail", "customers:edit", "financing:application",
             "engagement:attachment", "service:detail", "financing:document_file",
             "customers:import_preview", "reports:preview", "reports:download",
-            "financing:collection_letter"} <= served, served  # fmt: skip
+            "financing:collection_letter", "campaigns:detail"} <= served, served  # fmt: skip
 
 
 def test_a_quote_names_only_a_client_the_user_may_change(users, sides):
