@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "fincrm.evaluation",
     "fincrm.risk",
     "fincrm.demo",
+    "fincrm.bench",
     "fincrm.api",
     "fincrm.webhooks",
     "fincrm.portal",

@@ -68,7 +68,7 @@ def service_plan() -> ServicePlan:
     """Create the surveys and read what the draws need: SLA rules, the categoriser's
     suggestion for each typical ticket, the sentiment and keywords of each survey comment."""
     from fincrm.analytics.text import keywords, sentiment
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
     from fincrm.service.services import categoriser
     from fincrm.surveys.models import Question, Survey
 

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.core.bulk import insert_rows
-from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.core.policy import policy_active, policy_config
 
 from .choices import InteractionChannel, Outcome, TaskKind, TaskStatus
 from .models import MessageTemplate, Task

@@ -23,12 +23,13 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fincrm.analytics.policy import PolicyConfig, default_policy, policy_errors
+from fincrm.analytics.policy import PolicyConfig, policy_errors
 from fincrm.analytics.scorecard import InsufficientData
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core import partitions
 from fincrm.core.bulk import insert_frame, insert_rows, json_text
+from fincrm.core.policy import policy_active, policy_config
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind, TaskStatus
 from fincrm.engagement.models import Notification, Task
@@ -72,27 +73,6 @@ def _no_progress(phase: str, done: int, total: int) -> None:
 
 
 # --- policy ------------------------------------------------------------------------------
-
-
-def policy_active() -> PolicyVersion:
-    """The active policy version; the default shipped in code becomes v1 on first use."""
-    version = PolicyVersion.objects.filter(is_active=True).first()
-    if version is not None:
-        return version
-    with transaction.atomic():
-        version, _created = PolicyVersion.objects.get_or_create(
-            number=1,
-            defaults={
-                "config": default_policy().model_dump(mode="json"),
-                "is_active": True,
-                "note": "default policy shipped with fincrm",
-            },
-        )
-    return version
-
-
-def policy_config(version: PolicyVersion) -> PolicyConfig:
-    return PolicyConfig.model_validate(version.config)
 
 
 @transaction.atomic

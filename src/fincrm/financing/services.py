@@ -62,7 +62,7 @@ DECISIONS = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
 
 def policy_current():
     """The active policy and its version number: lending's one read of the policy."""
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     version = policy_active()
     return policy_config(version), version.number
@@ -539,9 +539,9 @@ def _refuse(current: str, target: str):
 def _after_disbursement(application: Application, now) -> None:
     """A follow-up visit (回访) a few days after the money arrives, the after-disbursement
     survey, and renewal points when the client had been financed before."""
+    from fincrm.core.policy import policy_active, policy_config
     from fincrm.engagement.choices import TaskKind
     from fincrm.engagement.services import task_schedule
-    from fincrm.evaluation.services import policy_active, policy_config
     from fincrm.loyalty.services import points_earn
     from fincrm.surveys.services import survey_trigger
 

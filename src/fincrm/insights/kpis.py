@@ -450,7 +450,7 @@ def _migration_figures(tier_old, tier_new, grade_old, grade_new, before, after):
 
 
 def _policy():
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     return policy_config(policy_active())
 

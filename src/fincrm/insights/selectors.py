@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.churn import FEATURE_LABELS
 from fincrm.analytics.demand import REASON_TEXTS as NEED_TEXTS
 from fincrm.analytics.recommend import REASON_TEXTS as RECOMMENDATION_TEXTS
-from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.core.policy import policy_active, policy_config
 
 from .models import (
     DEMAND_MIN_PREDICTIONS,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from fincrm.analytics import points as ledger
-from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.core.policy import policy_active, policy_config
 
 from .choices import EarnReason, EntryKind
 from .models import PointsEntry

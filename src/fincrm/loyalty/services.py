@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics import points as ledger
+from fincrm.core.policy import policy_active, policy_config
 from fincrm.customers.models import Customer
-from fincrm.evaluation.services import policy_active, policy_config
 
 from .choices import EntryKind
 from .models import PointsEntry

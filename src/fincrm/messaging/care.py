@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 
 from django.utils import timezone, translation
 
-from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.core.policy import policy_active, policy_config
 
 from . import gateways
 from .choices import MessageChannel, MessageKind, MessageStatus

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.evaluation.services import policy_active, policy_config
+from fincrm.core.policy import policy_active, policy_config
 
 from . import gateways
 from .choices import (

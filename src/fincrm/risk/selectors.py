@@ -325,7 +325,7 @@ PSI_WATCH, PSI_SHIFTED = 0.1, 0.25
 def scorecard_report() -> dict:
     """The model page: the active scorecard's quality and stability, or why the expert
     scorecard of the policy is in use."""
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     policy = policy_config(policy_active()).scorecard
     model = active_scorecard()
@@ -389,7 +389,7 @@ def scorecard_report() -> dict:
 def loan_class_rules() -> dict:
     """Keyword arguments of ``analytics.delinquency.loan_classes`` from the active policy."""
     from fincrm.analytics.delinquency import ClassificationThresholds
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     rules = policy_config(policy_active()).loan_classification
     return {

@@ -323,8 +323,8 @@ def scorecard_retrain(*, user):
     """Train a scorecard on the book's outcomes now and make it the active one (the training
     and its author are stored on the model row); too little history changes nothing."""
     from fincrm.analytics.scorecard import InsufficientData
+    from fincrm.core.policy import policy_active, policy_config
     from fincrm.evaluation.risk import scorecard_train
-    from fincrm.evaluation.services import policy_active, policy_config
 
     policy = policy_config(policy_active())
     try:

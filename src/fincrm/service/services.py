@@ -21,10 +21,10 @@ from fincrm.accounts.selectors import team_lead_for
 from fincrm.analytics import sla
 from fincrm.analytics.text import ComplaintCategoriser
 from fincrm.core.events import customer_changed
+from fincrm.core.policy import policy_active, policy_config
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind
 from fincrm.engagement.models import Notification
 from fincrm.engagement.services import task_schedule
-from fincrm.evaluation.services import policy_active, policy_config
 
 from .choices import OPEN_STATUSES, TicketCategory, TicketKind, TicketSource, TicketStatus
 from .models import Ticket

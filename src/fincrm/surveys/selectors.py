@@ -139,7 +139,7 @@ def drivers(*, user, survey: Survey) -> dict | None:
 
 
 def _min_responses() -> int:
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     return policy_config(policy_active()).surveys.min_responses
 

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.text import keywords, sentiment
+from fincrm.core.policy import policy_active, policy_config
 from fincrm.engagement.choices import NotificationKind, Priority, TaskKind
 from fincrm.engagement.models import Notification
 from fincrm.engagement.services import task_schedule
-from fincrm.evaluation.services import policy_active, policy_config
 
 from .choices import SCORED_KINDS, DeliveryChannel, QuestionKind, Trigger
 from .models import Answer, Invitation, Question, Response, Survey, token_digest

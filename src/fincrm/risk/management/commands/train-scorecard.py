@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from fincrm.analytics.scorecard import InsufficientData
+from fincrm.core.policy import policy_active, policy_config
 from fincrm.evaluation.risk import scorecard_train
-from fincrm.evaluation.services import policy_active, policy_config
 
 
 class Command(BaseCommand):

@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.table import Table
 
-from fincrm.core import benchmarks
+from fincrm.bench import benchmarks
 
 BENCHMARKS = ("evaluate", "score", "list", "search", "dashboard", "import")
 #: The naive loops are timed on a sample of this many clients and reported per client.
@@ -317,10 +317,10 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.utils import timezone
 
+        from fincrm.core.policy import policy_active, policy_config
         from fincrm.customers.models import Customer
         from fincrm.evaluation.baseline import evaluate_one_by_one
         from fincrm.evaluation.models import EvaluationRun
-        from fincrm.evaluation.services import policy_active, policy_config
 
         version = policy_active()
         base = EvaluationRun.objects.filter(status="succeeded", kind="full").first()
@@ -354,9 +354,9 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.utils import timezone
 
+        from fincrm.core.policy import policy_active, policy_config
         from fincrm.evaluation.features import BookReads, load_features
         from fincrm.evaluation.risk import assess
-        from fincrm.evaluation.services import policy_active, policy_config
 
         policy = policy_config(policy_active())
         as_of = timezone.localdate()
@@ -384,10 +384,10 @@ class Command(BaseCommand):
         from django.db import transaction
         from django.utils import timezone
 
+        from fincrm.core.policy import policy_active, policy_config
         from fincrm.customers.models import Customer
         from fincrm.evaluation.features import load_features
         from fincrm.evaluation.risk import assess
-        from fincrm.evaluation.services import policy_active, policy_config
 
         policy = policy_config(policy_active())
         as_of = timezone.localdate()
