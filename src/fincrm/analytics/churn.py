@@ -118,14 +118,16 @@ NO_EVENTS = "the lift is undefined without any churned client (base rate 0)"
 UNKNOWN_TIER = "unknown tier(s) {values}; expected one of {order}"
 BAD_PARAM = "{name} must be {rule}, got {value!r}"
 
-EXPLAIN_SCHEMA = {
-    "row": pl.Int64,
-    "rank": pl.Int64,
-    "feature": pl.String,
-    "label": pl.String,
-    "value": pl.Float64,
-    "contribution": pl.Float64,
-}
+EXPLAIN_SCHEMA = pl.Schema(
+    {
+        "row": pl.Int64,
+        "rank": pl.Int64,
+        "feature": pl.String,
+        "label": pl.String,
+        "value": pl.Float64,
+        "contribution": pl.Float64,
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,7 +415,8 @@ class ChurnModel:
         self.model_ = model
         self.feature_names_ = features
         self.base_rate_ = float(labels.mean())
-        self.expected_value_ = float(model.predict(matrix[:1], pred_contrib=True)[0, -1])
+        contributions = np.asarray(model.predict(matrix[:1], pred_contrib=True))
+        self.expected_value_ = float(contributions[0, -1])
         return self
 
     def _check_fitted(self) -> None:
@@ -429,7 +432,7 @@ class ChurnModel:
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of churn per row (a 1-D array, not scikit-learn's two columns)."""
         matrix = self._x(X)
-        return self.model_.predict_proba(matrix)[:, 1]
+        return np.asarray(self.model_.predict_proba(matrix))[:, 1]
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Raw score per row: the log-odds of churn, ``log(p / (1 − p))``."""

@@ -104,25 +104,27 @@ NON_POSITIVE_AMOUNTS = "scale_by_growth needs positive amounts; {count} drawdown
 BAD_PARAM = "{name} must be {rule}, got {value!r}"
 BAD_HORIZONS = "days must be increasing positive whole numbers, got {days!r}"
 
-PREDICTION_SCHEMA = {
-    "customer_id": pl.Int64,
-    "n_drawdowns": pl.Int64,
-    "last_drawn_on": pl.Date,
-    "days_since_last": pl.Int64,
-    "median_interval_days": pl.Float64,
-    "interval_cv": pl.Float64,
-    "cycle_days": pl.Int64,
-    "seasonal_month": pl.Int64,
-    "seasonal_years": pl.Int64,
-    "expected_next_date": pl.Date,
-    "days_until": pl.Int64,
-    "missed_cycles": pl.Int64,
-    "expected_amount": pl.Float64,
-    "growth_per_drawdown": pl.Float64,
-    "confidence": pl.String,
-    "active": pl.Boolean,
-    "reason": pl.String,
-}
+PREDICTION_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.Int64,
+        "n_drawdowns": pl.Int64,
+        "last_drawn_on": pl.Date,
+        "days_since_last": pl.Int64,
+        "median_interval_days": pl.Float64,
+        "interval_cv": pl.Float64,
+        "cycle_days": pl.Int64,
+        "seasonal_month": pl.Int64,
+        "seasonal_years": pl.Int64,
+        "expected_next_date": pl.Date,
+        "days_until": pl.Int64,
+        "missed_cycles": pl.Int64,
+        "expected_amount": pl.Float64,
+        "growth_per_drawdown": pl.Float64,
+        "confidence": pl.String,
+        "active": pl.Boolean,
+        "reason": pl.String,
+    }
+)
 
 
 def _half_up(value: float) -> int:
@@ -336,7 +338,7 @@ def predict_demand(
 
     rows = []
     for customer_id, dates, amounts in histories.iter_rows():
-        industry = industry_of.get(customer_id)
+        industry = industry_of.get(customer_id, "")
         rows.append(
             _predict_one(
                 customer_id,
@@ -382,8 +384,9 @@ def _predict_one(
     idle = (as_of - last).days
     intervals = [(b - a).days for a, b in pairwise(dates)]
     if intervals:
-        median_interval: float | None = float(median(intervals))
-        cycle = max(_half_up(median_interval), 1)
+        middle = float(median(intervals))
+        median_interval: float | None = middle
+        cycle = max(_half_up(middle), 1)
         mean = sum(intervals) / len(intervals)
         cv = pstdev(intervals) / mean if len(intervals) >= 2 else None
         confidence = _confidence_from_cv(cv, high_cv, medium_cv)
@@ -396,7 +399,10 @@ def _predict_one(
         cycle, confidence, reason = default_cycle_days, "low", "single_drawdown"
 
     clockwork = confidence == "high" and cycle < seasonal_min_cycle_days
-    season = None if clockwork else _seasonal(dates, as_of, min_seasonal_years)
+    # (month, distinct years or None for an industry's peak month, next date)
+    season: tuple[int, int | None, date] | None = (
+        None if clockwork else _seasonal(dates, as_of, min_seasonal_years)
+    )
     lapse_cycle = max(cycle, 365) if season else cycle
     active = idle <= lapse_after_cycles * lapse_cycle or maturity is not None
 
@@ -413,7 +419,7 @@ def _predict_one(
             next_date, missed, reason, confidence = maturity, 0, "maturity", "medium"
         if season and season[2] < next_date:
             next_date, missed, reason = season[2], 0, "seasonal"
-            confidence = "high" if season[1] >= 3 else "medium"
+            confidence = "high" if (season[1] or 0) >= 3 else "medium"
         elif industry_peak and not intervals and maturity is None:
             peak_date = _next_in_month(*industry_peak, as_of)
             if peak_date < next_date:
@@ -484,14 +490,16 @@ def due_within(
     return pred.with_columns(due_within=bucket)
 
 
-BACKTEST_SCHEMA = {
-    "cutoff": pl.Date,
-    "customer_id": pl.Int64,
-    "reason": pl.String,
-    "rule_confidence": pl.String,
-    "expected": pl.Boolean,
-    "drew": pl.Boolean,
-}
+BACKTEST_SCHEMA = pl.Schema(
+    {
+        "cutoff": pl.Date,
+        "customer_id": pl.Int64,
+        "reason": pl.String,
+        "rule_confidence": pl.String,
+        "expected": pl.Boolean,
+        "drew": pl.Boolean,
+    }
+)
 
 
 def backtest_demand(

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeGuard
 
 from .policy import TIERS
 
@@ -110,7 +110,7 @@ class Lot:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_whole(value: Any) -> bool:
+def _is_whole(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -291,7 +291,7 @@ def membership_level(
         raise ValueError(f"{BAD_LEVELS} (got {list(levels)!r})")
 
     def key(level: Mapping[str, Any]) -> tuple[int, int]:
-        return level["min_points"], rank.get(level.get("min_tier"), 0)
+        return level["min_points"], rank.get(level.get("min_tier") or "", 0)
 
     ordered = sorted(levels, key=key)
     member_rank = rank.get(tier, 0) if tier is not None else 0
@@ -299,6 +299,6 @@ def membership_level(
         level
         for level in ordered
         if points_balance >= level["min_points"]
-        and member_rank >= rank.get(level.get("min_tier"), 0)
+        and member_rank >= rank.get(level.get("min_tier") or "", 0)
     ]
     return str((met[-1] if met else ordered[0])["code"])

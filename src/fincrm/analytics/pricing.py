@@ -24,8 +24,10 @@ interest-only months). Nothing here imports Django.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from .policy import PolicyConfig
 
@@ -93,6 +95,16 @@ class Quote:
         return Decimal(self.floor_bp) / 100
 
 
+_V = TypeVar("_V")
+
+
+def _get(table: Mapping[Any, _V], key: str | None, default: _V) -> _V:
+    """``table[key]``, else ``default``. The policy's tables are keyed by literal names (tier,
+    guarantee type); the inputs carry plain strings, and an unknown or missing one (``None``)
+    takes the default."""
+    return table.get(key, default)
+
+
 def _bp(value: float) -> int:
     """Whole basis points, halves away from zero (not banker's rounding: −12.5 bp is −13)."""
     return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -120,20 +132,20 @@ def price(inputs: QuoteInputs, policy: PolicyConfig) -> Quote:
     components.append(
         Component("tenor", band.premium_bp, str(band.up_to_months or "")),
     )
-    security_bp = rules.guarantee_bp.get(inputs.guarantee_type, 0)
+    security_bp = _get(rules.guarantee_bp, inputs.guarantee_type, 0)
     basis = inputs.guarantee_type
     if inputs.guarantee_type in rules.collateral_types:
         coverage = min(inputs.collateral_value / inputs.amount, 1.0)
         security_bp = _bp(security_bp * round(coverage, 4))
         basis = f"{inputs.guarantee_type}:{coverage:.2f}"
     components.append(Component("security", security_bp, basis))
-    tier_bp = rules.tier_discount_bp.get(inputs.tier or "", 0)
+    tier_bp = _get(rules.tier_discount_bp, inputs.tier, 0)
     years_bp = min(max(inputs.years_with_us, 0) * rules.discount_per_year_bp,
                    rules.max_years_discount_bp)  # fmt: skip
     components.append(Component("tier", -tier_bp, inputs.tier or ""))
     components.append(Component("years", -years_bp, str(max(inputs.years_with_us, 0))))
     rate_bp = max(sum(c.bp for c in components), 0)
-    waived = rules.fee_waiver_share.get(inputs.tier or "", 0.0)
+    waived = _get(rules.fee_waiver_share, inputs.tier, 0.0)
     seasonal = inputs.industry in rules.seasonal_industries
     return Quote(
         components=tuple(components),

@@ -52,14 +52,16 @@ BAD_RATE = "{name} must be a finite number >= 0, got {value!r}"
 BAD_PD = "pd must lie in [0, 1]; {count} client(s) do not"
 DAYS_PER_YEAR = 365.0
 
-RESULT_SCHEMA = {
-    "customer_id": pl.Int64,
-    "instalments": pl.UInt32,
-    "income": pl.Float64,
-    "funding": pl.Float64,
-    "margin": pl.Float64,
-    "value": pl.Float64,
-}
+RESULT_SCHEMA = pl.Schema(
+    {
+        "customer_id": pl.Int64,
+        "instalments": pl.UInt32,
+        "income": pl.Float64,
+        "funding": pl.Float64,
+        "margin": pl.Float64,
+        "value": pl.Float64,
+    }
+)
 
 
 def _check_rate(name: str, value: float) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import numpy as np
 import polars as pl
@@ -95,6 +96,15 @@ class KMeansSegmenter:
         Random state: same data and seed, same clusters.
     """
 
+    # Fitted attributes, set by ``fit`` (or ``from_dict``) only.
+    medians_: np.ndarray
+    log_: np.ndarray
+    means_: np.ndarray
+    scales_: np.ndarray
+    centers_: np.ndarray
+    labels_: np.ndarray
+    profiles_: list[dict]
+
     def __init__(self, k: int = 5, features: Sequence[str] = (), seed: int = 0):
         self.k = k
         self.features = list(features)
@@ -115,7 +125,7 @@ class KMeansSegmenter:
         x[:, self.log_] = np.sign(x[:, self.log_]) * np.log1p(np.abs(x[:, self.log_]))
         return (x - self.means_) / self.scales_
 
-    def continues(self, previous: KMeansSegmenter | None) -> bool:
+    def continues(self, previous: KMeansSegmenter | None) -> TypeGuard[KMeansSegmenter]:
         """Whether ``previous`` (a fitted segmenter) clusters the same way: same k and
         features, so its clusters can carry on into this fit."""
         return (
@@ -180,6 +190,7 @@ class KMeansSegmenter:
                 inertia = float(((x - centers[labels]) ** 2).sum())
                 if best is None or inertia < best[0]:
                     best = (inertia, centers, labels)
+            assert best is not None  # N_INIT >= 1 attempts
             _inertia, centers, labels = best
             # A first fit numbers clusters by size, largest first.
             sizes = np.bincount(labels, minlength=self.k)
