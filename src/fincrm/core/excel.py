@@ -89,3 +89,43 @@ def workbook(
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def applied_filters(filterset) -> list[tuple[str, str]]:
+    """The filters ``filterset`` applies, as (label, value) pairs in the reader's language:
+    a choice by its label, a ticked box as ✓, the sort by its column's name."""
+    applied: list[tuple[str, str]] = []
+    if filterset is None or not filterset.is_bound or not filterset.is_valid():
+        return applied
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, "", False, []):
+            continue
+        field = filterset.form.fields[name]
+        labels = {str(k): v for k, v in getattr(field, "choices", ())}
+        values = value if isinstance(value, list) else [value]  # the sort: a list
+        shown = ", ".join(str(labels.get(str(v), v)) for v in values)
+        applied.append((str(field.label), "✓" if value is True else shown))
+    return applied
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    """An aware time as the reader's local wall-clock time without a zone (Excel has none)."""
+    from django.utils import timezone
+
+    if value is None:
+        return None
+    return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+
+
+def xlsx_response(content: bytes, *, name: str):
+    """``content`` as a download named ``fincrm-<name>-<today>.xlsx``."""
+    from django.http import HttpResponse
+    from django.utils import timezone
+
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="fincrm-{name}-{stamp}.xlsx"'
+    return response

@@ -26,6 +26,21 @@ class TaskFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=TaskKind.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=InteractionChannel.choices)
+    o = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("due_on", "due"),
+            ("title", "task"),
+            ("customer__name", "client"),
+            ("priority_rank", "priority"),
+        ),
+        field_labels={
+            "due_on": _("Due"),
+            "title": _("Task"),
+            "customer__name": _("Client"),
+            "priority_rank": _("Priority"),
+        },
+    )
 
     class Meta:
         model = Task

@@ -36,6 +36,43 @@ def task_complete_many(*, tasks) -> int:
     return done
 
 
+#: A snooze moves a due date by 1 to this many days.
+MAX_SNOOZE_DAYS = 90
+MSG_SNOOZE_DAYS = _("Snooze by 1 to %(max)d days.")
+
+
+@transaction.atomic
+def task_assign_many(*, tasks, owner) -> int:
+    """Hand the open ones of ``tasks`` to ``owner``, all or none; returns how many changed
+    (a task already theirs is not counted)."""
+    done = 0
+    for task in tasks:
+        if task.status == TaskStatus.OPEN and task.owner_id != owner.pk:
+            task.owner = owner
+            task.save(update_fields=["owner"])
+            done += 1
+    return done
+
+
+@transaction.atomic
+def task_snooze_many(*, tasks, days: int) -> int:
+    """Move the due date of the open ones of ``tasks`` ``days`` later (1 to
+    ``MAX_SNOOZE_DAYS``), all or none; returns how many changed."""
+    from datetime import timedelta
+
+    if not 1 <= days <= MAX_SNOOZE_DAYS:
+        raise ValidationError(
+            {"days": MSG_SNOOZE_DAYS % {"max": MAX_SNOOZE_DAYS}}, code="snooze_days"
+        )
+    done = 0
+    for task in tasks:
+        if task.status == TaskStatus.OPEN:
+            task.due_on = task.due_on + timedelta(days=days)
+            task.save(update_fields=["due_on"])
+            done += 1
+    return done
+
+
 @transaction.atomic
 def task_schedule(
     *,

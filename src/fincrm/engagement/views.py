@@ -6,47 +6,89 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.redirects import redirect_next
-from fincrm.core.views import RestrictedListView
+from fincrm.core.templatetags.fincrm_tags import person
+from fincrm.core.views import (
+    RestrictedListView,
+    bulk_assignee,
+    bulk_confirm,
+    bulk_days,
+    bulk_done,
+    ticked_ids,
+)
 from fincrm.customers.importer import BadFile, may_import
 from fincrm.customers.selectors import customer_get
 from fincrm.messaging.choices import MessageStatus
 from fincrm.messaging.models import Message
 
 from . import care, importer, services
-from .choices import TaskStatus
+from .choices import Priority, TaskStatus
 from .filtersets import TaskFilterSet
 from .forms import CareSendForm, InteractionForm, InteractionImportForm
 from .models import Interaction, Notification, Task
+
+#: Tasks most urgent first: high 0, normal 1, low 2 (the codes do not sort so).
+PRIORITY_RANK = Case(
+    When(priority=Priority.HIGH, then=Value(0)),
+    When(priority=Priority.LOW, then=Value(2)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
 
 
 class TaskListView(RestrictedListView):
     """My open tasks, overdue first; ``?scope=team`` shows what the user's teams must do;
     filtered by due date, kind, priority, channel and client."""
 
-    model = Task
+    queryset = (
+        Task.objects.filter(status=TaskStatus.OPEN)
+        .annotate(priority_rank=PRIORITY_RANK)
+        .select_related("customer", "owner")
+        .order_by("due_on", "priority_rank", "id")
+    )
     filterset_class = TaskFilterSet
     template_name = "engagement/task_list.html"
     paginate_by = 50
 
+    export_name = "tasks"
+    export_title = gettext_lazy("Tasks")
+    export_columns = (
+        (gettext_lazy("Due"), lambda t: t.due_on),
+        (gettext_lazy("Task"), lambda t: t.title),
+        (gettext_lazy("Client"), lambda t: t.customer.name),
+        (gettext_lazy("Channel"), lambda t: t.get_channel_display()),
+        (gettext_lazy("Priority"), lambda t: t.get_priority_display()),
+        (gettext_lazy("Owner"), lambda t: person(t.owner, "")),
+    )
+
     def get_queryset(self):
-        qs = super().get_queryset().filter(status=TaskStatus.OPEN)
+        # Ordered before the filters: a sort chosen by column (``o``) replaces this one.
+        qs = super().get_queryset()
         if self.request.GET.get("scope") != "team":
             qs = qs.filter(owner=self.request.user)
-        return qs.select_related("customer", "owner").order_by("due_on", "priority", "id")
+        return qs
+
+    def export_applied(self):
+        if self.request.GET.get("scope") == "team":
+            return [(_("Scope"), _("My teams"))]
+        return [(_("Scope"), _("Mine"))]
 
     def get_context_data(self, **kwargs):
+        from fincrm.accounts.selectors import assignable_users
+
         ctx = super().get_context_data(**kwargs)
         ctx["today"] = timezone.localdate()
         ctx["scope"] = self.request.GET.get("scope", "mine")
+        ctx["assignees"] = assignable_users(self.request.user)
         ctx["overdue"] = self.get_queryset().filter(due_on__lt=ctx["today"]).count()
         return ctx
 
@@ -60,36 +102,67 @@ def task_done(request, pk: int):
     return redirect_next(request, "engagement:tasks")
 
 
-#: At most this many tasks completed by one bulk action (a page and then some).
+#: At most this many tasks changed by one bulk action (a page and then some).
 MAX_BULK_TASKS = 200
+#: What a bulk action on tasks does, as the confirmation names it.
+BULK_TASK_ACTIONS = {
+    "complete": gettext_lazy("Complete"),
+    "assign": gettext_lazy("Assign"),
+    "snooze": gettext_lazy("Snooze"),
+}
 
 
 @login_required
 @require_POST
 def task_done_bulk(request):
-    """Complete the ticked tasks: first a confirmation naming how many and which, then the
-    change and a message with the count. Only tasks the user may change are taken."""
-    ids = [int(v) for v in request.POST.getlist("task") if v.isdigit()][:MAX_BULK_TASKS]
-    tasks = list(
-        Task.objects.restrict(request.user, "change")
-        .filter(pk__in=ids, status=TaskStatus.OPEN)
-        .select_related("customer")
-        .order_by("due_on", "id")
-    )
+    """Complete, assign or snooze the ticked tasks: first a confirmation naming how many and
+    which (and how many ticked are left alone), then the change and a message with the
+    count. Only open tasks the user may change are taken; an assignment only to someone the
+    user may assign to (``assignable_users``) and only the tasks of clients they see."""
+    ids = ticked_ids(request, "task", MAX_BULK_TASKS)
+    action = request.POST.get("action", "complete")
+    if action not in BULK_TASK_ACTIONS:
+        action = "complete"
+    tasks = Task.objects.restrict(request.user, "change").filter(pk__in=ids, status=TaskStatus.OPEN)
+    assignee = days = None
+    if action == "assign":
+        assignee = bulk_assignee(request)
+        if assignee is None:
+            messages.warning(request, _("Choose someone you may assign the tasks to."))
+            return redirect_next(request, "engagement:tasks")
+        tasks = tasks.filter(pk__in=Task.objects.restrict(assignee, "view").values("pk"))
+    elif action == "snooze":
+        days = bulk_days(request)
+        if not days or days > services.MAX_SNOOZE_DAYS:
+            messages.warning(request, services.MSG_SNOOZE_DAYS % {"max": services.MAX_SNOOZE_DAYS})
+            return redirect_next(request, "engagement:tasks")
+    tasks = list(tasks.select_related("customer", "owner").order_by("due_on", "id"))
+    skipped = len(ids) - len(tasks)
     if not tasks:
-        messages.warning(request, _("Tick the tasks to complete first."))
+        messages.warning(request, _("Tick the tasks to change first."))
         return redirect_next(request, "engagement:tasks")
     if request.POST.get("confirm") != "yes":
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = ""
-        context = {"tasks": tasks, "next": back}
-        return render(request, "engagement/task_done_confirm.html", context)
-    done = services.task_complete_many(tasks=tasks)
-    messages.success(
-        request,
-        ngettext("%(n)d task completed.", "%(n)d tasks completed.", done) % {"n": done},
-    )
+        rows = [(t.pk, f"{t.due_on:%Y-%m-%d} · {t.title} · {t.customer.name} · {person(t.owner)}")
+                for t in tasks]  # fmt: skip
+        return bulk_confirm(
+            request, action=action, label=BULK_TASK_ACTIONS[action],
+            url=reverse("engagement:task_done_bulk"), field="task", rows=rows, skipped=skipped,
+            cancel_url=reverse("engagement:tasks"), assignee=assignee, days=days, tasks=tasks,
+        )  # fmt: skip
+    if action == "assign":
+        done = services.task_assign_many(tasks=tasks, owner=assignee)
+        message = ngettext(
+            "%(n)d task assigned to %(name)s.", "%(n)d tasks assigned to %(name)s.", done
+        ) % {"n": done, "name": person(assignee)}
+    elif action == "snooze":
+        done = services.task_snooze_many(tasks=tasks, days=days)
+        message = ngettext(
+            "%(n)d task snoozed by %(days)d days.", "%(n)d tasks snoozed by %(days)d days.", done
+        ) % {"n": done, "days": days}
+    else:
+        done = services.task_complete_many(tasks=tasks)
+        message = ngettext("%(n)d task completed.", "%(n)d tasks completed.", done) % {"n": done}
+    bulk_done(request, message, skipped=skipped)
     return redirect_next(request, "engagement:tasks")
 
 

@@ -6,14 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
-from fincrm.core.excel import workbook
+from fincrm.core.excel import applied_filters, local_time, workbook, xlsx_response
 from fincrm.core.templatetags.fincrm_tags import person
 from fincrm.core.views import flash_errors
 from fincrm.customers.selectors import customer_get
@@ -56,22 +55,12 @@ def ticket_list(request):
     return render(request, "service/ticket_list.html", context, status=status)
 
 
-def _queue_excel(tickets, *, filterset, state: str) -> HttpResponse:
+def _queue_excel(tickets, *, filterset, state: str):
     """The queue as the reader sees it (their tickets, filters, tab and order; every page)
     as an Excel sheet, the filters written on top."""
-    applied = []
-    if filterset.is_bound and filterset.is_valid():
-        for name, value in filterset.form.cleaned_data.items():
-            if value in (None, "", False, []):
-                continue
-            field = filterset.form.fields[name]
-            labels = dict(getattr(field, "choices", ()))
-            values = value if isinstance(value, list) else [value]  # the sort: a list
-            shown = ", ".join(str(labels.get(v, v)) for v in values)
-            applied.append((str(field.label), "✓" if value is True else str(shown)))
+    applied = applied_filters(filterset)
     if state:
         applied.append((_("SLA"), str(SlaState(state).label)))
-    local = timezone.localtime
     content = workbook(
         title=_("Complaints and requests"),
         header=[_("SLA"), _("Subject"), _("Client"), _("Category"), _("Severity"),
@@ -79,20 +68,12 @@ def _queue_excel(tickets, *, filterset, state: str) -> HttpResponse:
         rows=[
             [str(SlaState(t.sla).label) if t.sla in SlaState.values else t.sla, t.subject,
              t.customer.name, t.get_category_display(), t.get_severity_display(),
-             local(t.respond_by).replace(tzinfo=None) if t.respond_by else None,
-             local(t.resolve_by).replace(tzinfo=None) if t.resolve_by else None,
-             person(t.assignee, "")]
+             local_time(t.respond_by), local_time(t.resolve_by), person(t.assignee, "")]
             for t in tickets
         ],
         applied=applied,
     )  # fmt: skip
-    response = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="fincrm-complaints-{stamp}.xlsx"'
-    return response
+    return xlsx_response(content, name="complaints")
 
 
 @login_required

@@ -7,12 +7,14 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def sort_header(context, key: str, label) -> str:
-    """A header link sorting by ``key``; pressed again it reverses; an arrow shows the order."""
+def sort_header(context, key: str, label, param: str = "o") -> str:
+    """A header link sorting by ``key`` (in the query's ``param``); pressed again it
+    reverses; an arrow shows the order."""
     query = context["request"].GET.copy()
-    current = query.get("o", "")
+    current = query.get(param, "")
     query.pop("page", None)
-    query["o"] = f"-{key}" if current == key else key
+    query.pop("export", None)
+    query[param] = f"-{key}" if current == key else key
     arrow = {key: " ↑", f"-{key}": " ↓"}.get(current, "")
     return format_html('<a class="sort" href="?{}">{}{}</a>', query.urlencode(), label, arrow)
 
