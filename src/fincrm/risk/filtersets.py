@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import RULE_LABELS, AlertStatus, Severity
-from .models import Alert, Review
+from .models import Alert, ControlProposal, Review
 
 
 class AlertFilterSet(django_filters.FilterSet):
@@ -66,3 +66,23 @@ class ReviewFilterSet(django_filters.FilterSet):
     class Meta:
         model = Review
         fields = ["q", "due_before", "grade"]
+
+
+class ProposalFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Client"), field_name="customer__name", lookup_expr="icontains"
+    )
+    to_grade = django_filters.CharFilter(label=_("Grade"), field_name="to_grade")
+    o = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("created_at", "proposed"), ("customer__name", "client"), ("to_grade", "grade")),
+        field_labels={
+            "created_at": _("Proposed"),
+            "customer__name": _("Client"),
+            "to_grade": _("Grade"),
+        },
+    )
+
+    class Meta:
+        model = ControlProposal
+        fields = ["q", "to_grade"]

@@ -200,6 +200,37 @@ def alert_close_many(*, alerts, user, resolution: str, dismiss: bool = False) ->
     return len(alerts)
 
 
+@transaction.atomic
+def alert_assign_many(*, alerts, user, assignee) -> int:
+    """Hand the open ones of ``alerts`` to ``assignee``, all or none, each change in the
+    alert's history under ``user``; returns how many changed (one already theirs is not)."""
+    done = 0
+    for alert in alerts:
+        if alert.status in CLOSED_ALERT_STATUSES or alert.assigned_to_id == assignee.pk:
+            continue
+        alert = _open_alert(alert, user)
+        alert.assigned_to = assignee
+        alert.save(update_fields=["assigned_to"])
+        done += 1
+    return done
+
+
+@transaction.atomic
+def review_assign_many(*, reviews, user, officer) -> int:
+    """Give the scheduled ones of ``reviews`` to ``officer``, all or none, each change in the
+    review's history under ``user``; returns how many changed."""
+    done = 0
+    for review in reviews:
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if review.status != ReviewStatus.SCHEDULED or review.officer_id == officer.pk:
+            continue
+        review._history_user = user
+        review.officer = officer
+        review.save(update_fields=["officer"])
+        done += 1
+    return done
+
+
 MSG_EFFECT_FACILITY = _("Choose the facility the decision applies to.")
 MSG_EFFECT_LIMIT = _("Give the new limit: at least what is drawn (%(drawn)s CNY).")
 MSG_EFFECT_GUARANTEE = _("Choose the guarantee now required.")

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,15 +13,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from fincrm.core.excel import local_time
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.redirects import redirect_next
-from fincrm.core.views import RestrictedListView, flash_errors
+from fincrm.core.templatetags.fincrm_tags import person
+from fincrm.core.views import (
+    RestrictedListView,
+    bulk_assignee,
+    bulk_confirm,
+    bulk_done,
+    flash_errors,
+    ticked_ids,
+)
 
 from . import selectors, services
-from .choices import CLOSED_ALERT_STATUSES, SEVERITY_RANK, ReviewDecision, ReviewStatus
-from .filtersets import AlertFilterSet, ReviewFilterSet
+from .choices import (
+    CLOSED_ALERT_STATUSES,
+    SEVERITY_RANK,
+    ProposalStatus,
+    ReviewDecision,
+    ReviewStatus,
+)
+from .filtersets import AlertFilterSet, ProposalFilterSet, ReviewFilterSet
 from .forms import ReviewEffectForm
 from .models import Alert, ControlProposal, Review
+from .templatetags.risk_tags import frequency_label, security_label, signal_label
 
 #: Alerts worst first: the severity's rank, for sorting in the database.
 _SEVERITY_RANK = Case(
@@ -41,6 +58,19 @@ class AlertListView(RestrictedListView):
     filterset_class = AlertFilterSet
     template_name = "risk/alerts.html"
     paginate_by = 25
+    export_name = "alerts"
+    export_title = gettext_lazy("Alerts")
+    export_columns = (
+        (gettext_lazy("Severity"), lambda a: a.get_severity_display()),
+        (gettext_lazy("Client"), lambda a: a.customer.name),
+        (gettext_lazy("Rule"), lambda a: str(a.rule_label)),
+        (gettext_lazy("Signal"), lambda a: signal_label(a.signal)),
+        (gettext_lazy("Value"), lambda a: a.value),
+        (gettext_lazy("Threshold"), lambda a: a.threshold),
+        (gettext_lazy("Raised"), lambda a: a.raised_on),
+        (gettext_lazy("Assigned to"), lambda a: person(a.assigned_to, "")),
+        (gettext_lazy("Status"), lambda a: a.get_status_display()),
+    )
 
     def get_queryset(self):
         qs = super().get_queryset()
@@ -52,8 +82,11 @@ class AlertListView(RestrictedListView):
         return qs
 
     def get_context_data(self, **kwargs):
+        from fincrm.accounts.selectors import assignable_users
+
         ctx = super().get_context_data(**kwargs)
         _attach_plan_tasks(ctx["object_list"])
+        ctx["assignees"] = assignable_users(self.request.user)
         return ctx
 
 
@@ -108,39 +141,60 @@ BULK_ACTIONS = {
     "ack": gettext_lazy("Acknowledge"),
     "resolve": gettext_lazy("Resolve"),
     "dismiss": gettext_lazy("Dismiss"),
+    "assign": gettext_lazy("Assign"),
 }
 
 
 @login_required
 @require_POST
 def alert_bulk(request):
-    """Acknowledge, resolve or dismiss the ticked alerts: first a confirmation naming how
-    many and which, then the change and a message with the count. Only open alerts the user
-    may act on (as on one alert: assigned to them, a decider, or theirs to change)."""
-    ids = [int(v) for v in request.POST.getlist("alert") if v.isdigit() and len(v) < 19]
+    """Acknowledge, resolve, dismiss or assign the ticked alerts: first a confirmation naming
+    how many and which, then the change and a message with the count (and how many ticked
+    were left alone). Only open alerts the user may act on (as on one alert: assigned to
+    them, a decider, or theirs to change); an assignment only to someone the user may assign
+    to (``assignable_users``) who sees the alert's client."""
+    ids = ticked_ids(request, "alert", MAX_BULK_ALERTS)
     alerts = (
         Alert.objects.restrict(request.user, "view")
-        .filter(pk__in=ids[:MAX_BULK_ALERTS])
+        .filter(pk__in=ids)
         .exclude(status__in=CLOSED_ALERT_STATUSES)
     )
     if not request.user.has_perm("risk.decide"):
         changeable = Alert.objects.restrict(request.user, "change").values("pk")
         alerts = alerts.filter(Q(assigned_to=request.user) | Q(pk__in=changeable))
-    alerts = list(alerts.select_related("customer").order_by("-raised_at", "pk"))
     action = request.POST.get("action", "")
+    assignee = None
+    if action == "assign":
+        assignee = bulk_assignee(request)
+        if assignee is None:
+            messages.warning(request, _("Choose someone you may assign the alerts to."))
+            return redirect_next(request, "risk:alerts")
+        alerts = alerts.filter(pk__in=Alert.objects.restrict(assignee, "view").values("pk"))
+    alerts = list(alerts.select_related("customer", "assigned_to").order_by("-raised_at", "pk"))
+    skipped = len(ids) - len(alerts)
     if not alerts or action not in BULK_ACTIONS:
         messages.warning(request, _("Tick the alerts and choose what to do first."))
         return redirect_next(request, "risk:alerts")
     text = request.POST.get("text", "")[:2000]
+    if action == "assign" and request.POST.get("confirm") != "yes":
+        rows = [(a.pk, f"{a.customer.name} · {a.rule_label} · {person(a.assigned_to)}")
+                for a in alerts]  # fmt: skip
+        return bulk_confirm(
+            request, action=action, label=BULK_ACTIONS[action], url=reverse("risk:alert_bulk"),
+            field="alert", rows=rows, skipped=skipped, cancel_url=reverse("risk:alerts"),
+            assignee=assignee, alerts=alerts,
+        )  # fmt: skip
     if request.POST.get("confirm") != "yes":
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
             back = ""
         context = {"alerts": alerts, "action": action, "action_label": BULK_ACTIONS[action],
-                   "text": text, "next": back}  # fmt: skip
+                   "text": text, "next": back, "skipped": skipped}  # fmt: skip
         return render(request, "risk/alert_bulk_confirm.html", context)
     try:
-        if action == "ack":
+        if action == "assign":
+            done = services.alert_assign_many(alerts=alerts, user=request.user, assignee=assignee)
+        elif action == "ack":
             done = services.alert_acknowledge_many(alerts=alerts, user=request.user)
         else:
             done = services.alert_close_many(
@@ -149,23 +203,39 @@ def alert_bulk(request):
     except ValidationError as exc:
         flash_errors(request, exc)
     else:
-        messages.success(
-            request,
-            ngettext("%(n)d alert changed.", "%(n)d alerts changed.", done) % {"n": done},
-        )
+        message = ngettext("%(n)d alert changed.", "%(n)d alerts changed.", done) % {"n": done}
+        bulk_done(request, message, skipped=skipped)
     return redirect_next(request, "risk:alerts")
 
 
-@login_required
-def proposals(request):
-    return render(
-        request,
-        "risk/proposals.html",
-        {
-            "proposals": selectors.proposal_list(user=request.user)[:200],
-            "can_decide": request.user.has_perm("risk.decide"),
-        },
+class ProposalListView(RestrictedListView):
+    """Control proposals waiting for a decision, oldest first, a page at a time; filtered
+    by client and grade, sorted by column, exported as seen."""
+
+    queryset = ControlProposal.objects.filter(status=ProposalStatus.PENDING).select_related(
+        "customer"
     )
+    ordering = ("created_at", "id")
+    filterset_class = ProposalFilterSet
+    template_name = "risk/proposals.html"
+    paginate_by = 25
+    export_name = "proposals"
+    export_title = gettext_lazy("Control proposals")
+    export_columns = (
+        (gettext_lazy("Client"), lambda p: p.customer.name),
+        (gettext_lazy("From grade"), lambda p: p.from_grade),
+        (gettext_lazy("Grade"), lambda p: p.to_grade),
+        (gettext_lazy("Limit (× revenue)"), lambda p: p.controls.get("limit_revenue_multiple")),
+        (gettext_lazy("Longest tenor (months)"), lambda p: p.controls.get("max_tenor_months")),
+        (gettext_lazy("Spread (bp)"), lambda p: p.controls.get("pricing_spread_bp")),
+        (gettext_lazy("Guarantee"), lambda p: security_label(p.controls.get("guarantee", ""))),
+        (gettext_lazy("Review"), lambda p: frequency_label(p.controls.get("review_frequency", ""))),
+        (gettext_lazy("Proposed"), lambda p: local_time(p.created_at)),
+    )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_decide=self.request.user.has_perm("risk.decide"),
+                                        **kwargs)  # fmt: skip
 
 
 @login_required
@@ -192,12 +262,25 @@ class ReviewListView(RestrictedListView):
     """Scheduled reviews, soonest first, a page at a time; ``?show=overdue`` those past due."""
 
     queryset = Review.objects.filter(status=ReviewStatus.SCHEDULED).select_related(
-        "customer", "customer__owner"
+        "customer", "customer__owner", "officer"
     )
     ordering = ("due_on", "id")
     filterset_class = ReviewFilterSet
     template_name = "risk/reviews.html"
     paginate_by = 25
+    export_name = "reviews"
+    export_title = gettext_lazy("Periodic reviews")
+    export_columns = (
+        (gettext_lazy("Due"), lambda r: r.due_on),
+        (gettext_lazy("Client"), lambda r: r.customer.name),
+        (gettext_lazy("Grade"), lambda r: r.grade),
+        (gettext_lazy("Frequency"), lambda r: r.get_frequency_display()),
+        (gettext_lazy("Account manager"), lambda r: person(r.customer.owner, "")),
+        (gettext_lazy("Officer"), lambda r: person(r.officer, "")),
+    )
+
+    def export_applied(self):
+        return [(_("Show"), _("Overdue"))] if self.request.GET.get("show") == "overdue" else []
 
     def get_queryset(self):
         from django.db.models import Prefetch
@@ -226,6 +309,7 @@ class ReviewListView(RestrictedListView):
 
         user = self.request.user
         return super().get_context_data(
+            officers=_review_officers(user),
             overdue=selectors.overdue_reviews(user=user).count(),
             decisions=ReviewDecision.choices,
             guarantees=GuaranteeType.choices,
@@ -235,6 +319,64 @@ class ReviewListView(RestrictedListView):
             .select_related("customer", "facility", "officer"),
             **kwargs,
         )
+
+
+def _review_officers(user):
+    """Whom ``user`` may give reviews to: risk officers among those they may assign to."""
+    from fincrm.accounts.choices import Role
+    from fincrm.accounts.selectors import assignable_users
+
+    if not user.has_perm("risk.decide"):
+        return assignable_users(user).none()
+    return assignable_users(user).filter(role=Role.RISK_OFFICER)
+
+
+#: At most this many reviews changed by one bulk action.
+MAX_BULK_REVIEWS = 200
+
+
+@login_required
+@require_POST
+def review_bulk(request):
+    """Give the ticked scheduled reviews to a risk officer (those who decide them): first a
+    confirmation naming how many and which, then the change (in each review's history) and
+    a message with the count and the ticked rows left alone."""
+    if not request.user.has_perm("risk.decide"):
+        raise PermissionDenied
+    ids = ticked_ids(request, "review", MAX_BULK_REVIEWS)
+    raw = request.POST.get("assignee", "")
+    officer = (
+        _review_officers(request.user).filter(pk=int(raw)).first()
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if officer is None:
+        messages.warning(request, _("Choose the risk officer to give the reviews to."))
+        return redirect_next(request, "risk:reviews")
+    reviews = list(
+        Review.objects.restrict(request.user, "view")
+        .filter(pk__in=ids, status=ReviewStatus.SCHEDULED)
+        .select_related("customer", "officer")
+        .order_by("due_on", "pk")
+    )
+    skipped = len(ids) - len(reviews)
+    if not reviews:
+        messages.warning(request, _("Tick the reviews first."))
+        return redirect_next(request, "risk:reviews")
+    if request.POST.get("confirm") != "yes":
+        rows = [(r.pk, f"{r.due_on:%Y-%m-%d} · {r.customer.name} · {r.grade} · {person(r.officer)}")
+                for r in reviews]  # fmt: skip
+        return bulk_confirm(
+            request, action="assign", label=_("Assign"), url=reverse("risk:review_bulk"),
+            field="review", rows=rows, skipped=skipped, cancel_url=reverse("risk:reviews"),
+            assignee=officer, reviews=reviews,
+        )  # fmt: skip
+    done = services.review_assign_many(reviews=reviews, user=request.user, officer=officer)
+    message = ngettext(
+        "%(n)d review given to %(name)s.", "%(n)d reviews given to %(name)s.", done
+    ) % {"n": done, "name": person(officer)}
+    bulk_done(request, message, skipped=skipped)
+    return redirect_next(request, "risk:reviews")
 
 
 @login_required
