@@ -26,11 +26,15 @@ class ApplicationFilterSet(django_filters.FilterSet):
             ("created_at", "created_at"),
             ("amount", "amount"),
             ("stage_changed_at", "stage_changed_at"),
+            ("customer__name", "client"),
+            ("tenor_months", "tenor"),
         ),
         field_labels={
             "created_at": _("Created"),
             "amount": _("Amount"),
             "stage_changed_at": _("Stage since"),
+            "customer__name": _("Client"),
+            "tenor_months": _("Tenor"),
         },
     )
 

@@ -5,10 +5,13 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from fincrm.core.excel import local_time
 from fincrm.core.params import query_id
 from fincrm.core.redirects import redirect_next
+from fincrm.core.templatetags.fincrm_tags import person
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
 from fincrm.evaluation.selectors import green_channel_tiers
@@ -41,6 +44,19 @@ class ApplicationListView(RestrictedListView):
     model = Application
     filterset_class = ApplicationFilterSet
     template_name = "financing/application_list.html"
+    export_name = "applications"
+    export_title = gettext_lazy("Applications")
+    export_columns = (
+        (gettext_lazy("Number"), lambda a: a.number),
+        (gettext_lazy("Client"), lambda a: a.customer.name),
+        (gettext_lazy("Product"), lambda a: a.product.name),
+        (gettext_lazy("Amount"), lambda a: a.amount),
+        (gettext_lazy("Tenor (months)"), lambda a: a.tenor_months),
+        (gettext_lazy("Stage"), lambda a: a.get_stage_display()),
+        (gettext_lazy("Stage since"), lambda a: local_time(a.stage_changed_at)),
+        (gettext_lazy("Account manager"), lambda a: person(a.customer.owner, "")),
+        (gettext_lazy("Green channel"), lambda a: "✓" if a.green_channel else ""),
+    )
 
     def get_queryset(self):
         """Green-channel clients' applications first (they jump the queue), then the rest.
