@@ -4,10 +4,12 @@ acting user may see (NetBox's ``restrict()``), so a new view cannot forget it.""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Count, F, Sum
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
@@ -19,9 +21,10 @@ from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Interaction, Notification, Task
 from fincrm.evaluation.choices import Tier
 from fincrm.financing.choices import CLOSED_STAGES
-from fincrm.financing.models import Application, Facility
+from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
+from fincrm.risk.selectors import SEVERITY_ORDER
 
 
 def flash_errors(request, exc) -> None:
@@ -198,23 +201,31 @@ HOME_ROWS = 10
 
 @login_required
 def home(request):
-    """The workbench: what needs the user's attention today, by role. A service agent works
-    the complaint and request queue, a risk officer alerts, proposals and reviews due; the
-    others their book (applications, arrears, maturities, tasks)."""
+    """The workbench: what needs the user's attention today, by role (issue 19, point 5). A
+    service agent works the complaint and request queue by SLA; a risk officer alerts,
+    proposals and reviews due; a team lead the teams' pipeline, overdue tasks and arrears; an
+    executive the KPIs; an account manager (and an administrator) the book with today's
+    tasks, the instalments coming due and the alerts assigned."""
     from fincrm.accounts.choices import Role
 
-    if request.user.role == Role.SERVICE_AGENT:
+    role = request.user.role
+    if role == Role.SERVICE_AGENT:
         return _home_agent(request)
-    if request.user.role == Role.RISK_OFFICER:
+    if role == Role.RISK_OFFICER:
         return _home_risk(request)
+    if role == Role.TEAM_LEAD:
+        return _home_lead(request)
+    if role == Role.EXECUTIVE:
+        return _home_exec(request)
     return _home_book(request)
 
 
 def _notifications(user):
     return (
-        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        Notification.objects.restrict(user)
+        .filter(read_at__isnull=True)
         .select_related("customer")
-        .order_by("-created_at")[:10]
+        .order_by("-created_at", "-id")[:10]
     )
 
 
@@ -256,6 +267,28 @@ def _home_risk(request):
     return render(request, "core/home_risk.html", context)
 
 
+#: Days ahead the manager's workbench lists instalments coming due.
+DUE_DAYS = 7
+
+
+def _arrears(user, today: date) -> dict:
+    """Facilities past due the user sees, worst first, and what their unpaid instalments
+    fallen due add up to (principal and interest, CNY)."""
+    facilities = Facility.objects.restrict(user).filter(status="active", days_past_due__gt=0)
+    owed = (
+        Installment.objects.restrict(user)
+        .filter(facility__in=facilities, due_date__lt=today, paid_off_on__isnull=True)
+        .aggregate(total=Sum(F("principal_due") + F("interest_due") - F("amount_paid")))["total"]
+    )
+    return {
+        "overdue": facilities.select_related("customer", "product").order_by(
+            "-days_past_due", "id"
+        )[:HOME_ROWS],
+        "overdue_facility_count": facilities.count(),
+        "arrears_amount": owed or Decimal(0),
+    }
+
+
 def _home_book(request):
     user = request.user
     today = timezone.localdate()
@@ -263,32 +296,139 @@ def _home_book(request):
     facilities = Facility.objects.restrict(user).filter(status="active")
     applications = Application.objects.restrict(user).exclude(stage__in=CLOSED_STAGES)
     my_tasks = Task.objects.filter(owner=user, status=TaskStatus.OPEN)
-    context = {
-        "task_count": my_tasks.count(),
-        "overdue_task_count": my_tasks.filter(due_on__lt=today).count(),
-        "alert_count": Alert.objects.restrict(user)
+    due_tasks = my_tasks.filter(due_on__lte=today)
+    installments = Installment.objects.restrict(user).filter(
+        facility__status="active", paid_off_on__isnull=True,
+        due_date__range=(today, today + timedelta(days=DUE_DAYS)),
+    )  # fmt: skip
+    my_alerts = (
+        Alert.objects.restrict(user)
         .filter(assigned_to=user)
         .exclude(status__in=CLOSED_ALERT_STATUSES)
-        .count(),
+        .annotate(severity_rank=SEVERITY_ORDER)
+        .order_by("-severity_rank", "-raised_at", "-id")
+    )
+    context = {
+        "today": today,
+        "task_count": my_tasks.count(),
+        "overdue_task_count": my_tasks.filter(due_on__lt=today).count(),
+        "due_tasks": due_tasks.select_related("customer").order_by("due_on", "priority", "id")[
+            :HOME_ROWS
+        ],
+        "due_task_count": due_tasks.count(),
+        "installments": installments.select_related("facility", "facility__customer").order_by(
+            "due_date", "id"
+        )[:HOME_ROWS],
+        "installment_count": installments.count(),
+        "due_days": DUE_DAYS,
+        "alerts": my_alerts.select_related("customer")[:HOME_ROWS],
+        "alert_count": my_alerts.count(),
         "notifications": _notifications(user),
         "tier_labels": dict(Tier.choices),
         "customer_count": customers.count(),
         "open_application_count": applications.count(),
-        "overdue_facility_count": facilities.filter(days_past_due__gt=0).count(),
         "maturing": facilities.filter(maturity_date__range=(today, today + timedelta(days=60)))
         .select_related("customer", "product")
         .order_by("maturity_date")[:8],
-        "overdue": facilities.filter(days_past_due__gt=0)
-        .select_related("customer", "product")
-        .order_by("-days_past_due")[:8],
         "stalled": applications.select_related("customer", "product").order_by("stage_changed_at")[
             :8
         ],
         "recent_interactions": Interaction.objects.restrict(user)
         .select_related("customer")
         .order_by("-occurred_at")[:8],
+        **_arrears(user, today),
     }
     return render(request, "core/home.html", context)
+
+
+def _by_owner(tasks) -> list[tuple]:
+    """(owner, count) of ``tasks``, most first: two queries however many owners."""
+    from fincrm.accounts.models import User
+
+    counts = list(
+        tasks.order_by().values("owner").annotate(n=Count("pk")).order_by("-n", "owner")[:HOME_ROWS]
+    )
+    owners = User.objects.in_bulk([row["owner"] for row in counts if row["owner"]])
+    return [(owners.get(row["owner"]), row["n"]) for row in counts]
+
+
+def _home_lead(request):
+    """The lead's teams: open applications by stage, tasks overdue (by whom), arrears."""
+    from fincrm.financing.choices import PIPELINE, Stage
+
+    user = request.user
+    today = timezone.localdate()
+    by_stage = dict(
+        Application.objects.restrict(user)
+        .exclude(stage__in=CLOSED_STAGES)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("pk"))
+        .values_list("stage", "n")
+    )
+    pipeline = [(stage, Stage(stage).label, by_stage.get(stage, 0))
+                for stage in PIPELINE if stage not in CLOSED_STAGES]  # fmt: skip
+    overdue_tasks = Task.objects.restrict(user).filter(status=TaskStatus.OPEN, due_on__lt=today)
+    context = {
+        "today": today,
+        "pipeline": pipeline,
+        "open_application_count": sum(n for _s, _l, n in pipeline),
+        "overdue_tasks": overdue_tasks.select_related("customer", "owner").order_by(
+            "due_on", "priority", "id"
+        )[:HOME_ROWS],
+        "overdue_task_count": overdue_tasks.count(),
+        "overdue_by_owner": _by_owner(overdue_tasks),
+        "notifications": _notifications(user),
+        "tier_labels": dict(Tier.choices),
+        **_arrears(user, today),
+    }
+    return render(request, "core/home_lead.html", context)
+
+
+#: The executive's KPIs: (figure, column) of the dashboard, each its latest month's value.
+EXEC_KPIS = (
+    ("growth", "balance"),
+    ("growth", "sales"),
+    ("conversion", "conversion_from_first"),
+    ("renewal", "renewal_rate"),
+    ("complaints", "within_sla_rate"),
+    ("satisfaction", "nps"),
+    ("decisions", "automatic_share"),
+)
+
+
+def _home_exec(request):
+    """The KPIs of the dashboard (its default period, the same cached figures), the latest
+    value of each, and the share of the balance 30 days or more past due."""
+    from fincrm.insights import kpis
+
+    figures = {
+        f.key: f for f in kpis.dashboard(user=request.user, filters=kpis.Filters.from_query({}))
+    }
+    tiles = []
+    for key, column in EXEC_KPIS:
+        figure = figures.get(key)
+        if figure is None:
+            continue
+        label = dict(figure.columns)[column]
+        row = next((r for r in reversed(figure.rows) if r.get(column) is not None), None)
+        tiles.append(
+            {
+                "key": f"{key}-{column}",
+                "label": label,
+                "title": figure.title,
+                "value": None if row is None else row[column],
+                "when": "" if row is None or not figure.x else row.get(figure.x, ""),
+            }
+        )
+    delinquency = figures.get("delinquency")
+    context = {
+        "tiles": tiles,
+        "delinquency": delinquency,
+        "notifications": _notifications(request.user),
+        "tier_labels": dict(Tier.choices),
+    }
+    return render(request, "core/home_exec.html", context)
 
 
 @login_required

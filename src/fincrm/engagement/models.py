@@ -137,6 +137,17 @@ class Task(models.Model):
         return self.status == TaskStatus.OPEN and self.due_on < timezone.localdate()
 
 
+class NotificationQuerySet(models.QuerySet):
+    """A notification is its recipient's alone, whatever the role (an administrator's
+    included): ``restrict`` (the one permission path, ``fincrm.core.permissions``) keeps
+    the user's own, to view and to mark read."""
+
+    def restrict(self, user, action: str = "view") -> NotificationQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(recipient=user)
+
+
 class Notification(models.Model):
     """A message to one user (tier changed, alert raised); read once, kept for the record."""
 
@@ -161,6 +172,8 @@ class Notification(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

@@ -15,5 +15,4 @@ urlpatterns = [
         "clients/<int:customer_pk>/interactions/new/", views.interaction_add, name="interaction_add"
     ),
     path("interactions/<int:pk>/attachment/", views.interaction_attachment, name="attachment"),
-    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -34,7 +34,7 @@ from . import care, importer, services
 from .choices import Priority, TaskStatus
 from .filtersets import TaskFilterSet
 from .forms import CareSendForm, InteractionForm, InteractionImportForm
-from .models import Interaction, Notification, Task
+from .models import Interaction, Task
 
 #: Tasks most urgent first: high 0, normal 1, low 2 (the codes do not sort so).
 PRIORITY_RANK = Case(
@@ -164,16 +164,6 @@ def task_done_bulk(request):
         message = ngettext("%(n)d task completed.", "%(n)d tasks completed.", done) % {"n": done}
     bulk_done(request, message, skipped=skipped)
     return redirect_next(request, "engagement:tasks")
-
-
-@login_required
-@require_POST
-def notifications_read(request):
-    """Mark the user's own notifications read (nobody else's: the filter is the recipient)."""
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    return redirect("home")
 
 
 @login_required
