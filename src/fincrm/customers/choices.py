@@ -79,3 +79,10 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WECHAT = "wechat", _("WeChat")
     SMS = "sms", _("SMS")
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")

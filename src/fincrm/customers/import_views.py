@@ -1,19 +1,17 @@
 """The upload page of the bulk client import: upload → column mapping and check → import.
 
-Each upload lives in ``MEDIA_ROOT/imports/<token>/`` (the file, a ``meta.json`` naming the
-uploading user, the chosen mapping and, once imported, the result and ``errors.csv``). Only
-the uploader may open a token; for anyone else it does not exist (404). The rules of the
-import itself are in :mod:`fincrm.customers.importer`.
+Each upload lives in ``MEDIA_ROOT/imports/<token>/`` (:mod:`fincrm.customers.import_uploads`);
+only the uploader may open a token. A small file is imported inside the request; a large one
+by a background task (:mod:`fincrm.customers.import_jobs`), whose page polls its progress and
+is visible to the user who started it and to admins. The rules of the import itself are in
+:mod:`fincrm.customers.importer`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import re
 import secrets
 import shutil
-from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -22,68 +20,29 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
 
-from . import importer
+from fincrm.core.permissions import get_restricted_or_404
+
+from . import import_jobs, importer
+from .choices import ImportJobStatus
+from .import_uploads import Upload
+from .models import ImportJob
 
 PREVIEW_ROWS = 10
 #: The preview checks this many rows; the import itself checks every row.
 PREVIEW_CHECK_ROWS = 20_000
 PREVIEW_ERRORS = 20
 SHOWN_ERRORS = 500
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 MSG_TOO_BIG = gettext_lazy("The file is larger than %(max)s.")
-
-
-def _imports_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
-
-
-@dataclass
-class Upload:
-    token: str
-    user: int
-    filename: str
-    format: str
-    uploaded_at: str
-    mapping: list[str | None] | None = None
-    result: dict | None = None
-
-    @property
-    def folder(self) -> Path:
-        return _imports_dir() / self.token
-
-    @property
-    def path(self) -> Path:
-        return self.folder / f"source.{self.format}"
-
-    @property
-    def errors_path(self) -> Path:
-        return self.folder / "errors.csv"
-
-    def save(self) -> None:
-        data = {k: v for k, v in asdict(self).items() if k != "token"}
-        (self.folder / "meta.json").write_text(json.dumps(data, ensure_ascii=False))
-
-    @classmethod
-    def load(cls, token: str, *, user) -> Upload:
-        """The upload, or 404 when the token is malformed, unknown or someone else's."""
-        if not _TOKEN.fullmatch(token):
-            raise Http404
-        try:
-            data = json.loads((_imports_dir() / token / "meta.json").read_text())
-        except (OSError, ValueError) as exc:
-            raise Http404 from exc
-        if data.get("user") != user.pk:
-            raise Http404
-        return cls(token=token, **data)
 
 
 def _store(user, uploaded) -> Upload:
@@ -192,6 +151,9 @@ def import_upload(request):
 def import_preview(request, token: str):
     _require_importer(request.user)
     upload = Upload.load(token, user=request.user)
+    job = ImportJob.objects.filter(token=upload.token).only("pk").first()
+    if job is not None:
+        return redirect(job)
     if request.GET.get("download") == "errors":
         return _errors_download(request, upload)
     if upload.result is not None:
@@ -199,6 +161,7 @@ def import_preview(request, token: str):
     try:
         with importer.open_table(upload.path) as table:
             headers = table.headers
+            estimated_rows = table.estimated_rows
             rows = importer.preview_rows(table, PREVIEW_ROWS)
     except importer.BadFile as exc:
         messages.error(request, str(exc))
@@ -209,9 +172,17 @@ def import_preview(request, token: str):
         upload.mapping = form.mapping()
         upload.save()
         if request.POST.get("action") == "import" and not importer.mapping_problems(upload.mapping):
-            _run_import(
-                request, upload, headers, all_or_nothing=form.cleaned_data["all_or_nothing"]
-            )
+            all_or_nothing = form.cleaned_data["all_or_nothing"]
+            if import_jobs.runs_in_background(upload.path, estimated_rows):
+                job = import_jobs.import_job_start(
+                    user=request.user,
+                    upload=upload,
+                    all_or_nothing=all_or_nothing,
+                    rows_total=estimated_rows or 0,
+                    language=request.LANGUAGE_CODE,
+                )
+                return redirect(job)
+            _run_import(request, upload, headers, all_or_nothing=all_or_nothing)
         return redirect("customers:import_preview", token=upload.token)
     problems = importer.mapping_problems(mapping)
     check = None
@@ -270,32 +241,21 @@ def _run_import(request, upload: Upload, headers: list[str], *, all_or_nothing: 
     except (importer.BadFile, importer.BadMapping) as exc:
         messages.error(request, str(exc))
         return
-    with open(upload.errors_path, "w", encoding="utf-8-sig", newline="") as out:
-        importer.write_errors_csv(
-            result.errors, out, headers=importer.column_headers(headers, mapping)
-        )
-    upload.result = {
-        "total_rows": result.total_rows,
-        "good_rows": result.good_rows,
-        "bad_rows": result.bad_rows,
-        "created": result.created,
-        "updated": result.updated,
-        "unchanged": result.unchanged,
-        "errors": len(result.errors),
-        "seconds": round(result.seconds, 2),
-        "aborted": result.aborted,
-        "all_or_nothing": all_or_nothing,
-    }
-    upload.save()
+    upload.record(result, headers, all_or_nothing=all_or_nothing)
+
+
+def _first_errors(path: Path) -> list[list[str]]:
+    """The first :data:`SHOWN_ERRORS` rows of an import's errors file."""
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        return list(islice(reader, SHOWN_ERRORS))
 
 
 def _result_page(request, upload: Upload):
-    errors = []
-    if upload.errors_path.exists():
-        with open(upload.errors_path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            next(reader, None)
-            errors = list(islice(reader, SHOWN_ERRORS))
+    errors = _first_errors(upload.errors_path)
     context = {"upload": upload, "result": upload.result, "errors": errors, "shown": len(errors)}
     return render(request, "customers/import_result.html", context)
 
@@ -327,3 +287,46 @@ def _errors_download(request, upload: Upload):
         check.errors, response, headers=importer.column_headers(headers, mapping)
     )
     return response
+
+
+@login_required
+@require_GET
+def import_job(request, import_job_id: int):
+    """A background import: its progress while it runs (the page polls this view with htmx
+    and gets the fragment), its outcome and errors once it is done."""
+    job = get_restricted_or_404(request.user, ImportJob, "view", pk=import_job_id)
+    if request.GET.get("download") == "errors":
+        if not job.errors_file:
+            return redirect(job)
+        name = f"{Path(job.filename).stem}-errors.csv"
+        return FileResponse(job.errors_file.open("rb"), as_attachment=True, filename=name)
+    import_jobs.live_progress(job)
+    context = {"job": job}
+    if job.status == ImportJobStatus.DONE:
+        errors = _first_errors(Path(job.errors_file.path)) if job.errors_file else []
+        context |= {"result": _job_result(job), "errors": errors, "shown": len(errors)}
+    template = "customers/import_job.html"
+    if request.htmx:
+        template = "customers/_import_job_status.html"
+    return render(request, template, context)
+
+
+def _job_result(job: ImportJob) -> dict:
+    """The job's outcome in the shape the result page shows."""
+    seconds = (job.finished_at - job.started_at).total_seconds() if job.started_at else 0.0
+    errors = 0
+    if job.errors_file:
+        with open(job.errors_file.path, encoding="utf-8-sig", newline="") as fh:
+            errors = max(sum(1 for _row in csv.reader(fh)) - 1, 0)
+    return {
+        "total_rows": job.rows_done,
+        "good_rows": job.rows_done - job.bad_rows,
+        "bad_rows": job.bad_rows,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "errors": errors,
+        "seconds": round(seconds, 2),
+        "aborted": job.aborted,
+        "all_or_nothing": job.all_or_nothing,
+    }

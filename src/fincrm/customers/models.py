@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fincrm.accounts.choices import Role
 from fincrm.core.permissions import CustomerOwnedQuerySet, RestrictedQuerySet
 from fincrm.core.validators import validate_ric, validate_uscc
 
@@ -16,6 +17,7 @@ from .choices import (
     CityTier,
     ClientType,
     CustomerKind,
+    ImportJobStatus,
     Industry,
     NeedsLevel,
     RiskAppetite,
@@ -239,3 +241,77 @@ class FinancialStatement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.period_end:%Y-%m}"
+
+
+class ImportJobQuerySet(models.QuerySet):
+    """An import job is its user's business, not a client's: the user who started it and
+    admins see it, nobody else (``restrict``, the one permission path of
+    ``fincrm.core.permissions``, with this scope)."""
+
+    def restrict(self, user, action: str = "view") -> ImportJobQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.role == Role.ADMIN:
+            return self
+        return self.filter(user=user)
+
+
+class ImportJob(models.Model):
+    """A large client import run by a background task (``customers.tasks``): its upload (the
+    token of ``MEDIA_ROOT/imports/<token>/``), who started it and when, its progress and its
+    outcome. The rows it writes are audited as every import's are (history per client)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    token = models.CharField(_("upload"), max_length=64, unique=True)
+    filename = models.CharField(_("file"), max_length=200)
+    all_or_nothing = models.BooleanField(_("all or nothing"), default=True)
+    #: The language of the page that started it: the errors are written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    #: An estimate from the file (line count), until the job has read every row.
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created = models.PositiveIntegerField(_("clients created"), default=0)
+    updated = models.PositiveIntegerField(_("clients updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("clients unchanged"), default=0)
+    bad_rows = models.PositiveIntegerField(_("bad rows"), default=0)
+    #: All or nothing was chosen and a row was bad: nothing was written.
+    aborted = models.BooleanField(_("nothing written"), default=False)
+    errors_file = models.FileField(_("errors file"), blank=True)
+    #: Why the job failed as a whole (an unreadable file, a mapping that no longer fits).
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:import_job", args=[self.pk])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportJobStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

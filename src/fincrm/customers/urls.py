@@ -25,4 +25,5 @@ urlpatterns = [
 urlpatterns += [
     path("import/", import_views.import_upload, name="import"),
     path("import/<str:token>/", import_views.import_preview, name="import_preview"),
+    path("import/jobs/<int:import_job_id>/", import_views.import_job, name="import_job"),
 ]
