@@ -110,7 +110,7 @@ class Side:
 
 def _make_side(name: str, offset: int, owner, product, survey) -> Side:
     from fincrm.campaigns.models import Campaign, Recipient
-    from fincrm.customers.models import Contact
+    from fincrm.customers.models import Contact, ImportJob
     from fincrm.engagement.models import Interaction, Notification, Task
     from fincrm.events.models import Event, Invitee
     from fincrm.financing.models import (
@@ -153,6 +153,11 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         customer,
         person,
         Contact.objects.create(id=pk(), customer=customer, name="李四", phone="13900000000"),
+        # A background client import, seen by the user who started it and admins only.
+        ImportJob.objects.create(
+            id=pk(), user=owner, token=f"sweep-job-of-{name}-0123456789", filename="book.csv",
+            status="done",
+        ),
         application,
         ApplicationDocument.objects.create(
             id=pk(), application=application, kind="business_licence",
@@ -474,7 +479,8 @@ def test_the_sweep_reaches_real_objects(users, sides):
                 served.add(name)
     assert {"customers:detail", "customers:edit", "financing:application",
             "engagement:attachment", "service:detail", "financing:document_file",
-            "customers:import_preview", "reports:preview", "reports:download",
+            "customers:import_preview", "customers:import_job", "reports:preview",
+            "reports:download",
             "financing:collection_letter", "campaigns:detail"} <= served, served  # fmt: skip
 
 
