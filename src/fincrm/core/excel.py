@@ -4,6 +4,7 @@ others with two; percentages as such) and columns wide enough for their text."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -17,6 +18,7 @@ WHOLE = "#,##0"
 DECIMAL = "#,##0.00"
 PERCENT = "0.0%"
 DAY = "yyyy-mm-dd"
+MINUTE = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60
 
 
@@ -37,7 +39,9 @@ def _format(values: list[Any], percent: bool) -> str | None:
         v for v in values if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
     ]
     if not numbers:
-        return DAY if any(isinstance(v, (date, datetime)) for v in values) else None
+        if any(isinstance(v, datetime) for v in values):  # a deadline: the day and the time
+            return MINUTE
+        return DAY if any(isinstance(v, date) for v in values) else None
     if percent:
         return PERCENT
     return WHOLE if all(float(v).is_integer() for v in numbers) else DECIMAL
@@ -60,7 +64,7 @@ def workbook(
 
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31]
+    sheet.title = re.sub(r"[\\/?*\[\]:]", " ", str(title))[:31] or "-"  # Excel forbids these
     for name, value in applied:
         sheet.append(safe_row([str(name), str(value)]))
     if applied:

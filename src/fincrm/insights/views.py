@@ -78,7 +78,7 @@ def _applied_filters(query, filters: kpis.Filters) -> list[tuple[str, str]]:
 def _excel(figure: kpis.Figure, *, applied: list[tuple[str, str]]) -> HttpResponse:
     # Names of clients, products, segments: text, never a formula (excel.workbook).
     content = workbook(
-        title=figure.key,
+        title=str(figure.title),  # the sheet's tab: the chart's name, never its code
         header=[str(label) for _c, label in figure.columns],
         rows=[[row.get(column) for column, _l in figure.columns] for row in figure.rows],
         applied=applied,

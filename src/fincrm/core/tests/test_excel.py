@@ -24,3 +24,18 @@ def test_the_sheet_has_the_filters_a_frozen_header_number_formats_and_widths():
     assert (sheet["B4"].number_format, sheet["C4"].number_format) == (WHOLE, DECIMAL)
     assert sheet["D5"].number_format == "0.0%"
     assert sheet.column_dimensions["A"].width >= 2 * len("苏州恒瑞精密机械有限公司")
+
+
+def test_times_keep_their_hour_and_a_sheet_name_excel_refuses_is_cleaned():
+    from datetime import date, datetime
+
+    content = workbook(
+        title="投诉/诉求: 队列",  # "/" and ":" are refused in a sheet name by Excel
+        header=["应回复时间", "到期日"],
+        rows=[[datetime(2026, 6, 15, 17, 30), date(2026, 6, 30)]],
+    )
+    sheet = load_workbook(BytesIO(content)).active
+    assert sheet.title == "投诉 诉求  队列"
+    assert (sheet["A2"].number_format, sheet["B2"].number_format) == ("yyyy-mm-dd hh:mm",
+                                                                      "yyyy-mm-dd")  # fmt: skip
+    assert sheet["A2"].value == datetime(2026, 6, 15, 17, 30)

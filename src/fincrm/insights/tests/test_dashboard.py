@@ -142,3 +142,18 @@ def test_the_nightly_cube_gives_the_live_figures(kpi_book, users):
 
         for model in (FunnelCount, FunnelDuration, MonthlyBalance, Migration, ContactCount):
             model.objects.all().delete()
+
+
+def test_an_export_is_named_by_its_chart_in_the_readers_language(kpi_book, users, login):
+    client = login(users["manager_a"])
+    url = (
+        reverse("insights:dashboard")
+        + "?from=2026-01&to=2026-06&team="
+        + str(users["manager_a"].team_id)
+    )
+    sheet = load_workbook(BytesIO(client.get(url + "&export=delinquency").content)).active
+    assert sheet.title == "逾期与五级分类"  # the chart's title, not the code "delinquency"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert ("团队", "华东一组") in [row[:2] for row in rows[:3]]  # the filters on top
+    header = rows.index(next(r for r in rows if r[0] == "五级分类"))
+    assert sheet.freeze_panes == f"A{header + 2}"
