@@ -332,11 +332,13 @@ class _Placer:
         frames["facilities"] = facilities
         self.contracts += facilities.height
         contracts = facilities.select(
-            id=pl.col("application_id"), contract_number=pl.col("contract_number"),
+            id=pl.col("application_id"),
+            contract_number=pl.col("contract_number"),
             signed_on=pl.col("start_date"),
         )
         frames["applications"] = (
-            frames["applications"].drop("contract_number", "signed_on", strict=False)
+            frames["applications"]
+            .drop("contract_number", "signed_on", strict=False)
             .join(contracts, on="id", how="left")
             .with_columns(pl.col("contract_number").fill_null(""))
         )
@@ -530,25 +532,64 @@ def reset_book() -> None:
             Team.objects.filter(name=name).delete()
 
 
-#: The demo's client portal login: the first company with an application waiting for
-#: documents (or any open application).
+#: The demo's client portal login (issue 19, point 10): a client with an application open
+#: (waiting for documents if one is), a running facility with its schedule and points, and
+#: an open survey to answer.
 PORTAL_USERNAME = "client1"
 
 
-def create_portal_demo():
-    """A portal account for one demo client; returns (username, client name) or None."""
-    from fincrm.financing.choices import CLOSED_STAGES, Stage
-    from fincrm.portal.models import PortalAccount
+def create_portal_demo(as_of: date | None = None):
+    """A portal account for one demo client; returns (username, client name) or None. The
+    client is the first (by application) with an open application, an active facility and
+    points, else with fewer of these; it gets an invitation to the first active survey, open
+    on the book's day ``as_of``, if it has none (``surveys.services.survey_invite``, the way
+    every invitation is made)."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
 
-    open_apps = Application.objects.exclude(stage__in=CLOSED_STAGES).order_by("pk")
-    application = (
-        open_apps.filter(stage=Stage.DOCUMENTS, documents__status="missing").first()
-        or open_apps.first()
+    from django.db.models import Exists, OuterRef, Subquery, Sum
+    from django.utils import timezone
+
+    from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus, Stage
+    from fincrm.portal.models import PortalAccount
+    from fincrm.surveys.models import Survey
+    from fincrm.surveys.services import survey_invite
+
+    running = Facility.objects.filter(customer=OuterRef("customer"), status=FacilityStatus.ACTIVE)
+    points = (
+        PointsEntry.objects.filter(customer=OuterRef("customer"))
+        .values("customer")
+        .annotate(total=Sum("points"))
+        .values("total")
     )
+    open_apps = Application.objects.exclude(stage__in=CLOSED_STAGES).annotate(
+        running=Exists(running), points=Subquery(points)
+    )
+    application = None
+    candidates = (
+        open_apps.filter(running=True, points__gt=0),
+        open_apps.filter(running=True),
+        open_apps,
+    )
+    for apps in candidates:
+        application = (
+            apps.filter(stage=Stage.DOCUMENTS, documents__status="missing").order_by("pk").first()
+            or apps.order_by("pk").first()
+        )
+        if application is not None:
+            break
     if application is None:
         return None
+    customer = application.customer
+    survey = Survey.objects.filter(is_active=True).order_by("pk").first()
+    now = timezone.now()
+    if as_of is not None and as_of < timezone.localdate():  # a book of a past day
+        now = datetime.combine(as_of, time(10), tzinfo=ZoneInfo("Asia/Shanghai"))
+    invitations = customer.survey_invitations.filter(answered_at__isnull=True, expires_at__gt=now)
+    if survey is not None and not invitations.exists():
+        survey_invite(survey=survey, customer=customer, cause="portal_demo", now=now)
     user, _created = User.objects.get_or_create(username=PORTAL_USERNAME, defaults={"role": ""})
     user.set_password(demo_password(PORTAL_USERNAME))
     user.save()
-    PortalAccount.objects.update_or_create(user=user, defaults={"customer": application.customer})
-    return PORTAL_USERNAME, application.customer.name
+    PortalAccount.objects.update_or_create(user=user, defaults={"customer": customer})
+    return PORTAL_USERNAME, customer.name

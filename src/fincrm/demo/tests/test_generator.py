@@ -134,3 +134,29 @@ def test_reset_replaces_the_book_and_refuses_to_mix_without_it():
         _load(n=40)
     owners = Customer.objects.values("owner__role").annotate(n=Count("pk"))
     assert {row["owner__role"] for row in owners} == {Role.ACCOUNT_MANAGER}
+
+
+def test_the_portal_demo_client_has_a_running_facility_an_open_survey_and_points(client):
+    """Issue 19, point 10: the portal's demo login shows a facility with its schedule, a
+    survey to answer and points, on the book's day."""
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from fincrm.loyalty.models import PointsEntry
+
+    _load(n=300, seed=5)
+    user = User.objects.get(username="client1")
+    customer = user.portal_account.customer
+    facility = Facility.objects.filter(customer=customer, status="active").first()
+    assert facility is not None and facility.installments.count() >= 3
+    assert sum(PointsEntry.objects.filter(customer=customer).values_list("points", flat=True)) > 0
+    noon = datetime.combine(AS_OF, time(12), tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(noon, tick=False):
+        client.force_login(user)
+        html = client.get("/portal/").content.decode()
+        invitation = customer.survey_invitations.get(cause="portal_demo")
+        assert invitation.is_open
+    assert facility.contract_number in html and "还款计划" in html
+    assert invitation.survey.name in html and "暂无待填写问卷" not in html
+    assert "可用积分" in html

@@ -106,7 +106,7 @@ class Command(BaseCommand):
             users.add_column(column)
         for username, role, team, _display in USERS:
             users.add_row(username, str(role.label), team, demo_password(username))
-        portal = create_portal_demo()
+        portal = create_portal_demo(as_of=as_of)
         if portal is not None:
             username, client = portal
             users.add_row(
