@@ -236,6 +236,9 @@ class ScorecardScaling(_Config):
     prior_defaults: float = Field(100.0, ge=0)
     horizon_days: int = Field(365, gt=0)
     default_dpd: int = Field(90, gt=0)
+    #: The nightly run trains a challenger this many months after the latest scorecard was
+    #: trained (0: never); it is put in use only when a risk officer's switch is approved.
+    retrain_months: int = Field(6, ge=0, le=60)
     expert: ExpertScorecard = Field(default_factory=ExpertScorecard)
 
 

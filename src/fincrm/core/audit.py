@@ -22,6 +22,9 @@ AUDITED = (
     ("risk.Alert", "customer_id"),
     ("risk.Review", "customer_id"),
     ("service.Ticket", "customer_id"),
+    # The scorecard in use and the switches that changed it (no client: the whole book).
+    ("risk.ScorecardModel", None),
+    ("risk.ModelSwitch", None),
 )
 LIMIT = 300
 
@@ -50,6 +53,8 @@ def audit_trail(*, user_id: int | None, customer_id: int | None, since: date | N
         history = model.history.filter(history_date__gte=start, history_date__lt=end)
         if user_id:
             history = history.filter(history_user_id=user_id)
+        if customer_id and path is None:
+            continue  # not about one client
         if customer_id:
             field = "id" if path == "id" else path.split("__")[0]
             if "__" in path:  # a payment: through its facility
@@ -59,17 +64,23 @@ def audit_trail(*, user_id: int | None, customer_id: int | None, since: date | N
                 history = history.filter(facility_id__in=ids)
             else:
                 history = history.filter(**{field: customer_id})
-        name = str(model._meta.verbose_name)
-        streams.append(
-            {"at": h.history_date, "user": h.history_user, "kind": "change",
-             "what": f"{name} #{h.id}", "detail": h.get_history_type_display(),
-             "customer_id": _customer_of(h, path)}
-            for h in history.select_related("history_user").order_by("-history_date")[:LIMIT]
-        )  # fmt: skip
+        streams.append(_changes(history, str(model._meta.verbose_name), path))
     return list(merge(*streams, key=lambda row: row["at"], reverse=True))[:LIMIT]
 
 
-def _customer_of(record, path: str) -> int | None:
+def _changes(history, name: str, path: str | None):
+    """The newest changes of one audited model as audit rows. A function of its own so each
+    stream keeps its own ``name`` and ``path`` (a generator expression in the loop would read
+    the loop's last ones when ``merge`` consumes it)."""
+    for h in history.select_related("history_user").order_by("-history_date")[:LIMIT]:
+        yield {"at": h.history_date, "user": h.history_user, "kind": "change",
+               "what": f"{name} #{h.id}", "detail": h.get_history_type_display(),
+               "customer_id": _customer_of(h, path)}  # fmt: skip
+
+
+def _customer_of(record, path: str | None) -> int | None:
+    if path is None:
+        return None
     if path == "id":
         return record.id
     if "__" in path:

@@ -45,6 +45,11 @@ NAV = (
     ("insights:dashboard", _("KPIs"), _ALL_STAFF),
     ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
+    (
+        "risk:models",
+        _("Model governance"),
+        frozenset({Role.RISK_OFFICER, Role.EXECUTIVE, Role.ADMIN}),
+    ),
     ("evaluation:segments", _("Segments"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:runs", _("Tier migration"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("evaluation:policy", _("Policy"), frozenset({Role.ADMIN})),

@@ -59,6 +59,7 @@ from fincrm.risk.models import Alert, ControlProposal, CreditAssessment, Review,
 from fincrm.webhooks import events as webhooks
 
 from .features import BookReads, client_ids, fetch, fetch_for, local_midnight
+from .model_validation import holdout_validation
 from .tasks import send_alert_emails
 
 #: Characteristics of the scorecard: repayment behaviour, balance sheet, earnings, tenure.
@@ -228,9 +229,10 @@ def utilisation_at(as_of: date) -> pl.DataFrame:
 
 
 def scorecard_train(
-    *, policy: PolicyConfig, as_of: date, seed: int = 0, user=None
+    *, policy: PolicyConfig, as_of: date, seed: int = 0, user=None, activate: bool = True
 ) -> ScorecardModel:
-    """Fit a scorecard on the book's own outcomes and make it the active model.
+    """Fit a scorecard on the book's own outcomes and make it the active model (``activate``
+    False: a challenger, put in use only by an approved switch, ``risk.services``).
 
     Observation dates = ``as_of`` − horizon and the ``SNAPSHOTS − 1`` quarters before it (a
     small book pools its snapshots: a client is one row per date); the population on each is
@@ -277,8 +279,18 @@ def scorecard_train(
     if holdout.any() and 0 < y[holdout].sum() < holdout.sum():
         p = card.predict_proba(X.filter(pl.Series(holdout)), prior=prior[holdout])
         auc_holdout, ks_holdout = float(auc(y[holdout], p)), float(ks(y[holdout], p))
-    ScorecardModel.objects.filter(is_active=True).update(is_active=False)
-    return ScorecardModel.objects.create(
+    held_out = pl.Series(holdout)
+    validation = holdout_validation(
+        card=card,
+        X=X.filter(held_out),
+        y=y[holdout],
+        prior=prior[holdout],
+        prior_points=_expert_points(expert.filter(held_out)),
+        expert=expert.filter(held_out).select("score", "pd"),
+        grades=[(band.grade, band.max_pd) for band in policy.grades],
+        champion=ScorecardModel.objects.filter(is_active=True).first(),
+    )
+    model = ScorecardModel.objects.create(
         observation_date=observation,
         params=card.to_dict(),
         features=list(SCORE_FEATURES),
@@ -291,9 +303,15 @@ def scorecard_train(
         auc_train=float(card.auc_),
         auc_holdout=auc_holdout,
         ks_holdout=ks_holdout,
-        is_active=True,
+        is_active=False,
         trained_by=user,
+        validation=validation,
     )
+    if activate:
+        from fincrm.risk.services import scorecard_put_in_use
+
+        scorecard_put_in_use(model=model, user=user, reason="trained")
+    return model
 
 
 def _expert(features: pl.DataFrame, scaling) -> pl.DataFrame:

@@ -215,7 +215,7 @@ def evaluation_run(
         # here fails the run like any other.
         _refresh_arrears(as_of, customer_ids)
         if run.kind == RunKind.FULL:
-            _train_first_scorecard(policy, as_of)
+            _train_scorecard(policy, as_of)
         with transaction.atomic():
             summary = _evaluate(
                 run, policy, base, customer_ids, progress, fit=run.kind == RunKind.FULL
@@ -234,17 +234,24 @@ def evaluation_run(
     return run
 
 
-def _train_first_scorecard(policy: PolicyConfig, as_of: date) -> None:
+def _train_scorecard(policy: PolicyConfig, as_of: date) -> None:
     """A book with no statistical scorecard gets one at a full run as soon as its history
-    allows (the expert rule scores until then). Replacing an active scorecard stays a person's
-    decision (the model page, ``fincrm train-scorecard``)."""
-    if ScorecardModel.objects.filter(is_active=True).exists():
+    allows (the expert rule scores until then). Once one is in use, a challenger is trained
+    when the policy's retraining is due (``scorecard.retrain_months`` after the latest
+    training, ``risk.selectors.next_retraining``); replacing the scorecard in use stays a
+    person's decision (a switch approved by a second risk officer, the model governance page).
+    """
+    from fincrm.risk.selectors import next_retraining
+
+    first = not ScorecardModel.objects.filter(is_active=True).exists()
+    due = next_retraining(policy=policy)
+    if not first and (due is None or due > as_of):
         return
     try:
         with transaction.atomic():
-            scorecard_train(policy=policy, as_of=as_of)
+            scorecard_train(policy=policy, as_of=as_of, activate=first)
     except InsufficientData as exc:
-        log.info("no statistical scorecard yet: %s", exc)
+        log.info("no statistical scorecard %s: %s", "yet" if first else "challenger", exc)
 
 
 def _refresh_arrears(as_of: date, customer_ids: Sequence[int] | None) -> None:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fincrm.core.fields import RecordJSONField
-from fincrm.core.permissions import CustomerOwnedQuerySet
+from fincrm.core.permissions import Action, CustomerOwnedQuerySet, RestrictedQuerySet
 from fincrm.financing.choices import GuaranteeType
 
 from .choices import (
@@ -27,7 +27,22 @@ from .choices import (
     ReviewStatus,
     ScoreMethod,
     Severity,
+    SwitchStatus,
 )
+
+
+class GovernedQuerySet(RestrictedQuerySet):
+    """Scorecards and their switches belong to the model governance page, not to a client's
+    book: risk officers, executives and admins see them (``risk.view_models``); only risk
+    officers act on them (``risk.switch_model``)."""
+
+    def restrict(self, user, action: Action = "view") -> GovernedQuerySet:
+        from .rules import may_switch_model
+
+        if user is None:
+            return self.none()
+        allowed = user.has_perm("risk.view_models") if action == "view" else may_switch_model(user)
+        return self if allowed else self.none()
 
 
 class ScorecardModel(models.Model):
@@ -52,6 +67,18 @@ class ScorecardModel(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    #: Measured on the hold-out when it was trained (``evaluation.risk.holdout_validation``):
+    #: discrimination, calibration by grade, Hosmer–Lemeshow, agreement with the expert card,
+    #: and the champion of the day on the same clients.
+    validation = models.JSONField(_("validation"), default=dict, blank=True)
+    #: When it last became the model in use (None: never, or before this was recorded).
+    activated_at = models.DateTimeField(_("put in use"), null=True, blank=True)
+
+    # Who put a model in use or took it out, and why (the fitted parameters are not copied).
+    history = HistoricalRecords(
+        excluded_fields=["params", "features", "bins_table", "score_reference", "validation"]
+    )
+    objects = GovernedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("scorecard model")
@@ -305,3 +332,51 @@ class Review(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == ReviewStatus.SCHEDULED and self.due_on < timezone.localdate()
+
+
+class ModelSwitch(models.Model):
+    """A risk officer's request to put a challenger scorecard in place of the champion, and
+    a second risk officer's decision on it (maker–checker)."""
+
+    challenger = models.ForeignKey(
+        ScorecardModel, on_delete=models.PROTECT, related_name="switches",
+        verbose_name=_("challenger"),
+    )  # fmt: skip
+    #: The model in use when the switch was asked for (None: none was).
+    champion = models.ForeignKey(
+        ScorecardModel, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("champion"),
+    )  # fmt: skip
+    reason = models.CharField(_("reason"), max_length=500)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("requested by"),
+    )  # fmt: skip
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SwitchStatus.choices, default=SwitchStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    history = HistoricalRecords()
+    objects = GovernedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scorecard switch")
+        verbose_name_plural = _("scorecard switches")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenger"],
+                condition=models.Q(status="pending"),
+                name="model_switch_one_pending_per_challenger",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"switch to scorecard {self.challenger_id} ({self.status})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_expr, roll_rates
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.analytics.scorecard import band_shares, population_stability
+from fincrm.analytics.validation import characteristic_stability, stability_verdict
 from fincrm.customers.models import Customer, FinancialStatement
 from fincrm.evaluation.features import STATEMENT_SCHEMA, fetch, statement_rows
 from fincrm.financing.choices import FacilityStatus, LoanClass
@@ -22,6 +24,7 @@ from .choices import (
     SEVERITY_RANK,
     ProposalStatus,
     ReviewStatus,
+    ScoreMethod,
 )
 from .models import Alert, ControlProposal, CreditAssessment, Review, ScorecardModel
 
@@ -309,6 +312,18 @@ def active_scorecard() -> ScorecardModel | None:
     return ScorecardModel.objects.filter(is_active=True).first()
 
 
+def next_retraining(*, policy) -> date | None:
+    """The day the nightly run trains a challenger: ``policy.scorecard.retrain_months`` after
+    the latest scorecard was trained (None: retraining off, or no scorecard in use yet)."""
+    from fincrm.financing.schedule import add_months
+
+    months = policy.scorecard.retrain_months
+    if not months or not ScorecardModel.objects.filter(is_active=True).exists():
+        return None
+    latest = ScorecardModel.objects.order_by("-created_at").values_list("created_at", flat=True)
+    return add_months(timezone.localdate(latest[0]), months)
+
+
 def customer_risk(*, customer: Customer) -> dict:
     """What the 360° page shows about a client's credit risk."""
     return {
@@ -319,7 +334,162 @@ def customer_risk(*, customer: Customer) -> dict:
 
 
 #: Population stability: below WATCH stable, below SHIFTED worth watching, above it shifted.
-PSI_WATCH, PSI_SHIFTED = 0.1, 0.25
+def _latest_scoring(model: ScorecardModel):
+    """When ``model`` last scored the book (None: never)."""
+    return (
+        CreditAssessment.objects.filter(model=model)
+        .order_by("-assessed_at")
+        .values_list("assessed_at", flat=True)
+        .first()
+    )
+
+
+def score_stability(*, model: ScorecardModel) -> dict | None:
+    """PSI of the scores ``model`` gave at its latest run against its training population,
+    band by band (None: it has not scored yet, or has no reference)."""
+    latest = _latest_scoring(model)
+    reference = model.score_reference or {}
+    if latest is None or not reference.get("shares"):
+        return None
+    current = fetch(
+        CreditAssessment.objects.order_by()
+        .filter(model=model, assessed_at=latest)
+        .values_list("score"),
+        {"score": pl.Float64},
+    )["score"].to_numpy()
+    shares = band_shares(current, reference["edges"])
+    psi = population_stability(reference["shares"], shares)
+    edges = [None, *reference["edges"], None]
+    return {
+        "psi": psi,
+        "verdict": stability_verdict(psi),
+        "scored_at": latest,
+        "n": len(current),
+        "bands": [
+            {"low": lo, "high": hi, "expected": e, "actual": float(a)}
+            for lo, hi, e, a in zip(edges[:-1], edges[1:], reference["shares"], shares, strict=True)
+        ],
+    }
+
+
+#: Characteristic stability is measured on at most this many of the latest assessments (a
+#: systematic sample by id beyond it: the points of a million clients are not read for a page).
+CSI_SAMPLE = 20_000
+
+
+def characteristic_stability_today(*, model: ScorecardModel) -> dict | None:
+    """CSI of each characteristic ``model`` uses: its clients per bin in training against the
+    clients it scored at its latest run, read from their points (each bin gives its own
+    points, so the points say the bin; bins giving the same points count as one).
+
+    Returns None when the model has not scored yet; else scored_at, n (assessments read) and
+    per characteristic: feature, csi, verdict and its bins (label, expected, actual share).
+    """
+    from django.db.models.functions import Mod
+
+    latest = _latest_scoring(model)
+    if latest is None:
+        return None
+    weight = 1 - float((model.params or {}).get("prior_weight", 0.0))
+    scored = CreditAssessment.objects.order_by().filter(
+        model=model, assessed_at=latest, method=ScoreMethod.SCORECARD
+    )
+    step = max(1, -(-scored.count() // CSI_SAMPLE))
+    if step > 1:
+        scored = scored.alias(slot=Mod("id", step)).filter(slot=0)
+    points = list(scored.values_list("points", flat=True))
+    features = (model.params or {}).get("selected") or model.features
+    result = []
+    for feature in features:
+        # Training: clients per bin, bins keyed by the points they give (as stored: 0.1).
+        keys: dict[float, list] = {}
+        for b in model.bins_table:
+            if b["feature"] == feature:
+                key = round(weight * b["points"], 1)
+                label, count = keys.get(key, ([], 0))
+                keys[key] = ([*label, b["bin"]], count + b["count"])
+        if not keys:
+            continue
+        grid = np.array(sorted(keys))
+        today: dict[str, float] = {}
+        for row in points:
+            value = (row or {}).get(feature)
+            if value is None:
+                continue
+            key = grid[np.abs(grid - float(value)).argmin()]
+            label = str(key) if abs(key - float(value)) <= 0.11 else "other"
+            today[label] = today.get(label, 0) + 1
+        if not today:
+            continue
+        expected = {str(k): keys[k][1] for k in grid}
+        index, table = characteristic_stability(expected, today)
+        labels = {str(k): keys[k][0] for k in grid}
+        result.append(
+            {
+                "feature": feature,
+                "csi": index,
+                "verdict": stability_verdict(index),
+                "bins": [
+                    {"labels": labels.get(r["bin"], []), "expected": r["expected"],
+                     "actual": r["actual"]}
+                    for r in table.to_dicts()
+                ],
+            }
+        )  # fmt: skip
+    return {"scored_at": latest, "n": len(points), "sampled": step > 1, "features": result}
+
+
+def _model_card(model: ScorecardModel | None, role: str) -> dict | None:
+    """What the governance page shows of one scorecard (``role``: champion or challenger),
+    side by side with the other."""
+    if model is None:
+        return None
+    params = model.params or {}
+    validation = model.validation or {}
+    agreement = validation.get("agreement") or {}
+    return {
+        "model": model,
+        "role": role,
+        "agreement_rows": list(
+            zip(agreement.get("grades", []), agreement.get("confusion", []), strict=True)
+        ),
+        "gini": validation.get("gini")
+        if validation
+        else (2 * model.auc_holdout - 1 if model.auc_holdout is not None else None),
+        "auc": validation.get("auc", model.auc_holdout),
+        "ks": validation.get("ks", model.ks_holdout),
+        "validation": validation,
+        "prior_weight": params.get("prior_weight", 0.0),
+        "characteristics": params.get("selected") or model.features,
+    }
+
+
+def model_governance(*, policy) -> dict:
+    """The model governance page: the champion (the scorecard in use) and the challenger (the
+    latest one trained after it, not in use) side by side, the champion's stability today, the
+    switches asked for and decided, and the next scheduled retraining."""
+    from .models import ModelSwitch
+
+    champion = active_scorecard()
+    challengers = ScorecardModel.objects.filter(is_active=False)
+    if champion is not None:
+        challengers = challengers.filter(created_at__gt=champion.created_at)
+    challenger = challengers.order_by("-created_at", "-id").first()
+    switches = ModelSwitch.objects.select_related(
+        "challenger", "champion", "requested_by", "decided_by"
+    )
+    cards = [_model_card(champion, "champion"), _model_card(challenger, "challenger")]
+    return {
+        "champion": cards[0],
+        "challenger": cards[1],
+        "cards": [card for card in cards if card],
+        "stability": score_stability(model=champion) if champion else None,
+        "characteristics": characteristic_stability_today(model=champion) if champion else None,
+        "pending": list(switches.filter(status="pending")),
+        "decided": list(switches.exclude(status="pending")[:20]),
+        "retrain_months": policy.scorecard.retrain_months,
+        "next_retraining": next_retraining(policy=policy),
+    }
 
 
 def scorecard_report() -> dict:
@@ -331,36 +501,7 @@ def scorecard_report() -> dict:
     model = active_scorecard()
     if model is None:
         return {"model": None, "policy": policy, "expert": policy.expert.model_dump()}
-    latest = (
-        CreditAssessment.objects.filter(model=model)
-        .order_by("-assessed_at")
-        .values_list("assessed_at", flat=True)
-        .first()
-    )
-    stability = None
-    reference = model.score_reference or {}
-    if latest is not None and reference.get("shares"):
-        current = fetch(
-            CreditAssessment.objects.order_by()
-            .filter(model=model, assessed_at=latest)
-            .values_list("score"),
-            {"score": pl.Float64},
-        )["score"].to_numpy()
-        shares = band_shares(current, reference["edges"])
-        psi = population_stability(reference["shares"], shares)
-        edges = [None, *reference["edges"], None]
-        stability = {
-            "psi": psi,
-            "verdict": "stable" if psi < PSI_WATCH else "watch" if psi < PSI_SHIFTED else "shifted",
-            "scored_at": latest,
-            "n": len(current),
-            "bands": [
-                {"low": lo, "high": hi, "expected": e, "actual": float(a)}
-                for lo, hi, e, a in zip(
-                    edges[:-1], edges[1:], reference["shares"], shares, strict=True
-                )
-            ],
-        }
+    stability = score_stability(model=model)
     gini = 2 * model.auc_holdout - 1 if model.auc_holdout is not None else None
     params = model.params or {}
     iv = params.get("iv", {})

@@ -18,8 +18,9 @@ from .choices import (
     ProposalStatus,
     ReviewDecision,
     ReviewStatus,
+    SwitchStatus,
 )
-from .models import Alert, ControlProposal, Review
+from .models import Alert, ControlProposal, ModelSwitch, Review, ScorecardModel
 
 MSG_ALREADY_DECIDED = _("This proposal has already been decided.")
 MSG_REVIEW_DONE = _("This review has already been completed.")
@@ -351,8 +352,10 @@ def review_effect_decide(*, review: Review, user, approve: bool, on=None) -> Rev
 
 
 def scorecard_retrain(*, user):
-    """Train a scorecard on the book's outcomes now and make it the active one (the training
-    and its author are stored on the model row); too little history changes nothing."""
+    """Train a scorecard on the book's outcomes now (the training and its author are stored on
+    the model row): the model in use while there is none, else a challenger that a switch
+    approved by a second risk officer puts in use (:func:`model_switch_decide`); too little
+    history changes nothing."""
     from fincrm.analytics.scorecard import InsufficientData
     from fincrm.core.policy import policy_active, policy_config
     from fincrm.evaluation.risk import scorecard_train
@@ -360,7 +363,13 @@ def scorecard_retrain(*, user):
     policy = policy_config(policy_active())
     try:
         with transaction.atomic():
-            return scorecard_train(policy=policy, as_of=timezone.localdate(), user=user)
+            champion = ScorecardModel.objects.select_for_update().filter(is_active=True)
+            return scorecard_train(
+                policy=policy,
+                as_of=timezone.localdate(),
+                user=user,
+                activate=not champion.exists(),
+            )
     except InsufficientData as exc:
         raise ValidationError(
             MSG_TOO_LITTLE_HISTORY, code="insufficient", params={"detail": str(exc)}
@@ -410,3 +419,98 @@ def facility_reclassify(*, facility, user, loan_class: str, reason: str):
     )
     customer_changed(facility.customer_id)
     return facility
+
+
+MSG_SWITCH_NOT_CHALLENGER = _("Only a trained scorecard that is not in use can replace it.")
+MSG_SWITCH_REASON = _("Say why the challenger should replace the scorecard in use.")
+MSG_SWITCH_PENDING = _("A switch to this scorecard is already awaiting approval.")
+MSG_SWITCH_DECIDED = _("This switch has already been decided.")
+MSG_SWITCH_SAME_PERSON = _(
+    "A switch is approved by a second risk officer, not by the one who asked for it."
+)
+MSG_SWITCH_REFUSAL_NOTE = _("Say why the switch is refused.")
+MSG_SWITCH_CHAMPION_CHANGED = _(
+    "The scorecard in use has changed since the switch was asked for: ask again."
+)
+MSG_SWITCH_NOT_RISK = _("Only a risk officer may switch the scorecard in use.")
+
+
+def scorecard_put_in_use(*, model: ScorecardModel, user, reason: str) -> ScorecardModel:
+    """Make ``model`` the scorecard in use and take the previous one out, each change written
+    to the models' history with ``user`` and ``reason``. Call inside a transaction."""
+    now = timezone.now()
+    for old in ScorecardModel.objects.select_for_update().filter(is_active=True):
+        if old.pk == model.pk:
+            continue
+        old.is_active = False
+        old._history_user = user
+        old._change_reason = f"replaced by {model.pk}: {reason}"[:100]
+        old.save(update_fields=["is_active"])
+    model.is_active = True
+    model.activated_at = now
+    model._history_user = user
+    model._change_reason = reason[:100]
+    model.save(update_fields=["is_active", "activated_at"])
+    return model
+
+
+def _check_switcher(user) -> None:
+    from .rules import may_switch_model
+
+    if not may_switch_model(user):
+        raise PermissionDenied(MSG_SWITCH_NOT_RISK)
+
+
+@transaction.atomic
+def model_switch_request(*, challenger: ScorecardModel, user, reason: str) -> ModelSwitch:
+    """A risk officer asks for ``challenger`` to replace the scorecard in use, with a reason;
+    it changes nothing until a second risk officer approves (:func:`model_switch_decide`)."""
+    _check_switcher(user)
+    reason = (reason or "").strip()
+    challenger = ScorecardModel.objects.select_for_update().get(pk=challenger.pk)
+    if challenger.is_active:
+        raise ValidationError(MSG_SWITCH_NOT_CHALLENGER, code="not_challenger")
+    if not reason:
+        raise ValidationError(MSG_SWITCH_REASON, code="reason")
+    if ModelSwitch.objects.filter(challenger=challenger, status=SwitchStatus.PENDING).exists():
+        raise ValidationError(MSG_SWITCH_PENDING, code="pending")
+    switch = ModelSwitch(
+        challenger=challenger,
+        champion=ScorecardModel.objects.filter(is_active=True).first(),
+        reason=reason[:500],
+        requested_by=user,
+    )
+    switch.full_clean()
+    switch._history_user = user
+    switch.save()
+    return switch
+
+
+@transaction.atomic
+def model_switch_decide(*, switch: ModelSwitch, user, approve: bool, note: str = "") -> ModelSwitch:
+    """A second risk officer approves (the challenger is put in use, the champion retired)
+    or refuses (with a reason; no model changes) a pending switch. Both are audited: the
+    switch's history and, on approval, the models' own."""
+    _check_switcher(user)
+    switch = ModelSwitch.objects.select_for_update().get(pk=switch.pk)
+    note = (note or "").strip()
+    if switch.status != SwitchStatus.PENDING:
+        raise ValidationError(MSG_SWITCH_DECIDED, code="decided")
+    if switch.requested_by_id == user.pk:
+        raise ValidationError(MSG_SWITCH_SAME_PERSON, code="same_person")
+    if not approve and not note:
+        raise ValidationError(MSG_SWITCH_REFUSAL_NOTE, code="note")
+    if approve:
+        champion = ScorecardModel.objects.select_for_update().filter(is_active=True).first()
+        if (champion.pk if champion else None) != switch.champion_id:
+            raise ValidationError(MSG_SWITCH_CHAMPION_CHANGED, code="champion_changed")
+        scorecard_put_in_use(
+            model=switch.challenger, user=user, reason=f"switch {switch.pk} approved"
+        )
+    switch.status = SwitchStatus.APPROVED if approve else SwitchStatus.REFUSED
+    switch.decided_by = user
+    switch.decided_at = timezone.now()
+    switch.note = note[:500]
+    switch._history_user = user
+    switch.save(update_fields=["status", "decided_by", "decided_at", "note"])
+    return switch

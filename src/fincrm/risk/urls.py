@@ -16,5 +16,8 @@ urlpatterns = [
     path("reviews/<int:pk>/effect/", views.review_effect, name="review_effect"),
     path("portfolio/", views.portfolio, name="portfolio"),
     path("scorecard/", views.scorecard, name="scorecard"),
+    path("models/", views.governance, name="models"),
+    path("models/<int:pk>/switch/", views.model_switch_request, name="model_switch_request"),
+    path("models/switches/<int:pk>/", views.model_switch_decide, name="model_switch_decide"),
     path("facilities/<int:pk>/class/", views.facility_classify, name="facility_classify"),
 ]

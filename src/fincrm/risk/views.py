@@ -36,7 +36,8 @@ from .choices import (
 )
 from .filtersets import AlertFilterSet, ProposalFilterSet, ReviewFilterSet
 from .forms import ReviewEffectForm
-from .models import Alert, ControlProposal, Review
+from .models import Alert, ControlProposal, ModelSwitch, Review, ScorecardModel
+from .rules import may_switch_model
 from .templatetags.risk_tags import frequency_label, security_label, signal_label
 
 #: Alerts worst first: the severity's rank, for sorting in the database.
@@ -453,19 +454,87 @@ def scorecard(request):
         else:
             messages.success(
                 request,
-                _("Scorecard trained on %(n)s clients with %(d)s defaults.")
+                (
+                    _("Scorecard trained on %(n)s clients with %(d)s defaults.")
+                    if model.is_active
+                    else _(
+                        "Challenger trained on %(n)s clients with %(d)s defaults: compare it "
+                        "with the scorecard in use on the model governance page."
+                    )
+                )
                 % {"n": model.n_train, "d": model.n_defaults},
             )
-        return redirect("risk:scorecard")
+        return redirect_next(request, "risk:scorecard")
     return render(
         request,
         "risk/scorecard.html",
-        {**selectors.scorecard_report(), "can_train": request.user.has_perm("risk.decide")},
+        {
+            **selectors.scorecard_report(),
+            "can_train": request.user.has_perm("risk.decide"),
+            "can_govern": request.user.has_perm("risk.view_models"),
+        },
+    )
+
+
+@login_required
+def governance(request):
+    """Model governance: champion and challenger side by side, calibration, stability,
+    agreement with the expert card, switches and the next retraining. Risk officers,
+    executives and admins read it; risk officers ask for and approve switches."""
+    from fincrm.evaluation.services import policy_active, policy_config
+
+    if not request.user.has_perm("risk.view_models"):
+        raise PermissionDenied
+    return render(
+        request,
+        "risk/models.html",
+        {
+            **selectors.model_governance(policy=policy_config(policy_active())),
+            "can_switch": may_switch_model(request.user),
+        },
     )
 
 
 @login_required
 @require_POST
+@login_required
+@require_POST
+def model_switch_request(request, pk: int):
+    """A risk officer asks for the challenger ``pk`` to replace the scorecard in use."""
+    challenger = get_restricted_or_404(request.user, ScorecardModel, "change", pk=pk)
+    try:
+        services.model_switch_request(
+            challenger=challenger, user=request.user, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(request, _("Switch requested: a second risk officer approves it."))
+    return redirect("risk:models")
+
+
+@login_required
+@require_POST
+def model_switch_decide(request, pk: int):
+    """A second risk officer approves or refuses a pending switch."""
+    switch = get_restricted_or_404(request.user, ModelSwitch, "change", pk=pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.model_switch_decide(
+            switch=switch, user=request.user, approve=approve, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Switch approved: the challenger is now the scorecard in use.")
+            if approve
+            else _("Switch refused: the scorecard in use stays."),
+        )
+    return redirect("risk:models")
+
+
 def facility_classify(request, pk: int):
     """A risk officer sets (or clears) a facility's five-tier class, with a reason."""
     from fincrm.financing.models import Facility

@@ -532,3 +532,47 @@ def test_a_portal_client_reaches_no_other_clients_objects(sides):
                 served.add(name)
     assert not leaks, "the portal served another client's object:\n" + "\n".join(leaks)
     assert {"portal:report", "portal:survey"} <= served, served
+
+
+#: Pages that belong to roles, not to a client's book (no object of the two sides names them):
+#: the roles that open them; every other role is refused.
+ROLE_PAGES = {
+    # risk.rules: risk.view_models (the model governance page, issue 21 point 2); a switch
+    # on it is a risk officer's only, not an admin's (risk.rules.may_switch_model).
+    "risk:models": {"risk", "exec", "admin"},
+}
+
+
+def test_role_pages_and_the_scorecard_switch_by_role(users):
+    """The model governance page opens for its roles only; a switch of the scorecard in use
+    is asked for and decided by risk officers only (``risk.switch_model``): every other role
+    gets a 404 for the challenger and for the switch, and nothing changes."""
+    from django.urls import reverse
+
+    from fincrm.risk.models import ModelSwitch, ScorecardModel
+
+    challenger = ScorecardModel.objects.create(
+        observation_date=date(2025, 6, 15), params={}, features=[], n_train=10, n_defaults=2,
+        auc_train=0.7, is_active=False,
+    )  # fmt: skip
+    switch = ModelSwitch.objects.create(
+        challenger=challenger, reason="更好", requested_by=users["risk"]
+    )
+    ask = reverse("risk:model_switch_request", args=[challenger.pk])
+    decide = reverse("risk:model_switch_decide", args=[switch.pk])
+    for role in ROLES:
+        client = Client()
+        client.force_login(users[role])
+        for name, roles in ROLE_PAGES.items():
+            status = client.get(reverse(name)).status_code
+            assert (status == 200) == (role in roles), (role, name, status)
+            assert status in (200, 403, 404), (role, name, status)
+        asked = client.post(ask, {"reason": "理由"})
+        decided = client.post(decide, {"decision": "approve"})
+        if role == "risk":  # reached, and refused with a message: already pending, own request
+            assert _refused(asked) and asked.status_code == 302, role
+            assert _refused(decided) and decided.status_code == 302, role
+        else:
+            assert (asked.status_code, decided.status_code) == (404, 404), role
+    assert list(ModelSwitch.objects.values_list("status", flat=True)) == ["pending"]
+    assert not ScorecardModel.objects.filter(is_active=True).exists()
