@@ -141,6 +141,49 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
     ]  # fmt: skip
 
 
+#: The risk sub-score's inputs (not a weighted mean: grade points less penalties).
+RISK_INPUTS = ("credit_grade", "arrears", "open_warnings")
+
+
+def value_inputs(policy: PolicyConfig) -> list[dict]:
+    """Which inputs feed each sub-score, and how much: the policy screen's table.
+
+    Returns
+    -------
+    list of dict
+        sub_score, sub_weight (its weight in the value score), input (reason code), weight
+        (within the sub-score; None for the risk sub-score's inputs), share (of the sub-score
+        when every input of it is known) and missing_reported (an unknown value is named in
+        the client's reasons with its weight shared out among the others; False: never
+        unknown, or left out silently by design, as event attendance of a client never
+        invited).
+    """
+    w = policy.weights
+    sub_weights = {"contribution": w.contribution, "potential": w.potential,
+                   "loyalty": w.loyalty, "risk": w.risk}  # fmt: skip
+    components = _components(policy)
+    totals: dict[str, float] = {}
+    for _code, sub, _col, weight, _e in components:
+        totals[sub] = totals.get(sub, 0.0) + weight
+    rows = [
+        {
+            "sub_score": sub,
+            "sub_weight": sub_weights[sub],
+            "input": code,
+            "weight": weight,
+            "share": weight / totals[sub] if totals[sub] > 0 else 0.0,
+            "missing_reported": f"missing_{code}" in REASON_TEXTS,
+        }
+        for code, sub, _col, weight, _e in components
+    ]
+    rows += [
+        {"sub_score": "risk", "sub_weight": w.risk, "input": code, "weight": None,
+         "share": None, "missing_reported": False}
+        for code in RISK_INPUTS
+    ]  # fmt: skip
+    return rows
+
+
 def expert_grade(frame: pl.DataFrame, policy: PolicyConfig) -> pl.Series:
     """The documented expert grade (see :class:`~.policy.ExpertGradeRules`)."""
     rules = policy.expert_grade

@@ -71,3 +71,45 @@ FEATURE_LABELS = {
     "interest_income_12m": _("Interest earned in 12 months"),
     "products": _("Products held"),
 }
+
+
+#: The value score's sub-scores, and each input with where it comes from (the policy page).
+SUB_SCORE_LABELS = {
+    "contribution": _("Contribution"),
+    "potential": _("Potential"),
+    "loyalty": _("Loyalty"),
+    "risk": _("Risk"),
+}
+VALUE_INPUT_LABELS = {
+    "interest_fee_income": (
+        _("Interest and fee income, 12 months"),
+        _("interest paid on instalments and the fees recorded on facilities"),
+    ),
+    "balance": (_("Outstanding balance"), _("drawn amounts of active facilities")),
+    "tenure": (_("Days as a client"), _("since the first facility started")),
+    "revenue_growth": (_("Revenue growth"), _("the latest two financial statements")),
+    "industry_outlook": (_("Industry outlook"), _("the policy's rating of the client's industry")),
+    "unused_limit": (_("Unused limit"), _("approved limits less the balance")),
+    "predicted_demand": (
+        _("Predicted financing demand"),
+        _("the latest prediction run's next need and its confidence"),
+    ),
+    "renewals": (
+        _("Renewals"),
+        _("facilities starting around an earlier one's maturity (the policy's window)"),
+    ),
+    "product_count": (_("Product types used"), _("products of the client's facilities")),
+    "share_of_wallet": (
+        _("Share of wallet"),
+        _("our balance over the total liabilities of the latest statement"),
+    ),
+    "responsiveness": (_("Responsiveness"), _("contacts that reached the client, 12 months")),
+    "satisfaction": (_("Satisfaction"), _("the NPS answer of the latest survey")),
+    "event_attendance": (
+        _("Event attendance"),
+        _("events checked in at of those invited to, 12 months"),
+    ),
+    "credit_grade": (_("Credit grade"), _("the latest credit assessment's grade points")),
+    "arrears": (_("Arrears"), _("worst days past due in 12 months, as a penalty")),
+    "open_warnings": (_("Open early-warning alerts"), _("a penalty per open alert")),
+}

@@ -14,6 +14,20 @@ from .forms import PolicyForm
 from .models import PolicyVersion
 
 
+def _value_inputs(policy) -> list[dict]:
+    """The active policy's value inputs by sub-score, with their labels and sources."""
+    from fincrm.analytics.tiering import value_inputs
+
+    from .choices import SUB_SCORE_LABELS, VALUE_INPUT_LABELS
+
+    return [
+        {**row, "sub_label": SUB_SCORE_LABELS[row["sub_score"]],
+         "label": VALUE_INPUT_LABELS[row["input"]][0],
+         "source": VALUE_INPUT_LABELS[row["input"]][1]}
+        for row in value_inputs(policy)
+    ]  # fmt: skip
+
+
 @login_required
 def policy_edit(request):
     """Edit the policy: check it, preview how many clients would change tier, then publish."""
@@ -49,6 +63,7 @@ def policy_edit(request):
     context = {
         "form": form,
         "active": active,
+        "inputs": _value_inputs(services.policy_config(active)),
         "preview": preview,
         "versions": PolicyVersion.objects.select_related("created_by")[:20],
     }
