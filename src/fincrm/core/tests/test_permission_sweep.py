@@ -76,6 +76,10 @@ ROLE_RULES = {
     # Risk officers work the collections queue, any client's (financing.selectors.
     # collection_action_for: assigned, change on the client, or risk.decide).
     "POST /api/v1/collections/{action_id}/outcome": {"risk"},
+    # Risk officers set (or clear) any facility's five-tier class, with a reason
+    # (risk.views.facility_classify: view on the client and risk.decide); an empty form
+    # returns the facility to its rules, which is a change the sweep's POST gets through.
+    "risk:facility_classify": {"risk"},
     # Service agents open, answer and close complaints on any client (service.views,
     # service.views.may_log_ticket).
     "service:create": {"agent"},
