@@ -239,6 +239,9 @@ IMPORT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 #: Where clients reach this site: survey links in e-mails are built on it.
 FINCRM_BASE_URL = os.environ.get("FINCRM_BASE_URL", "http://127.0.0.1:8000")
+#: Hosts a campaign's tracked link may lead to besides this site's (comma separated); any
+#: other target is refused on the form and, should the list change, on the click.
+FINCRM_LINK_HOSTS = env_list("FINCRM_LINK_HOSTS", [])
 
 #: Message gateways (``fincrm.messaging.gateways``; empty: none, and Django's e-mail backend):
 #: ``smtp://user:pass@host:587?tls=1``; ``aliyun://``, ``tencent://`` or ``http(s)://`` for SMS;

@@ -68,8 +68,8 @@ class CampaignForm(forms.ModelForm):
             path=reverse("customers:list")
         )
         self.fields["link"].help_text = _(
-            "A page of this site (/portal/) or an address on an allowed host; the link "
-            "placeholder in the text becomes each client's own tracked link."
+            "A page of this site (a path starting with /) or an address on an allowed host; "
+            "the link placeholder in the text becomes each client's own tracked link."
         )
 
     def clean_link(self):

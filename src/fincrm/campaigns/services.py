@@ -85,7 +85,7 @@ def link_allowed(url: str) -> bool:
     url = (url or "").strip()
     if not url:
         return False
-    hosts = {urlsplit(settings.FINCRM_BASE_URL).netloc, *getattr(settings, "FINCRM_LINK_HOSTS", ())}
+    hosts = {urlsplit(settings.FINCRM_BASE_URL).netloc, *settings.FINCRM_LINK_HOSTS}
     hosts.discard("")
     return url_has_allowed_host_and_scheme(url, allowed_hosts=hosts) and (
         url.startswith("/") or url.lower().startswith(("http://", "https://"))
