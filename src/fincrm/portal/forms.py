@@ -47,3 +47,11 @@ class PortalApplicationForm(forms.Form):
                 for error in errors:
                     self.add_error(field if field in self.fields else None, error)
         return data
+
+
+class AssistantForm(forms.Form):
+    question = forms.CharField(
+        label=_("Your question"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. When is my next repayment due?")}),
+    )

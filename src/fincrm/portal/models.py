@@ -21,3 +21,26 @@ class PortalAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+
+class FaqEntry(models.Model):
+    """One question the portal assistant can answer from the FAQ base (edited in the admin)."""
+
+    language = models.CharField(
+        _("language"), max_length=10, choices=[("zh-hans", "中文"), ("en", "English")]
+    )
+    question = models.CharField(_("question"), max_length=200)
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True, help_text=_("Other words clients use.")
+    )
+    answer = models.TextField(_("answer"))
+    published = models.BooleanField(_("published"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("FAQ entry")
+        verbose_name_plural = _("FAQ entries")
+        ordering = ["language", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.question

@@ -15,4 +15,6 @@ urlpatterns = [
     path("complaints/new/", views.complaint, name="complaint"),
     path("applications/new/", views.apply, name="apply"),
     path("reports/<int:pk>/", views.report, name="report"),
+    path("assistant/", views.assistant_page, name="assistant"),
+    path("assistant/handover/", views.assistant_handover, name="assistant_handover"),
 ]

@@ -30,7 +30,7 @@ from fincrm.surveys.models import Invitation
 from fincrm.surveys.views import answer_form
 
 from . import services
-from .forms import PortalApplicationForm, PortalTicketForm
+from .forms import AssistantForm, PortalApplicationForm, PortalTicketForm
 
 
 def portal_login_required(view):
@@ -209,3 +209,60 @@ def report(request, pk: int):
     report = get_object_or_404(portal_reports(customer=request.portal.customer), pk=pk)
     return FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename,
                         content_type="application/pdf")  # fmt: skip
+
+
+ASSISTANT_HISTORY = "portal_assistant"
+ASSISTANT_KEEP = 6
+
+
+@portal_login_required
+def assistant_page(request):
+    """Ask the assistant: answers from the client's own data and the FAQ base; a question it
+    cannot answer is passed to a person as a request on demand."""
+    from . import assistant
+
+    history = request.session.get(ASSISTANT_HISTORY, [])
+    form = AssistantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reply = assistant.answer(
+            customer=request.portal.customer,
+            question=form.cleaned_data["question"],
+            today=timezone.localdate(),
+        )
+        history = [
+            {
+                "question": reply.question,
+                "text": reply.text,
+                "lines": reply.lines,
+                "handover": reply.handover,
+            },
+            *history,
+        ][:ASSISTANT_KEEP]
+        request.session[ASSISTANT_HISTORY] = history
+        return redirect("portal:assistant")
+    return render(request, "portal/assistant.html", {"form": form, "history": history})
+
+
+@portal_login_required
+@require_POST
+def assistant_handover(request):
+    """The assistant's unanswered question goes to the account manager as a request."""
+    from . import assistant
+
+    form = AssistantForm(request.POST)
+    if not form.is_valid():
+        return redirect("portal:assistant")
+    ticket = assistant.handover(
+        customer=request.portal.customer, question=form.cleaned_data["question"], user=request.user
+    )
+    history = request.session.get(ASSISTANT_HISTORY, [])
+    for item in history:
+        if item["question"] == form.cleaned_data["question"]:
+            item["handover"] = False
+    request.session[ASSISTANT_HISTORY] = history
+    messages.success(
+        request,
+        _("Your question was passed to your account manager (request %(number)s).")
+        % {"number": ticket.pk},
+    )
+    return redirect(reverse("portal:home") + "#service")

@@ -12,7 +12,7 @@ from stdnum.cn import ric, uscc
 from fincrm.core.models import AccessAction, AccessLog
 from fincrm.customers.choices import ClientType, CustomerKind
 from fincrm.customers.models import Contact, Customer, FinancialStatement, Tag
-from fincrm.portal.models import PortalAccount
+from fincrm.portal.models import FaqEntry, PortalAccount
 
 from .accounts import UserFactory
 
@@ -103,6 +103,18 @@ class PortalAccountFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory, role="", team=None)
     customer = factory.SubFactory(CustomerFactory)
+
+
+class FaqEntryFactory(factory.django.DjangoModelFactory):
+    """One entry of the portal assistant's FAQ base."""
+
+    class Meta:
+        model = FaqEntry
+
+    language = "zh-hans"
+    question = factory.Sequence(lambda n: f"常见问题{n}？")
+    keywords = "还款 提前"
+    answer = "请联系您的客户经理。"
 
 
 class AccessLogFactory(factory.django.DjangoModelFactory):
