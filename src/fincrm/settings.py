@@ -123,6 +123,32 @@ INSTALLED_APPS = [
 # the database backend needs no extra server: `fincrm db_worker` executes what is queued.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+
+def tasks_queue(url: str) -> tuple[dict, dict, list[str]]:
+    """(TASKS, RQ_QUEUES, extra apps) for ``FINCRM_TASKS_URL``: empty is the database queue
+    above; ``redis://host:port/db`` (or ``rediss://``) is RQ on that Redis (django-tasks-rq),
+    whose workers are ``fincrm rqworker --job-class django_tasks_rq.Job default``."""
+    if not url.strip():
+        return TASKS, {}, []
+    if not url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured(
+            f"FINCRM_TASKS_URL must be empty (the database queue) or a redis:// URL, not {url!r}"
+        )
+    # A job may run as long as a run may before it counts as abandoned (STALE_RUN_AFTER).
+    queues = {"default": {"URL": url, "DEFAULT_TIMEOUT": 3 * 3600}}
+    return (
+        {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+        queues,
+        ["django_rq", "django_tasks_rq"],
+    )
+
+
+TASKS, RQ_QUEUES, _queue_apps = tasks_queue(os.environ.get("FINCRM_TASKS_URL", ""))
+INSTALLED_APPS += _queue_apps
+#: Seconds a part of a partitioned evaluation waits before it commits: tests only (a worker
+#: killed in the middle of its part, ``test_partitioned_rq``); 0 in production.
+EVALUATION_PART_PAUSE = float(os.environ.get("FINCRM_EVALUATION_PART_PAUSE") or 0)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -104,6 +104,10 @@ class EvaluationPart(models.Model):
     )
     customers_evaluated = models.PositiveIntegerField(_("clients evaluated"), default=0)
     worker = models.CharField(_("worker"), max_length=64, blank=True)
+    #: When a worker last took the part (None: queued, not taken since). A taken part whose
+    #: row no transaction holds any more lost its worker (``evaluation_parts_requeue``).
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 

@@ -9,6 +9,7 @@ results exactly as they were, and its row says why it failed.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import polars as pl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -678,17 +679,39 @@ def evaluation_run_partitioned(
 
 
 def evaluation_part_run(part_id: int, *, worker: str = "") -> EvaluationPart:
-    """Evaluate one id range of a partitioned run (what a worker's job does)."""
+    """Evaluate one id range of a partitioned run (what a worker's job does).
+
+    Exactly once, whoever runs it and however often its job is delivered: the part's rows
+    and its ``succeeded`` commit in one transaction, which first locks the part's row and
+    checks it is still running. A second job of the same part waits for that lock and then
+    finds the part done; a worker that dies leaves a transaction its database rolls back (and
+    a lock it releases), so nothing of its attempt remains and the part is taken up again
+    (``evaluation_parts_requeue``).
+    """
     part = EvaluationPart.objects.select_related("run").get(pk=part_id)
     run = part.run
     if part.status != RunStatus.RUNNING:
         return part  # a retried job whose part already finished
+    # Committed before the work: the part is taken (``started_at``), by whom, which attempt.
+    EvaluationPart.objects.filter(pk=part.pk, status=RunStatus.RUNNING).update(
+        started_at=timezone.now(), attempts=F("attempts") + 1, worker=worker[:64]
+    )
     policy = policy_config(run.policy)
     try:
         with transaction.atomic():
+            # The lease: this row, locked until the commit (SQLite: the whole database, its
+            # transactions are IMMEDIATE); checked again under the lock.
+            claimed = EvaluationPart.objects.select_for_update().filter(
+                pk=part.pk, status=RunStatus.RUNNING
+            )
+            if not claimed.values_list("pk", flat=True):
+                part.refresh_from_db()
+                return part
             clients, changes, tasks = _evaluate(
                 run, policy, run, range(part.first_id, part.end_id), _no_progress, fit=False
             )
+            if settings.EVALUATION_PART_PAUSE:  # tests: a worker killed before the commit
+                time.sleep(settings.EVALUATION_PART_PAUSE)
             EvaluationPart.objects.filter(pk=part.pk).update(
                 status=RunStatus.SUCCEEDED,
                 customers_evaluated=clients,
@@ -710,6 +733,40 @@ def evaluation_part_run(part_id: int, *, worker: str = "") -> EvaluationPart:
         raise
     part.refresh_from_db()
     return part
+
+
+def evaluation_parts_requeue(*, run_id: int | None = None) -> list[int]:
+    """Queue again the parts whose worker died (of ``run_id``, else of every running run);
+    returns their ids.
+
+    Such a part was taken (``started_at``), is still running, and no transaction holds its
+    row: the worker that took it is gone (its connection closed, its transaction rolled
+    back). PostgreSQL tells that by ``FOR UPDATE SKIP LOCKED``; the part goes back to queued
+    and a new job is queued after the commit. Called by each worker after its part and by
+    ``fincrm evaluate --partitioned --wait`` while it waits. A job queued twice is harmless
+    (``evaluation_part_run`` runs a part once). SQLite has no row locks to tell a live worker
+    from a dead one: nothing is requeued there (a dead worker's run is failed after
+    ``STALE_RUN_AFTER``).
+    """
+    from .tasks import evaluate_part
+
+    if connection.vendor != "postgresql":
+        return []
+    with transaction.atomic():
+        parts = EvaluationPart.objects.filter(
+            status=RunStatus.RUNNING, started_at__isnull=False, run__status=RunStatus.RUNNING
+        )
+        if run_id is not None:
+            parts = parts.filter(run_id=run_id)
+        ids = list(
+            parts.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)
+        )
+        if ids:
+            EvaluationPart.objects.filter(pk__in=ids).update(started_at=None)
+            log.warning("evaluation parts %s lost their worker: queued again", ids)
+            for pk in ids:
+                transaction.on_commit(lambda pk=pk: evaluate_part.enqueue(pk))
+    return ids
 
 
 def _close_if_complete(run_id: int, clients: int, changes: int, tasks: int) -> None:

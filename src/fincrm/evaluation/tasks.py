@@ -33,10 +33,13 @@ def evaluate_part(part_id: int) -> int:
     import socket
     import threading
 
-    from .services import evaluation_part_run
+    from .services import evaluation_part_run, evaluation_parts_requeue
 
     worker = f"{socket.gethostname()}:{os.getpid()}:{threading.current_thread().name}"
-    return evaluation_part_run(part_id, worker=worker).customers_evaluated
+    part = evaluation_part_run(part_id, worker=worker)
+    # A worker that died in the middle of a part of this run left it taken: queue it again.
+    evaluation_parts_requeue(run_id=part.run_id)
+    return part.customers_evaluated
 
 
 @task()

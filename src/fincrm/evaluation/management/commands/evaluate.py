@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fincrm.evaluation.archive import history_archive
-from fincrm.evaluation.choices import RunKind
-from fincrm.evaluation.services import evaluation_run, evaluation_run_partitioned
+from fincrm.evaluation.choices import RunKind, RunStatus
+from fincrm.evaluation.services import (
+    evaluation_parts_requeue,
+    evaluation_run,
+    evaluation_run_partitioned,
+)
 from fincrm.evaluation.tasks import schedule_nightly
 
 
@@ -43,7 +49,26 @@ class Command(BaseCommand):
             "--keep-runs", type=int, help="full runs kept live (default FINCRM_HISTORY_FULL_RUNS)"
         )
         parser.add_argument("--part-size", type=int, default=100_000, help="clients per job")
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="with --partitioned: wait for the run to finish (queueing again the parts "
+            "of a worker that died), then print its time; exit 1 if it failed",
+        )
         parser.add_argument("--as-of", type=date.fromisoformat, help="evaluation date")
+
+    def _wait(self, run, began: float) -> None:
+        """Poll the run until it is no longer running, requeueing parts whose worker died."""
+        while run.status == RunStatus.RUNNING:
+            time.sleep(1)
+            evaluation_parts_requeue(run_id=run.pk)
+            run.refresh_from_db()
+        self.stdout.write(
+            f"run #{run.pk} {run.status}: {run.customers_evaluated} clients, "
+            f"{time.monotonic() - began:.1f} s from the start of this command"
+        )
+        if run.status != RunStatus.SUCCEEDED:
+            raise CommandError(f"run #{run.pk} {run.status}: {run.error}")
 
     @no_translations  # one language per run: the run's kind is a translated label
     def handle(self, *args, **options):
@@ -65,11 +90,19 @@ class Command(BaseCommand):
         if options["partitioned"]:
             if options["part_size"] < 1:
                 raise CommandError("--part-size must be at least 1")
+            began = time.monotonic()
             run = evaluation_run_partitioned(part_size=options["part_size"], as_of=options["as_of"])
+            workers = (
+                "fincrm rqworker --job-class django_tasks_rq.Job default"
+                if "django_rq" in settings.INSTALLED_APPS
+                else "fincrm db_worker"
+            )
             self.stdout.write(
                 f"full run #{run.pk} queued in {run.parts.count()} parts; "
-                "start `fincrm db_worker` processes to evaluate them"
+                f"start `{workers}` processes to evaluate them"
             )
+            if options["wait"]:
+                self._wait(run, began)
             return
         kind, ids, since = RunKind.INCREMENTAL, None, None
         if options["full"]:
