@@ -44,7 +44,10 @@ REASON_TEXTS: dict[str, str] = {
     "product_count": gettext_noop("Uses {value:.0f} product types"),
     "share_of_wallet": gettext_noop("Share of wallet {value:.0%}"),
     "responsiveness": gettext_noop("Reached in {value:.0%} of contacts in the last 12 months"),
-    "satisfaction": gettext_noop("Answered {value:.0f} of 10 in the latest satisfaction survey"),
+    "satisfaction": gettext_noop(
+        "Satisfaction {value:.1f} of 10 in the latest survey (its NPS answer, else its overall "
+        "rating on the same scale)"
+    ),
     "event_attendance": gettext_noop(
         "Came to {value:.0%} of the events invited to in the last 12 months"
     ),
@@ -80,10 +83,11 @@ NUMERIC_INPUTS = (
     "renewals", "product_count", "share_of_wallet", "interactions_12m",
     "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
     "days_since_last_application", "days_since_last_transaction", "company_age_years",
-    "age_years", "last_nps", "event_attendance",
+    "age_years", "last_nps", "satisfaction", "event_attendance",
 )  # fmt: skip
-#: Inputs a frame may lack (then unknown for every client).
-OPTIONAL_INPUTS = ("last_nps", "event_attendance")
+#: Inputs a frame may lack (then unknown for every client). ``satisfaction`` (0–10: the latest
+#: survey's NPS answer, else its overall rating rescaled) falls back on ``last_nps``.
+OPTIONAL_INPUTS = ("last_nps", "satisfaction", "event_attendance")
 #: Confidence of a demand prediction → how much it counts (``demand_signal``).
 DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
@@ -133,8 +137,8 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
         ("share_of_wallet", "loyalty", "share_of_wallet", lo.wallet_weight,
          pl.col("share_of_wallet").clip(0, 1)),
         ("responsiveness", "loyalty", "responsiveness", lo.responsiveness_weight, responsiveness),
-        ("satisfaction", "loyalty", "last_nps", lo.satisfaction_weight,
-         (pl.col("last_nps") / 10).clip(0, 1)),
+        ("satisfaction", "loyalty", "satisfaction", lo.satisfaction_weight,
+         (pl.col("satisfaction") / 10).clip(0, 1)),
         # Unknown (not invited) drops out with no "missing" reason: most clients never are.
         ("event_attendance", "loyalty", "event_attendance", lo.events_weight,
          pl.col("event_attendance").clip(0, 1)),
@@ -275,6 +279,7 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
         pl.col(c).cast(pl.Float64) for c in NUMERIC_INPUTS if c in frame.columns
     )
     base = frame.with_columns(
+        satisfaction=pl.coalesce("satisfaction", "last_nps"),
         income_12m=pl.col("interest_income_12m").fill_null(0)
         + pl.col("fee_income_12m").fill_null(0),
         expert_grade=expert_grade(frame, policy),

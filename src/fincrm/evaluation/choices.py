@@ -104,7 +104,10 @@ VALUE_INPUT_LABELS = {
         _("our balance over the total liabilities of the latest statement"),
     ),
     "responsiveness": (_("Responsiveness"), _("contacts that reached the client, 12 months")),
-    "satisfaction": (_("Satisfaction"), _("the NPS answer of the latest survey")),
+    "satisfaction": (
+        _("Satisfaction"),
+        _("the latest survey's NPS answer, else its overall rating on the same scale"),
+    ),
     "event_attendance": (
         _("Event attendance"),
         _("events checked in at of those invited to, 12 months"),

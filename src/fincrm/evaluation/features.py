@@ -584,18 +584,31 @@ def _read_predictions(as_of: date, ids) -> pl.DataFrame:
 
 
 def _read_satisfaction(as_of: date, ids) -> pl.DataFrame:
-    """customer_id, last_nps: the 0–10 answer of the client's latest survey by ``as_of``."""
+    """customer_id, last_nps (the 0–10 answer of the client's latest survey with one) and
+    satisfaction (0–10: the latest survey's NPS answer, else its overall 1–5 rating rescaled,
+    ``(rating − 1) / 4 · 10``), by ``as_of``."""
+    from fincrm.analytics.surveys import CSAT_SCALE
     from fincrm.surveys.models import Response
 
     rows = fetch_for(
         Response.objects.order_by()
-        .filter(nps_score__isnull=False, submitted_at__lt=local_midnight(as_of + timedelta(days=1)))
-        .values_list("customer_id", "submitted_at", "nps_score"),
+        .filter(Q(nps_score__isnull=False) | Q(rating__isnull=False))
+        .filter(submitted_at__lt=local_midnight(as_of + timedelta(days=1)))
+        .values_list("customer_id", "submitted_at", "nps_score", "rating"),
         "customer_id",
         ids,
-        {"customer_id": pl.Int64, "submitted_on": LOCAL_DATE, "last_nps": pl.Float64},
+        {"customer_id": pl.Int64, "submitted_at": pl.Datetime("us", "UTC"),
+         "nps": pl.Float64, "rating": pl.Float64},
+    )  # fmt: skip
+    scaled = (pl.col("rating").clip(1, CSAT_SCALE) - 1) / (CSAT_SCALE - 1) * 10
+    return (
+        rows.sort("submitted_at")
+        .group_by("customer_id")
+        .agg(
+            last_nps=pl.col("nps").drop_nulls().last(),
+            satisfaction=pl.coalesce("nps", scaled).last(),
+        )
     )
-    return rows.sort("submitted_on").group_by("customer_id").agg(pl.col("last_nps").last())
 
 
 def _read_event_attendance(as_of: date, ids) -> pl.DataFrame:
@@ -703,6 +716,7 @@ def load_features(
             (pl.col("balance").fill_null(0.0) / pl.col("total_liabilities")).clip(0, 1)
         ),
         last_nps=pl.col("last_nps"),
+        satisfaction=pl.col("satisfaction"),
         interactions_12m=pl.col("interactions_12m").fill_null(0),
         successful_interactions_12m=pl.col("successful_interactions_12m").fill_null(0),
         max_dpd_12m=pl.max_horizontal(

@@ -32,3 +32,23 @@ def test_each_sub_score_lists_its_inputs_with_the_policys_weights():
     risk = [r for r in rows if r["sub_score"] == "risk"]
     assert [r["input"] for r in risk] == ["credit_grade", "arrears", "open_warnings"]
     assert all(r["weight"] is None for r in risk)
+
+
+def test_satisfaction_from_a_rating_counts_like_an_nps_answer_and_falls_back_on_it():
+    from fincrm.analytics.tests.test_tiering import POLICY, client, frame
+    from fincrm.analytics.tiering import score_customers
+
+    rated = client(customer_id=1, satisfaction=7.5)  # a CSAT-only survey, on the 0–10 scale
+    answered = client(customer_id=2, last_nps=7.5)  # a frame with the NPS answer only
+    never = client(customer_id=3)
+    out = {r["customer_id"]: r for r in score_customers(frame(rated, answered, never), POLICY)
+           .iter_rows(named=True)}  # fmt: skip
+    assert out[1]["loyalty"] == pytest.approx(out[2]["loyalty"])
+    lo = POLICY.loyalty
+    # Loyalty of a client known only by tenure 0, no renewals, no products and satisfaction:
+    # weighted mean over the known inputs (share of wallet, responsiveness, events unknown).
+    known = lo.tenure_weight + lo.renewals_weight + lo.products_weight + lo.satisfaction_weight
+    assert out[1]["loyalty"] == pytest.approx(100 * lo.satisfaction_weight * 0.75 / known)
+    codes = {r["code"] for r in out[3]["reasons"]}
+    assert "missing_satisfaction" in codes
+    assert "missing_satisfaction" not in {r["code"] for r in out[1]["reasons"]}
