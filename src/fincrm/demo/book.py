@@ -85,20 +85,7 @@ def draw_chunk(plan: Plan, number: int, start: int, size: int) -> dict[str, pl.D
 
 def _customers(rng, plan: Plan, start: int, n: int):
     managers = rng.integers(0, len(plan.managers), n)
-    # A city by tier weight, mostly in the manager's region: up to six draws, the first in
-    # the region (or 15% luck) is kept, else the last.
-    tier_weight = {"1": 4.0, "new1": 3.0, "2": 1.6, "3": 0.8, "4": 0.5}
-    city_p = np.array([tier_weight[c.tier] for c in CITIES])
-    candidates = rng.choice(len(CITIES), size=(n, 6), p=city_p / city_p.sum())
-    regions = sorted(set(plan.manager_regions))
-    region_of = np.array([regions.index(r) for r in plan.manager_regions])[managers]
-    in_region = np.array(
-        [[c.province in REGION_PROVINCES.get(r, ()) for c in CITIES] for r in regions]
-    )
-    accepted = in_region[region_of[:, None], candidates] | (rng.random((n, 6)) < 0.15)
-    first = np.where(accepted.any(axis=1), accepted.argmax(axis=1), 5)
-    city = candidates[np.arange(n), first]
-    cities = [CITIES[i] for i in city.tolist()]
+    cities = _home_cities(rng, plan, managers)
 
     company = rng.random(n) < 0.7
     industry_codes, weights = zip(*names.INDUSTRY_WEIGHTS.items(), strict=True)
@@ -117,47 +104,12 @@ def _customers(rng, plan: Plan, start: int, n: int):
         ],
         np.where(wealthy, ClientType.HIGH_NET_WORTH.value, ClientType.SME_OWNER.value),
     )
-    # Companies: name, founding, credit code (county of the city), capital, staff.
-    words = [names.INDUSTRY_WORDS[industry_codes[i]][0] for i in range(len(industry_codes))]
-    word = draws.uniform_from(rng, words, industry)
-    trade = draws.pick(rng, names.TRADE_WORDS, n)
-    forms, form_w = zip(*names.COMPANY_FORMS, strict=True)
-    form = draws.pick(rng, forms, n, p=np.array(form_w) / sum(form_w))
-    founded = np.datetime64(plan.as_of, "D") - (rng.gamma(2.2, 1600, n).astype(np.int64) + 200)
-    counties = draws.counties_by_year()
-    city_county = draws.uniform_from(
-        rng, [counties[c.area_code, 1980] or (f"{c.area_code}02",) for c in cities], np.arange(n)
-    )
-    serials = (start + np.arange(n) + 1) * 7919 % 999_999_937
-    codes = draws.uscc_codes(np.array(city_county), serials)
-    capital = draws.money(revenue * rng.uniform(0.05, 0.4, n))
-    staff = np.maximum(3, revenue / rng.uniform(4e5, 1.5e6, n)).astype(np.int64)
-    # Persons: name, birthday, a county of the city that existed in the birth year.
-    years = rng.integers(draws.FIRST_BIRTH_YEAR, draws.LAST_BIRTH_YEAR + 1, n)
-    months = rng.integers(1, 13, n)
-    days = rng.integers(1, 29, n)
-    birthday = np.array(
-        [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(years, months, days, strict=True)],
-        dtype="datetime64[D]",
-    )
-    birth_pools = [
-        counties[c.area_code, int(y)] or draws.FALLBACK_COUNTIES
-        for c, y in zip(cities, years.tolist(), strict=True)
-    ]
-    birth_county = draws.uniform_from(rng, birth_pools, np.arange(n))
+    firm = _company_identities(rng, plan, start, cities, industry, revenue)
+    person = _person_identities(rng, cities)
     person_names = draws.person_names(rng, n)
     phones = draws.mobiles(rng, n)
 
-    big = revenue >= 1e8
-    u = rng.random(n)
-    needs = np.where(
-        u < np.where(big, 0.2, 0.55),
-        "basic",
-        np.where(u < np.where(big, 0.7, 0.9), "comprehensive", "premium"),
-    )
-    company_names = [
-        f"{c.name}{t}{w}{f}" for c, t, w, f in zip(cities, trade, word, form, strict=True)
-    ]
+    needs = _needs_levels(rng, revenue)
     street = rng.integers(1, 999, n)
     has_email = rng.random(n) < 0.6
     tagged = rng.random(n) < 0.25
@@ -167,11 +119,11 @@ def _customers(rng, plan: Plan, start: int, n: int):
         {
             "id": np.arange(n),
             "kind": np.where(company, CustomerKind.COMPANY.value, CustomerKind.PERSON.value),
-            "name": np.where(company, company_names, person_names),
-            "credit_code": codes,
+            "name": np.where(company, firm["name"], person_names),
+            "credit_code": firm["credit_code"],
             "id_number": pl.Series([None] * n, dtype=pl.String),
-            "_county": birth_county,
-            "_birthday": years * 10_000 + months * 100 + days,
+            "_county": person["county"],
+            "_birthday": person["yyyymmdd"],
             "phone": np.where(company, "", phones),
             "email": [f"c{start + i}@example.cn" if e else "" for i, e in enumerate(has_email)],
             "industry": np.array(industry_codes)[industry],
@@ -182,17 +134,17 @@ def _customers(rng, plan: Plan, start: int, n: int):
                 f"{c.province}{c.name}某区某路{s}号"
                 for c, s in zip(cities, street.tolist(), strict=True)
             ],
-            "registered_capital": capital,
+            "registered_capital": firm["capital"],
             "annual_revenue": draws.money(revenue),
-            "employee_count": staff,
+            "employee_count": firm["staff"],
             "client_type": client_type,
             "needs_level": needs,
             "risk_appetite": draws.pick(rng, RiskAppetite.values, n, p=[0.3, 0.5, 0.2]),
             "source_channel": draws.pick(rng, SourceChannel.values, n),
             "owner_id": owner,
             "team_id": np.array(plan.manager_teams)[managers],
-            "birthday": draws.dates(birthday),
-            "founded_on": draws.dates(founded),
+            "birthday": draws.dates(person["birthday"]),
+            "founded_on": draws.dates(firm["founded"]),
         }
     )
     is_company = pl.Series(company)
@@ -210,6 +162,85 @@ def _customers(rng, plan: Plan, start: int, n: int):
         }
     )
     return {"customers": frame, "customer_tags": tags}, frame, revenue
+
+
+def _needs_levels(rng, revenue: np.ndarray) -> np.ndarray:
+    """Basic, comprehensive or premium: big clients (revenue from 100M CNY) need more."""
+    big = revenue >= 1e8
+    u = rng.random(len(revenue))
+    return np.where(
+        u < np.where(big, 0.2, 0.55),
+        "basic",
+        np.where(u < np.where(big, 0.7, 0.9), "comprehensive", "premium"),
+    )
+
+
+def _home_cities(rng, plan: Plan, managers: np.ndarray) -> list:
+    """A city by tier weight, mostly in the manager's region: up to six draws, the first in
+    the region (or 15% luck) is kept, else the last."""
+    n = len(managers)
+    tier_weight = {"1": 4.0, "new1": 3.0, "2": 1.6, "3": 0.8, "4": 0.5}
+    city_p = np.array([tier_weight[c.tier] for c in CITIES])
+    candidates = rng.choice(len(CITIES), size=(n, 6), p=city_p / city_p.sum())
+    regions = sorted(set(plan.manager_regions))
+    region_of = np.array([regions.index(r) for r in plan.manager_regions])[managers]
+    in_region = np.array(
+        [[c.province in REGION_PROVINCES.get(r, ()) for c in CITIES] for r in regions]
+    )
+    accepted = in_region[region_of[:, None], candidates] | (rng.random((n, 6)) < 0.15)
+    first = np.where(accepted.any(axis=1), accepted.argmax(axis=1), 5)
+    city = candidates[np.arange(n), first]
+    return [CITIES[i] for i in city.tolist()]
+
+
+def _company_identities(rng, plan: Plan, start: int, cities: list, industry, revenue) -> dict:
+    """Every client drawn as a company: name, founding, credit code (county of the city),
+    capital, staff (the caller keeps them for the companies only)."""
+    n = len(cities)
+    industry_codes = list(names.INDUSTRY_WEIGHTS)
+    words = [names.INDUSTRY_WORDS[industry_codes[i]][0] for i in range(len(industry_codes))]
+    word = draws.uniform_from(rng, words, industry)
+    trade = draws.pick(rng, names.TRADE_WORDS, n)
+    forms, form_w = zip(*names.COMPANY_FORMS, strict=True)
+    form = draws.pick(rng, forms, n, p=np.array(form_w) / sum(form_w))
+    founded = np.datetime64(plan.as_of, "D") - (rng.gamma(2.2, 1600, n).astype(np.int64) + 200)
+    counties = draws.counties_by_year()
+    city_county = draws.uniform_from(
+        rng, [counties[c.area_code, 1980] or (f"{c.area_code}02",) for c in cities], np.arange(n)
+    )
+    serials = (start + np.arange(n) + 1) * 7919 % 999_999_937
+    return {
+        "name": [
+            f"{c.name}{t}{w}{f}" for c, t, w, f in zip(cities, trade, word, form, strict=True)
+        ],
+        "founded": founded,
+        "credit_code": draws.uscc_codes(np.array(city_county), serials),
+        "capital": draws.money(revenue * rng.uniform(0.05, 0.4, n)),
+        "staff": np.maximum(3, revenue / rng.uniform(4e5, 1.5e6, n)).astype(np.int64),
+    }
+
+
+def _person_identities(rng, cities: list) -> dict:
+    """Every client drawn as a person: birthday and a county of the city that existed in the
+    birth year (the ID number is made from them when the rows are written)."""
+    n = len(cities)
+    years = rng.integers(draws.FIRST_BIRTH_YEAR, draws.LAST_BIRTH_YEAR + 1, n)
+    months = rng.integers(1, 13, n)
+    days = rng.integers(1, 29, n)
+    birthday = np.array(
+        [f"{y}-{m:02d}-{d:02d}" for y, m, d in zip(years, months, days, strict=True)],
+        dtype="datetime64[D]",
+    )
+    counties = draws.counties_by_year()
+    birth_pools = [
+        counties[c.area_code, int(y)] or draws.FALLBACK_COUNTIES
+        for c, y in zip(cities, years.tolist(), strict=True)
+    ]
+    return {
+        "birthday": birthday,
+        "yyyymmdd": years * 10_000 + months * 100 + days,
+        "county": draws.uniform_from(rng, birth_pools, np.arange(n)),
+    }
 
 
 def _companies(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndarray):
