@@ -96,7 +96,50 @@ def _detail_urls() -> list[str]:
     if survey:
         urls.append(reverse("surveys:detail", args=[survey.pk]))
     urls.extend(_event_urls())
+    urls.extend(_postloan_urls())
     return urls
+
+
+def _postloan_urls() -> list[str]:
+    """A live facility after disbursement: its evidence checklist (one item provided with a
+    payee that does not fit, one rejected), a guarantee, a policy and a claim; its page and
+    its client's 360° page."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fincrm.financing.models import Facility
+    from fincrm.postloan import services
+
+    facility = Facility.objects.filter(status="active").order_by("pk").first()
+    if facility is None:
+        return []
+    services.evidence_checklist_create(facility=facility)
+    first, *rest = facility.evidence_items.order_by("kind")
+    services.evidence_upload(
+        item=first, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"),
+        payee=facility.customer.name, amount=facility.drawn_amount + 1,
+    )  # fmt: skip
+    for item in rest[:1]:
+        services.evidence_upload(item=item, upload=SimpleUploadedFile("b.pdf", b"%PDF-1.4 y"),
+                                 payee="上海宝钢钢材贸易有限公司", amount=None)  # fmt: skip
+        services.evidence_decide(item=item, user=None, accept=False, reason="发票抬头不符")
+    term = {"start_on": facility.start_date, "expires_on": facility.maturity_date}
+    guarantee = services.guarantee_record(
+        customer=facility.customer, facilities=[facility], number="BZ2026001", kind="pledge",
+        guarantor_name="华东融资担保有限公司", amount_covered=Decimal(100_000), **term,
+    )  # fmt: skip
+    services.policy_record(
+        customer=facility.customer, facilities=[facility], insurer="中国出口信用保险公司",
+        policy_number="BD001", coverage_share=Decimal(60), premium=Decimal(8_000), **term,
+    )  # fmt: skip
+    Facility.objects.filter(pk=facility.pk).update(loan_class="doubtful")
+    services.claim_file(facility=facility, guarantee=guarantee, amount=Decimal(50_000),
+                        filed_on=AS_OF)  # fmt: skip
+    return [
+        reverse("postloan:facility", args=[facility.pk]),
+        reverse("customers:detail", args=[facility.customer_id]),
+    ]
 
 
 def _event_urls() -> list[str]:

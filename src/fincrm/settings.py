@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "fincrm.loyalty",
     "fincrm.insights",
     "fincrm.reports",
+    "fincrm.postloan",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",

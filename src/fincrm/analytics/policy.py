@@ -574,6 +574,8 @@ def _warnings() -> list[WarningRule]:
         ("complaints", "complaints_90d", ">=", 2, "medium"),
         ("contact_lost", "days_since_successful_contact", ">=", 180, "low"),
         ("maturity_no_renewal", "maturity_without_renewal_days", "<=", 60, "low"),
+        ("funds_evidence_overdue", "funds_evidence_overdue", ">=", 1, "medium"),
+        ("funds_payee_mismatch", "funds_payee_mismatch", ">=", 1, "high"),
     ]
     return [WarningRule(code=c, signal=s, op=o, threshold=t, severity=v) for c, s, o, t, v in rows]
 
@@ -782,8 +784,46 @@ class PricingRules(_Config):
         return self
 
 
+def _evidence_kinds() -> dict[str, list[str]]:
+    trade = ["invoice", "payee_contract", "bank_statement"]
+    return {
+        "working_capital": trade,
+        "equipment_leasing": ["invoice", "payee_contract"],
+        "factoring": ["invoice", "bank_statement"],
+        "supply_chain": trade,
+        "project": trade,
+        "bill_discounting": ["invoice"],
+    }
+
+
+class UseOfFundsRules(_Config):
+    """Evidence that the money went where the application said (贷后资金用途检查): the kinds
+    asked for each product type and the days after disbursement to provide them. An item still
+    unproven after its deadline, or a payee that does not fit, fires the early-warning rules
+    on the signals ``funds_evidence_overdue`` and ``funds_payee_mismatch``."""
+
+    evidence: dict[str, list[Literal["invoice", "payee_contract", "bank_statement"]]] = Field(
+        default_factory=_evidence_kinds
+    )
+    deadline_days: int = Field(90, ge=1)
+
+
+class CoverRules(_Config):
+    """Guarantees and credit insurance: the owner's reminder this many days before one
+    expires; a claim may be made against a facility in one of ``claimable_classes`` or
+    written off."""
+
+    expiry_reminder_days: int = Field(30, ge=1)
+    claimable_classes: list[Literal["substandard", "doubtful", "loss"]] = Field(
+        default_factory=lambda: ["substandard", "doubtful", "loss"]
+    )
+
+
 class LendingRules(_Config):
     """Origination, approval, booking and collections (credit policy, the risk committee's)."""
+
+    use_of_funds: UseOfFundsRules = Field(default_factory=UseOfFundsRules)
+    cover: CoverRules = Field(default_factory=CoverRules)
 
     #: The reference rate (one-year LPR, % a year): the first component of every quote.
     base_rate_percent: float = Field(3.0, ge=0)

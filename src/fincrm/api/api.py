@@ -184,10 +184,12 @@ def _unexpected(request, exc):
 
 from fincrm.campaigns.api import register as register_campaigns  # noqa: E402
 from fincrm.events.api import register as register_events  # noqa: E402
+from fincrm.postloan.api import register as register_postloan  # noqa: E402
 
 from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
 
 routers.register(api)
 routers_more.register(api)
 register_events(api)
+register_postloan(api)
 register_campaigns(api)

@@ -23,6 +23,7 @@ from fincrm.financing.choices import LoanClass, pipeline_choices
 from fincrm.financing.modifications import modification_panels
 from fincrm.insights.selectors import customer_insights
 from fincrm.loyalty.selectors import loyalty_summary
+from fincrm.postloan.selectors import customer_postloan
 from fincrm.reports.selectors import customer_reports
 from fincrm.risk.selectors import customer_risk
 from fincrm.service.selectors import customer_tickets
@@ -77,6 +78,7 @@ def customer_detail(request, pk: int):
         "changes": _history_diffs(history, user=viewer),
         "evaluation": customer_evaluation(customer=customer),
         "loyalty": loyalty_summary(customer=customer),
+        "postloan": customer_postloan(customer=customer, today=timezone.localdate()),
         "insights": customer_insights(customer=customer),
         "tickets": customer_tickets(customer=customer),
         "client_reports": list(customer_reports(customer=customer)[:12]),

@@ -99,6 +99,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     from fincrm.financing.services import renewals_open
     from fincrm.loyalty.services import points_expire
     from fincrm.messaging.care import care_messages_queue
+    from fincrm.postloan.services import cover_expiry_reminders, evidence_checklists_open
     from fincrm.reports.services import client_reports_monthly
     from fincrm.service.services import tickets_escalate
 
@@ -118,4 +119,6 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
         "client_reports": client_reports_monthly(as_of=as_of),
         # Scheduled campaigns whose worker task was lost, by the real clock (not a replayed day).
         "scheduled_campaigns": campaigns_launch_due(),
+        "use_of_funds_checklists": evidence_checklists_open(as_of=as_of),
+        "cover_expiry_reminders": cover_expiry_reminders(as_of=as_of),
     }

@@ -596,6 +596,7 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
     """Every early-warning signal per client (null where it cannot be measured)."""
     complaints = _complaints_90d(ids, as_of)
     maturity = _maturity_without_renewal(ids, as_of)
+    funds = _use_of_funds(ids, as_of)
     return (
         result.join(pit, on="customer_id", how="left")
         .join(previous, on="customer_id", how="left")
@@ -606,6 +607,7 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
         )
         .join(complaints, on="customer_id", how="left")
         .join(maturity, on="customer_id", how="left")
+        .join(funds, on="customer_id", how="left")
         # Early warning watches borrowers: clients with a live facility.
         .filter(pl.col("limit").fill_null(0) > 0)
         .select(
@@ -622,8 +624,23 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
             utilisation_change=pl.col("utilisation") - pl.col("previous_utilisation"),
             score_change=pl.col("score") - pl.col("previous_score"),
             complaints_90d=pl.col("complaints_90d").fill_null(0),
+            funds_evidence_overdue=pl.col("funds_evidence_overdue").fill_null(0),
+            funds_payee_mismatch=pl.col("funds_payee_mismatch").fill_null(0),
         )
     )
+
+
+def _use_of_funds(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
+    """Evidence of the use of funds unproven after its deadline, and evidence whose payee does
+    not fit the loan, per client (``postloan.selectors.use_of_funds_counts``)."""
+    from fincrm.postloan.selectors import use_of_funds_counts
+
+    overdue, mismatch = use_of_funds_counts(as_of)
+    frames = [
+        fetch_for(qs, "facility__customer_id", ids, {"customer_id": pl.Int64, name: pl.Int64})
+        for qs, name in ((overdue, "funds_evidence_overdue"), (mismatch, "funds_payee_mismatch"))
+    ]
+    return frames[0].join(frames[1], on="customer_id", how="full", coalesce=True)
 
 
 def _complaints_90d(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:

@@ -92,6 +92,8 @@ SIGNAL_LABELS = {
     "complaints_90d": _("Complaints in 90 days"),
     "days_since_successful_contact": _("Days since the client was last reached"),
     "maturity_without_renewal_days": _("Days to maturity without a renewal"),
+    "funds_evidence_overdue": _("Evidence of the use of funds overdue"),
+    "funds_payee_mismatch": _("Payee not fitting the use of funds"),
 }
 
 
@@ -141,6 +143,8 @@ RULE_LABELS = {
     "complaints": _("Repeated complaints"),
     "contact_lost": _("Contact lost"),
     "maturity_no_renewal": _("Maturing without renewal"),
+    "funds_evidence_overdue": _("Use of funds not proven in time"),
+    "funds_payee_mismatch": _("Payee does not fit the use of funds"),
 }
 
 #: Names of the expert scorecard's parameters (``policy.scorecard.expert``), as the model

@@ -25,6 +25,7 @@ from fincrm.core.views import (
     flash_errors,
     ticked_ids,
 )
+from fincrm.postloan.selectors import portfolio_cover
 
 from . import selectors, services
 from .choices import (
@@ -436,6 +437,7 @@ def portfolio(request):
         {
             "delinquency": selectors.portfolio_delinquency(user=request.user),
             "collections": selectors.portfolio_collections(user=request.user),
+            "cover": portfolio_cover(user=request.user, as_of=timezone.localdate()),
             "scorecard": selectors.active_scorecard(),
         },
     )

@@ -80,6 +80,17 @@ ROLE_RULES = {
     # (risk.views.facility_classify: view on the client and risk.decide); an empty form
     # returns the facility to its rules, which is a change the sweep's POST gets through.
     "risk:facility_classify": {"risk"},
+    # Risk officers (reviewers) accept or reject any client's evidence of the use of funds
+    # (postloan.selectors.evidence_for_review) and record a guarantor's or insurer's answer
+    # to a claim (risk.decide).
+    "postloan:evidence_accept": {"risk"},
+    "POST /api/v1/postloan/evidence/{item_id}/accept": {"risk"},
+    "POST /api/v1/postloan/evidence/{item_id}/reject": {"risk"},
+    "POST /api/v1/postloan/claims/{claim_id}/decide": {"risk"},
+    # Risk officers set (or clear) any facility's five-tier class, with a reason
+    # (risk.views.facility_classify: view on the client and risk.decide); an empty form
+    # returns the facility to its rules, which is a change the sweep's POST gets through.
+    "risk:facility_classify": {"risk"},
     # Service agents open, answer and close complaints on any client (service.views,
     # service.views.may_log_ticket).
     "service:create": {"agent"},
@@ -226,10 +237,37 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
             file=ContentFile(b"%PDF-1.4", name="report.pdf"),
         ),
     ]  # fmt: skip
+    made += _postloan(pk, customer, facility, today)
     objects: dict[str, list[int]] = {}
     for obj in made:
         objects.setdefault(obj._meta.label, []).append(obj.pk)
     return Side(name=name, objects=objects, tokens=[_upload(owner)])
+
+
+def _postloan(pk, customer, facility, today) -> list:
+    """Evidence waiting for review, a guarantee and a policy over the facility, a claim."""
+    from fincrm.postloan.models import Claim, EvidenceItem, GuaranteeContract, InsurancePolicy
+
+    term = {"start_on": today, "expires_on": today + timedelta(days=365)}
+    guarantee = GuaranteeContract.objects.create(
+        id=pk(), customer=customer, number="BZ1", kind="guarantee", guarantor_name="担保公司",
+        amount_covered=Decimal("100000"), **term,
+    )  # fmt: skip
+    policy = InsurancePolicy.objects.create(
+        id=pk(), customer=customer, insurer="人保", policy_number="P1",
+        coverage_share=Decimal("50"), **term,
+    )  # fmt: skip
+    guarantee.facilities.set([facility])
+    policy.facilities.set([facility])
+    evidence = EvidenceItem.objects.create(
+        id=pk(), facility=facility, kind="invoice", due_on=today, status="received",
+        payee="供应商", file=ContentFile(b"%PDF-1.4", name="invoice.pdf"),
+    )  # fmt: skip
+    claim = Claim.objects.create(
+        id=pk(), facility=facility, guarantee=guarantee, amount_claimed=Decimal("1000"),
+        filed_on=today,
+    )  # fmt: skip
+    return [evidence, guarantee, policy, claim]
 
 
 def _upload(owner) -> str:
