@@ -72,7 +72,36 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
     created = draws.office_time(rng, as_of - age)
     industry = customers["industry"].to_numpy()[customer]
     purpose = [names.INDUSTRY_WORDS[i][1] for i in industry]
-    # Stage history along the path to the target stage, a few days per step.
+    owner = customers["owner_id"].to_numpy()[customer]
+    changes, path, finished, stage_changed_at = _stage_history(
+        rng, plan, created, target_stage, owner
+    )
+    documents = _documents(rng, products, product, path, created)
+    applications = pl.DataFrame(
+        {
+            "id": np.arange(n),
+            "customer_id": customer,
+            "product_id": np.array([p.id for p in products])[product],
+            "amount": amount,
+            "tenor_months": tenor,
+            "purpose": purpose,
+            "stage": target_stage,
+            "created_at": draws.times(created),
+            "stage_changed_at": draws.times(stage_changed_at),
+            "_start": draws.dates((finished + draws.UTC_OFFSET).astype("datetime64[D]")),
+            "_min_rate": spec["min_rate"],
+            "_max_rate": spec["max_rate"],
+        }
+    )
+    return applications, {"stage_changes": changes, "documents": documents}
+
+
+def _stage_history(rng, plan: Plan, created, target_stage, owner):
+    """Each application's stage changes along the path to its target stage, a few days per
+    step, decisions by the risk officer and the rest by the client's manager (``owner``, per
+    application); with the path taken, when it finished and the stage's date."""
+    n = len(target_stage)
+    as_of = np.datetime64(plan.as_of, "D")
     path = np.where(
         target_stage == Stage.REJECTED,
         REJECTED_PATH,
@@ -104,7 +133,6 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
     finished = changed_at[last]
     late = (finished + draws.UTC_OFFSET).astype("datetime64[D]") > as_of
     stage_changed_at = np.where(late, draws.office_time(rng, np.full(n, as_of)), finished)
-    owner = customers["owner_id"].to_numpy()
     decided = (to_stage == Stage.APPROVED) | (to_stage == Stage.REJECTED)
     changes = pl.DataFrame(
         {
@@ -112,7 +140,7 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
             "from_stage": from_stage,
             "to_stage": to_stage,
             "changed_at": draws.times(changed_at),
-            "changed_by_id": np.where(decided, plan.risk, owner[customer[app]]),
+            "changed_by_id": np.where(decided, plan.risk, owner[app]),
             "note": np.where(
                 to_stage == Stage.APPROVED,
                 APPROVAL_NOTE,
@@ -120,7 +148,12 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
             ),
         }
     )
-    # Documents: accepted once due diligence began, partly received while collecting them.
+    return changes, path, finished, stage_changed_at
+
+
+def _documents(rng, products, product, path, created) -> pl.DataFrame:
+    """Documents checklists: accepted once due diligence began, partly received while
+    collecting them."""
     docs = [p.documents for p in products]
     app_of_doc, doc = draws.spread(np.array([len(docs[p]) for p in product]))
     kind = [docs[p][i] for p, i in zip(product[app_of_doc], doc, strict=True)]
@@ -132,7 +165,7 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
         np.where(collecting & (rng.random(len(kind)) < 0.6), "received", "missing"),
     )
     received = created[app_of_doc] + np.timedelta64(3, "D")
-    documents = pl.DataFrame(
+    return pl.DataFrame(
         {
             "application_id": app_of_doc,
             "kind": kind,
@@ -142,23 +175,6 @@ def draw_applications(rng, plan: Plan, customers: pl.DataFrame, revenue: np.ndar
     ).with_columns(
         pl.when(pl.col("status") != "missing").then(pl.col("received_at")).alias("received_at")
     )
-    applications = pl.DataFrame(
-        {
-            "id": np.arange(n),
-            "customer_id": customer,
-            "product_id": np.array([p.id for p in products])[product],
-            "amount": amount,
-            "tenor_months": tenor,
-            "purpose": purpose,
-            "stage": target_stage,
-            "created_at": draws.times(created),
-            "stage_changed_at": draws.times(stage_changed_at),
-            "_start": draws.dates((finished + draws.UTC_OFFSET).astype("datetime64[D]")),
-            "_min_rate": spec["min_rate"],
-            "_max_rate": spec["max_rate"],
-        }
-    )
-    return applications, {"stage_changes": changes, "documents": documents}
 
 
 #: Above this amount the demo policy's risk officer needs the executive too.
@@ -308,48 +324,13 @@ def draw_facilities(
     secured = (guarantee == "mortgage") | (guarantee == "pledge")
     collateral = np.where(secured, draws.money(limit * rng.uniform(0.8, 1.6, n)), 0.0)
     client = frame["customer_id"].to_numpy()
-    # Tenure: years since the client's first facility, at this one's start.
-    earliest = pl.DataFrame({"c": client, "s": start}).group_by("c").agg(pl.col("s").min())
-    first_start = dict(zip(earliest["c"].to_list(), earliest["s"].to_numpy(), strict=True))
-    tenure = (start - np.array([first_start[c] for c in client], dtype=start.dtype)).astype(
-        np.int64
-    ) / 365.0
-    logit = risk[client] - 0.5 * np.minimum(tenure, 4)
-    p_default = 1 / (1 + np.exp(-logit))
-    p_late = (1 - p_default) * np.minimum(0.7, 1 / (1 + np.exp(-(logit + 1.0))))
-    u = rng.random(n)
-    behaviour = np.where(u < p_default, 2, np.where(u < p_default + p_late, 1, 0))
-    late, default = behaviour == 1, behaviour == 2
-    # Loans season: a facility that defaults mostly does so in its first year or so.
-    stops = np.minimum(2 + rng.exponential(7, n).astype(np.int64), np.maximum(2, months - 1))
-    stop_after = np.where(default, stops, np.iinfo(np.int64).max)
-
-    # Schedule: equal principal, interest on what is still outstanding, as the booking
-    # service builds it (``financing.schedule``: 30/360, the last instalment clears the cents).
-    facility, k = draws.spread(months)
-    number = k + 1
-    m = len(facility)
-    due = draws.add_months(start[facility], number)
-    each = draws.half_up(limit / months)[facility]
-    last = number == months[facility]
-    principal_due = np.where(last, np.round(limit[facility] - k * each, 2), each)
-    interest_due = draws.half_up((limit[facility] - k * each) * rate[facility] / 1200)
-    owed = np.round(principal_due + interest_due, 2)
-    first, second = rng.random(m), rng.random(m)
-    # A defaulting facility pays late in the months before it stops paying.
-    slipping = default[facility] & (number > stop_after[facility] - 4) & (first < 0.6)
-    delay = np.where(
-        (late[facility] & (first < 0.35)) | slipping,
-        rng.integers(3, 50, m),
-        np.where(second < 0.03, rng.integers(1, 6, m), 0),
-    )
-    paid_on = due + delay - rng.integers(0, 3, m)
-    paid = (due <= as_of) & (number <= stop_after[facility]) & (paid_on <= as_of)
-    unpaid_due = np.where(~paid & (due < as_of), due, np.datetime64("NaT"))
-    oldest = _group_min(unpaid_due, facility, n)
-    dpd = np.where(np.isnat(oldest), 0, (as_of - oldest).astype(np.int64))
-    paid_total = np.bincount(facility, weights=np.where(paid, principal_due, 0.0), minlength=n)
-    drawn = draws.money(limit - paid_total)
+    behaviour, stop_after = _behaviours(rng, client, start, risk, months)
+    schedule = _schedule(
+        rng, as_of, client, start, months, limit, rate,
+        late=behaviour == 1, default=behaviour == 2, stop_after=stop_after,
+    )  # fmt: skip
+    dpd = schedule["dpd"]
+    drawn = draws.money(limit - schedule["paid_total"])
     closed = (maturity < as_of) & (dpd == 0)
     facilities = pl.DataFrame(
         {
@@ -375,11 +356,66 @@ def draw_facilities(
             "_behaviour": np.array(BEHAVIOURS)[behaviour],
         }
     )
+    return facilities, {"installments": schedule["installments"], "payments": schedule["payments"]}
+
+
+def _behaviours(rng, client, start, risk, months):
+    """Each facility's repayment behaviour (0 good, 1 late, 2 default) from its client's risk,
+    lower the longer the client has borrowed from us, and the instalment after which a
+    defaulting facility stops paying."""
+    n = len(client)
+    # Tenure: years since the client's first facility, at this one's start.
+    earliest = pl.DataFrame({"c": client, "s": start}).group_by("c").agg(pl.col("s").min())
+    first_start = dict(zip(earliest["c"].to_list(), earliest["s"].to_numpy(), strict=True))
+    tenure = (start - np.array([first_start[c] for c in client], dtype=start.dtype)).astype(
+        np.int64
+    ) / 365.0
+    logit = risk[client] - 0.5 * np.minimum(tenure, 4)
+    p_default = 1 / (1 + np.exp(-logit))
+    p_late = (1 - p_default) * np.minimum(0.7, 1 / (1 + np.exp(-(logit + 1.0))))
+    u = rng.random(n)
+    behaviour = np.where(u < p_default, 2, np.where(u < p_default + p_late, 1, 0))
+    # Loans season: a facility that defaults mostly does so in its first year or so.
+    stops = np.minimum(2 + rng.exponential(7, n).astype(np.int64), np.maximum(2, months - 1))
+    stop_after = np.where(behaviour == 2, stops, np.iinfo(np.int64).max)
+    return behaviour, stop_after
+
+
+def _schedule(rng, as_of, client, start, months, limit, rate, *, late, default, stop_after):
+    """Instalments and payments of the facilities up to ``as_of``; with each facility's days
+    past due and the principal paid."""
+    # Schedule: equal principal, interest on what is still outstanding, as the booking
+    # service builds it (``financing.schedule``: 30/360, the last instalment clears the cents).
+    facility, k = draws.spread(months)
+    number = k + 1
+    m = len(facility)
+    due = draws.add_months(start[facility], number)
+    each = draws.half_up(limit / months)[facility]
+    last = number == months[facility]
+    principal_due = np.where(last, np.round(limit[facility] - k * each, 2), each)
+    interest_due = draws.half_up((limit[facility] - k * each) * rate[facility] / 1200)
+    owed = np.round(principal_due + interest_due, 2)
+    first, second = rng.random(m), rng.random(m)
+    # A defaulting facility pays late in the months before it stops paying.
+    slipping = default[facility] & (number > stop_after[facility] - 4) & (first < 0.6)
+    delay = np.where(
+        (late[facility] & (first < 0.35)) | slipping,
+        rng.integers(3, 50, m),
+        np.where(second < 0.03, rng.integers(1, 6, m), 0),
+    )
+    paid_on = due + delay - rng.integers(0, 3, m)
+    paid = (due <= as_of) & (number <= stop_after[facility]) & (paid_on <= as_of)
+    unpaid_due = np.where(~paid & (due < as_of), due, np.datetime64("NaT"))
+    oldest = _group_min(unpaid_due, facility, len(start))
+    dpd = np.where(np.isnat(oldest), 0, (as_of - oldest).astype(np.int64))
+    paid_total = np.bincount(
+        facility, weights=np.where(paid, principal_due, 0.0), minlength=len(start)
+    )
     installments = pl.DataFrame(
         {
             "id": np.arange(m),
             "facility_id": facility,
-            "_customer": frame["customer_id"].to_numpy()[facility],
+            "_customer": client[facility],
             "number": number,
             "due_date": draws.dates(due),
             "principal_due": principal_due,
@@ -400,7 +436,8 @@ def draw_facilities(
             "recorded_at": draws.times(draws.office_time(rng, paid_on[rows])),
         }
     )
-    return facilities, {"installments": installments, "payments": payments}
+    return {"installments": installments, "payments": payments, "dpd": dpd,
+            "paid_total": paid_total}  # fmt: skip
 
 
 def _group_min(values: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
