@@ -117,6 +117,9 @@ def test_a_part_whose_worker_is_killed_is_taken_up_again_and_written_once(users,
         taken = None
         while taken is None and time.monotonic() < deadline:
             taken = run.parts.filter(started_at__isnull=False, status=RunStatus.RUNNING).first()
+            failed = run.parts.filter(status=RunStatus.FAILED).first()
+            assert failed is None, f"{failed.error}\n{_logs(tmp_path)}"
+            assert any(w.poll() is None for w in workers), f"workers died\n{_logs(tmp_path)}"
             time.sleep(0.1)
         assert taken is not None, f"no worker took a part\n{_logs(tmp_path)}"
         horse = int(taken.worker.split(":")[1])
