@@ -43,6 +43,7 @@ NAV = (
         frozenset({Role.SERVICE_AGENT, Role.TEAM_LEAD, Role.EXECUTIVE, Role.ADMIN}),
     ),
     ("insights:dashboard", _("KPIs"), _ALL_STAFF),
+    ("staff:training", _("Training"), _ALL_STAFF),
     ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     (

@@ -168,6 +168,9 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         customer,
         person,
         Contact.objects.create(id=pk(), customer=customer, name="李四", phone="13900000000"),
+        # A training record of the side's manager with its certificate (staff.TrainingRecord:
+        # the person, their leads, executives and admins).
+        _training_record(pk(), owner),
         # A background client import, seen by the user who started it and admins only.
         ImportJob.objects.create(
             id=pk(), user=owner, token=f"sweep-job-of-{name}-0123456789", filename="book.csv",
@@ -279,6 +282,16 @@ def _upload(owner) -> str:
     meta = {"user": owner.pk, "filename": "book.csv", "format": "csv", "uploaded_at": "x"}
     (folder / "meta.json").write_text(json.dumps(meta))
     return token
+
+
+def _training_record(pk: int, owner):
+    from fincrm.staff.models import Course, TrainingRecord
+
+    course, _ = Course.objects.get_or_create(code="aml", defaults={"name": "反洗钱"})
+    return TrainingRecord.objects.create(
+        id=pk, user=owner, course=course, taken_on=date(2026, 3, 1), completed=True,
+        certificate=ContentFile(b"%PDF-1.4", name="certificate.pdf"),
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -523,6 +536,7 @@ def test_the_sweep_reaches_real_objects(users, sides):
             "engagement:attachment", "service:detail", "financing:document_file",
             "customers:import_preview", "customers:import_job", "reports:preview",
             "reports:download",
+            "staff:certificate",
             "financing:collection_letter", "campaigns:detail"} <= served, served  # fmt: skip
 
 

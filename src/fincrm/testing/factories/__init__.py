@@ -13,3 +13,4 @@ from .evaluation import *  # noqa: F403
 from .financing import *  # noqa: F403
 from .postloan import *  # noqa: F403
 from .service import *  # noqa: F403
+from .staff import *  # noqa: F403
