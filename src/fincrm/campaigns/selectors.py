@@ -73,3 +73,35 @@ def campaign_recipients_frame(*, campaign: Campaign) -> pl.DataFrame:
             "applied": pl.Boolean,
         },
     )
+
+
+def portal_offers(*, customer, now: datetime | None = None, limit: int = 5) -> list[dict]:
+    """The offers a client sees in its portal: the campaigns with a link whose message went
+    to it (sent or delivered) and whose window is still open, newest first, each with the
+    client's own tracked link (a path on this site, so the click is counted)."""
+    from django.utils import timezone
+
+    from .choices import CampaignStatus
+    from .services import click_path
+
+    now = now or timezone.now()
+    rows = (
+        Recipient.objects.filter(
+            customer=customer,
+            campaign__status=CampaignStatus.LAUNCHED,
+            message__status__in=("sent", "delivered"),
+        )
+        .exclude(campaign__link="")
+        .select_related("campaign")
+        .order_by("-campaign__launched_at", "-pk")
+    )
+    offers = []
+    for recipient in rows[: limit * 4]:
+        campaign = recipient.campaign
+        if now >= campaign.launched_at + timedelta(days=campaign.conversion_days):
+            continue
+        offers.append({"name": campaign.name, "launched_at": campaign.launched_at,
+                       "url": click_path(campaign.pk, customer.pk)})  # fmt: skip
+        if len(offers) == limit:
+            break
+    return offers

@@ -92,12 +92,17 @@ def link_allowed(url: str) -> bool:
     )
 
 
-def tracked_url(campaign_id: int, customer_id: int) -> str:
-    """The recipient's own link: a signed token naming campaign and client (nothing to
-    guess, nothing to change), which records the click and redirects to the campaign's
-    target."""
+def click_path(campaign_id: int, customer_id: int) -> str:
+    """The path of a recipient's own link: a signed token naming campaign and client
+    (nothing to guess, nothing to change), which records the click and redirects to the
+    campaign's target."""
     token = signing.Signer(salt=CLICK_SALT).sign(f"{campaign_id}.{customer_id}")
-    return settings.FINCRM_BASE_URL.rstrip("/") + reverse("campaigns:click", args=[token])
+    return reverse("campaigns:click", args=[token])
+
+
+def tracked_url(campaign_id: int, customer_id: int) -> str:
+    """:func:`click_path` on this site's address, for a message."""
+    return settings.FINCRM_BASE_URL.rstrip("/") + click_path(campaign_id, customer_id)
 
 
 def click_token_read(token: str) -> tuple[int, int] | None:

@@ -2,7 +2,9 @@
 
 from django.shortcuts import redirect
 
-ALLOWED = ("/portal/", "/i18n/", "/static/")
+#: ``/campaigns/l/``: a campaign's tracked link (a signed token; it only redirects to the
+#: campaign's checked target), so an offer clicked in the portal is counted.
+ALLOWED = ("/portal/", "/i18n/", "/static/", "/campaigns/l/")
 
 
 class PortalBoundaryMiddleware:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fincrm.campaigns.selectors import portal_offers
 from fincrm.core.views import flash_errors
 from fincrm.events import services as events
 from fincrm.events.choices import ResponseSource
@@ -93,6 +94,7 @@ def home(request):
             "tickets": Ticket.objects.filter(customer=customer).order_by("-opened_at")[:20],
             "reports": portal_reports(customer=customer)[:24],
             "events": events.invitations_ahead(customer=customer),
+            "offers": portal_offers(customer=customer),
             "ticket_form": PortalTicketForm(),
             "apply_form": PortalApplicationForm(),
         },

@@ -236,6 +236,32 @@ def test_the_results_page_query_count_does_not_grow_with_the_book(
         assert browser.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 200
 
 
+def test_the_portal_shows_a_client_its_running_offers_through_its_tracked_link(
+    users, login, launched, client, clock
+):
+    from fincrm.portal.models import PortalAccount
+    from fincrm.testing.factories import UserFactory
+
+    campaign, book = launched
+    a1, a2 = book[Group.A][:2]  # delivered; failed
+    accounts = {c: PortalAccount.objects.create(user=UserFactory(username=f"p{c.pk}", role=""),
+                                                customer=c) for c in (a1, a2)}  # fmt: skip
+    page = login(accounts[a1].user).get(reverse("portal:home")).content.decode()
+    link = tracked_url(campaign.pk, a1.pk).removeprefix("https://crm.example.cn")
+    assert 'id="offers"' in page and f'href="{link}"' in page and "为您推荐" in page
+    assert client.get(link)["Location"] == "/portal/"
+    assert Recipient.objects.get(campaign=campaign, customer=a1).clicks == 2  # fixture's + this
+    client.logout()
+    assert (
+        'id="offers"' not in login(accounts[a2].user).get(reverse("portal:home")).content.decode()
+    )
+    client.logout()
+    clock.shift(timedelta(days=15))  # the window (14 days) is over
+    assert (
+        'id="offers"' not in login(accounts[a1].user).get(reverse("portal:home")).content.decode()
+    )
+
+
 # --- schedule -------------------------------------------------------------------------------
 
 
