@@ -126,15 +126,15 @@ def test_the_scorecard_exports_to_excel(users, may_book):
     assert response.status_code == 200
     assert 'filename="fincrm-scorecard-2026-05.xlsx"' in response["Content-Disposition"]
     sheet = load_workbook(BytesIO(response.content)).active
-    assert [sheet["A1"].value, sheet["B1"].value] == ["Month", "2026-05"]
+    assert [sheet["A1"].value, sheet["B1"].value] == ["月份", "2026-05"]  # the reader's language
     header = [c.value for c in sheet[3]]
-    assert header[:3] == ["Staff member", "Team", "Score"]
+    assert header[:3] == ["员工", "团队", "评分"]
     assert sheet.freeze_panes == "A4"
     body = {row[0]: row for row in sheet.iter_rows(min_row=4, values_only=True)}
     assert set(body) == {users["manager_a"].get_full_name() or "manager_a",
                          users["lead"].get_full_name() or "lead"}  # fmt: skip
     mine = body[users["manager_a"].get_full_name() or "manager_a"]
-    share = header.index("Book 30+ days past due %")
+    share = header.index("逾期30天以上余额占比 %")
     assert mine[share] == pytest.approx(0.6)
     assert sheet.cell(row=4, column=share + 1).number_format == "0.0%"
 
