@@ -142,36 +142,39 @@ def facility_postloan(*, facility: Facility, today: date) -> dict:
 
 def customer_postloan(*, customer, today: date) -> list[dict]:
     """The 360° card: each facility with a checklist or a cover, what is proven and what is
-    still owed, and the cover in force (three queries whatever the book)."""
-    counts = {
-        row["facility_id"]: row
-        for row in EvidenceItem.objects.filter(facility__customer=customer)
-        .order_by()
-        .values("facility_id")
-        .annotate(
-            total=Count("pk"),
-            proven=Count("pk", filter=Q(status=EvidenceStatus.ACCEPTED)),
-            overdue=Count("pk", filter=Q(status__in=UNPROVEN, due_on__lt=today)),
-            flagged=Count("pk", filter=~Q(flags=[]) & ~Q(status=EvidenceStatus.REJECTED)),
-        )
-    }
-    covered = set(
-        GuaranteeContract.objects.filter(customer=customer).values_list("facilities", flat=True)
-    ) | set(InsurancePolicy.objects.filter(customer=customer).values_list("facilities", flat=True))
-    facilities = list(
-        Facility.objects.filter(customer=customer, pk__in=set(counts) | (covered - {None}))
+    still owed, and the cover in force. One query when there is none, five with cover,
+    whatever the number of facilities."""
+    evidence = "evidence_items"
+    facilities = [
+        row
+        for row in Facility.objects.filter(customer=customer)
         .order_by("-start_date", "-pk")
         .values("pk", "contract_number", "status")
-    )
+        .annotate(
+            total=Count(evidence, distinct=True),
+            proven=Count(
+                evidence, filter=Q(evidence_items__status=EvidenceStatus.ACCEPTED), distinct=True
+            ),
+            overdue=Count(
+                evidence,
+                filter=Q(evidence_items__status__in=UNPROVEN, evidence_items__due_on__lt=today),
+                distinct=True,
+            ),
+            flagged=Count(
+                evidence,
+                filter=~Q(evidence_items__flags=[])
+                & ~Q(evidence_items__status=EvidenceStatus.REJECTED),
+                distinct=True,
+            ),
+            covers=Count("guarantees", distinct=True) + Count("insurance_policies", distinct=True),
+        )
+        if row["total"] or row["covers"]
+    ]
     figures = facility_cover([f["pk"] for f in facilities], today) if facilities else {}
-    empty = {"total": 0, "proven": 0, "overdue": 0, "flagged": 0}
-    rows = []
-    for f in facilities:
-        row = {**f, **counts.get(f["pk"], empty)}
-        row["outstanding"], row["cover"], row["net"] = figures[f["pk"]]
+    for row in facilities:
+        row["outstanding"], row["cover"], row["net"] = figures[row["pk"]]
         row["open"] = row["total"] - row["proven"]
-        rows.append(row)
-    return rows
+    return facilities
 
 
 def use_of_funds_counts(as_of: date):
@@ -192,7 +195,37 @@ def use_of_funds_counts(as_of: date):
     return overdue, mismatch
 
 
-def portfolio_cover(*, user, as_of: date, using: str = "default") -> dict:
+#: As the portfolio page's other figures (``risk.selectors.PORTFOLIO_CACHE_SECONDS``).
+PORTFOLIO_CACHE_SECONDS = 3600
+
+
+def portfolio_cover(*, user, as_of: date) -> dict:
+    """:func:`portfolio_cover_figures` on the reporting database, cached per scope and keyed
+    by the latest change of a facility, a payment and a guarantee or policy (their history):
+    the outstanding is a sum over every instalment of the book."""
+    from django.core.cache import cache
+    from django.db.models import Max
+
+    from fincrm.core.db import reporting
+    from fincrm.financing.models import Payment
+
+    db = reporting()
+    scope = "all" if user.sees_whole_portfolio else f"user{user.pk}"
+    changed = Facility.objects.using(db).aggregate(m=Max("updated_at"))["m"]
+    paid = Payment.objects.using(db).aggregate(m=Max("pk"))["m"]
+    covers = [
+        model.history.using(db).aggregate(m=Max("history_id"))["m"]
+        for model in (GuaranteeContract, InsurancePolicy)
+    ]
+    key = f"postloan:cover:{scope}:{as_of}:{changed and changed.timestamp()}:{paid}:{covers}"
+    return cache.get_or_set(
+        key,
+        lambda: portfolio_cover_figures(user=user, as_of=as_of, using=db),
+        PORTFOLIO_CACHE_SECONDS,
+    )
+
+
+def portfolio_cover_figures(*, user, as_of: date, using: str = "default") -> dict:
     """The live book the user sees by five-tier class: outstanding, cover in force and the
     exposure net of cover (outstanding − min(cover, outstanding) per facility), and totals."""
     facilities = (

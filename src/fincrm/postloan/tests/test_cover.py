@@ -190,3 +190,20 @@ def test_a_refused_claim_books_nothing(loans, users):
                                     on=date(2026, 7, 1))  # fmt: skip
     assert (refused.status, refused.payment, refused.amount_recovered) == ("rejected", None, D(0))
     assert not one.payments.exists()
+
+
+def test_the_cached_portfolio_figures_follow_a_new_cover_and_a_payment(loans, users):
+    from fincrm.financing.servicing import payment_record
+
+    _one, _two, other = loans
+    day = date(2026, 6, 15)
+    assert portfolio_cover(user=users["risk"], as_of=day)["total"]["cover"] == D(0)
+    guarantee(other.customer, [other], amount=D(250_000))
+    assert portfolio_cover(user=users["risk"], as_of=day)["total"] == {
+        "outstanding": D(1_300_000), "cover": D(250_000), "net": D(1_050_000)
+    }  # fmt: skip
+    # 101,000 pays its first instalment (100,000 principal, 1,000 interest): it owes 200,000,
+    # less than the 250,000 guaranteed, so the cover counted falls to 200,000 and its net to 0.
+    payment_record(facility=other, amount=D(101_000), paid_on=day)
+    figures = portfolio_cover(user=users["risk"], as_of=day)["total"]
+    assert figures == {"outstanding": D(1_200_000), "cover": D(200_000), "net": D(1_000_000)}
