@@ -58,3 +58,26 @@ def access_log(*, user, customer, action: str, fields: str = "", reason: str = "
         reason=reason[:200],
         via=via,
     )
+
+
+class NameInitials(models.Model):
+    """The pinyin initials of a client's name (``zgjsyh`` for 中国建设银行), so the search box
+    finds a client by them (issue 19, point 4). Kept with the name by ``fincrm.core.initials``
+    (saved with the client; the importer's batches refreshed at once); lower case, letters
+    and digits only."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("client"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    initials = models.CharField(_("pinyin initials"), max_length=100, db_index=True)
+
+    class Meta:
+        verbose_name = _("pinyin initials")
+        verbose_name_plural = _("pinyin initials")
+
+    def __str__(self) -> str:
+        return self.initials

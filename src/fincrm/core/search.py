@@ -1,7 +1,8 @@
 """The search box in the top bar (issue 19, point 4): one query, results grouped by kind —
-clients (by name, credit code, and ID number or phone as the client list finds them, with its
-masking rules and access log), applications by number (SQ00000123 or 123) and facilities by
-contract number — each group only what the user may see.
+clients (by name or its pinyin initials, ``core.initials``; by credit code, and by ID number
+or phone as the client list finds them, with its masking rules and access log), applications
+by number (SQ00000123 or 123) and facilities by contract number — each group only what the
+user may see.
 
 The web layer (like the home page): it reads through each app's own restricted querysets.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import render
+
+from . import initials
 
 #: Results shown per group; the clients' group links to the full client list.
 GROUP_ROWS = 10
@@ -47,7 +50,10 @@ def global_search(*, user, query: str) -> SearchResults:
         results.too_short = bool(query)
         return results
     matches = search_matches(query, user=user, via="page")
-    clients = Customer.objects.restrict(user, "view").filter(pk__in=matches).order_by("name")
+    wanted_clients = Q(pk__in=matches)
+    if initials.is_initials_query(query):  # "zgjs": 中国建设… by its pinyin initials
+        wanted_clients |= Q(pk__in=initials.matching(query))
+    clients = Customer.objects.restrict(user, "view").filter(wanted_clients).order_by("name")
     results.clients = list(clients.select_related("owner")[:GROUP_ROWS])
     results.client_count = (
         len(results.clients) if len(results.clients) < GROUP_ROWS else clients.count()

@@ -24,6 +24,7 @@ from simple_history.utils import bulk_create_with_history
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
+from fincrm.core import initials as name_initials
 from fincrm.core.bulk import insert_frame, update_with_history
 
 from .. import search_index
@@ -154,6 +155,7 @@ def bulk_insert_customers(
     # SQLite's search index: the batch indexed in one statement, not by a trigger per row.
     with search_index.indexed_after(connection, ids[0], ids[-1]) if ids else nullcontext():
         insert_frame(Customer, frame, constants={"created_at": now, "updated_at": now})
+    name_initials.refresh_later(ids)  # the search's pinyin initials, queued
     audit = {
         "created_at": now,
         "history_date": now,
@@ -337,6 +339,9 @@ class Writer:
                 default_user=self.user,
                 default_change_reason=self.reason,
             )
+        if write and (new or "name" in changed_fields):  # the search's pinyin initials, queued
+            renamed = changed if "name" in changed_fields else []
+            name_initials.refresh_later(c.pk for c in [*new, *renamed])
         self.result.created += len(new)
         self.result.updated += len(changed)
         self.result.unchanged += unchanged

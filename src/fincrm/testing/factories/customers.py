@@ -9,7 +9,8 @@ from decimal import Decimal
 import factory
 from stdnum.cn import ric, uscc
 
-from fincrm.core.models import AccessAction, AccessLog
+from fincrm.core.initials import initials as initials_of
+from fincrm.core.models import AccessAction, AccessLog, NameInitials
 from fincrm.customers.choices import ClientType, CustomerKind
 from fincrm.customers.models import Contact, Customer, FinancialStatement, Tag
 from fincrm.portal.models import FaqEntry, PortalAccount
@@ -125,3 +126,14 @@ class AccessLogFactory(factory.django.DjangoModelFactory):
     user = factory.LazyAttribute(lambda o: o.customer.owner)
     fields = "id_number"
     action = AccessAction.VIEW_PII
+
+
+class NameInitialsFactory(factory.django.DjangoModelFactory):
+    """A client's pinyin initials; saving the client already wrote them (its post_save)."""
+
+    class Meta:
+        model = NameInitials
+        django_get_or_create = ["customer"]
+
+    customer = factory.SubFactory(CustomerFactory)
+    initials = factory.LazyAttribute(lambda o: initials_of(o.customer.name))
