@@ -151,7 +151,7 @@ def evidence_upload(
     item_id: PathId,
     file: File[UploadedFile],
     payee: Form[str],
-    amount: Form[Decimal | None] = None,
+    amount: Form[Money | None] = None,
 ):
     """Provide an item: the file, the payee and the amount paid; what does not fit is in
     ``flags``."""
