@@ -154,8 +154,9 @@ def _table(frame: pl.DataFrame) -> list[dict]:
     ]
 
 
-def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
-    rows = fetch(
+def _survey_rows(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
+    """Invitations sent in the period to the clients (with their owner), answered or not."""
+    return fetch(
         Invitation.objects.using(db).order_by()
         .filter(**f.between("sent_at"))
         .filter(_product_filter(f, "product__code"))
@@ -163,10 +164,13 @@ def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
                      "response__rating"),
         {"customer_id": pl.Int64, "sent": LOCAL_DATE, "answered_at": pl.Datetime("us", "UTC"),
          "nps_score": pl.Int64, "csat_score": pl.Int64},
-    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
-    frame = rows.with_columns(
-        answered=pl.col("answered_at").is_not_null(), month=pl.col("sent").dt.strftime("%Y-%m")
-    )
+    ).join(clients, on="customer_id").with_columns(
+        answered=pl.col("answered_at").is_not_null()
+    )  # fmt: skip
+
+
+def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
+    frame = _survey_rows(clients, f, db).with_columns(month=pl.col("sent").dt.strftime("%Y-%m"))
     table = summarise(frame, ["month"]) if frame.height else pl.DataFrame()
     columns = [("month", _("Month")), ("sent", _("Sent")), ("answered", _("Answered")),
                ("response_rate", _("Response rate %")), ("nps", "NPS"),
@@ -597,9 +601,18 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db:
     table = table.with_columns(
         manager=pl.col("manager_id").replace_strict(names, default="—", return_dtype=pl.String)
     )
+    # Satisfaction by manager (issue 24, point 7): NPS and CSAT of the invitations their
+    # clients were sent in the period, as the satisfaction figure computes them.
+    answers = _survey_rows(clients, f, db).rename({"owner_id": "manager_id"})
+    if answers.height and table.height:
+        by_manager = summarise(answers, ["manager_id"]).select("manager_id", "nps", "csat")
+        table = table.join(by_manager, on="manager_id", how="left", maintain_order="left")
+    else:
+        table = table.with_columns(nps=pl.lit(None, pl.Float64), csat=pl.lit(None, pl.Float64))
     wanted = [("manager", _("Account manager")), ("contacts", _("Contacts made")),
               ("on_time_share", _("Tasks on time %")), ("conversions", _("New facilities")),
-              ("good_balance_share", _("Balance in normal class %"))]  # fmt: skip
+              ("good_balance_share", _("Balance in normal class %")),
+              ("nps", _("Net promoter score")), ("csat", _("Satisfied clients %"))]  # fmt: skip
     present = [(c, label) for c, label in wanted if c in table.columns]
     for column in ("on_time_share", "good_balance_share"):
         if column in table.columns:

@@ -144,3 +144,14 @@ def test_the_kpi_dashboard_links_the_scorecard(users, clock):
     client.force_login(users["manager_a"])
     page = client.get(reverse("insights:dashboard")).content.decode()
     assert reverse("staff:scorecard") in page
+
+
+def test_the_staff_kpis_carry_nps_and_csat_by_manager(users, may_book):
+    from fincrm.insights.kpis import Filters, dashboard
+
+    filters = Filters.from_query({"from": "2026-05", "to": "2026-05"})
+    figures = {f.key: f for f in dashboard(user=users["lead"], filters=filters, use_cache=False)}
+    staff = figures["staff"]
+    assert {"nps", "csat"} <= {column for column, _label in staff.columns}
+    row = next(r for r in staff.rows if r["contacts"] == 3)  # manager_a's May
+    assert (row["nps"], row["csat"]) == (0.0, 50.0)
