@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "fincrm.loyalty",
     "fincrm.insights",
     "fincrm.reports",
+    "fincrm.checks",
     "fincrm.staff",
     "fincrm.postloan",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)

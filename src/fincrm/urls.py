@@ -32,6 +32,7 @@ urlpatterns = [
     path("loyalty/", include("fincrm.loyalty.urls")),
     path("insights/", include("fincrm.insights.urls")),
     path("reports/", include("fincrm.reports.urls")),
+    path("checks/", include("fincrm.checks.urls")),
     path("staff/", include("fincrm.staff.urls")),
     path("postloan/", include("fincrm.postloan.urls")),
     path("s/<str:token>/", survey_views.answer, name="survey_answer"),

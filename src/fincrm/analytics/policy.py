@@ -574,6 +574,7 @@ def _warnings() -> list[WarningRule]:
         ("complaints", "complaints_90d", ">=", 2, "medium"),
         ("contact_lost", "days_since_successful_contact", ">=", 180, "low"),
         ("maturity_no_renewal", "maturity_without_renewal_days", "<=", 60, "low"),
+        ("external_finding", "external_findings", ">=", 1, "high"),
         ("funds_evidence_overdue", "funds_evidence_overdue", ">=", 1, "medium"),
         ("funds_payee_mismatch", "funds_payee_mismatch", ">=", 1, "high"),
     ]
@@ -924,6 +925,22 @@ class StaffTraining(_Config):
     expiring_within_days: int = Field(30, ge=0, le=365)
 
 
+class ChecksRules(_Config):
+    """External checks (外部核查, seed 004): reputation and legal data about clients, asked at
+    onboarding, before approval and every ``recheck_days`` for the live book, at most
+    ``daily_limit`` lookups a day (a paid source's quota). An open finding of
+    ``signal_categories`` first reported within ``signal_days`` fires the early-warning rule on
+    the signal ``external_findings``."""
+
+    recheck_days: int = Field(30, ge=1)
+    before_approval_days: int = Field(7, ge=0)
+    daily_limit: int = Field(500, ge=0)
+    signal_days: int = Field(30, ge=1)
+    signal_categories: list[
+        Literal["dishonest", "enforcement", "litigation", "penalty", "registration", "shareholder"]
+    ] = Field(default_factory=lambda: ["dishonest", "enforcement", "litigation", "penalty"])
+
+
 class PolicyConfig(_Config):
     weights: Weights = Field(default_factory=Weights)
     tiers: TierRules = Field(default_factory=TierRules)
@@ -972,6 +989,7 @@ class PolicyConfig(_Config):
     loyalty_program: LoyaltyProgram = Field(default_factory=LoyaltyProgram)
     prediction: PredictionRules = Field(default_factory=PredictionRules)
     lending: LendingRules = Field(default_factory=LendingRules)
+    checks: ChecksRules = Field(default_factory=ChecksRules)
     staff_incentive: StaffIncentive = Field(default_factory=StaffIncentive)
     staff_training: StaffTraining = Field(default_factory=StaffTraining)
 

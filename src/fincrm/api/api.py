@@ -183,6 +183,7 @@ def _unexpected(request, exc):
 
 
 from fincrm.campaigns.api import register as register_campaigns  # noqa: E402
+from fincrm.checks.api import register as register_checks  # noqa: E402
 from fincrm.events.api import register as register_events  # noqa: E402
 from fincrm.postloan.api import register as register_postloan  # noqa: E402
 
@@ -193,3 +194,4 @@ routers_more.register(api)
 register_events(api)
 register_postloan(api)
 register_campaigns(api)
+register_checks(api)

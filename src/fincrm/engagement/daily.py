@@ -94,6 +94,7 @@ def annual_surveys(*, as_of: date | None = None) -> int:
 def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     """Every daily job, each in its own transaction: one failing does not undo the others."""
     from fincrm.campaigns.services import campaigns_launch_due
+    from fincrm.checks.services import checks_due
     from fincrm.financing.collections import collections_run
     from fincrm.financing.routing import routes_follow_tiers
     from fincrm.financing.services import renewals_open
@@ -117,6 +118,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
         "renewal_applications": renewals_open(as_of=as_of),
         "green_channel_routes": sum(routes_follow_tiers().values()),
         "client_reports": client_reports_monthly(as_of=as_of),
+        "external_checks": sum(checks_due(as_of=as_of).values()),
         # Scheduled campaigns whose worker task was lost, by the real clock (not a replayed day).
         "scheduled_campaigns": campaigns_launch_due(),
         "use_of_funds_checklists": evidence_checklists_open(as_of=as_of),

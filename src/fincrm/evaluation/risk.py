@@ -596,6 +596,7 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
     """Every early-warning signal per client (null where it cannot be measured)."""
     complaints = _complaints_90d(ids, as_of)
     maturity = _maturity_without_renewal(ids, as_of)
+    external = _external_findings(ids, as_of)
     funds = _use_of_funds(ids, as_of)
     return (
         result.join(pit, on="customer_id", how="left")
@@ -607,6 +608,7 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
         )
         .join(complaints, on="customer_id", how="left")
         .join(maturity, on="customer_id", how="left")
+        .join(external, on="customer_id", how="left")
         .join(funds, on="customer_id", how="left")
         # Early warning watches borrowers: clients with a live facility.
         .filter(pl.col("limit").fill_null(0) > 0)
@@ -624,6 +626,7 @@ def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
             utilisation_change=pl.col("utilisation") - pl.col("previous_utilisation"),
             score_change=pl.col("score") - pl.col("previous_score"),
             complaints_90d=pl.col("complaints_90d").fill_null(0),
+            external_findings=pl.col("external_findings").fill_null(0),
             funds_evidence_overdue=pl.col("funds_evidence_overdue").fill_null(0),
             funds_payee_mismatch=pl.col("funds_payee_mismatch").fill_null(0),
         )
@@ -641,6 +644,20 @@ def _use_of_funds(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
         for qs, name in ((overdue, "funds_evidence_overdue"), (mismatch, "funds_payee_mismatch"))
     ]
     return frames[0].join(frames[1], on="customer_id", how="full", coalesce=True)
+
+
+def _external_findings(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
+    """Open legal and reputation findings first reported lately, per client (the signal
+    ``external_findings``; ``checks.selectors.external_findings_counts``)."""
+    from fincrm.checks.selectors import external_findings_counts
+    from fincrm.core.policy import policy_current
+
+    rules = policy_current()[0].checks
+    counts = external_findings_counts(
+        as_of, days=rules.signal_days, categories=rules.signal_categories
+    )
+    schema = {"customer_id": pl.Int64, "external_findings": pl.Int64}
+    return fetch_for(counts, "customer_id", ids, schema)
 
 
 def _complaints_90d(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:

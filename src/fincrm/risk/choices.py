@@ -92,6 +92,7 @@ SIGNAL_LABELS = {
     "complaints_90d": _("Complaints in 90 days"),
     "days_since_successful_contact": _("Days since the client was last reached"),
     "maturity_without_renewal_days": _("Days to maturity without a renewal"),
+    "external_findings": _("New court, litigation or penalty records"),
     "funds_evidence_overdue": _("Evidence of the use of funds overdue"),
     "funds_payee_mismatch": _("Payee not fitting the use of funds"),
 }
@@ -143,6 +144,7 @@ RULE_LABELS = {
     "complaints": _("Repeated complaints"),
     "contact_lost": _("Contact lost"),
     "maturity_no_renewal": _("Maturing without renewal"),
+    "external_finding": _("Court or penalty record found"),
     "funds_evidence_overdue": _("Use of funds not proven in time"),
     "funds_payee_mismatch": _("Payee does not fit the use of funds"),
 }

@@ -7,6 +7,7 @@ factory here and that each one saves a row that passes ``full_clean()``.
 """
 
 from .accounts import *  # noqa: F403
+from .checks import *  # noqa: F403
 from .customers import *  # noqa: F403
 from .engagement import *  # noqa: F403
 from .evaluation import *  # noqa: F403
