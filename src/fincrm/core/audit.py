@@ -25,6 +25,9 @@ AUDITED = (
     # The scorecard in use and the switches that changed it (no client: the whole book).
     ("risk.ScorecardModel", None),
     ("risk.ModelSwitch", None),
+    # Staff development: the courses required and who took them (no client).
+    ("staff.Course", None),
+    ("staff.TrainingRecord", None),
 )
 LIMIT = 300
 

@@ -142,3 +142,14 @@ def test_the_certificate_is_served_through_the_permission_path(users, courses):
         assert b"".join(response.streaming_content) == b"%PDF-1.4 a"
     for role in ("manager_b", "risk", "agent", "outsider"):
         assert _client(users[role]).get(url).status_code == 404, role
+
+
+def test_a_recorded_training_is_on_the_audit_trail(users, courses, clock):
+    from fincrm.core.audit import audit_trail
+
+    record = services.training_record_create(
+        user=users["manager_a"], course=courses["aml"], taken_on=date(2026, 6, 14),
+        completed=True, recorded_by=users["lead"],
+    )  # fmt: skip
+    trail = audit_trail(user_id=users["lead"].pk, customer_id=None, since=None, until=None)
+    assert [row["what"] for row in trail] == [f"培训记录 #{record.pk}"]
