@@ -131,6 +131,26 @@ def test_the_facility_page_records_a_guarantee_with_a_client_as_guarantor(
         "facilities": [facility.pk],
     })  # fmt: skip
     assert GuaranteeContract.objects.count() == 1
-    with django_assert_max_num_queries(30):
-        page = client.get(reverse("postloan:facility", args=[facility.pk]))
+    url = reverse("postloan:facility", args=[facility.pk])
+    with django_assert_max_num_queries(30) as few:  # 22 measured (base page included)
+        page = client.get(url)
     assert "BZ5" in page.content.decode()
+    # More cover and claims: not one query more.
+    for n in range(3):
+        services.guarantee_record(
+            customer=facility.customer, facilities=[facility], number=f"BZ7{n}", kind="pledge",
+            guarantor_client=book["a_person"], amount_covered=Decimal(10_000),
+            start_on=date(2026, 3, 1), expires_on=date(2027, 3, 1),
+        )  # fmt: skip
+        services.policy_record(
+            customer=facility.customer, facilities=[facility], insurer="人保",
+            policy_number=f"P{n}", coverage_share=Decimal(10), start_on=date(2026, 3, 1),
+            expires_on=date(2027, 3, 1),
+        )  # fmt: skip
+    type(facility).objects.filter(pk=facility.pk).update(loan_class="loss")
+    for g in GuaranteeContract.objects.all():
+        services.claim_file(facility=facility, guarantee=g, amount=Decimal(1_000),
+                            filed_on=date(2026, 6, 15))  # fmt: skip
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url)
+    assert page.content.decode().count('<tr id="claim-') == 4
