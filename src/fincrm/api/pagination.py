@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import IntegerField, Q, QuerySet
+from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PaginationBase
@@ -85,7 +86,9 @@ class KeysetPagination(PaginationBase):
         self.default = default
         super().__init__(**kwargs)
 
-    def paginate_queryset(self, queryset: QuerySet, pagination: Input, **params) -> dict:
+    def paginate_queryset(
+        self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
+    ) -> dict:
         key = pagination.ordering or self.default
         if key.lstrip("-") not in self.orderings:
             allowed = ", ".join(sorted(self.orderings))

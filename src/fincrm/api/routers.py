@@ -20,6 +20,7 @@ from ninja import (
 )
 from ninja.pagination import paginate
 
+from fincrm.accounts.models import User
 from fincrm.core.masking import shown
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.choices import CityTier, ClientType, CustomerKind, Industry
@@ -29,7 +30,7 @@ from fincrm.customers.services import customer_create, customer_update
 from fincrm.engagement.choices import InteractionChannel
 from fincrm.engagement.models import Interaction
 from fincrm.engagement.services import interaction_log
-from fincrm.evaluation.models import EvaluationRun, Snapshot
+from fincrm.evaluation.models import EvaluationRun, Snapshot, SnapshotRecord
 from fincrm.financing.api import (
     ApplicationOut,
     PaymentOut,
@@ -107,12 +108,14 @@ class CustomerIn(Schema):
 class CustomerPatch(Schema):
     """Only the fields sent change; ``null`` is refused where the field cannot be empty."""
 
-    name: str = Field(None, min_length=1, max_length=200)
-    phone: str = Field(None, max_length=20)
-    email: str = Field(None, max_length=254)
+    # ``str`` with a default of None on purpose: a field left out stays unset, and pydantic
+    # refuses an explicit null (the default is not validated), hence the ignores below.
+    name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
+    phone: str = Field(None, max_length=20)  # type: ignore[assignment]
+    email: str = Field(None, max_length=254)  # type: ignore[assignment]
     industry: Literal[tuple(Industry.values)] = None  # type: ignore[valid-type]
-    province: str = Field(None, min_length=1, max_length=20)
-    city: str = Field(None, min_length=1, max_length=30)
+    province: str = Field(None, min_length=1, max_length=20)  # type: ignore[assignment]
+    city: str = Field(None, min_length=1, max_length=30)  # type: ignore[assignment]
     client_type: Literal[tuple(ClientType.values)] = None  # type: ignore[valid-type]
     annual_revenue: Decimal | None = Field(None, ge=0, le=Decimal("1e15"), decimal_places=2)
 
@@ -130,6 +133,8 @@ class CustomerFilter(FilterSchema):
     owner_id: Id | None = None
     tier: Annotated[str | None, FilterLookup("classification__tier")] = Field(None, max_length=10)
     updated_since: Annotated[IsoDatetime | None, FilterLookup("updated_at__gte")] = None
+    #: The caller, set by the endpoint: the search sees what this user may see.
+    _user: User | None = None
 
     def filter_q(self, value):
         from django.db.models import Q
@@ -402,7 +407,7 @@ class SnapshotFilter(FilterSchema):
 def snapshot_list(request, filters: Query[SnapshotFilter]):
     """Snapshots of the recent runs; with ``run_id`` of an archived run, that run's archived
     snapshots (same fields, same ids)."""
-    model = Snapshot
+    model: type[SnapshotRecord] = Snapshot
     if filters.run_id is not None:
         run = EvaluationRun.objects.filter(pk=filters.run_id).first()
         model = run.snapshot_model if run else Snapshot

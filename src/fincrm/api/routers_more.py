@@ -4,15 +4,16 @@ write goes through the app's service (or ``full_clean`` and the audit history)."
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema, Status
+from ninja import Field, FilterLookup, FilterSchema, ModelSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import StrictBool
 
+from fincrm.accounts.models import User
 from fincrm.core.masking import shown
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.models import Contact, Customer, FinancialStatement
@@ -136,7 +137,7 @@ def statement_new(request, payload: StatementIn):
     customer = get_restricted_or_404(_user(request), Customer, "change", pk=payload.customer_id)
     with transaction.atomic():
         statement = FinancialStatement(customer=customer, **payload.dict(exclude={"customer_id"}))
-        statement._history_user = _user(request)
+        statement._history_user = _user(request)  # type: ignore[attr-defined]  # simple_history
         statement.full_clean()
         statement.save()
         customer_changed(customer.pk)
@@ -162,7 +163,9 @@ class TaskFilter(FilterSchema):
     customer_id: Id | None = None
     status: Literal[tuple(TaskStatus.values)] | None = None  # type: ignore[valid-type]
     mine: bool | None = Field(None, description="only the caller's own tasks")
-    due_before: IsoDate | None = Field(None, q="due_on__lte")
+    due_before: Annotated[IsoDate | None, FilterLookup("due_on__lte")] = None
+    #: The caller, set by the endpoint (``mine``).
+    _user: User | None = None
 
     def filter_mine(self, value):
         from django.db.models import Q
@@ -219,7 +222,7 @@ class TicketFilter(FilterSchema):
     customer_id: Id | None = None
     status: str | None = Field(None, max_length=12)
     category: str | None = Field(None, max_length=20)
-    since: IsoDatetime | None = Field(None, q="opened_at__gte")
+    since: Annotated[IsoDatetime | None, FilterLookup("opened_at__gte")] = None
 
 
 @complaints.get("/", response=list[TicketOut])
@@ -283,7 +286,7 @@ class ResultRow(Schema):
 
 class ResponseFilter(FilterSchema):
     customer_id: Id | None = None
-    survey_id: Id | None = Field(None, q="invitation__survey_id")
+    survey_id: Annotated[Id | None, FilterLookup("invitation__survey_id")] = None
 
 
 @surveys.get("/", response=list[SurveyOut])

@@ -37,12 +37,12 @@ def _adapter(field: models.Field, connection) -> Callable[[Any], Any] | None:
         return _last_value_cached(ops.adapt_datetimefield_value)
     if kind == "DateField":
         return _last_value_cached(ops.adapt_datefield_value)
-    if kind == "JSONField":
-        return lambda value: ops.adapt_json_value(value, field.encoder)
-    if kind == "DecimalField":
-        return lambda value: ops.adapt_decimalfield_value(
-            field.to_python(value), field.max_digits, field.decimal_places
-        )
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: ops.adapt_json_value(value, encoder)
+    if isinstance(field, models.DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return lambda value: ops.adapt_decimalfield_value(field.to_python(value), digits, places)
     return None
 
 
@@ -57,8 +57,16 @@ def json_text(column: str) -> pl.Expr:
 
 def json_object(**columns: pl.Expr) -> pl.Expr:
     """A JSON object text per row of the keyword columns, leaving out the null ones."""
-    encoded = pl.struct(**columns).struct.json_encode()
+    encoded = pl.struct([expr.alias(name) for name, expr in columns.items()]).struct.json_encode()
     return encoded.str.replace_all(r'"[A-Za-z0-9_]+":null,?', "").str.replace(r",\}$", "}")
+
+
+def _column_field(model: type[models.Model], name: str) -> models.Field:
+    """``model``'s field ``name``, which must have a column (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"{model.__name__}.{name} has no column")
+    return field
 
 
 def _last_value_cached(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -75,6 +83,7 @@ def _last_value_cached(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _default(field: models.Field, connection):
+    value: Any
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         value = timezone.now()
     elif field.has_default():
@@ -252,7 +261,7 @@ def insert_frame(
         return written
     texts = _as_csv_fields(connection, plan.shared)
     target = table or model._meta.db_table
-    table = frame.select(
+    out = frame.select(
         *(
             pl.col(c).dt.convert_time_zone("UTC")
             if isinstance(t, pl.Datetime) and t.time_zone
@@ -263,12 +272,12 @@ def insert_frame(
     )
 
     def feed(copy) -> int:
-        for offset in range(0, table.height, COPY_SLICE):
-            part = table.slice(offset, COPY_SLICE)
+        for offset in range(0, out.height, COPY_SLICE):
+            part = out.slice(offset, COPY_SLICE)
             copy.write(part.write_csv(include_header=False, null_value="", quote_style="necessary"))
             if progress:
                 progress(offset + part.height)
-        return table.height
+        return out.height
 
     suffix = _conflict_suffix(model, connection, conflict, update, ignore_conflicts)
     if not suffix:
@@ -301,7 +310,7 @@ def _as_csv_fields(connection, values: Sequence[Any]) -> list[str | None]:
             texts.append(None)
             continue
         dumped = transformer.get_dumper(value, PyFormat.TEXT).dump(value)
-        texts.append(bytes(dumped).decode())
+        texts.append(None if dumped is None else bytes(dumped).decode())
     return texts
 
 
@@ -346,7 +355,7 @@ def update_rows(
     connection = connections[router.db_for_write(model)]
     meta, quote = model._meta, connection.ops.quote_name
     table, pk = quote(meta.db_table), meta.pk
-    given = [meta.get_field(name) for name in fields]
+    given = [_column_field(model, name) for name in fields]
     names = ", ".join(["pk", *(f"c{i}" for i in range(len(given)))])
     # PostgreSQL types a VALUES column from its first row: cast each to its column's type.
     # Not on SQLite, where a CAST to a declared type such as "date" has numeric affinity and
@@ -396,7 +405,7 @@ def update_with_history(
     reason for every object. Returns the rows updated."""
     if not objs:
         return 0
-    attnames = [model._meta.get_field(name).attname for name in fields]
+    attnames = [_column_field(model, name).attname for name in fields]
     history = get_history_manager_for_model(model).model
     user = default_user or history.get_default_history_user(objs[0])
     return update_rows_with_history(

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from fincrm.core.permissions import Action
 from fincrm.engagement.models import Interaction
 from fincrm.evaluation.models import TierChange
 from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
@@ -30,11 +31,11 @@ from .models import Customer, FinancialStatement
 TIMELINE_LIMIT = 60
 
 
-def customer_list(*, user, action: str = "view") -> QuerySet[Customer]:
+def customer_list(*, user, action: Action = "view") -> QuerySet[Customer]:
     return Customer.objects.restrict(user, action).select_related("owner", "team")
 
 
-def customer_get(*, user, pk: int, action: str = "view") -> Customer:
+def customer_get(*, user, pk: int, action: Action = "view") -> Customer:
     """The client, or 404 when it does not exist *or* the user may not see it."""
     return get_object_or_404(customer_list(user=user, action=action), pk=pk)
 

@@ -9,9 +9,10 @@ PostgreSQL) and executed on a raw cursor so no model instance is built per row.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from typing import Final, Literal
 
 import polars as pl
 from django.apps import apps
@@ -58,10 +59,12 @@ PREDICTION_SCHEMA = {
 #: Rows per ``fetchmany``: bounds the Python objects alive at once whatever the book size.
 FETCH_CHUNK = 100_000
 #: Schema marker for a datetime column wanted as the local calendar date (Asia/Shanghai).
-LOCAL_DATE = "local_date"
+LOCAL_DATE: Final = "local_date"
+#: A column of a ``fetch`` schema: a polars dtype (class or instance) or ``LOCAL_DATE``.
+ColumnType = pl.DataType | type[pl.DataType] | Literal["local_date"]
 
 
-def fetch(qs: QuerySet, schema: dict[str, pl.DataType | str]) -> pl.DataFrame:
+def fetch(qs: QuerySet, schema: Mapping[str, ColumnType]) -> pl.DataFrame:
     """A ``values_list`` queryset straight into a frame.
 
     The ORM writes the SQL (portable between SQLite and PostgreSQL); the rows are read raw, in
@@ -90,7 +93,7 @@ def fetch(qs: QuerySet, schema: dict[str, pl.DataType | str]) -> pl.DataFrame:
     return pl.concat(frames) if frames else _empty(schema)
 
 
-def _postgres_copy(connection, sql: str, params, schema: dict) -> pl.DataFrame:
+def _postgres_copy(connection, sql: str, params, schema: Mapping[str, ColumnType]) -> pl.DataFrame:
     """PostgreSQL: ``COPY (query) TO STDOUT`` as CSV, parsed by polars.
 
     Row by row, psycopg builds a ``Decimal`` per money value and an aware ``datetime`` per
@@ -124,7 +127,7 @@ def _postgres_copy(connection, sql: str, params, schema: dict) -> pl.DataFrame:
     return _typed(frame, schema)
 
 
-def _sqlite_as_text(sql: str, schema: dict) -> str:
+def _sqlite_as_text(sql: str, schema: Mapping[str, ColumnType]) -> str:
     """Read SQLite's date and datetime columns as their stored text.
 
     Django's SQLite connection parses every value of a column declared ``date`` or
@@ -140,15 +143,15 @@ def _sqlite_as_text(sql: str, schema: dict) -> str:
     return f"WITH q({', '.join(names)}) AS ({sql}) SELECT {', '.join(outer)} FROM q"
 
 
-def _empty(schema: dict) -> pl.DataFrame:
-    return pl.DataFrame(schema={n: pl.Date if t == LOCAL_DATE else t for n, t in schema.items()})
+def _empty(schema: Mapping[str, ColumnType]) -> pl.DataFrame:
+    return pl.DataFrame(schema={n: pl.Date if isinstance(t, str) else t for n, t in schema.items()})
 
 
-def _typed(frame: pl.DataFrame, schema: dict) -> pl.DataFrame:
+def _typed(frame: pl.DataFrame, schema: Mapping[str, ColumnType]) -> pl.DataFrame:
     columns = []
     for name, target in schema.items():
         col, dtype = pl.col(name), frame.schema[name]
-        if target == LOCAL_DATE:
+        if isinstance(target, str):  # LOCAL_DATE, the one text marker
             col = _utc(col, dtype).dt.convert_time_zone(settings.TIME_ZONE).dt.date()
         elif isinstance(target, pl.Datetime):
             col = _utc(col, dtype)
@@ -183,7 +186,7 @@ def client_ids(ids: Sequence[int] | None) -> Sequence[int] | None:
 
 
 def fetch_for(
-    qs: QuerySet, field: str, ids: Sequence[int] | None, schema: dict[str, pl.DataType | str]
+    qs: QuerySet, field: str, ids: Sequence[int] | None, schema: Mapping[str, ColumnType]
 ) -> pl.DataFrame:
     """``fetch`` restricted to some client ids (chunked ``IN`` lists, or a range condition
     for a ``range``), or to all clients when ids is None."""

@@ -161,7 +161,7 @@ def segment_overview(*, user) -> dict:
             .annotate(n=Count("pk"))
             .values_list("cluster", "n")
         )
-        for profile in run.clusters.get("profiles", []):
+        for profile in (run.clusters or {}).get("profiles", []):
             clusters.append({**profile, "visible": counts.get(profile.get("cluster"), 0)})
     return {
         "total": total,

@@ -1,6 +1,7 @@
 """Reads of financing data with the user's permissions."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
@@ -124,7 +125,7 @@ def application_panels(user, application: Application) -> dict:
     policy, _version = policy_current()
     can_change = Application.objects.restrict(user, "change").filter(pk=application.pk).exists()
     reviewer = user.is_superuser or user.role in REVIEWER_ROLES
-    decision = {"rule": None, "refusal": "", "pending": []}
+    decision: dict[str, Any] = {"rule": None, "refusal": "", "pending": []}
     if application.stage == Stage.CREDIT_REVIEW:
         try:
             rule = authority_for(application, user, policy)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
@@ -51,9 +51,9 @@ def ticket_queue(*, user, state: str = "", query=None) -> dict:
 
 
 def month_bounds(month: date) -> tuple:
-    start = timezone.make_aware(timezone.datetime(month.year, month.month, 1))
+    start = timezone.make_aware(datetime(month.year, month.month, 1))
     following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    end = timezone.make_aware(timezone.datetime(following.year, following.month, 1))
+    end = timezone.make_aware(datetime(following.year, following.month, 1))
     return start, end
 
 

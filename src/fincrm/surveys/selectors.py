@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from fincrm.analytics.surveys import driver_analysis, summarise
 from fincrm.evaluation.choices import Tier
-from fincrm.evaluation.features import fetch
+from fincrm.evaluation.features import ColumnType, fetch
 from fincrm.evaluation.selectors import segment_names
 
 from .choices import SCORED_KINDS, QuestionKind, Sentiment
@@ -24,7 +24,7 @@ DIMENSIONS = {
     "manager": _("Account manager"),
     "period": _("Month"),
 }
-SCHEMA = {
+SCHEMA: dict[str, ColumnType] = {
     "id": pl.Int64,
     "sent_at": pl.Datetime("us", "UTC"),
     "answered_at": pl.Datetime("us", "UTC"),

@@ -36,7 +36,7 @@ MSG_NO_QUESTIONS = _("A survey needs at least one question.")
 MSG_NO_OPTIONS = _("A choice question needs at least two options.")
 MSG_TWO_OVERALL = _("Only one question can be the overall-satisfaction question.")
 MAX_TEXT = 2_000
-SCALES = {QuestionKind.RATING: (1, 5), QuestionKind.NPS: (0, 10)}
+SCALES: dict[str, tuple[int, int]] = {QuestionKind.RATING: (1, 5), QuestionKind.NPS: (0, 10)}
 
 
 @transaction.atomic
@@ -68,7 +68,7 @@ def survey_create(
     survey.save()
     for position, spec in enumerate(questions, start=1):
         options = [str(o).strip() for o in spec.get("choices") or [] if str(o).strip()]
-        kind = spec.get("kind")
+        kind = spec.get("kind") or ""
         if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE) and len(options) < 2:
             raise ValidationError({f"question {position}": MSG_NO_OPTIONS}, code="no_options")
         question = Question(
@@ -261,11 +261,12 @@ def _after_answer(invitation: Invitation, response: Response) -> None:
             priority=Priority.HIGH,
             detail=", ".join(response.keywords),
         )
-        Notification.objects.create(
-            recipient=customer.owner,
-            customer=customer,
-            kind=NotificationKind.LOW_SATISFACTION,
-            message=title[:300],
-            data={"response": response.pk},
-        )
+        if customer.owner is not None:  # a client without a manager: the task is enough
+            Notification.objects.create(
+                recipient=customer.owner,
+                customer=customer,
+                kind=NotificationKind.LOW_SATISFACTION,
+                message=title[:300],
+                data={"response": response.pk},
+            )
     points_earn(customer=customer, reason="survey_answered", key=f"survey:{invitation.pk}")

@@ -121,4 +121,4 @@ def sla_label(state: str) -> str:
     """An SLA state code ("at_risk") in the reader's language."""
     from fincrm.service.choices import SlaState
 
-    return SlaState(state).label if state in SlaState.values else state
+    return str(SlaState(state).label) if state in SlaState.values else state
