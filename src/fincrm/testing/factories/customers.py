@@ -12,7 +12,7 @@ from stdnum.cn import ric, uscc
 from fincrm.core.initials import initials as initials_of
 from fincrm.core.models import AccessAction, AccessLog, NameInitials
 from fincrm.customers.choices import ClientType, CustomerKind
-from fincrm.customers.models import Contact, Customer, FinancialStatement, Tag
+from fincrm.customers.models import Contact, Customer, FinancialStatement, ImportJob, Tag
 from fincrm.portal.models import FaqEntry, PortalAccount
 
 from .accounts import UserFactory
@@ -137,3 +137,12 @@ class NameInitialsFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     initials = factory.LazyAttribute(lambda o: initials_of(o.customer.name))
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    user = factory.SubFactory(UserFactory)
+    token = factory.Sequence(lambda n: f"import-{n:08d}")
+    filename = "客户名单.xlsx"

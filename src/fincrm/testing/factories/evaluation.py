@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import factory
 
+from fincrm.accounts.choices import Role
 from fincrm.analytics.policy import default_policy
 from fincrm.evaluation.choices import Grade, Lifecycle, RunKind, Tier
 from fincrm.evaluation.models import (
@@ -37,6 +38,7 @@ from fincrm.risk.models import (
     ControlProposal,
     CreditAssessment,
     CreditAssessmentArchive,
+    ModelSwitch,
     Review,
     ScorecardModel,
 )
@@ -330,3 +332,14 @@ class TierMigrationFactory(_CubeFields):
     clients = 5
     before_run = factory.LazyAttribute(lambda o: EvaluationRunFactory().id)
     after_run = factory.LazyAttribute(lambda o: EvaluationRunFactory().id)
+
+
+class ModelSwitchFactory(factory.django.DjangoModelFactory):
+    """A pending request to make a challenger scorecard the active one."""
+
+    class Meta:
+        model = ModelSwitch
+
+    challenger = factory.SubFactory(ScorecardModelFactory)
+    reason = "挑战者模型验证集 AUC 更高"
+    requested_by = factory.SubFactory(UserFactory, role=Role.RISK_OFFICER)
