@@ -136,6 +136,10 @@ class RiskRules(_Config):
     )
     warning_penalty: float = Field(5.0, ge=0)
     max_warning_penalty: float = Field(20.0, ge=0)
+    #: Points off per open legal dispute (external checks: dishonest debtor, enforcement,
+    #: litigation), capped; a client never checked takes none and is told so in its reasons.
+    legal_dispute_penalty: float = Field(15.0, ge=0)
+    max_legal_penalty: float = Field(45.0, ge=0)
 
 
 class LifecycleRules(_Config):

@@ -75,6 +75,11 @@ REASON_TEXTS: dict[str, str] = {
     "credit_grade": gettext_noop("Credit grade worth {value:.0f} of 100 risk points"),
     "arrears": gettext_noop("Up to {value:.0f} days past due in the last 12 months"),
     "open_warnings": gettext_noop("{value:.0f} open early-warning alerts"),
+    "legal_disputes": gettext_noop("{value:.0f} open legal disputes found by external checks"),
+    # Risk is points less penalties, not a weighted mean: nothing to share out, no penalty.
+    "missing_legal_disputes": gettext_noop(
+        "Never checked externally: legal disputes unknown, no penalty taken for them"
+    ),
 }
 TOP_REASONS = 5
 NUMERIC_INPUTS = (
@@ -83,11 +88,11 @@ NUMERIC_INPUTS = (
     "renewals", "product_count", "share_of_wallet", "interactions_12m",
     "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
     "days_since_last_application", "days_since_last_transaction", "company_age_years",
-    "age_years", "last_nps", "satisfaction", "event_attendance",
+    "age_years", "last_nps", "satisfaction", "event_attendance", "open_legal_disputes",
 )  # fmt: skip
 #: Inputs a frame may lack (then unknown for every client). ``satisfaction`` (0–10: the latest
 #: survey's NPS answer, else its overall rating rescaled) falls back on ``last_nps``.
-OPTIONAL_INPUTS = ("last_nps", "satisfaction", "event_attendance")
+OPTIONAL_INPUTS = ("last_nps", "satisfaction", "event_attendance", "open_legal_disputes")
 #: Confidence of a demand prediction → how much it counts (``demand_signal``).
 DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
@@ -146,7 +151,7 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
 
 
 #: The risk sub-score's inputs (not a weighted mean: grade points less penalties).
-RISK_INPUTS = ("credit_grade", "arrears", "open_warnings")
+RISK_INPUTS = ("credit_grade", "arrears", "open_warnings", "legal_disputes")
 
 
 def value_inputs(policy: PolicyConfig) -> list[dict]:
@@ -182,7 +187,7 @@ def value_inputs(policy: PolicyConfig) -> list[dict]:
     ]
     rows += [
         {"sub_score": "risk", "sub_weight": w.risk, "input": code, "weight": None,
-         "share": None, "missing_reported": False}
+         "share": None, "missing_reported": f"missing_{code}" in REASON_TEXTS}
         for code in RISK_INPUTS
     ]  # fmt: skip
     return rows
@@ -315,15 +320,19 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
         0, policy.risk.max_warning_penalty
     )
     penalty = _dpd_penalty(policy)
+    legal = (pl.col("open_legal_disputes").fill_null(0) * policy.risk.legal_dispute_penalty).clip(
+        0, policy.risk.max_legal_penalty
+    )
     scored = base.with_columns(
         *shares,
         contribution=subs["contribution"],
         potential=subs["potential"],
         loyalty=subs["loyalty"],
-        risk=(grade_points - penalty - warnings).clip(0, 100),
+        risk=(grade_points - penalty - warnings - legal).clip(0, 100),
         _grade_points=grade_points,
         _penalty=penalty,
         _warnings=warnings,
+        _legal=legal,
     )
     scored = scored.with_columns(
         value_score=(
@@ -381,6 +390,12 @@ def _reason_entries(components, risk_weight: float) -> list[tuple[str, str, pl.E
             "risk",
             pl.col("open_warnings").fill_null(0).cast(pl.Float64),
             -risk_weight * pl.col("_warnings"),
+        ),
+        (
+            "legal_disputes",
+            "risk",
+            pl.col("open_legal_disputes").cast(pl.Float64),
+            -risk_weight * pl.col("_legal"),
         ),
     ]
 
@@ -473,8 +488,16 @@ def _missing_inputs(scored: pl.DataFrame, components) -> pl.DataFrame:
         for i, (code, sub, _col, weight, _e) in enumerate(components)
         if f"missing_{code}" in REASON_TEXTS and weight > 0
     ]
-    if not entries:
-        return scored.select("customer_id", missing=pl.lit([], dtype=pl.List(pl.Null)))
+    entries.append(
+        pl.when(pl.col("open_legal_disputes").is_null()).then(
+            pl.struct(
+                code=pl.lit("missing_legal_disputes"),
+                component=pl.lit("risk"),
+                value=pl.lit(0.0),
+                points=pl.lit(0.0),
+            )
+        )
+    )
     return scored.select("customer_id", missing=pl.concat_list(entries).list.drop_nulls())
 
 

@@ -115,4 +115,11 @@ VALUE_INPUT_LABELS = {
     "credit_grade": (_("Credit grade"), _("the latest credit assessment's grade points")),
     "arrears": (_("Arrears"), _("worst days past due in 12 months, as a penalty")),
     "open_warnings": (_("Open early-warning alerts"), _("a penalty per open alert")),
+    "legal_disputes": (
+        _("Open legal disputes"),
+        _(
+            "dishonest-debtor, enforcement and litigation findings of external checks, a "
+            "penalty per dispute; never checked: unknown, named in the reasons"
+        ),
+    ),
 }

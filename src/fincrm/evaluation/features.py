@@ -292,6 +292,7 @@ class BookReads:
             "predictions": lambda: _read_predictions(as_of, ids),
             "satisfaction": lambda: _read_satisfaction(as_of, ids),
             "events": lambda: _read_event_attendance(as_of, ids),
+            "legal": lambda: _read_legal_disputes(as_of, ids),
         }
         self._frames: dict[str, pl.DataFrame | Future] = {}
 
@@ -637,6 +638,22 @@ def _read_event_attendance(as_of: date, ids) -> pl.DataFrame:
     )
 
 
+def _read_legal_disputes(as_of: date, ids) -> pl.DataFrame:
+    """customer_id, open_legal_disputes: legal findings (checks.choices.LEGAL) open on
+    ``as_of`` of every client with a completed external check by then (0 when none was
+    found). No row: never checked, so unknown."""
+    from fincrm.checks.selectors import legal_dispute_counts
+
+    checked_qs, open_qs = legal_dispute_counts(as_of)
+    checked = fetch_for(checked_qs, "customer_id", ids, {"customer_id": pl.Int64})
+    counts = fetch_for(open_qs, "customer_id", ids, {"customer_id": pl.Int64, "n": pl.Int64})
+    return (
+        checked.unique()
+        .join(counts, on="customer_id", how="left")
+        .select("customer_id", open_legal_disputes=pl.col("n").fill_null(0).cast(pl.Float64))
+    )
+
+
 def load_features(
     *,
     as_of: date,
@@ -694,6 +711,7 @@ def load_features(
         )
         .join(reads.get("satisfaction"), on="customer_id", how="left")
         .join(reads.get("events"), on="customer_id", how="left")
+        .join(reads.get("legal"), on="customer_id", how="left")
     )
     last_transaction = pl.max_horizontal("last_paid", "last_start")
     return frame.with_columns(

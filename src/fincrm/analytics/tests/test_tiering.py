@@ -293,6 +293,7 @@ def _reasons_long_form(scored: pl.DataFrame, components, risk_weight: float) -> 
         ("credit_grade", pl.col("_grade_points"), risk_weight * (pl.col("_grade_points") - 50)),
         ("arrears", pl.col("max_dpd_12m").fill_null(0), -risk_weight * pl.col("_penalty")),
         ("open_warnings", pl.col("open_warnings").fill_null(0), -risk_weight * pl.col("_warnings")),
+        ("legal_disputes", pl.col("open_legal_disputes"), -risk_weight * pl.col("_legal")),
     ):
         parts.append(
             raw.select(
@@ -334,18 +335,19 @@ def test_reasons_are_the_long_form_ones_with_ties_zeros_nulls_and_nan(seed):
         columns[f"_p{i}"] = draw([0.0, 0.0, 0.0, 0.5, -0.5, 1.25, -1.25, 2.0, np.nan])
         if column not in {"outlook", "headroom", "responsiveness"}:
             columns[column] = draw([np.nan, 0.0, 3.0, 1200.0])
-    for name in ("_grade_points", "_penalty", "_warnings", "max_dpd_12m", "open_warnings"):
+    for name in ("_grade_points", "_penalty", "_warnings", "max_dpd_12m", "open_warnings",
+                 "_legal", "open_legal_disputes"):  # fmt: skip
         columns[name] = draw([0.0, 0.0, 10.0, 50.0, 62.5])
     columns["_grade_points"] = draw([50.0, 50.0, 20.0, 80.0, np.nan])
     quiet = rng.random(n) < 0.1  # clients nothing moved: no reasons at all
     for name in columns:
-        if name.startswith("_p") or name in ("_penalty", "_warnings"):
+        if name.startswith("_p") or name in ("_penalty", "_warnings", "_legal"):
             columns[name] = np.where(quiet, 0.0, columns[name])
     columns["_grade_points"] = np.where(quiet, 50.0, columns["_grade_points"])
     # Clients only three inputs moved: fewer reasons than TOP_REASONS, however many
     # components the policy has (drawn after the others: their draws stay as they were).
     sparse = ~quiet & (rng.random(n) < 0.05)
-    for name in [f"_p{i}" for i in range(3, len(components))] + ["_penalty", "_warnings"]:
+    for name in [f"_p{i}" for i in range(3, len(components))] + ["_penalty", "_warnings", "_legal"]:
         columns[name] = np.where(sparse, 0.0, columns[name])
     columns["_grade_points"] = np.where(sparse, 50.0, columns["_grade_points"])
     # NaN stands for a null input: the frame carries both kinds.
@@ -436,3 +438,24 @@ def test_a_renewal_is_a_facility_that_starts_around_the_maturity_of_an_earlier_o
     # Client 1 renewed twice (a month before, then 19 days after, maturity); client 2 took a
     # second facility two months into the first (not a renewal); client 3 has one facility.
     assert counts.rows() == [(1, 2)]
+
+
+def test_open_legal_disputes_cost_risk_points_capped_and_never_checked_is_named():
+    # Grade A (84 points), no arrears, no alerts; disputes: never checked, 0, 2, 4.
+    rows = [
+        client(customer_id=i, credit_grade="A", open_legal_disputes=n)
+        for i, n in enumerate([None, 0.0, 2.0, 4.0], start=1)
+    ]
+    out = {r["customer_id"]: r for r in score_customers(frame(*rows), POLICY).rows(named=True)}
+    assert POLICY.risk.legal_dispute_penalty == 15 and POLICY.risk.max_legal_penalty == 45
+    assert [out[i]["risk"] for i in (1, 2, 3, 4)] == [84.0, 84.0, 54.0, 39.0]  # 2×15; capped 45
+    codes = {i: {r["code"]: r for r in out[i]["reasons"]} for i in out}
+    assert "missing_legal_disputes" in codes[1] and "legal_disputes" not in codes[1]
+    assert codes[1]["missing_legal_disputes"]["component"] == "risk"
+    assert "missing_legal_disputes" not in codes[2] and "legal_disputes" not in codes[2]
+    two = codes[3]["legal_disputes"]
+    assert (two["value"], two["points"]) == (2.0, round(-POLICY.weights.risk * 30, 2))
+    assert codes[4]["legal_disputes"]["points"] == round(-POLICY.weights.risk * 45, 2)
+    # A frame without the column (a caller older than the input): unknown for everyone.
+    old = score_customers(frame(client(credit_grade="A")), POLICY).row(0, named=True)
+    assert old["risk"] == 84.0 and "missing_legal_disputes" in {r["code"] for r in old["reasons"]}
