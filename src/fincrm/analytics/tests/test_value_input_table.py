@@ -30,8 +30,12 @@ def test_each_sub_score_lists_its_inputs_with_the_policys_weights():
     assert not by["loyalty", "event_attendance"]["missing_reported"]
     assert not by["contribution", "balance"]["missing_reported"]
     risk = [r for r in rows if r["sub_score"] == "risk"]
-    assert [r["input"] for r in risk] == ["credit_grade", "arrears", "open_warnings"]
+    assert [r["input"] for r in risk] == [
+        "credit_grade", "arrears", "open_warnings", "legal_disputes"
+    ]  # fmt: skip
     assert all(r["weight"] is None for r in risk)
+    # A client never checked externally: named in its reasons (no penalty taken).
+    assert [r["input"] for r in risk if r["missing_reported"]] == ["legal_disputes"]
 
 
 def test_satisfaction_from_a_rating_counts_like_an_nps_answer_and_falls_back_on_it():
