@@ -56,11 +56,14 @@ def matching(query: str):
 
 def write(pairs: Iterable[tuple[int, str]]) -> int:
     """Write the initials of (client id, name) pairs, new or replacing, in multi-row upserts
-    (``core.bulk.insert_rows``); returns how many rows were written."""
+    (``core.bulk.insert_rows``); returns how many rows were written. The pairs are read
+    before anything is sent (PostgreSQL's COPY holds the connection meanwhile)."""
     from .bulk import insert_rows
 
     model = apps.get_model("core", "NameInitials")
-    rows = ((pk, initials(name)) for pk, name in pairs)
+    rows = [(pk, initials(name)) for pk, name in pairs]
+    if not rows:
+        return 0
     return insert_rows(
         model, ["customer_id", "initials"], rows, conflict=["customer_id"], update=["initials"]
     )
@@ -69,15 +72,19 @@ def write(pairs: Iterable[tuple[int, str]]) -> int:
 def refresh(customer_ids: Iterable[int] | None = None, *, first: int | None = None,
             last: int | None = None) -> int:  # fmt: skip
     """Write the initials of the given clients (or of ids ``first`` to ``last``; all of them
-    when neither is given); returns how many rows were written."""
+    when neither is given), ``_BATCH`` clients at a time; returns how many were written."""
     customer = apps.get_model("customers", "Customer")
     rows = customer.objects.order_by("pk").values_list("pk", "name")
     if customer_ids is not None:
         rows = rows.filter(pk__in=list(customer_ids))
     if first is not None and last is not None:
         rows = rows.filter(pk__range=(first, last))
-    with transaction.atomic():
-        return write(rows.iterator(chunk_size=_BATCH))
+    written, after = 0, 0
+    while batch := list(rows.filter(pk__gt=after)[:_BATCH]):
+        with transaction.atomic():
+            written += write(batch)
+        after = batch[-1][0]
+    return written
 
 
 @task()
