@@ -499,8 +499,6 @@ def governance(request):
 
 @login_required
 @require_POST
-@login_required
-@require_POST
 def model_switch_request(request, pk: int):
     """A risk officer asks for the challenger ``pk`` to replace the scorecard in use."""
     challenger = get_restricted_or_404(request.user, ScorecardModel, "change", pk=pk)
@@ -537,6 +535,8 @@ def model_switch_decide(request, pk: int):
     return redirect("risk:models")
 
 
+@login_required
+@require_POST
 def facility_classify(request, pk: int):
     """A risk officer sets (or clears) a facility's five-tier class, with a reason."""
     from fincrm.financing.models import Facility
