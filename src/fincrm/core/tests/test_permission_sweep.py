@@ -87,10 +87,6 @@ ROLE_RULES = {
     "POST /api/v1/postloan/evidence/{item_id}/accept": {"risk"},
     "POST /api/v1/postloan/evidence/{item_id}/reject": {"risk"},
     "POST /api/v1/postloan/claims/{claim_id}/decide": {"risk"},
-    # Risk officers set (or clear) any facility's five-tier class, with a reason
-    # (risk.views.facility_classify: view on the client and risk.decide); an empty form
-    # returns the facility to its rules, which is a change the sweep's POST gets through.
-    "risk:facility_classify": {"risk"},
     # Service agents open, answer and close complaints on any client (service.views,
     # service.views.may_log_ticket).
     "service:create": {"agent"},
