@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import RULE_LABELS, AlertStatus, Severity
@@ -20,6 +21,9 @@ class AlertFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=AlertStatus.choices)
     mine = django_filters.BooleanFilter(
         label=_("Assigned to me"), method="assigned_to_me", widget=forms.CheckboxInput
+    )
+    snoozed = django_filters.BooleanFilter(
+        label=_("Snoozed"), method="snoozed_only", widget=forms.CheckboxInput
     )
     o = django_filters.OrderingFilter(
         label=_("Sort by"),
@@ -44,6 +48,9 @@ class AlertFilterSet(django_filters.FilterSet):
     def assigned_to_me(self, queryset, name, value):
         user = getattr(self.request, "user", None)
         return queryset.filter(assigned_to=user) if value and user else queryset
+
+    def snoozed_only(self, queryset, name, value):
+        return queryset.filter(snoozed_until__gt=timezone.localdate()) if value else queryset
 
 
 class ReviewFilterSet(django_filters.FilterSet):

@@ -228,6 +228,8 @@ class Alert(models.Model):
     #: How it was resolved, or why it was dismissed.
     resolution = models.CharField(_("resolution"), max_length=300, blank=True)
     action_plan = models.TextField(_("action plan"), blank=True)
+    #: Out of the working list until this day (a bulk "snooze"); still open, still counted.
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
 
     history = HistoricalRecords()
 

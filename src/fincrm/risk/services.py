@@ -216,6 +216,32 @@ def alert_assign_many(*, alerts, user, assignee) -> int:
     return done
 
 
+#: An alert may be put out of the working list for at most this many days.
+MAX_ALERT_SNOOZE_DAYS = 30
+MSG_ALERT_SNOOZE_DAYS = _("Snooze alerts by 1 to %(max)s days.")
+
+
+@transaction.atomic
+def alert_snooze_many(*, alerts, user, days: int, today=None) -> int:
+    """Put the open ones of ``alerts`` out of the working list until ``days`` from today
+    (1 to ``MAX_ALERT_SNOOZE_DAYS``), all or none, each change in the alert's history under
+    ``user``; they stay open and come back on their own. Returns how many changed."""
+    if not 1 <= days <= MAX_ALERT_SNOOZE_DAYS:
+        raise ValidationError(
+            MSG_ALERT_SNOOZE_DAYS % {"max": MAX_ALERT_SNOOZE_DAYS}, code="snooze_days"
+        )
+    until = (today or timezone.localdate()) + timedelta(days=days)
+    done = 0
+    for alert in alerts:
+        if alert.status in CLOSED_ALERT_STATUSES:
+            continue
+        alert = _open_alert(alert, user)
+        alert.snoozed_until = until
+        alert.save(update_fields=["snoozed_until"])
+        done += 1
+    return done
+
+
 @transaction.atomic
 def review_assign_many(*, reviews, user, officer) -> int:
     """Give the scheduled ones of ``reviews`` to ``officer``, all or none, each change in the

@@ -21,6 +21,7 @@ from fincrm.core.views import (
     RestrictedListView,
     bulk_assignee,
     bulk_confirm,
+    bulk_days,
     bulk_done,
     flash_errors,
     ticked_ids,
@@ -79,6 +80,9 @@ class AlertListView(RestrictedListView):
         user = self.request.user
         if not self.request.GET.get("status"):
             qs = qs.exclude(status__in=CLOSED_ALERT_STATUSES)
+        if not self.request.GET.get("snoozed"):
+            # Snoozed alerts leave the working list until their day (the filter shows them).
+            qs = qs.exclude(snoozed_until__gt=timezone.localdate())
         if not user.sees_whole_portfolio:
             qs = qs.filter(Q(assigned_to=user) | Q(customer__owner=user))
         return qs
@@ -144,6 +148,7 @@ BULK_ACTIONS = {
     "resolve": gettext_lazy("Resolve"),
     "dismiss": gettext_lazy("Dismiss"),
     "assign": gettext_lazy("Assign"),
+    "snooze": gettext_lazy("Snooze"),
 }
 
 
@@ -172,19 +177,27 @@ def alert_bulk(request):
             messages.warning(request, _("Choose someone you may assign the alerts to."))
             return redirect_next(request, "risk:alerts")
         alerts = alerts.filter(pk__in=Alert.objects.restrict(assignee, "view").values("pk"))
+    days = None
+    if action == "snooze":
+        days = bulk_days(request)
+        if not days or days > services.MAX_ALERT_SNOOZE_DAYS:
+            messages.warning(
+                request, services.MSG_ALERT_SNOOZE_DAYS % {"max": services.MAX_ALERT_SNOOZE_DAYS}
+            )
+            return redirect_next(request, "risk:alerts")
     alerts = list(alerts.select_related("customer", "assigned_to").order_by("-raised_at", "pk"))
     skipped = len(ids) - len(alerts)
     if not alerts or action not in BULK_ACTIONS:
         messages.warning(request, _("Tick the alerts and choose what to do first."))
         return redirect_next(request, "risk:alerts")
     text = request.POST.get("text", "")[:2000]
-    if action == "assign" and request.POST.get("confirm") != "yes":
+    if action in ("assign", "snooze") and request.POST.get("confirm") != "yes":
         rows = [(a.pk, f"{a.customer.name} · {a.rule_label} · {person(a.assigned_to)}")
                 for a in alerts]  # fmt: skip
         return bulk_confirm(
             request, action=action, label=BULK_ACTIONS[action], url=reverse("risk:alert_bulk"),
             field="alert", rows=rows, skipped=skipped, cancel_url=reverse("risk:alerts"),
-            assignee=assignee, alerts=alerts,
+            assignee=assignee, days=days, alerts=alerts,
         )  # fmt: skip
     if request.POST.get("confirm") != "yes":
         back = request.POST.get("next", "")
@@ -196,6 +209,8 @@ def alert_bulk(request):
     try:
         if action == "assign":
             done = services.alert_assign_many(alerts=alerts, user=request.user, assignee=assignee)
+        elif action == "snooze":
+            done = services.alert_snooze_many(alerts=alerts, user=request.user, days=days)
         elif action == "ack":
             done = services.alert_acknowledge_many(alerts=alerts, user=request.user)
         else:
