@@ -78,6 +78,7 @@ class Product(models.Model):
         _("penalty rate markup (%)"), default=Decimal(50), **RATE
     )
     upfront_fee_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("arrangement fee (% of the amount)"), default=Decimal(0), **RATE
     )
     #: Yearly service fee on the outstanding principal, charged with each instalment.
