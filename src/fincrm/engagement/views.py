@@ -256,10 +256,7 @@ def interaction_import(request):
 @login_required
 def interaction_attachment(request, pk: int):
     """An interaction's attachment, to staff who may see the client."""
-    from django.http import FileResponse, Http404
+    from fincrm.core.files import stored_file_response
 
     interaction = get_restricted_or_404(request.user, Interaction, "view", pk=pk)
-    if not interaction.attachment:
-        raise Http404
-    return FileResponse(interaction.attachment.open("rb"),
-                        filename=interaction.attachment.name.rsplit("/", 1)[-1])  # fmt: skip
+    return stored_file_response(interaction.attachment)

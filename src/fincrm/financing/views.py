@@ -513,25 +513,16 @@ def facility_schedule(request, pk: int):
 def document_file(request, pk: int):
     """An uploaded application document, to staff who may see the client (logged); media
     files are never served directly."""
-    from django.http import FileResponse, Http404
-
-    from fincrm.core.models import AccessAction, access_log
+    from fincrm.core.files import stored_file_response
 
     document = get_object_or_404(
         ApplicationDocument.objects.select_related("application__customer"),
         pk=pk,
         application__customer__in=Customer.objects.restrict(request.user, "view"),
     )
-    if not document.file:
-        raise Http404
-    access_log(
+    return stored_file_response(
+        document.file,
         user=request.user,
         customer=document.application.customer,
-        action=AccessAction.DOCUMENT,
-        fields=document.get_kind_display(),
-    )
-    return FileResponse(
-        document.file.open("rb"),
-        as_attachment=False,
-        filename=document.file.name.rsplit("/", 1)[-1],
+        what=document.get_kind_display(),
     )

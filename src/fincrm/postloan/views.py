@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fincrm.core.models import AccessAction, access_log
+from fincrm.core.files import stored_file_response
 from fincrm.core.views import flash_errors
 from fincrm.customers.models import Customer
 from fincrm.financing.models import Facility
@@ -144,16 +143,8 @@ def evidence_file(request, pk: int):
         pk=pk,
         facility__customer__in=Customer.objects.restrict(request.user, "view"),
     )
-    if not item.file:
-        raise Http404
-    access_log(
-        user=request.user,
-        customer=item.facility.customer,
-        action=AccessAction.DOCUMENT,
-        fields=item.get_kind_display(),
-    )
-    return FileResponse(
-        item.file.open("rb"), as_attachment=False, filename=item.file.name.rsplit("/", 1)[-1]
+    return stored_file_response(
+        item.file, user=request.user, customer=item.facility.customer, what=item.get_kind_display()
     )
 
 

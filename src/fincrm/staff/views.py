@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from fincrm.core.excel import workbook
+from fincrm.core.files import stored_file_response
 from fincrm.core.permissions import get_restricted_or_404
 
 from . import selectors, services
@@ -100,11 +101,7 @@ def record_create(request):
 def certificate(request, training_record_id: int):
     """A certificate, to whoever may see the record; media files are never served directly."""
     record = get_restricted_or_404(request.user, TrainingRecord, "view", pk=training_record_id)
-    if not record.certificate:
-        raise Http404
-    return FileResponse(
-        record.certificate.open("rb"), filename=record.certificate.name.rsplit("/", 1)[-1]
-    )
+    return stored_file_response(record.certificate)
 
 
 def _month(query) -> date:
