@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from fincrm.analytics.delinquency import loan_classes
 from fincrm.core.bulk import update_rows
 from fincrm.core.events import customer_changed
+from fincrm.core.policy import policy_current
 from fincrm.core.validators import validate_document_file
 from fincrm.webhooks import events as webhooks
 
@@ -58,14 +59,6 @@ NEEDS_ALL_DOCUMENTS = frozenset(
 )
 #: Stages only a decision within authority reaches (``approval.application_decide``).
 DECISIONS = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
-
-
-def policy_current():
-    """The active policy and its version number: lending's one read of the policy."""
-    from fincrm.core.policy import policy_active, policy_config
-
-    version = policy_active()
-    return policy_config(version), version.number
 
 
 def route_transitions(route: str, skipped: Sequence[str]) -> dict[str, frozenset[str]]:
