@@ -483,7 +483,7 @@ def assess_pending(
         model=scores["model"],
     )
     previous = reads.get("previous_assessments")
-    signals = _signals(pit, features, result, previous, as_of, ids)
+    signals = _signals(pit, features, result, previous, as_of, ids, policy)
     rows = _assessment_rows(result, points, signals)
     _propose_controls(result, previous, policy)
     _schedule_reviews(result, policy, as_of, ids)
@@ -592,11 +592,11 @@ def latest_grades(ids: Sequence[int] | None) -> pl.DataFrame:
     return previous_assessments(ids).select("customer_id", credit_grade="previous_grade")
 
 
-def _signals(pit, features, result, previous, as_of, ids) -> pl.DataFrame:
+def _signals(pit, features, result, previous, as_of, ids, policy: PolicyConfig) -> pl.DataFrame:
     """Every early-warning signal per client (null where it cannot be measured)."""
     complaints = _complaints_90d(ids, as_of)
     maturity = _maturity_without_renewal(ids, as_of)
-    external = _external_findings(ids, as_of)
+    external = _external_findings(ids, as_of, policy.checks)
     funds = _use_of_funds(ids, as_of)
     return (
         result.join(pit, on="customer_id", how="left")
@@ -646,13 +646,12 @@ def _use_of_funds(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
     return frames[0].join(frames[1], on="customer_id", how="full", coalesce=True)
 
 
-def _external_findings(ids: Sequence[int] | None, as_of: date) -> pl.DataFrame:
+def _external_findings(ids: Sequence[int] | None, as_of: date, rules) -> pl.DataFrame:
     """Open legal and reputation findings first reported lately, per client (the signal
-    ``external_findings``; ``checks.selectors.external_findings_counts``)."""
+    ``external_findings``; ``checks.selectors.external_findings_counts``), by the run's own
+    policy (``policy.checks``)."""
     from fincrm.checks.selectors import external_findings_counts
-    from fincrm.core.policy import policy_current
 
-    rules = policy_current()[0].checks
     counts = external_findings_counts(
         as_of, days=rules.signal_days, categories=rules.signal_categories
     )
