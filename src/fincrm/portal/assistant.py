@@ -105,7 +105,8 @@ def _unpaid(customer):
 
 
 def _next_instalment(customer, today: date) -> tuple[str, list[str]]:
-    upcoming = [i for i in _unpaid(customer) if i.due_date >= today]
+    unpaid = list(_unpaid(customer))
+    upcoming = [i for i in unpaid if i.due_date >= today]
     if not upcoming:
         return _("You have no instalment to pay."), []
     first = upcoming[0]
@@ -128,7 +129,7 @@ def _next_instalment(customer, today: date) -> tuple[str, list[str]]:
         }
         for i in same_day
     ]
-    overdue = [i for i in _unpaid(customer) if i.due_date < today]
+    overdue = [i for i in unpaid if i.due_date < today]
     if overdue:
         lines.append(
             _("Also overdue: %(amount)s.")
