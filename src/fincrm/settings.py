@@ -162,6 +162,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "fincrm.core.middleware.HtmxLoginRedirectMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "fincrm.core.middleware.SecurityHeadersMiddleware",
     "fincrm.portal.middleware.PortalBoundaryMiddleware",

@@ -67,6 +67,21 @@ def log_in(page):
 
 
 @pytest.fixture
+def log_out(page):
+    """End the session as closing the tab would: leave the page first, so that nothing it
+    still loads (the bell, htmx partials) goes out after the cookies are gone, then clear
+    them. Clearing the cookies under an open page let its bell request reach the server
+    without a session, and the login page it was sent to set a new CSRF cookie under the
+    login form the test had just opened (a CI run's login timed out on that race)."""
+
+    def _log_out():
+        page.goto("about:blank")
+        page.context.clear_cookies()
+
+    return _log_out
+
+
+@pytest.fixture
 def demo_book(clock):
     """A small demo book (its named users, 40 clients, applications at every stage, alerts,
     tasks, tickets, surveys, a portal client) after a full evaluation run, as of the fixed

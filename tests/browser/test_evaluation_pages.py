@@ -52,7 +52,7 @@ def test_a_manager_sees_the_tier_and_the_alert_and_logs_a_call(page, log_in, eva
 
 
 def test_a_risk_officer_reads_the_portfolio_and_an_admin_previews_the_policy(
-    page, log_in, evaluated
+    page, log_in, log_out, evaluated
 ):
     log_in("risk", PASSWORD)
     page.goto(page.base_url + "/risk/portfolio/")
@@ -60,7 +60,7 @@ def test_a_risk_officer_reads_the_portfolio_and_an_admin_previews_the_policy(
     assert page.locator("#expert-fallback").is_visible()
     page.goto(page.base_url + "/evaluation/segments/")
     assert page.locator("#segment-sizes tbody tr").count() >= 1
-    page.context.clear_cookies()
+    log_out()
     log_in("admin", PASSWORD)
     page.goto(page.base_url + "/evaluation/policy/")
     page.click("button[name=preview]")

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def test_an_application_from_creation_to_its_first_payment(page, log_in, users, book, tmp_path):
+def test_an_application_from_creation_to_its_first_payment(
+    page, log_in, log_out, users, book, tmp_path
+):
     firm = book["a_company"]
     at = datetime(2026, 6, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
     Classification.objects.create(
@@ -35,7 +37,7 @@ def test_an_application_from_creation_to_its_first_payment(page, log_in, users, 
     scan.write_bytes(PDF)
 
     def as_user(username):
-        page.context.clear_cookies()
+        log_out()
         log_in(username, PASSWORD)
 
     as_user("manager_a")

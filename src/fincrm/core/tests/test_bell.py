@@ -181,3 +181,20 @@ def test_the_bell_and_the_notifications_page_in_chinese(bell_book, users, login)
     assert client.get(reverse("notification_bell")).status_code == 200
     client.logout()
     assert client.get(reverse("notification_bell")).status_code == 302
+
+
+def test_a_bell_loaded_after_the_session_ended_sends_the_page_to_the_login_form(client):
+    """htmx asks for the bell of /risk/portfolio/ without a session: no login page inside the
+    request (it would set a new CSRF cookie under the login form open in the tab), but 204 and
+    HX-Redirect to the login page for the page the user was on, whatever host the header names."""
+    response = client.get(
+        reverse("notification_bell"),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://evil.example/risk/portfolio/?tab=classes",
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/accounts/login/?next=/risk/portfolio/%3Ftab%3Dclasses"
+    assert "csrftoken" not in response.cookies
+    # Without htmx the login redirect is unchanged.
+    plain = client.get(reverse("notification_bell"))
+    assert plain.status_code == 302 and plain["Location"].startswith("/accounts/login/")
