@@ -217,7 +217,8 @@ def portfolio_cover(*, user, as_of: date) -> dict:
         model.history.using(db).aggregate(m=Max("history_id"))["m"]
         for model in (GuaranteeContract, InsurancePolicy)
     ]
-    key = f"postloan:cover:{scope}:{as_of}:{changed and changed.timestamp()}:{paid}:{covers}"
+    stamp = f"{changed and changed.timestamp()}:{paid}:{'-'.join(map(str, covers))}"
+    key = f"postloan:cover:{scope}:{as_of}:{stamp}"  # no spaces or brackets (memcached keys)
     return cache.get_or_set(
         key,
         lambda: portfolio_cover_figures(user=user, as_of=as_of, using=db),
