@@ -11,13 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..choices import (
-    ModificationKind,
-    ModificationStatus,
-    RepaymentMethod,
-    Route,
-    Vote,
-)
+from ..choices import ModificationKind, ModificationStatus, RepaymentMethod, Route, Vote
 from .base import MONEY, RATE, FacilityOwnedQuerySet
 from .facility import Facility, ScheduleRevision
 from .product import Product

@@ -8,12 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..choices import (
-    DayCount,
-    DocumentKind,
-    ProductType,
-    RepaymentMethod,
-)
+from ..choices import DayCount, DocumentKind, ProductType, RepaymentMethod
 from .base import MONEY, RATE
 
 
