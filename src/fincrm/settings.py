@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "fincrm.checks",
     "fincrm.staff",
     "fincrm.postloan",
+    "fincrm.web",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",
     "django_tasks",
@@ -184,7 +185,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fincrm.core.context_processors.navigation",
+                "fincrm.web.context_processors.navigation",
             ],
         },
     },

@@ -3,19 +3,10 @@ from django.urls import include, path
 
 from fincrm.api import views as api_views
 from fincrm.api.api import api
-from fincrm.core import bell as core_bell
-from fincrm.core import search as core_search
-from fincrm.core import views as core_views
 from fincrm.surveys import views as survey_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("audit/", core_views.audit, name="audit"),
-    path("search/", core_search.search, name="search"),
-    path("notifications/", core_bell.notification_list, name="notifications"),
-    path("notifications/bell/", core_bell.bell, name="notification_bell"),
-    path("notifications/<int:pk>/read/", core_bell.notification_read, name="notification_read"),
-    path("notifications/read/", core_bell.notifications_read, name="notifications_read"),
+    path("", include("fincrm.web.urls")),
     path("accounts/", include("fincrm.accounts.urls")),
     path("customers/", include("fincrm.customers.urls")),
     path("financing/", include("fincrm.financing.urls")),

@@ -1,19 +1,6 @@
-from django.db import models
-from django.utils.translation import gettext_lazy as _
+"""The roles a user holds. They are defined in ``fincrm.core.roles`` (the permission scopes
+at the bottom need them and core imports no app); the apps keep importing them from here."""
 
+from fincrm.core.roles import PII_ROLES, PORTFOLIO_WIDE_ROLES, Role
 
-class Role(models.TextChoices):
-    ACCOUNT_MANAGER = "manager", _("Account manager")
-    TEAM_LEAD = "lead", _("Team lead")
-    RISK_OFFICER = "risk", _("Risk officer")
-    SERVICE_AGENT = "agent", _("Service agent")
-    EXECUTIVE = "exec", _("Executive")
-    ADMIN = "admin", _("Administrator")
-
-
-#: Roles that see every client (read); the others see their own or their teams'.
-PORTFOLIO_WIDE_ROLES = frozenset(
-    {Role.RISK_OFFICER, Role.SERVICE_AGENT, Role.EXECUTIVE, Role.ADMIN}
-)
-#: Roles that may read ID numbers and phones unmasked.
-PII_ROLES = frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.RISK_OFFICER, Role.ADMIN})
+__all__ = ["PII_ROLES", "PORTFOLIO_WIDE_ROLES", "Role"]

@@ -1,5 +1,6 @@
 """Saved views of list pages (issue 19, point 4): save the filters and order a list shows
-under a name, for oneself or the team; delete one's own."""
+under a name, for oneself or the team; delete one's own. And the person a bulk "assign" on a
+list hands its rows to (``bulk_assignee``), read from the form."""
 
 from __future__ import annotations
 
@@ -18,6 +19,17 @@ from fincrm.core.permissions import get_restricted_or_404
 
 from . import services
 from .models import SavedView
+from .selectors import assignable_users
+
+
+def bulk_assignee(request):
+    """The person a bulk "assign" hands rows to (``assignee`` in the POST), if the acting
+    user may assign to them (``accounts.selectors.assignable_users``), else ``None``."""
+    raw = request.POST.get("assignee", "")
+    if not (raw.isdigit() and len(raw) < 19):
+        return None
+    return assignable_users(request.user).filter(pk=int(raw)).first()
+
 
 #: Parameters that say where a reader is in a list, not what it shows.
 NOT_SAVED = ("page", "export")

@@ -27,7 +27,7 @@ import rules
 from django.db import models
 from django.db.models import Q
 
-from fincrm.accounts.choices import Role
+from fincrm.core.roles import Role
 
 Action = Literal["view", "change"]
 ALL = Q()

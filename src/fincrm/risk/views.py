@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from fincrm.accounts.views import bulk_assignee
 from fincrm.core.excel import local_time
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.redirects import redirect_next
 from fincrm.core.templatetags.fincrm_tags import person
 from fincrm.core.views import (
     RestrictedListView,
-    bulk_assignee,
     bulk_confirm,
     bulk_days,
     bulk_done,

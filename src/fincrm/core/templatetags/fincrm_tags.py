@@ -87,18 +87,6 @@ def percent(value, digits: int = 1):
     return f"{float(value) * 100:.{int(digits)}f}%"
 
 
-@register.simple_tag
-def stage_state(stage, current):
-    """done / current / todo for a pipeline step, for the progress bar."""
-    from fincrm.financing.choices import PIPELINE
-
-    if current not in PIPELINE:
-        return "todo"
-    if stage == current:
-        return "current"
-    return "done" if PIPELINE.index(stage) < PIPELINE.index(current) else "todo"
-
-
 @register.filter
 def person(user, empty: str = "—"):
     """A user's display name: full name, else username, else ``empty``."""
@@ -114,11 +102,3 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
-
-
-@register.filter
-def sla_label(state: str) -> str:
-    """An SLA state code ("at_risk") in the reader's language."""
-    from fincrm.service.choices import SlaState
-
-    return str(SlaState(state).label) if state in SlaState.values else state

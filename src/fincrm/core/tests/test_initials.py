@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from fincrm.core import initials
 from fincrm.core.models import NameInitials
-from fincrm.core.search import global_search
 from fincrm.customers.models import Customer
 from fincrm.testing.factories import CustomerFactory
+from fincrm.web.search import global_search
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fincrm.accounts.choices import Role
-from fincrm.core.audit import audit_trail
 from fincrm.evaluation.choices import RunKind
 from fincrm.evaluation.services import evaluation_run, policy_active, policy_config, policy_publish
 from fincrm.financing.schedule import add_months
@@ -21,6 +20,7 @@ from fincrm.risk.selectors import next_retraining
 from fincrm.risk.tests.test_scorecard_page import history  # noqa: F401  (the trained book)
 from fincrm.testing.factories import UserFactory
 from fincrm.testing.html import visible_text
+from fincrm.web.audit import audit_trail
 
 pytestmark = pytest.mark.django_db
 

@@ -145,7 +145,7 @@ def test_the_certificate_is_served_through_the_permission_path(users, courses):
 
 
 def test_a_recorded_training_is_on_the_audit_trail(users, courses, clock):
-    from fincrm.core.audit import audit_trail
+    from fincrm.web.audit import audit_trail
 
     record = services.training_record_create(
         user=users["manager_a"], course=courses["aml"], taken_on=date(2026, 6, 14),

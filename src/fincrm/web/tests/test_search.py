@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from fincrm.core.search import global_search
 from fincrm.testing.factories import ApplicationFactory, FacilityFactory
+from fincrm.web.search import global_search
 
 pytestmark = pytest.mark.django_db
 

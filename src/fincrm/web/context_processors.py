@@ -1,4 +1,5 @@
-"""Navigation by role: each entry names the URL and who sees it."""
+"""Navigation by role: each entry names the URL and who sees it. It names the pages of every
+app, so it lives in the top layer with the workbench."""
 
 from __future__ import annotations
 

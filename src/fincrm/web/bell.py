@@ -5,10 +5,7 @@ credit review waiting for their authority, complaints past their SLA for a servi
 Every page shows it, so it costs a fixed handful of queries however big the book (one per
 kind of item, counted in the database), is cached per user for ``BELL_SECONDS`` and loaded by
 the page after it is shown (htmx), never on the page's own request. Marking notifications
-read forgets the user's cached bell at once; other counts may lag by up to ``BELL_SECONDS``.
-
-Web-layer code kept in ``core`` beside the home page (``core.views``) it belongs with; both
-leave core together (docs/architecture.md, issue 20)."""
+read forgets the user's cached bell at once; other counts may lag by up to ``BELL_SECONDS``."""
 
 from __future__ import annotations
 
@@ -27,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
 from fincrm.core.permissions import get_restricted_or_404
+from fincrm.core.policy import policy_current
 from fincrm.core.redirects import redirect_next
 from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Notification, Task
@@ -35,6 +33,8 @@ from fincrm.financing.choices import Stage, Vote
 from fincrm.financing.models import Application, ApprovalVote
 from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
+from fincrm.service.choices import OPEN_STATUSES
+from fincrm.service.models import Ticket
 
 #: How long a user's bell is served from the cache.
 BELL_SECONDS = 60
@@ -108,9 +108,6 @@ def awaiting_decision(user, policy):
 
 
 def _breached_tickets(user, now) -> int:
-    from fincrm.service.choices import OPEN_STATUSES
-    from fincrm.service.models import Ticket
-
     late = Q(responded_at__isnull=True, respond_by__lt=now) | Q(
         resolved_at__isnull=True, resolve_by__lt=now
     )
@@ -132,8 +129,6 @@ def bell_counts(user) -> dict:
     """The bell's figures, read from the database: ``counts`` (item key → number, only the
     kinds that apply to the user's role) and ``latest`` (the newest unread notifications as
     plain dicts with their link). A fixed number of queries for a role, whatever the book."""
-    from fincrm.financing.services import policy_current
-
     today, now = timezone.localdate(), timezone.now()
     role = _role(user)
     unread = Notification.objects.restrict(user).filter(read_at__isnull=True)
@@ -191,7 +186,7 @@ def _forget_after(request, response):
 @login_required
 def bell(request):
     """The bell's button and dropdown (an htmx partial the top bar loads after the page)."""
-    return render(request, "core/_bell.html", {"bell": bell_for(request.user)})
+    return render(request, "web/_bell.html", {"bell": bell_for(request.user)})
 
 
 @login_required
@@ -207,7 +202,7 @@ def notification_list(request):
         note.link = _notification_link(note.data, note.customer_id)
     context = {"page_obj": page, "notifications": page.object_list,
                "tier_labels": dict(Tier.choices)}  # fmt: skip
-    return render(request, "core/notifications.html", context)
+    return render(request, "web/notifications.html", context)
 
 
 @login_required

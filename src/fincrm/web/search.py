@@ -16,7 +16,10 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import render
 
-from . import initials
+from fincrm.core import initials
+from fincrm.customers.filtersets import MIN_SEARCH_LENGTH, search_matches
+from fincrm.customers.models import Customer
+from fincrm.financing.models import Application, Facility
 
 #: Results shown per group; the clients' group links to the full client list.
 GROUP_ROWS = 10
@@ -40,10 +43,6 @@ class SearchResults:
 def global_search(*, user, query: str) -> SearchResults:
     """What ``user`` finds for ``query``, grouped; nothing for a query shorter than the
     client search's minimum."""
-    from fincrm.customers.filtersets import MIN_SEARCH_LENGTH, search_matches
-    from fincrm.customers.models import Customer
-    from fincrm.financing.models import Application, Facility
-
     query = query.strip()[:100]
     results = SearchResults(query=query)
     if len(query) < MIN_SEARCH_LENGTH:
@@ -80,4 +79,4 @@ def global_search(*, user, query: str) -> SearchResults:
 @login_required
 def search(request):
     results = global_search(user=request.user, query=request.GET.get("q", ""))
-    return render(request, "core/search.html", {"results": results})
+    return render(request, "web/search.html", {"results": results})

@@ -34,7 +34,7 @@ def test_the_service_agents_workbench_is_the_queue_by_sla(book, users, login):
     late = _ticket(book["a_company"], subject="手续费多收", resolve_in_hours=-1)
     calm = _ticket(book["b_person"], subject="开具结清证明", resolve_in_hours=72)
     page = login(users["agent"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home_agent.html"
+    assert page.templates[0].name == "web/home_agent.html"
     tickets = list(page.context["tickets"])
     assert tickets == [late, calm]  # breached first
     html = page.content.decode()
@@ -56,7 +56,7 @@ def test_the_risk_officers_workbench_shows_alerts_proposals_and_reviews_due(
         customer=book["b_person"], due_on=date(2027, 6, 1), frequency="yearly", grade="A"
     )  # fmt: skip — not due for a year
     page = login(users["risk"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home_risk.html"
+    assert page.templates[0].name == "web/home_risk.html"
     ctx = page.context
     assert (ctx["alert_count"], ctx["critical_count"]) == (1, 1)
     assert ctx["proposal_count"] == 1
@@ -67,7 +67,7 @@ def test_the_risk_officers_workbench_shows_alerts_proposals_and_reviews_due(
 
 def test_managers_keep_their_book_on_the_workbench(book, users, login):
     page = login(users["manager_a"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home.html"
+    assert page.templates[0].name == "web/home.html"
 
 
 def test_proposals_name_the_security_and_review_frequency(book, users, login):
@@ -171,7 +171,7 @@ def test_an_account_managers_workbench_has_todays_tasks_dues_and_alerts(small_bo
     from decimal import Decimal
 
     page = login(users["manager_a"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home.html"
+    assert page.templates[0].name == "web/home.html"
     ctx = page.context
     tasks = small_book["tasks"]
     assert list(ctx["due_tasks"]) == [tasks["late"], tasks["today"]]  # overdue first
@@ -197,7 +197,7 @@ def test_a_team_leads_workbench_is_the_teams_pipeline_overdue_tasks_and_arrears(
         ApplicationFactory(customer=book["a_company"], stage=stage)
     ApplicationFactory(customer=book["b_company"], stage="documents")  # another team's
     page = login(users["lead"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home_lead.html"
+    assert page.templates[0].name == "web/home_lead.html"
     ctx = page.context
     pipeline = {code: n for code, _label, n in ctx["pipeline"]}
     assert pipeline == {"lead": 1, "submitted": 0, "documents": 2, "due_diligence": 0,
@@ -212,11 +212,11 @@ def test_a_team_leads_workbench_is_the_teams_pipeline_overdue_tasks_and_arrears(
 
 
 def test_an_executives_workbench_shows_the_kpis_of_the_dashboard(small_book, users, login):
-    from fincrm.core.views import EXEC_KPIS
     from fincrm.insights import kpis
+    from fincrm.web.views import EXEC_KPIS
 
     page = login(users["exec"]).get(reverse("home"))
-    assert page.templates[0].name == "core/home_exec.html"
+    assert page.templates[0].name == "web/home_exec.html"
     figures = {
         f.key: f
         for f in kpis.dashboard(user=users["exec"], filters=kpis.Filters.from_query({}),
@@ -233,9 +233,9 @@ def test_an_executives_workbench_shows_the_kpis_of_the_dashboard(small_book, use
 
 
 def test_every_role_has_its_workbench_and_no_raw_codes(small_book, users, login):
-    expected = {"manager_a": "core/home.html", "lead": "core/home_lead.html",
-                "risk": "core/home_risk.html", "agent": "core/home_agent.html",
-                "exec": "core/home_exec.html", "admin": "core/home.html"}  # fmt: skip
+    expected = {"manager_a": "web/home.html", "lead": "web/home_lead.html",
+                "risk": "web/home_risk.html", "agent": "web/home_agent.html",
+                "exec": "web/home_exec.html", "admin": "web/home.html"}  # fmt: skip
     for role, template in expected.items():
         page = login(users[role]).get(reverse("home"))
         assert page.status_code == 200 and page.templates[0].name == template, role

@@ -8,12 +8,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fincrm.core.bell import bell_counts, bell_for
 from fincrm.engagement.models import Notification, Task
 from fincrm.financing.models import ApprovalVote
 from fincrm.risk.models import Alert
 from fincrm.service.models import Ticket
 from fincrm.testing.factories import ApplicationFactory
+from fincrm.web.bell import bell_counts, bell_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from heapq import merge
 from django.apps import apps
 from django.utils import timezone
 
-from .models import AccessLog
+from fincrm.core.models import AccessLog
+from fincrm.financing.models import Facility
 
 #: Audited models (django-simple-history) shown on the audit page, with the path to the client.
 AUDITED = (
@@ -61,8 +62,6 @@ def audit_trail(*, user_id: int | None, customer_id: int | None, since: date | N
         if customer_id:
             field = "id" if path == "id" else path.split("__")[0]
             if "__" in path:  # a payment: through its facility
-                from fincrm.financing.models import Facility
-
                 ids = Facility.objects.filter(customer_id=customer_id).values("pk")
                 history = history.filter(facility_id__in=ids)
             else:
