@@ -238,6 +238,11 @@ class ScorecardScaling(_Config):
     #: The expert card's weight in a fitted scorecard, in defaults: with d defaults in
     #: training it has ``prior_defaults / (prior_defaults + d)`` of the say (0: none).
     prior_defaults: float = Field(100.0, ge=0)
+    #: Calibrate a blended scorecard in the large: shift its log-odds so that its mean PD on
+    #: the training rows is their default rate (``analytics.scorecard.Scorecard``, step 5).
+    #: Off by default: it moves most grades at once, so a risk committee turns it on; the
+    #: model governance page shows the gap it would close. Applies from the next training.
+    calibrate_in_the_large: bool = False
     horizon_days: int = Field(365, gt=0)
     default_dpd: int = Field(90, gt=0)
     #: The nightly run trains a challenger this many months after the latest scorecard was

@@ -83,6 +83,16 @@ class Scorecard:
        ``w · expert + (1 − w) · statistical`` with ``w = prior_defaults / (prior_defaults + d)``
        for ``d`` training defaults (credibility weighting): at 30 defaults and a prior worth
        60, the expert card has two thirds of the say; at 600 defaults, a tenth.
+    5. **Calibration in the large** of a blended card (``calibrate=True``): the expert card's
+       log-odds sit at the level the policy gave it, not at this book's default rate, so the
+       blend pulls every PD towards that level (on the demo book: a mean PD of 1.7 % against
+       7.4 % observed). ``calibration_gap_`` is the constant that, added to the blended
+       log-odds, makes the mean predicted PD on the training rows equal their default rate
+       (``train_default_rate_``; ``train_mean_pd_`` is the mean before it); with ``calibrate``
+       it is applied (``calibration_shift_``), else reported only. The ranking is unchanged;
+       the PDs, and the grades read from them, move — a policy decision, hence a parameter.
+       Its points are spread over the statistical characteristics, as the intercept's are, so
+       a row's points still add up to its score and its score still maps to its PD.
 
     Parameters
     ----------
@@ -112,6 +122,8 @@ class Scorecard:
     cv_folds : int
     prior_defaults : float
         Weight of the expert prior, in defaults (0: no blend).
+    calibrate : bool
+        Apply the calibration in the large of a blended card (step 5).
     random_state : int
         Seed of the cross-validation folds.
     wrong_signs : {"cv", "drop"}
@@ -143,6 +155,7 @@ class Scorecard:
         prior_defaults: float = 0.0,
         random_state: int = 0,
         wrong_signs: str = "cv",
+        calibrate: bool = False,
     ):
         self.features = list(features)
         self.base_points = base_points
@@ -160,6 +173,7 @@ class Scorecard:
         self.prior_defaults = prior_defaults
         self.random_state = random_state
         self.wrong_signs = wrong_signs
+        self.calibrate = calibrate
 
     # --- fitting -----------------------------------------------------------------------
 
@@ -225,6 +239,14 @@ class Scorecard:
             else 0.0
         )
         self.feature_names_ = list(keep)
+        self.calibration_shift_ = self.calibration_gap_ = 0.0
+        logit = self._logit(X, prior)
+        self.train_default_rate_ = events / len(y)
+        self.train_mean_pd_ = float(np.mean(1.0 / (1.0 + np.exp(-logit))))
+        if self.prior_weight_ > 0:
+            self.calibration_gap_ = calibration_shift(logit, self.train_default_rate_)
+            if self.calibrate:
+                self.calibration_shift_ = self.calibration_gap_
         self.auc_ = auc(y, self.predict_proba(X, prior=prior))
         self.points_table_ = self._points_table(X, y)
         return self
@@ -400,8 +422,9 @@ class Scorecard:
         frame = pl.DataFrame(points, schema=self.features_ or ["base"], orient="row")
         if self.prior_weight_ > 0:
             w = self.prior_weight_
+            shift = -factor * self.calibration_shift_ / frame.width
             frame = pl.concat(
-                [frame * (1 - w), prior_points.cast(pl.Float64) * w], how="horizontal"
+                [frame * (1 - w) + shift, prior_points.cast(pl.Float64) * w], how="horizontal"
             )
         return frame
 
@@ -414,11 +437,18 @@ class Scorecard:
         (needed when the card is blended with it)."""
         self._check_fitted()
         self._prior_needed(prior)
+        logit = self._logit(X, prior)
+        if self.prior_weight_ > 0:
+            logit = logit + self.calibration_shift_
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def _logit(self, X, prior: np.ndarray | None) -> np.ndarray:
+        """Log-odds of default before the calibration shift (blended when the card is)."""
         logit = self.intercept_ + self._woe(_frame(X)) @ self.coef_
         if self.prior_weight_ > 0:
             w = self.prior_weight_
             logit = (1 - w) * logit + w * np.asarray(prior, dtype=float)
-        return 1.0 / (1.0 + np.exp(-logit))
+        return logit
 
     # --- storage -----------------------------------------------------------------------
 
@@ -440,6 +470,11 @@ class Scorecard:
             "n_defaults": getattr(self, "n_defaults_", None),
             "prior_defaults": self.prior_defaults,
             "prior_weight": self.prior_weight_,
+            "calibrate": self.calibrate,
+            "calibration_shift": getattr(self, "calibration_shift_", 0.0),
+            "calibration_gap": getattr(self, "calibration_gap_", None),
+            "train_default_rate": getattr(self, "train_default_rate_", None),
+            "train_mean_pd": getattr(self, "train_mean_pd_", None),
         }
 
     @classmethod
@@ -452,6 +487,7 @@ class Scorecard:
             base_odds=data["base_odds"],
             pdo=data["pdo"],
             prior_defaults=data.get("prior_defaults", 0.0),
+            calibrate=data.get("calibrate", False),
         )
         card.features_ = list(data.get("selected", data["features"]))
         card.bins_ = {f: data["bins"][f] for f in card.features_}
@@ -463,8 +499,39 @@ class Scorecard:
         card.C_ = data.get("C")
         card.n_defaults_ = data.get("n_defaults")
         card.prior_weight_ = float(data.get("prior_weight", 0.0))
+        # Cards stored before calibration in the large (step 5) keep their PDs.
+        card.calibration_shift_ = float(data.get("calibration_shift", 0.0))
+        card.calibration_gap_ = data.get("calibration_gap")
+        card.train_default_rate_ = data.get("train_default_rate")
+        card.train_mean_pd_ = data.get("train_mean_pd")
         card.feature_names_ = list(card.features_)
         return card
+
+
+def calibration_shift(logit: np.ndarray, rate: float, tol: float = 1e-10) -> float:
+    """The constant ``s`` for which the mean of ``sigmoid(logit + s)`` is ``rate``
+    (calibration in the large), by bisection: the mean rises with ``s``.
+
+    >>> round(calibration_shift(np.zeros(4), 0.5), 6)
+    0.0
+    """
+    logit = np.asarray(logit, dtype=float)
+    if not 0.0 < rate < 1.0:
+        raise ValueError(f"rate must lie strictly between 0 and 1, not {rate}")
+    if logit.size == 0:
+        raise ValueError("no log-odds to calibrate")
+
+    def mean_pd(shift: float) -> float:
+        return float(np.mean(1.0 / (1.0 + np.exp(-(logit + shift)))))
+
+    lo, hi = -50.0, 50.0
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if mean_pd(mid) < rate:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def information_value(woe: np.ndarray, y: np.ndarray) -> float:

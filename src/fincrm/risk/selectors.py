@@ -461,6 +461,11 @@ def _model_card(model: ScorecardModel | None, role: str) -> dict | None:
         "validation": validation,
         "prior_weight": params.get("prior_weight", 0.0),
         "characteristics": params.get("selected") or model.features,
+        # Calibration in the large (policy scorecard.calibrate_in_the_large): applied or not,
+        # the mean PD the card gave its training rows against their default rate.
+        "calibrated": bool(params.get("calibration_shift")),
+        "train_mean_pd": params.get("train_mean_pd"),
+        "train_default_rate": params.get("train_default_rate"),
     }
 
 

@@ -12,6 +12,7 @@ from fincrm.analytics.scorecard import (
     auc,
     band_shares,
     build_default_labels,
+    calibration_shift,
     expert_score,
     fit_scorecard,
     grade_from_pd,
@@ -279,14 +280,31 @@ def test_a_blend_with_the_expert_card_weighs_it_by_credibility():
     unblended = fit_scorecard(X, y, min_defaults=10)
     # Fitted without a prior, prior_defaults changes nothing.
     assert card.prior_weight_ == 0
-    card = Scorecard(["dpd", "leverage", "noise"], prior_defaults=60, min_defaults=10).fit(
-        X, y, prior=prior
-    )
+    card = Scorecard(
+        ["dpd", "leverage", "noise"], prior_defaults=60, min_defaults=10, calibrate=True
+    ).fit(X, y, prior=prior)
     w = 60 / (60 + events)
     assert card.prior_weight_ == pytest.approx(w)
     statistical = np.log(1 / unblended.predict_proba(X) - 1) * -1
     blended = card.predict_proba(X, prior=prior)
-    assert np.allclose(np.log(blended / (1 - blended)), (1 - w) * statistical + w * prior)
+    shift = card.calibration_shift_
+    assert np.allclose(np.log(blended / (1 - blended)), (1 - w) * statistical + w * prior + shift)
+    # Calibrated in the large: the expert card sits near 2 % (its 50:1 base odds), this book
+    # defaults far more often; the shift brings the mean PD to the training default rate
+    # without changing the order of the rows.
+    assert abs(shift) > 0.1 and card.calibration_gap_ == shift
+    assert blended.mean() == pytest.approx(events / 600, abs=1e-9)
+    unshifted = 1 / (1 + np.exp(-((1 - w) * statistical + w * prior)))
+    assert card.train_mean_pd_ == pytest.approx(unshifted.mean())
+    assert card.train_mean_pd_ < events / 600
+    assert card.train_default_rate_ == events / 600
+    assert auc(y, blended) == pytest.approx(auc(y, unshifted))
+    # Not asked to calibrate, the card reports the gap and leaves its PDs where they fall.
+    plain = Scorecard(["dpd", "leverage", "noise"], prior_defaults=60, min_defaults=10).fit(
+        X, y, prior=prior
+    )
+    assert plain.calibration_shift_ == 0 and plain.calibration_gap_ == pytest.approx(shift)
+    assert np.allclose(plain.predict_proba(X, prior=prior), unshifted)
     # The points still add up to the score, and the score to the PD.
     explained = card.explain(X, prior_points=expert)
     assert explained.columns == [*card.features_, "expert_base", "expert_dpd"]
@@ -296,3 +314,22 @@ def test_a_blend_with_the_expert_card_weighs_it_by_credibility():
         card.predict_proba(X)
     again = Scorecard.from_dict(card.to_dict())
     assert np.allclose(again.predict_proba(X, prior=prior), blended)
+    # A card stored before the shift existed scores as it always did.
+    stored = card.to_dict()
+    for key in ("calibrate", "calibration_shift", "calibration_gap"):
+        del stored[key]
+    assert np.allclose(Scorecard.from_dict(stored).predict_proba(X, prior=prior), unshifted)
+
+
+@pytest.mark.parametrize(
+    ("logit", "rate"),
+    [([0.0, 0.0, 0.0, 0.0], 0.5), ([-4.0, -3.0, -2.0], 0.2), ([1.0, 2.0], 0.05)],
+)
+def test_the_calibration_shift_makes_the_mean_pd_the_rate(logit, rate):
+    shift = calibration_shift(np.array(logit), rate)
+    assert np.mean(1 / (1 + np.exp(-(np.array(logit) + shift)))) == pytest.approx(rate, abs=1e-9)
+
+
+def test_the_calibration_shift_refuses_a_rate_outside_zero_one():
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        calibration_shift(np.zeros(3), 0.0)

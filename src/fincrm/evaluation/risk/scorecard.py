@@ -111,6 +111,7 @@ def scorecard_train(
         monotonic=MONOTONIC,
         prior_defaults=scaling.prior_defaults,
         random_state=seed,
+        calibrate=scaling.calibrate_in_the_large,
     )
     train = pl.Series(~holdout)
     card.fit(X.filter(train), y[~holdout], prior=prior[~holdout])

@@ -244,3 +244,25 @@ def test_the_nightly_run_trains_a_challenger_when_retraining_is_due(
     config["scorecard"]["retrain_months"] = 0
     policy_publish(config=config, note="no retraining")
     assert next_retraining(policy=policy_config(policy_active())) is None
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_calibration_in_the_large_is_the_policys_choice_and_the_page_shows_the_gap(
+    history,  # noqa: F811
+    users,
+    login,
+    calibrate,
+):
+    config = policy_active().config
+    config["scorecard"]["calibrate_in_the_large"] = calibrate
+    policy_publish(config=config, note="calibration in the large")
+    client = login(users["risk"])
+    client.post(reverse("risk:scorecard"))
+    params = ScorecardModel.objects.get(is_active=True).params
+    assert params["prior_weight"] > 0  # blended with the expert card: a gap to report
+    assert params["train_mean_pd"] < params["train_default_rate"]
+    assert params["calibration_gap"] > 0
+    assert params["calibration_shift"] == (params["calibration_gap"] if calibrate else 0.0)
+    page = visible_text(client.get(reverse("risk:models")).content.decode())
+    assert "按本机构违约率校准 " + ("是" if calibrate else "否") + " 校准前平均违约概率" in page
+    assert "训练样本违约率" in page
