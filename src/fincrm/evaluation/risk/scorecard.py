@@ -87,18 +87,9 @@ def scorecard_train(
     """
     scaling = policy.scorecard
     observation = as_of - timedelta(days=scaling.horizon_days)
-    data = pl.concat(
-        [
-            _training_rows(observation - timedelta(days=91 * k), as_of, scaling)
-            for k in range(SNAPSHOTS)
-        ],
-        how="vertical_relaxed",
-    )
+    data = _training_data(observation, as_of, scaling)
     y = data["default"].to_numpy().astype(int)
-    clients = data["customer_id"].unique().sort()
-    rng = np.random.default_rng(seed)
-    held = clients.filter(pl.Series(rng.random(clients.len()) < HOLDOUT_SHARE))
-    holdout = data["customer_id"].is_in(held.implode()).to_numpy()
+    holdout = _holdout_mask(data, seed)
     X = data.select(SCORE_FEATURES)
     expert = _expert(data, scaling)
     prior = _expert_logit(expert, scaling)
@@ -115,10 +106,7 @@ def scorecard_train(
     )
     train = pl.Series(~holdout)
     card.fit(X.filter(train), y[~holdout], prior=prior[~holdout])
-    auc_holdout = ks_holdout = None
-    if holdout.any() and 0 < y[holdout].sum() < holdout.sum():
-        p = card.predict_proba(X.filter(pl.Series(holdout)), prior=prior[holdout])
-        auc_holdout, ks_holdout = float(auc(y[holdout], p)), float(ks(y[holdout], p))
+    auc_holdout, ks_holdout = _holdout_discrimination(card, X, y, prior, holdout)
     held_out = pl.Series(holdout)
     validation = holdout_validation(
         card=card,
@@ -152,6 +140,38 @@ def scorecard_train(
 
         scorecard_put_in_use(model=model, user=user, reason="trained")
     return model
+
+
+def _training_data(observation: date, as_of: date, scaling) -> pl.DataFrame:
+    """The training rows of ``observation`` and the ``SNAPSHOTS − 1`` quarters before it,
+    pooled (a client is one row per date)."""
+    return pl.concat(
+        [
+            _training_rows(observation - timedelta(days=91 * k), as_of, scaling)
+            for k in range(SNAPSHOTS)
+        ],
+        how="vertical_relaxed",
+    )
+
+
+def _holdout_mask(data: pl.DataFrame, seed: int) -> np.ndarray:
+    """Per row, whether it is held out: all the rows of a random ``HOLDOUT_SHARE`` of the
+    clients, so no client is on both sides."""
+    clients = data["customer_id"].unique().sort()
+    rng = np.random.default_rng(seed)
+    held = clients.filter(pl.Series(rng.random(clients.len()) < HOLDOUT_SHARE))
+    return data["customer_id"].is_in(held.implode()).to_numpy()
+
+
+def _holdout_discrimination(
+    card: Scorecard, X: pl.DataFrame, y: np.ndarray, prior: np.ndarray, holdout: np.ndarray
+) -> tuple[float | None, float | None]:
+    """AUC and KS of the fitted ``card`` on the hold-out; None when the hold-out has no
+    defaults or nothing but defaults (neither is defined then)."""
+    if not (holdout.any() and 0 < y[holdout].sum() < holdout.sum()):
+        return None, None
+    p = card.predict_proba(X.filter(pl.Series(holdout)), prior=prior[holdout])
+    return float(auc(y[holdout], p)), float(ks(y[holdout], p))
 
 
 def _expert(features: pl.DataFrame, scaling) -> pl.DataFrame:
