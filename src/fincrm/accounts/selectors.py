@@ -9,7 +9,7 @@ from .models import Team, User
 def team_lead_for(team_id: int | None) -> User | None:
     """The lead of a team, else of its nearest parent team that has one."""
     parents = dict(Team.objects.values_list("pk", "parent_id"))
-    leads: dict[int, User] = {}
+    leads: dict[int | None, User] = {}
     for lead in User.objects.filter(role=Role.TEAM_LEAD, is_active=True).order_by("pk"):
         leads.setdefault(lead.team_id, lead)
     seen: set[int] = set()

@@ -136,7 +136,7 @@ def checks_due(*, as_of: date, provider: Provider | None = None) -> dict[str, in
     from fincrm.financing.choices import FacilityStatus, Stage
 
     provider = provider or configured()
-    counts = {
+    counts: dict[str, int] = {
         reason: 0
         for reason in (CheckReason.ONBOARDING, CheckReason.PRE_APPROVAL, CheckReason.MONTHLY)
     }
@@ -215,8 +215,9 @@ def findings_import(*, data: bytes, user=None) -> ImportResult:
     missing = [c for c in CSV_COLUMNS[:4] if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
-    rows, errors = [], []
-    clients = {}
+    rows: list[tuple[Customer, str, Reported]] = []
+    errors: list[str] = []
+    clients: dict[str, Customer] = {}
     for number, row in enumerate(reader, start=2):
         ident = (row.get("identifier") or "").strip()
         customer = (
@@ -250,7 +251,7 @@ def findings_import(*, data: bytes, user=None) -> ImportResult:
             errors.append(
                 _("Row %(row)s, %(field)s: %(why)s.") % {"row": number, "field": field, "why": why}
             )
-        if not problems:
+        if not problems and customer is not None:  # no problem: a client was found
             clients[ident] = customer
             source = (row.get("source") or "").strip()[:40] or "csv"
             rows.append(

@@ -58,7 +58,7 @@ NEEDS_ALL_DOCUMENTS = frozenset(
     {Stage.CREDIT_REVIEW, Stage.APPROVED, Stage.CONTRACT, Stage.DISBURSED}
 )
 #: Stages only a decision within authority reaches (``approval.application_decide``).
-DECISIONS = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
+DECISIONS: dict[str, Vote] = {Stage.APPROVED: Vote.APPROVE, Stage.REJECTED: Vote.REJECT}
 
 
 def route_transitions(route: str, skipped: Sequence[str]) -> dict[str, frozenset[str]]:

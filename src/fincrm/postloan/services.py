@@ -103,7 +103,7 @@ def evidence_upload(
     )
     facility = item.facility
     related = list(facility.customer.contacts.values_list("name", flat=True))
-    if facility.application_id:
+    if facility.application is not None:
         related.append(facility.application.guarantor)
     item.flags = payee_flags(
         payee=payee,
@@ -238,7 +238,7 @@ def claim_file(
         raise ValidationError(MSG_NOT_LINKED, code="not_linked")
     if amount is None or amount <= 0:
         raise ValidationError({"amount_claimed": [MSG_AMOUNT_POSITIVE]})
-    limit = guarantee.amount_covered if guarantee else policy.coverage_amount
+    limit = cover.amount_covered if isinstance(cover, GuaranteeContract) else cover.coverage_amount
     if limit is not None and amount > limit:
         raise ValidationError({"amount_claimed": [MSG_OVER_COVER % {"amount": f"{limit:,.2f}"}]})
     claim = Claim(

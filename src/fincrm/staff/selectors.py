@@ -13,6 +13,7 @@ from django.utils import timezone
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
 from fincrm.analytics.incentive import arrears_share, score_staff
+from fincrm.analytics.policy import IncentiveMeasure
 from fincrm.analytics.surveys import summarise
 from fincrm.core.db import reporting
 from fincrm.core.policy import policy_current
@@ -238,10 +239,12 @@ def scorecard(*, user, month: date) -> Scorecard:
     ):
         row["person"] = people[row["staff_id"]]
         rows.append(row)
-    names = [m for m, rule in scheme.measures.items() if rule.weight > 0]
+    chosen: dict[str, IncentiveMeasure] = {
+        m: rule for m, rule in scheme.measures.items() if rule.weight > 0
+    }
     return Scorecard(
-        month=month.replace(day=1), measures=names, rows=rows,
-        weights={m: scheme.measures[m].weight for m in names},
-        targets={m: scheme.measures[m].target for m in names},
-        lower_is_better={m for m in names if scheme.measures[m].lower_is_better},
+        month=month.replace(day=1), measures=list(chosen), rows=rows,
+        weights={m: rule.weight for m, rule in chosen.items()},
+        targets={m: rule.target for m, rule in chosen.items()},
+        lower_is_better={m for m, rule in chosen.items() if rule.lower_is_better},
     )  # fmt: skip
