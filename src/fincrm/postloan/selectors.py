@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 import polars as pl
 from django.core.exceptions import PermissionDenied
@@ -63,7 +64,7 @@ def cover_rows(facility_ids: Iterable[int], as_of: date, using: str = "default")
     """The guarantees and policies in force on ``as_of`` over these facilities, one row per
     cover and facility (``analytics.postloan.net_exposure``'s input)."""
     ids = list(facility_ids)
-    rows = []
+    rows: list[tuple[str, int, float | None, float | None]] = []
     live = {"start_on__lte": as_of, "expires_on__gte": as_of}
     through = GuaranteeContract.facilities.through.objects.using(using)
     for cover_id, facility_id, amount in through.filter(
@@ -219,11 +220,12 @@ def portfolio_cover(*, user, as_of: date) -> dict:
     ]
     stamp = f"{changed and changed.timestamp()}:{paid}:{'-'.join(map(str, covers))}"
     key = f"postloan:cover:{scope}:{as_of}:{stamp}"  # no spaces or brackets (memcached keys)
-    return cache.get_or_set(
+    figures = cache.get_or_set(
         key,
         lambda: portfolio_cover_figures(user=user, as_of=as_of, using=db),
         PORTFOLIO_CACHE_SECONDS,
     )
+    return cast(dict, figures)  # set by the default above, never None
 
 
 def portfolio_cover_figures(*, user, as_of: date, using: str = "default") -> dict:
