@@ -116,6 +116,10 @@ class LoyaltyRules(_Config):
     #: value. A client never invited has no such input: its weight goes to the others, so a
     #: book without events scores exactly as before.
     events_weight: float = Field(0.05, ge=0)
+    #: Clients it referred (``Customer.referred_by``) that became active, saturating at
+    #: ``referrals_ref`` (``fincrm.evaluation.referrals``).
+    referrals_ref: int = Field(3, gt=0)
+    referrals_weight: float = Field(0.1, ge=0)
     #: A facility starting this many days before or after another's maturity renews it.
     renewal_before_days: int = Field(120, ge=0)
     renewal_after_days: int = Field(60, ge=0)

@@ -51,6 +51,7 @@ REASON_TEXTS: dict[str, str] = {
     "event_attendance": gettext_noop(
         "Came to {value:.0%} of the events invited to in the last 12 months"
     ),
+    "referrals": gettext_noop("Referred {value:.0f} clients who became active"),
     # An input unknown for the client: its weight went to the other inputs of its sub-score.
     "missing_revenue_growth": gettext_noop(
         "Revenue growth unknown: its {value:.0%} of the potential score went to the other inputs"
@@ -89,10 +90,13 @@ NUMERIC_INPUTS = (
     "successful_interactions_12m", "max_dpd_12m", "current_dpd", "open_warnings",
     "days_since_last_application", "days_since_last_transaction", "company_age_years",
     "age_years", "last_nps", "satisfaction", "event_attendance", "open_legal_disputes",
+    "referrals",
 )  # fmt: skip
 #: Inputs a frame may lack (then unknown for every client). ``satisfaction`` (0–10: the latest
 #: survey's NPS answer, else its overall rating rescaled) falls back on ``last_nps``.
-OPTIONAL_INPUTS = ("last_nps", "satisfaction", "event_attendance", "open_legal_disputes")
+OPTIONAL_INPUTS = (
+    "last_nps", "satisfaction", "event_attendance", "open_legal_disputes", "referrals",
+)  # fmt: skip
 #: Confidence of a demand prediction → how much it counts (``demand_signal``).
 DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
 
@@ -147,6 +151,10 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
         # Unknown (not invited) drops out with no "missing" reason: most clients never are.
         ("event_attendance", "loyalty", "event_attendance", lo.events_weight,
          pl.col("event_attendance").clip(0, 1)),
+        # Known for every client of a run (0: nobody referred); a frame without the column
+        # (a caller older than it) leaves it out silently.
+        ("referrals", "loyalty", "referrals", lo.referrals_weight,
+         _ratio("referrals", lo.referrals_ref)),
     ]  # fmt: skip
 
 

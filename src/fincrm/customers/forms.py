@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.choices import Role
@@ -13,6 +15,36 @@ from .models import Contact, Customer, FinancialStatement
 from .services import CONTACT_FIELDS, STATEMENT_FIELDS
 
 MSG_CITY_PROVINCE_MISMATCH = _("%(city)s is in %(province)s, not %(given)s.")
+
+
+class ReferrerPicker(forms.Select):
+    """The referrer: a search box whose matches (``customers:referrers``, through htmx)
+    replace the list's options. Only the chosen client is rendered with the page, whatever
+    the size of the book; the search keeps it as the first option."""
+
+    search_url = ""
+
+    def optgroups(self, name, value, attrs=None):
+        chosen = [v for v in value if v]
+        rows = [("", "---------")]
+        rows += list(Customer.objects.filter(pk__in=chosen).values_list("pk", "name"))
+        return [
+            (None, [self.create_option(name, pk, label, str(pk) in value, i, attrs=attrs)], i)
+            for i, (pk, label) in enumerate(rows)
+        ]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        select = super().render(name, value, attrs, renderer)
+        search = format_html(
+            '<input type="search" name="referrer_q" class="referrer-search" autocomplete="off"'
+            ' placeholder="{}" aria-label="{}" hx-get="{}" hx-include="next select"'
+            ' hx-trigger="input changed delay:300ms, search" hx-target="next select"'
+            ' hx-swap="innerHTML">',
+            _("Search clients by name or credit code"),
+            _("Search for the referrer"),
+            self.search_url,
+        )
+        return search + select
 
 
 class CustomerForm(forms.ModelForm):
@@ -42,6 +74,7 @@ class CustomerForm(forms.ModelForm):
             "risk_appetite",
             "source_channel",
             "owner",
+            "referred_by",
             "birthday",
             "founded_on",
             "tags",
@@ -50,6 +83,13 @@ class CustomerForm(forms.ModelForm):
             "birthday": forms.DateInput(attrs={"type": "date"}),
             "founded_on": forms.DateInput(attrs={"type": "date"}),
             "tags": forms.CheckboxSelectMultiple,
+            "referred_by": ReferrerPicker,
+        }
+        help_texts = {
+            "referred_by": _(
+                "The client who introduced this one: a client you can see, never this client "
+                "or one it brought in."
+            ),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -68,6 +108,18 @@ class CustomerForm(forms.ModelForm):
         self.fields["owner"].required = True
         if user is not None and user.role == Role.ACCOUNT_MANAGER and not self.instance.pk:
             self.fields["owner"].initial = user.pk
+        if self.instance.pk is None or user is None:
+            # A new client is linked to its referrer once it exists (the search is the edit
+            # page's: it leaves out the client's own referrals).
+            del self.fields["referred_by"]
+        else:
+            # The referrer already on file stays valid even outside the user's scope.
+            self.fields["referred_by"].queryset = Customer.objects.restrict(
+                user, "view"
+            ) | Customer.objects.filter(pk=self.instance.referred_by_id)
+            self.fields["referred_by"].widget.search_url = reverse(
+                "customers:referrers", args=[self.instance.pk]
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -26,6 +26,11 @@ from .choices import (
 
 MSG_COMPANY_NEEDS_USCC = _("A company needs a unified social credit code and no resident ID.")
 MSG_PERSON_NEEDS_RIC = _("An individual needs a resident ID number and no credit code.")
+MSG_SELF_REFERRAL = _("A client cannot refer itself.")
+MSG_REFERRAL_CYCLE = _(
+    "%(referrer)s was itself brought in by this client (directly or through others): a "
+    "referral cannot go round in a circle."
+)
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -110,6 +115,16 @@ class Customer(models.Model):
         on_delete=models.PROTECT,
         related_name="customers",
     )
+    #: The client who introduced this one (issue 21, point 5): a referral is a link, so the
+    #: referrer's value counts the clients it brought who became active.
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     founded_on = models.DateField(_("founding date"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
@@ -120,7 +135,15 @@ class Customer(models.Model):
     # of the client's own search indexes would only slow every write down.
     history = HistoricalRecords(
         excluded_fields=["updated_at"],
-        no_db_index=["name", "credit_code", "id_number", "created_at", "owner", "team"],
+        no_db_index=[
+            "name",
+            "credit_code",
+            "id_number",
+            "created_at",
+            "owner",
+            "team",
+            "referred_by",
+        ],
     )
     objects = CustomerQuerySet.as_manager()
 
@@ -173,6 +196,10 @@ class Customer(models.Model):
             raise ValidationError({"credit_code": MSG_COMPANY_NEEDS_USCC})
         if self.kind == CustomerKind.PERSON and (not self.id_number or self.credit_code):
             raise ValidationError({"id_number": MSG_PERSON_NEEDS_RIC})
+        # Not a CHECK constraint: adding one makes SQLite rebuild the client table (and its
+        # search index's triggers); a cycle through others is the service's check.
+        if self.pk is not None and self.referred_by_id == self.pk:
+            raise ValidationError({"referred_by": MSG_SELF_REFERRAL})
 
 
 class Contact(models.Model):

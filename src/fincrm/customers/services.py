@@ -15,7 +15,30 @@ from fincrm.core.validators import normalize_ric, normalize_uscc
 
 from .choices import CustomerKind
 from .geo import city_tier
-from .models import Contact, Customer, FinancialStatement
+from .models import MSG_REFERRAL_CYCLE, Contact, Customer, FinancialStatement
+
+#: Referral chains longer than this are not followed (a guard, not a business rule).
+MAX_REFERRAL_DEPTH = 1_000
+
+
+def _check_referrer(customer: Customer) -> None:
+    """A referrer may not have been brought in by ``customer`` itself, directly or through a
+    chain of referrals: the links form a forest, never a circle. (Referring itself is the
+    ``customer_not_referred_by_itself`` constraint.)"""
+    if customer.pk is None or customer.referred_by_id is None:
+        return
+    current, seen = customer.referred_by_id, 0
+    while current is not None and seen < MAX_REFERRAL_DEPTH:
+        if current == customer.pk:
+            error = ValidationError(
+                MSG_REFERRAL_CYCLE,
+                code="referral_cycle",
+                params={"referrer": customer.referred_by},
+            )
+            raise ValidationError({"referred_by": error})
+        current = Customer.objects.filter(pk=current).values_list("referred_by_id", flat=True)[0]
+        seen += 1
+
 
 CUSTOMER_FIELDS = (
     "kind",
@@ -38,6 +61,7 @@ CUSTOMER_FIELDS = (
     "source_channel",
     "owner",
     "team",
+    "referred_by",
     "birthday",
     "founded_on",
 )
@@ -92,6 +116,7 @@ def customer_update(*, customer: Customer, data: dict[str, Any], tags=None) -> C
     for field, value in data.items():
         setattr(customer, field, value)
     customer.full_clean()
+    _check_referrer(customer)
     customer.save()
     if customer.owner_id != previous_owner:  # reassigned: its open work moves with it
         from fincrm.engagement.models import Task

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
+    path("<int:pk>/referrers/", views.referrer_options, name="referrers"),
     path("<int:pk>/privacy/export/", views.customer_privacy_export, name="privacy_export"),
     path("<int:pk>/privacy/erase/", views.customer_privacy_erase, name="privacy_erase"),
     path("<int:customer_pk>/contacts/new/", views.contact_edit, name="contact_create"),

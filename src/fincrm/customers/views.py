@@ -76,8 +76,9 @@ def customer_detail(request, pk: int):
         "pipeline": pipeline_choices(),
         "chart": chart,
         "changes": _history_diffs(history, user=viewer),
+        "referral": selectors.customer_referrals(customer=customer, user=request.user),
         "evaluation": customer_evaluation(customer=customer),
-        "loyalty": loyalty_summary(customer=customer),
+        "loyalty": loyalty_summary(customer=customer, user=request.user),
         "postloan": customer_postloan(customer=customer, today=timezone.localdate()),
         "insights": customer_insights(customer=customer),
         "tickets": customer_tickets(customer=customer),
@@ -165,10 +166,23 @@ def customer_privacy_erase(request, pk: int):
 
 
 def _history_diffs(records, *, user) -> list[dict]:
-    """Turn consecutive history records into who / when / field: old -> new (PII masked)."""
+    """Turn consecutive history records into who / when / field: old -> new (PII masked; a
+    referrer by its name)."""
+    deltas = [(newer, newer.diff_against(older)) for newer, older in itertools.pairwise(records)]
+    referrers = {
+        v for _n, d in deltas for c in d.changes if c.field == "referred_by" for v in (c.old, c.new)
+    }
+    names = dict(Customer.objects.filter(pk__in=referrers - {None}).values_list("pk", "name"))
+
+    def value(field: str, raw):
+        if field in PII_FIELDS:
+            return shown(raw, user=user)
+        if field == "referred_by" and raw is not None:
+            return names.get(raw, raw)
+        return raw
+
     rows = []
-    for newer, older in itertools.pairwise(records):
-        delta = newer.diff_against(older)
+    for newer, delta in deltas:
         if delta.changes:
             rows.append(
                 {
@@ -177,8 +191,8 @@ def _history_diffs(records, *, user) -> list[dict]:
                     "changes": [
                         {
                             "field": newer.instance._meta.get_field(c.field).verbose_name,
-                            "old": shown(c.old, user=user) if c.field in PII_FIELDS else c.old,
-                            "new": shown(c.new, user=user) if c.field in PII_FIELDS else c.new,
+                            "old": value(c.field, c.old),
+                            "new": value(c.field, c.new),
                         }
                         for c in delta.changes
                     ],
@@ -231,6 +245,21 @@ def customer_edit(request, pk: int):
             messages.success(request, _("Changes saved."))
             return redirect(customer)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def referrer_options(request, pk: int):
+    """The referrer picker's options for the client being edited (htmx): the clients the
+    user may see that match the search, the one already chosen kept first."""
+    customer = selectors.customer_get(user=request.user, pk=pk, action="change")
+    chosen = request.GET.get("referred_by", "")
+    rows = selectors.referrer_candidates(
+        user=request.user,
+        customer=customer,
+        query=request.GET.get("referrer_q", ""),
+        keep=int(chosen) if chosen.isdigit() else None,
+    )
+    return render(request, "customers/_referrer_options.html", {"rows": rows, "chosen": chosen})
 
 
 def _child_form(request, *, customer, form, title, save):

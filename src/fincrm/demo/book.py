@@ -147,6 +147,7 @@ def _customers(rng, plan: Plan, start: int, n: int):
             "founded_on": draws.dates(firm["founded"]),
         }
     )
+    frame = frame.with_columns(referred_by_id=_referrers(plan, start, frame["source_channel"]))
     is_company = pl.Series(company)
     frame = frame.with_columns(
         *(
@@ -162,6 +163,26 @@ def _customers(rng, plan: Plan, start: int, n: int):
         }
     )
     return {"customers": frame, "customer_tags": tags}, frame, revenue
+
+
+#: Share of the clients who came by referral that name the client who referred them.
+REFERRER_KNOWN = 0.8
+
+
+def _referrers(plan: Plan, start: int, source_channel: pl.Series) -> pl.Series:
+    """The referrer (a chunk-local id) of most clients who came by referral: an earlier
+    client of the same chunk, so no referral goes round in a circle. Drawn from a stream of
+    its own: the rest of the book is the same as without referrals."""
+    rng = np.random.default_rng([plan.seed, start, 21])
+    n = source_channel.len()
+    earlier = np.floor(rng.random(n) * np.arange(n)).astype(np.int64)
+    linked = (source_channel == SourceChannel.REFERRAL.value).to_numpy() & (
+        rng.random(n) < REFERRER_KNOWN
+    )
+    linked[0] = False
+    return pl.Series("referred_by_id", np.where(linked, earlier, 0), dtype=pl.Int64).set(
+        pl.Series(~linked), None
+    )
 
 
 def _needs_levels(rng, revenue: np.ndarray) -> np.ndarray:

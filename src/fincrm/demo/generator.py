@@ -181,7 +181,7 @@ TABLES = {
 #: Frames whose rows carry their own id; column → the frame whose (chunk-local) ids it holds.
 IDS = ("customers", "applications", "facilities", "installments", "invitations", "responses")
 SHIFTS = {
-    "customers": {"id": "customers"},
+    "customers": {"id": "customers", "referred_by_id": "customers"},
     "customer_tags": {"customer_id": "customers"},
     "contacts": {"customer_id": "customers"},
     "statements": {"customer_id": "customers"},

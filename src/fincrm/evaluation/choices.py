@@ -112,6 +112,10 @@ VALUE_INPUT_LABELS = {
         _("Event attendance"),
         _("events checked in at of those invited to, 12 months"),
     ),
+    "referrals": (
+        _("Referrals"),
+        _("clients it referred (the referrer on their record) that hold or held a facility"),
+    ),
     "credit_grade": (_("Credit grade"), _("the latest credit assessment's grade points")),
     "arrears": (_("Arrears"), _("worst days past due in 12 months, as a penalty")),
     "open_warnings": (_("Open early-warning alerts"), _("a penalty per open alert")),

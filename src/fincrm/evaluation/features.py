@@ -713,6 +713,10 @@ def load_features(
         .join(reads.get("events"), on="customer_id", how="left")
         .join(reads.get("legal"), on="customer_id", how="left")
     )
+    from .referrals import read_referrals, with_referrals  # (its own module: issue 21.5)
+
+    reads.add("referrals", lambda: read_referrals(as_of, reads.ids))
+    frame = with_referrals(frame, reads.get("referrals"))
     last_transaction = pl.max_horizontal("last_paid", "last_start")
     return frame.with_columns(
         tenure_days=_days_since("first_start", as_of).fill_null(0).clip(0),

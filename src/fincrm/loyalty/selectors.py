@@ -12,12 +12,14 @@ from fincrm.core.policy import policy_active, policy_config
 
 from .choices import EarnReason, EntryKind
 from .models import PointsEntry
-from .services import ledger_entries
+from .services import ledger_entries, referral_unrewarded
 
 RECENT_ENTRIES = 10
 
 
-def loyalty_summary(*, customer) -> dict:
+def loyalty_summary(*, customer, user=None) -> dict:
+    """The client's balance, level, rewards and latest entries; with ``user`` (staff), also
+    the clients it referred that ``user`` may see and whose referral was not rewarded yet."""
     program = policy_config(policy_active()).loyalty_program
     today = timezone.localdate()
     entries = ledger_entries(customer.pk)
@@ -53,6 +55,7 @@ def loyalty_summary(*, customer) -> dict:
             for r in program.rewards
         ],
         "recent": recent,
+        "unrewarded_referrals": referral_unrewarded(referrer=customer, user=user) if user else [],
     }
 
 

@@ -82,6 +82,45 @@ def points_earn(
     return entry
 
 
+def _referral_keys(referred: Customer) -> list[str]:
+    """The ledger keys a referral of ``referred`` may have been awarded under: its link, or
+    its name typed before the link existed."""
+    return [f"referral:client:{referred.pk}", f"referral:{referred.name}"[:60]]
+
+
+def referral_unrewarded(*, referrer: Customer, user) -> list[Customer]:
+    """The clients ``referrer`` brought in (``Customer.referred_by``) that ``user`` may see
+    and whose referral points were not awarded yet, by name."""
+    referred = list(
+        Customer.objects.restrict(user, "view").filter(referred_by=referrer).order_by("name", "pk")
+    )
+    keys = {k for c in referred for k in _referral_keys(c)}
+    done = set(
+        PointsEntry.objects.filter(customer=referrer, key__in=keys).values_list("key", flat=True)
+    )
+    return [c for c in referred if done.isdisjoint(_referral_keys(c))]
+
+
+def referral_reward(
+    *, referrer: Customer, referred_name: str = "", referred: Customer | None = None, user=None
+) -> PointsEntry | None:
+    """The policy's referral points for ``referrer``, once per referred client: by the link
+    when the referred client is on file as referred by it (chosen, or typed by its name),
+    else by the typed name. None when already awarded (under either key)."""
+    if referred is None:
+        referred = Customer.objects.filter(referred_by=referrer, name=referred_name).first()
+    if referred is not None:
+        if referred.referred_by_id != referrer.pk:
+            return None
+        keys = _referral_keys(referred)
+        if PointsEntry.objects.filter(customer=referrer, key__in=keys).exists():
+            return None
+        return points_earn(customer=referrer, reason="referral", key=keys[0], user=user)
+    return points_earn(
+        customer=referrer, reason="referral", key=f"referral:{referred_name}", user=user
+    )
+
+
 @transaction.atomic
 def points_redeem(*, customer, reward_code: str, user=None, now=None) -> PointsEntry:
     """Spend points on a reward of the policy; refused when the balance is short."""

@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fincrm.core.views import flash_errors
+from fincrm.customers.models import Customer
 from fincrm.customers.selectors import customer_get
 
 from . import services
@@ -33,13 +35,20 @@ def redeem(request, customer_pk: int):
 @require_POST
 def referral(request, customer_pk: int):
     """The client introduced another business: the policy's referral points, once per
-    referred name."""
+    referred client — by the link when it is on file as referred by this client (chosen from
+    the card's list, or typed by its name), else by the name typed."""
     customer = customer_get(user=request.user, pk=customer_pk, action="change")
     referred = " ".join(request.POST.get("referred", "").split())[:50]
-    if not referred:
+    chosen = request.POST.get("referred_client", "")
+    linked = None
+    if chosen.isdigit():
+        linked = Customer.objects.filter(pk=int(chosen), referred_by=customer).first()
+        if linked is None:
+            raise Http404
+    if not referred and linked is None:
         messages.error(request, _("Name the client who was referred."))
-    elif services.points_earn(
-        customer=customer, reason="referral", key=f"referral:{referred}", user=request.user
+    elif services.referral_reward(
+        referrer=customer, referred_name=referred, referred=linked, user=request.user
     ):
         messages.success(request, _("Referral points awarded."))
     else:

@@ -533,7 +533,8 @@ def test_the_sweep_reaches_real_objects(users, sides):
             "customers:import_preview", "customers:import_job", "reports:preview",
             "reports:download",
             "staff:certificate",
-            "financing:collection_letter", "campaigns:detail"} <= served, served  # fmt: skip
+            "financing:collection_letter", "campaigns:detail",
+            "customers:referrers"} <= served, served  # fmt: skip
 
 
 def test_a_quote_names_only_a_client_the_user_may_change(users, sides):
