@@ -27,6 +27,17 @@ class ChurnModelReport(models.Model):
     base_rate = models.FloatField(_("churn rate (test)"), null=True)
     #: Mean |contribution| per feature on the test clients: what moves the model.
     importance = models.JSONField(_("feature importance"), default=dict)
+    #: Brier score on the test clients of the trees' own probabilities and of the calibrated
+    #: ones (``fincrm.analytics.calibration``); lower is better.
+    brier_raw = models.FloatField(_("Brier score before calibration (test)"), null=True)
+    brier = models.FloatField(_("Brier score (test)"), null=True)
+    #: How the probabilities were calibrated: "platt", "isotonic" or "" (not calibrated), its
+    #: parameters and the rows (an earlier period) it was fitted on.
+    calibration = models.CharField(_("calibration"), max_length=10, blank=True)
+    calibration_basis = models.JSONField(_("calibration basis"), default=dict, blank=True)
+    #: Per probability band of the test clients: lower, upper, n, events, mean_predicted,
+    #: observed_rate and mean_raw (the uncalibrated mean probability).
+    reliability = models.JSONField(_("reliability table"), default=list, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fincrm.analytics import calibration
 from fincrm.analytics import clv as clv_model
 from fincrm.analytics.churn import ChurnModel, assert_no_leakage, retention_candidates
 from fincrm.analytics.demand import (
@@ -56,6 +57,12 @@ WEEK = 7
 MIN_TRAIN, MIN_CHURNERS = 100, 10
 #: Training pools the clients of several cut-offs, each ``ROLL_DAYS`` earlier than the last.
 TRAIN_CUTOFFS, ROLL_DAYS = 10, 60
+#: The newest training cut-offs calibrate the probabilities: a model trained on the cut-offs
+#: whose outcomes were known by then scores them, and the calibrator learns from that later
+#: period how far its probabilities are off (the book's churn rate moves with time).
+CALIBRATION_CUTOFFS = 2
+#: Fewest rows (and churners, and stayers) a calibrator is fitted on; fewer: not calibrated.
+MIN_CALIBRATION, MIN_CALIBRATION_EVENTS = 20, 3
 #: The demand back-test: this many past cut-offs, one window apart (the latest window ends
 #: today). The latest is reported; the earlier ones calibrate its levels (out of time).
 DEMAND_CUTOFFS = 4
@@ -130,30 +137,109 @@ def lifetime_values(drawdowns: pl.DataFrame, *, as_of: date, horizon_weeks: int,
     )
 
 
-def train_churn(book: Book, *, as_of: date, horizon: int) -> tuple[ChurnModel, dict] | None:
+def _churn_model(train: pl.DataFrame, columns: list[str]) -> ChurnModel:
+    model = ChurnModel(n_estimators=150, min_child_samples=min(20, max(5, train.height // 50)))
+    return model.fit(train.select(columns), train["churned"].to_numpy())
+
+
+def _calibrator(scores: np.ndarray, y: np.ndarray) -> calibration.Calibrator | None:
+    """A calibrator of ``scores`` (a model's probabilities on rows it never saw) to the
+    outcomes ``y``; None when there are too few rows, churners or stayers to learn from."""
+    events = int(y.sum())
+    if y.size < MIN_CALIBRATION or min(events, y.size - events) < MIN_CALIBRATION_EVENTS:
+        return None
+    return calibration.calibrator_for(y.size).fit(scores, y)
+
+
+def _basis(calibrator: calibration.Calibrator, y: np.ndarray, **where) -> dict:
+    basis = {**where, "n": int(y.size), "churn_rate": float(y.mean())}
+    if isinstance(calibrator, calibration.PlattCalibrator):
+        basis |= {"slope": calibrator.slope_, "intercept": calibrator.intercept_}
+    return basis
+
+
+def _validated_calibrator(
+    labelled, train_cuts: list[date], *, horizon: int, columns: list[str]
+) -> tuple[calibration.Calibrator, dict] | None:
+    """The calibration the test judges, learnt out of time before it: the newest
+    ``CALIBRATION_CUTOFFS`` training cut-offs scored by a model trained on the cut-offs whose
+    outcomes were all known by the earliest of them. None when either is too small."""
+    newest = train_cuts[:CALIBRATION_CUTOFFS]
+    known_by = newest[-1] - timedelta(days=horizon)
+    older = [cut for cut in train_cuts if cut <= known_by]
+    if not older:
+        return None
+    base = pl.concat([labelled(cut) for cut in older])
+    base_events = int(base["churned"].sum())
+    if base.height < MIN_TRAIN // 2 or min(base_events, base.height - base_events) < 1:
+        return None
+    fold = pl.concat([labelled(cut) for cut in newest])
+    y = fold["churned"].to_numpy()
+    calibrator = _calibrator(_churn_model(base, columns).predict_proba(fold.select(columns)), y)
+    if calibrator is None:
+        return None
+    basis = _basis(calibrator, y, fitted_on=[cut.isoformat() for cut in newest],
+                   scored_by_model_up_to=older[0].isoformat())  # fmt: skip
+    return calibrator, basis
+
+
+def _reliability(y: np.ndarray, calibrated: np.ndarray, raw: np.ndarray) -> list[dict]:
+    """The reliability table of the calibrated probabilities, with the raw mean per band."""
+    table = calibration.reliability_table(y, calibrated)
+    bands = calibration.band_index(calibrated)
+    raw_means = {int(b): float(raw[bands == b].mean()) for b in np.unique(bands)}
+    return [
+        row | {"mean_raw": raw_means[int(b)]}
+        for row, b in zip(table.to_dicts(), np.unique(bands), strict=True)
+    ]
+
+
+def train_churn(
+    book: Book, *, as_of: date, horizon: int
+) -> tuple[ChurnModel, calibration.Calibrator | None, dict] | None:
     """Train on rolling cut-offs whose labels were all known before the test cut-off
-    (``as_of − horizon``), test there; None when there are too few data to learn from."""
+    (``as_of − horizon``), calibrate on the newest of them (``_validated_calibrator``), test
+    there; the calibrator returned for scoring today is refitted on the test clients (the
+    newest outcomes). None when there are too few data to learn from."""
     columns = churn_columns()
     test_cut = as_of - timedelta(days=horizon)
     last_train = test_cut - timedelta(days=horizon)
     train_cuts = [last_train - timedelta(days=ROLL_DAYS * k) for k in range(TRAIN_CUTOFFS)]
+    cache: dict[date, pl.DataFrame] = {}
 
     def labelled(cut: date) -> pl.DataFrame:
-        features = book.churn_features(cut)
-        assert_no_leakage(features, as_of_col="observed_to", cutoff=cut)
-        return features.join(book.churn_labels(cut, horizon), on="customer_id")
+        if cut not in cache:
+            features = book.churn_features(cut)
+            assert_no_leakage(features, as_of_col="observed_to", cutoff=cut)
+            cache[cut] = features.join(book.churn_labels(cut, horizon), on="customer_id")
+        return cache[cut]
 
     train = pl.concat([labelled(cut) for cut in train_cuts])
     test = labelled(test_cut)
     churners = int(train["churned"].sum())
     if train.height < MIN_TRAIN or churners < MIN_CHURNERS or train.height == churners:
         return None
-    model = ChurnModel(n_estimators=150, min_child_samples=min(20, max(5, train.height // 50)))
-    model.fit(train.select(columns), train["churned"].to_numpy())
+    model = _churn_model(train, columns)
+    validated = _validated_calibrator(labelled, train_cuts, horizon=horizon, columns=columns)
+    calibrator, basis = validated if validated else (None, {})
     quality: dict = {}
     y_test = test["churned"].to_numpy()
     if test.height and 0 < y_test.sum() < test.height:
         quality = model.evaluate(test.select(columns), y_test)
+    if test.height:
+        raw = model.predict_proba(test.select(columns))
+        final = calibrator.predict(raw) if calibrator else raw
+        quality |= {
+            "brier_raw": calibration.brier_score(y_test, raw),
+            "brier": calibration.brier_score(y_test, final),
+            "reliability": _reliability(y_test, final, raw),
+        }
+        # Today's clients: the same calibration one period later — the model's own
+        # probabilities on the test clients, the newest outcomes known.
+        refitted = _calibrator(raw, y_test) if calibrator else None
+        if refitted is not None:
+            calibrator = refitted
+            basis["scoring"] = _basis(refitted, y_test, fitted_on=[test_cut.isoformat()])
     importance = {}
     if test.height:
         contributions = model.contributions(test.select(columns))
@@ -171,10 +257,45 @@ def train_churn(book: Book, *, as_of: date, horizon: int) -> tuple[ChurnModel, d
         "lift_top_decile": quality.get("lift_top_decile"),
         "top_decile_rate": quality.get("top_decile_rate"),
         "base_rate": quality.get("base_rate"),
+        "brier_raw": quality.get("brier_raw"),
+        "brier": quality.get("brier"),
+        "reliability": quality.get("reliability", []),
+        "calibration": _calibration_name(calibrator),
+        "calibration_basis": basis,
         "importance": importance,
         "note": f"{TRAIN_CUTOFFS} training cut-offs every {ROLL_DAYS} days up to {train_cuts[0]}",
     }
-    return model, report
+    return model, calibrator, report
+
+
+def _calibration_name(calibrator) -> str:
+    if isinstance(calibrator, calibration.PlattCalibrator):
+        return "platt"
+    if isinstance(calibrator, calibration.IsotonicCalibrator):
+        return "isotonic"
+    return ""
+
+
+def _strategy_columns(policy, products: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, max_product_risk, preferred_products (codes of the product types its
+    strategies put first, in their order)."""
+    from fincrm.evaluation.programmes import book_profiles
+
+    profiles = book_profiles(policy)
+    by_type = products.select("code", "product_type").sort("code")
+    preferred = (
+        profiles.select("customer_id", "preferred_types")
+        .explode("preferred_types")
+        .drop_nulls("preferred_types")
+        .with_columns(_order=pl.int_range(pl.len()).over("customer_id"))
+        .join(by_type, left_on="preferred_types", right_on="product_type")
+        .sort("customer_id", "_order", "code")
+        .group_by("customer_id", maintain_order=True)
+        .agg(preferred_products=pl.col("code"))
+    )
+    return profiles.select("customer_id", "max_product_risk").join(
+        preferred, on="customer_id", how="left"
+    )
 
 
 def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
@@ -205,13 +326,14 @@ def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     products = pl.DataFrame(
         [
             {"code": code, "name": name, "max_amount": float(amount),
-             "min_grade": rules.product_min_grade.get(kind, policy.grades[-1].grade)}
+             "min_grade": rules.product_min_grade.get(kind, policy.grades[-1].grade),
+             "product_type": kind, "risk_level": policy.strategies.product_risk.get(kind)}
             for code, name, amount, kind in Product.objects.filter(is_active=True).values_list(
                 "code", "name", "max_amount", "product_type"
             )
         ],
         schema={"code": pl.String, "name": pl.String, "max_amount": pl.Float64,
-                "min_grade": pl.String},
+                "min_grade": pl.String, "product_type": pl.String, "risk_level": pl.Int64},
     ).with_columns(
         eligible_tiers=pl.lit(None, pl.List(pl.String)),
         segments=pl.lit(None, pl.List(pl.String)),
@@ -219,6 +341,9 @@ def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     uptake = book.facilities.select("customer_id", product_code=pl.col("product")).unique()
     if clients.is_empty() or products.is_empty():
         return pl.DataFrame()
+    # Strategies (issue 24, point 1): the segment's and stage's product types first, nothing
+    # above the client's risk appetite first.
+    clients = clients.join(_strategy_columns(policy, products), on="customer_id", how="left")
     return recommend_products(
         clients,
         products,
@@ -266,15 +391,18 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
         result.notes.append("churn: too few clients or churners to train on")
         frame = frame.with_columns(churn_probability=pl.lit(None, pl.Float64))
     else:
-        model, report = trained
+        model, calibrator, report = trained
         result.churn_report = ChurnModelReport.objects.create(**report)
         # Scored only where leaving is possible: clients with a facility to renew in the horizon.
         at_risk = book.churn_population(as_of, rules.churn_horizon_days)
         current = book.churn_features(as_of).join(at_risk, on="customer_id", how="semi")
         columns = churn_columns()
+        probability = model.predict_proba(current.select(columns))
         scored = current.select(
             "customer_id",
-            churn_probability=pl.Series(model.predict_proba(current.select(columns))),
+            churn_probability=pl.Series(
+                calibrator.predict(probability) if calibrator else probability, dtype=pl.Float64
+            ),
         )
         explained = model.explain(current.select(columns), top=3)
         rows_to_ids = current.select("customer_id").with_row_index("row")

@@ -31,6 +31,12 @@ def test_the_churn_pipeline_trains_explains_and_sees_no_future_on_the_demo_book(
     assert report.test_cutoff == AS_OF - timedelta(days=report.horizon_days)
     assert report.train_cutoff <= report.test_cutoff - timedelta(days=report.horizon_days)
     assert report.auc is not None and 0.5 < report.auc <= 1
+    # Calibrated out of time (issue 21, point 4): a Brier score before and after, and a
+    # reliability table whose bands hold every test client.
+    assert report.brier is not None and report.brier_raw is not None
+    assert sum(band["n"] for band in report.reliability) == report.n_test
+    if report.calibration:
+        assert report.calibration_basis["n"] >= 20 and report.brier < report.brier_raw
     assert set(report.importance) == {
         "activity_trend", "balance_trend", "utilisation", "complaints_12m", "last_nps",
         "days_since_last_contact", "days_to_nearest_maturity", "competitor_mentions_12m",
