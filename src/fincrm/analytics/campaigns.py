@@ -17,6 +17,9 @@ Input: one row per recipient (:data:`RECIPIENT_COLUMNS`)
     The recipient wrote back on the campaign's channel within the window (bool).
 ``applied``
     The recipient started an application within the window (bool).
+``channel`` (for :func:`channel_results` only)
+    The one channel the recipient was reached on, would have been (control group) or was
+    refused on (``"sms"``, ``"wechat"``, ``"email"``).
 
 Rates
 -----
@@ -36,6 +39,8 @@ import polars as pl
 RECIPIENT_COLUMNS = ("group", "status", "clicked", "replied", "applied")
 GROUPS = ("a", "b", "control")
 CONTROL = "control"
+#: :func:`channel_results`' group of the variants together (the messages the campaign sent).
+ALL = "all"
 #: Statuses of a message that left (the gateway took it).
 WENT = ("sent", "delivered")
 COUNTS = ("clients", "sent", "delivered", "failed", "skipped", "clicked", "replied",
@@ -112,4 +117,48 @@ def campaign_results(recipients: pl.DataFrame) -> pl.DataFrame:
         **dict.fromkeys(COUNTS, pl.Int64),
         **dict.fromkeys(RATES, pl.Float64),
     }
+    return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+
+
+CHANNEL_COUNTS = ("clients", "sent", "delivered", "failed", "skipped", "clicked", "replied",
+                  "applications")  # fmt: skip
+
+
+def channel_results(recipients: pl.DataFrame, channels: list[str] | None = None) -> pl.DataFrame:
+    """Per channel: for the variants together (group ``"all"``: the campaign's messages) and
+    for each group present (A, B, control), ``clients``, ``sent`` (delivered included),
+    ``delivered``, ``failed``, ``skipped``, ``clicked``, ``replied``, ``applications``, with
+    ``click_rate`` (of sent) and ``reply_rate`` (of clients). Rows in the order all, A, B,
+    control, and within a group in the order of ``channels`` (else alphabetical); a channel
+    no recipient has is left out.
+
+    Raises ``ValueError`` when a column is missing."""
+    missing = [c for c in (*RECIPIENT_COLUMNS, "channel") if c not in recipients.columns]
+    if missing:
+        raise ValueError(f"recipients frame lacks columns: {', '.join(missing)}")
+    status = pl.col("status").fill_null("")
+    aggregates = (
+        pl.len().alias("clients"),
+        status.is_in(WENT).sum().alias("sent"),
+        (status == "delivered").sum().alias("delivered"),
+        (status == "failed").sum().alias("failed"),
+        (status == "blocked").sum().alias("skipped"),
+        pl.col("clicked").fill_null(False).sum().alias("clicked"),
+        pl.col("replied").fill_null(False).sum().alias("replied"),
+        pl.col("applied").fill_null(False).sum().alias("applications"),
+    )
+    frame = recipients.with_columns(pl.col("channel").fill_null(""))
+    variants = frame.filter(pl.col("group") != CONTROL).with_columns(group=pl.lit(ALL))
+    counts = pl.concat([variants, frame]).group_by("group", "channel").agg(*aggregates)
+    present = sorted(set(counts["channel"].to_list()))
+    order = [c for c in (channels or []) if c in present]
+    order += [c for c in present if c not in order]
+    rank = {(g, c): (i, j) for i, g in enumerate((ALL, *GROUPS)) for j, c in enumerate(order)}
+    rows = sorted(counts.iter_rows(named=True), key=lambda r: rank[(r["group"], r["channel"])])
+    for row in rows:
+        row["click_rate"] = _ratio(row["clicked"], row["sent"])
+        row["reply_rate"] = _ratio(row["replied"], row["clients"])
+    schema = {"group": pl.String, "channel": pl.String,
+              **dict.fromkeys(CHANNEL_COUNTS, pl.Int64),
+              "click_rate": pl.Float64, "reply_rate": pl.Float64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)

@@ -1,11 +1,17 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.models import SavedView
+from fincrm.engagement.models import MessageTemplate
 from fincrm.evaluation.choices import Lifecycle, Tier
+from fincrm.messaging.choices import MessageChannel
 
 from .models import Campaign
+
+MSG_TEXT_OR_TEMPLATE = _("Write the text or choose a template.")
 
 
 def _template_label(template) -> str:
@@ -43,27 +49,16 @@ class CampaignForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    preview_client = forms.IntegerField(
+        label=_("Preview for the client (client number)"), required=False, min_value=1
+    )
+
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "channel",
-            "subject",
-            "text",
-            "text_b",
-            "link",
-            "template",
-            "control_share",
-            "conversion_days",
-        ]
-        widgets = {
-            "text": forms.Textarea(attrs={"rows": 3}),
-            "text_b": forms.Textarea(attrs={"rows": 3}),
-        }
+        fields = ["name", "link", "control_share", "conversion_days"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].label_from_instance = _template_label
         self.fields["saved_view"].queryset = SavedView.objects.restrict(user, "view").filter(
             path=reverse("customers:list")
         )
@@ -79,18 +74,6 @@ class CampaignForm(forms.ModelForm):
         if link and not link_allowed(link):
             raise forms.ValidationError(MSG_LINK_NOT_ALLOWED)
         return link
-
-    def clean(self):
-        from .services import LINK, MSG_LINK_MISSING, MSG_LINK_UNUSED
-
-        data = super().clean()
-        texts = [data.get("text") or "", data.get("text_b") or ""]
-        uses = [LINK in t for t in texts if t.strip()]
-        if data.get("link") and not all(uses):
-            self.add_error("text", MSG_LINK_UNUSED)
-        elif not data.get("link") and any(uses) and "link" not in self.errors:
-            self.add_error("link", MSG_LINK_MISSING)
-        return data
 
     def clean_customers(self):
         raw = self.cleaned_data["customers"].replace(",", "\n").split()
@@ -112,6 +95,86 @@ class CampaignForm(forms.ModelForm):
             view = data["saved_view"]
             spec["saved_view"] = {"id": view.pk, "name": view.name, "query": view.query}
         return {key: value for key, value in spec.items() if value}
+
+
+class ChannelForm(forms.Form):
+    """One channel of a campaign (the form's prefix is the channel's code): used or not, its
+    place in the order, its template and the text of each variant (a template's text when
+    left empty)."""
+
+    use = forms.BooleanField(label=_("Use this channel"), required=False)
+    position = forms.IntegerField(label=_("Order"), min_value=1, max_value=9, required=False)
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=MessageTemplate.objects.none(), required=False
+    )
+    template_b = forms.ModelChoiceField(
+        label=_("Template of variant B"), queryset=MessageTemplate.objects.none(), required=False
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    text_b = forms.CharField(
+        label=_("Text of variant B"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, channel: str, **kwargs):
+        super().__init__(*args, prefix=channel, **kwargs)
+        self.channel = channel
+        self.label = MessageChannel(channel).label
+        templates = MessageTemplate.objects.filter(
+            Q(channel=channel) | Q(channel=""), is_active=True
+        )
+        for name in ("template", "template_b"):
+            self.fields[name].queryset = templates
+            self.fields[name].label_from_instance = _template_label
+        if channel != MessageChannel.EMAIL:
+            del self.fields["subject"]
+        self.fields["position"].initial = list(MessageChannel.values).index(channel) + 1
+
+    def clean(self):
+        data = super().clean()
+        if data.get("use") and not (data.get("text") or "").strip() and not data.get("template"):
+            self.add_error("text", MSG_TEXT_OR_TEMPLATE)
+        return data
+
+    def entry(self) -> dict:
+        """This channel as ``campaigns.services.campaign_create`` takes it."""
+        data = self.cleaned_data
+        return {"channel": self.channel, "template": data.get("template"),
+                "template_b": data.get("template_b"), "subject": data.get("subject") or "",
+                "text": data.get("text") or "", "text_b": data.get("text_b") or ""}  # fmt: skip
+
+
+class CampaignForms:
+    """The campaign form and one :class:`ChannelForm` per channel, valid together: at least
+    one channel, variant B on every channel or none, the link placeholder in every text when
+    there is a link, and a gateway for each channel used."""
+
+    def __init__(self, data=None, *, user):
+        self.campaign = CampaignForm(data, user=user)
+        self.channels = [ChannelForm(data, channel=code) for code in MessageChannel.values]
+        self.errors: list[str] = []
+
+    def is_valid(self) -> bool:
+        from .services import channels_check
+
+        valid = self.campaign.is_valid()
+        valid = all([form.is_valid() for form in self.channels]) and valid
+        if not valid:
+            return False
+        try:
+            channels_check(entries=self.entries(), link=self.campaign.cleaned_data["link"])
+        except ValidationError as error:
+            self.errors = error.messages
+            return False
+        return True
+
+    def entries(self) -> list[dict]:
+        """The channels used, in their order (ties in the order of the form)."""
+        used = [(f.cleaned_data.get("position") or i + 1, i, f)
+                for i, f in enumerate(self.channels) if f.cleaned_data.get("use")]  # fmt: skip
+        return [form.entry() for _p, _i, form in sorted(used, key=lambda t: t[:2])]
 
 
 class ScheduleForm(forms.Form):

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from fincrm.messaging.choices import MessageChannel
+
 from .models import Campaign, Recipient
 
 
@@ -25,9 +27,10 @@ def campaign_window(campaign: Campaign) -> tuple[datetime, datetime] | None:
 
 
 def campaign_recipients_frame(*, campaign: Campaign) -> pl.DataFrame:
-    """One row per recipient: ``group``, the ``status`` of its message (null for the control
-    group), ``clicked`` its tracked link, ``replied`` (an inbound message on the campaign's
-    channel) and ``applied`` (an application started) within the window. Three queries."""
+    """One row per recipient: ``group``, ``channel`` (the one it was reached on, would have
+    been for the control group), the ``status`` of its message (null for the control
+    group), ``clicked`` its tracked link, ``replied`` (an inbound message on its channel)
+    and ``applied`` (an application started) within the window. Three queries."""
     from fincrm.engagement.choices import Direction
     from fincrm.engagement.models import Interaction
     from fincrm.financing.models import Application
@@ -35,9 +38,9 @@ def campaign_recipients_frame(*, campaign: Campaign) -> pl.DataFrame:
     rows = list(
         Recipient.objects.filter(campaign=campaign)
         .order_by("customer_id")
-        .values_list("customer_id", "group", "message__status", "clicked_at")
+        .values_list("customer_id", "group", "message__status", "clicked_at", "channel")
     )
-    replied: set[int] = set()
+    replied: set[tuple[int, str]] = set()
     applied: set[int] = set()
     window = campaign_window(campaign)
     if window is not None and rows:
@@ -47,10 +50,10 @@ def campaign_recipients_frame(*, campaign: Campaign) -> pl.DataFrame:
             Interaction.objects.filter(
                 customer_id__in=members,
                 direction=Direction.INBOUND,
-                channel=campaign.channel,
+                channel__in=MessageChannel.values,
                 occurred_at__gte=start,
                 occurred_at__lt=end,
-            ).values_list("customer_id", flat=True)
+            ).values_list("customer_id", "channel")
         )
         applied = set(
             Application.objects.filter(
@@ -60,13 +63,15 @@ def campaign_recipients_frame(*, campaign: Campaign) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "group": [r[1] for r in rows],
+            "channel": [r[4] for r in rows],
             "status": [r[2] for r in rows],
             "clicked": [r[3] is not None for r in rows],
-            "replied": [r[0] in replied for r in rows],
+            "replied": [(r[0], r[4]) in replied for r in rows],
             "applied": [r[0] in applied for r in rows],
         },
         schema={
             "group": pl.String,
+            "channel": pl.String,
             "status": pl.String,
             "clicked": pl.Boolean,
             "replied": pl.Boolean,

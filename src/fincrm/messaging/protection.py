@@ -7,6 +7,7 @@ bulk.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -72,3 +73,26 @@ def send_after(moment: datetime, *, rules: MessagingRules, channel: str, urgent:
     if until <= local:
         until += timedelta(days=1)
     return until
+
+
+def route(
+    *, preferred: str, order: Sequence[str], refusals: Mapping[str, BlockReason | None]
+) -> tuple[str, BlockReason | None]:
+    """The one channel to reach a client on, of the channels in ``order`` (a campaign's), and
+    why none would do. Tried: the client's preferred channel when it is one of them, then
+    the others in ``order``; the first the rules allow (``refusals[channel] is None``: an
+    address on it, no opt-out, under the cap …) is the one. When none is allowed, the
+    channel whose refusal is reported: the first tried on which the client has an address,
+    so the reason says why it was not reached there (opted out, in collections …) rather
+    than that it never gave an address elsewhere; ``no_address`` when it has none at all."""
+    tried = [preferred] if preferred in order else []
+    tried += [channel for channel in order if channel != preferred]
+    if not tried:
+        raise ValueError("no channel to route on")
+    for channel in tried:
+        if refusals[channel] is None:
+            return channel, None
+    for channel in tried:
+        if refusals[channel] != BlockReason.NO_ADDRESS:
+            return channel, refusals[channel]
+    return tried[0], BlockReason.NO_ADDRESS

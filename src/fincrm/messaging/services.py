@@ -200,6 +200,36 @@ def _addresses(outlines: list[Outline], channel: str) -> list[tuple[str, object]
     return found
 
 
+def refusals_by_channel(
+    *,
+    customers: list,
+    channels: list[str],
+    marketing: bool = False,
+    urgent: bool = False,
+    now: datetime | None = None,
+) -> dict[int, dict[str, str | None]]:
+    """For each client and channel, why the rules would keep a message back (a
+    :class:`~fincrm.messaging.choices.BlockReason`) or None when it may go: the same
+    addresses and standings :func:`messages_send` reads, in bulk, so a caller can choose a
+    channel per client before it sends (a campaign's fallback). Quiet hours are not a
+    refusal: they delay a message, they do not forbid it."""
+    now = now or timezone.now()
+    rules = policy_config(policy_active()).messaging
+    ids = sorted({c.pk for c in customers})
+    outlines = [Outline(customer=c, text="") for c in customers]
+    found: dict[int, dict[str, str | None]] = {pk: {} for pk in ids}
+    for channel in channels:
+        standings = _standings(ids, channel=channel, now=now, rules=rules, marketing=marketing)
+        for outline, (address, _contact) in zip(
+            outlines, _addresses(outlines, channel), strict=True
+        ):
+            pk = outline.customer.pk
+            standing = Standing(has_address=bool(address), **standings[pk])
+            found[pk][channel] = refusal(standing, rules=rules, channel=channel,
+                                         marketing=marketing, urgent=urgent)  # fmt: skip
+    return found
+
+
 @transaction.atomic
 def messages_send(
     *,

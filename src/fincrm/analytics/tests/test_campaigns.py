@@ -88,3 +88,36 @@ def test_the_p_value_matches_scipy(x1, n1, x2, n2):
 def test_no_p_value_without_spread_or_clients():
     assert two_proportion_p_value(0, 10, 0, 5) is None
     assert two_proportion_p_value(1, 0, 1, 5) is None
+
+
+def test_channel_results_count_each_group_and_channel_by_hand():
+    """A: 3 by SMS (2 delivered, 1 kept back; 1 clicked, 1 replied), 2 by e-mail (1 sent,
+    1 failed). B: 2 by SMS (delivered, 1 replied). Control: 1 would-be SMS, 1 e-mail."""
+    from fincrm.analytics.campaigns import channel_results
+
+    rows = [
+        ("a", "sms", "delivered", True, True), ("a", "sms", "delivered", False, False),
+        ("a", "sms", "blocked", False, False), ("a", "email", "sent", False, False),
+        ("a", "email", "failed", False, False), ("b", "sms", "delivered", False, True),
+        ("b", "sms", "delivered", False, False), ("control", "sms", None, False, False),
+        ("control", "email", None, False, True),
+    ]  # fmt: skip
+    frame = pl.DataFrame(
+        [{"group": g, "channel": c, "status": s, "clicked": k, "replied": r, "applied": False}
+         for g, c, s, k, r in rows],
+        schema={"group": pl.String, "channel": pl.String, "status": pl.String,
+                "clicked": pl.Boolean, "replied": pl.Boolean, "applied": pl.Boolean},
+    )  # fmt: skip
+    got = {(r["group"], r["channel"]): (r["clients"], r["sent"], r["delivered"], r["failed"],
+                                        r["skipped"], r["clicked"], r["replied"])
+           for r in channel_results(frame, ["sms", "email"]).to_dicts()}  # fmt: skip
+    assert list(got) == [("all", "sms"), ("all", "email"), ("a", "sms"), ("a", "email"),
+                         ("b", "sms"), ("control", "sms"), ("control", "email")]  # fmt: skip
+    assert got == {
+        ("all", "sms"): (5, 4, 4, 0, 1, 1, 2), ("all", "email"): (2, 1, 0, 1, 0, 0, 0),
+        ("a", "sms"): (3, 2, 2, 0, 1, 1, 1), ("a", "email"): (2, 1, 0, 1, 0, 0, 0),
+        ("b", "sms"): (2, 2, 2, 0, 0, 0, 1),
+        ("control", "sms"): (1, 0, 0, 0, 0, 0, 0), ("control", "email"): (1, 0, 0, 0, 0, 0, 1),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="channel"):
+        channel_results(frame.drop("channel"))

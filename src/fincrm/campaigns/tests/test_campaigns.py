@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fincrm.campaigns.choices import Group
-from fincrm.campaigns.models import Campaign, Recipient
+from fincrm.campaigns.models import Campaign, CampaignChannel, Recipient
 from fincrm.campaigns.services import (
     campaign_audience,
     campaign_launch,
@@ -66,7 +66,11 @@ def clients(users):
 def _campaign(user, **kw):
     defaults = {"name": "新春理财", "channel": "sms", "text": "{client}您好：新春专享利率。",
                 "created_by": user}  # fmt: skip
-    return Campaign.objects.create(**{**defaults, **kw})
+    kw = {**defaults, **kw}
+    entry = {k: kw.pop(k) for k in ("channel", "text", "text_b") if k in kw}
+    campaign = Campaign.objects.create(**kw)
+    CampaignChannel.objects.create(campaign=campaign, **entry)
+    return campaign
 
 
 @pytest.mark.parametrize(
@@ -137,7 +141,7 @@ def test_results_count_applications_started_within_the_window_per_group(users, c
 
 
 def test_campaign_pages_by_role(users, login, clients, client):
-    data = {"name": "秋季回馈", "channel": "sms", "text": "{client}您好", "control_share": "0.1",
+    data = {"name": "秋季回馈", "sms-use": "on", "sms-text": "{client}您好", "control_share": "0.1",
             "conversion_days": "30", "tiers": ["key"]}  # fmt: skip
     manager = login(users["manager_a"])
     response = manager.post(reverse("campaigns:new"), data)
@@ -163,7 +167,7 @@ def test_a_saved_view_of_the_client_list_picks_the_audience(users, login, client
                                     query="lifecycle=dormant&page=2")  # fmt: skip
     elsewhere = SavedView.objects.create(owner=users["manager_b"], path=path, name="重点",
                                          query="tier=key", shared=True)  # fmt: skip
-    data = {"name": "唤醒", "channel": "sms", "text": "{client}您好", "control_share": "0",
+    data = {"name": "唤醒", "sms-use": "on", "sms-text": "{client}您好", "control_share": "0",
             "conversion_days": "30", "saved_view": mine.pk, "tiers": ["ordinary"]}  # fmt: skip
     manager = login(users["manager_a"])
     manager.post(reverse("campaigns:new"), data)

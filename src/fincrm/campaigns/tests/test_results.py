@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from fincrm.api.models import ApiToken
 from fincrm.campaigns.choices import Group
-from fincrm.campaigns.forms import CampaignForm
-from fincrm.campaigns.models import Campaign, Recipient
+from fincrm.campaigns.forms import CampaignForm, CampaignForms
+from fincrm.campaigns.models import Campaign, CampaignChannel, Recipient
 from fincrm.campaigns.services import (
+    MSG_LINK_MISSING,
     MSG_LINK_NOT_ALLOWED,
+    MSG_LINK_UNUSED,
     campaign_launch,
     campaign_results,
     campaign_schedule,
@@ -42,7 +44,11 @@ def _campaign(user, **kw):
     defaults = {"name": "夏季理财", "channel": "sms", "created_by": user, "control_share": "0.25",
                 "text": "{client}您好：夏季专享利率 {link}", "text_b": "{client}：限时优惠 {link}",
                 "link": "/portal/"}  # fmt: skip
-    return Campaign.objects.create(**{**defaults, **kw})
+    kw = {**defaults, **kw}
+    entry = {k: kw.pop(k) for k in ("channel", "text", "text_b") if k in kw}
+    campaign = Campaign.objects.create(**kw)
+    CampaignChannel.objects.create(campaign=campaign, **entry)
+    return campaign
 
 
 def _book(campaign, owner, each=2):
@@ -135,12 +141,12 @@ def test_a_link_target_is_this_site_or_an_allowed_host(users, link, allowed):
 
 
 def test_the_link_and_its_placeholder_go_together(users):
-    base = {"name": "活动", "channel": "email", "control_share": "0", "conversion_days": "30"}
-    no_placeholder = CampaignForm({**base, "text": "详情", "link": "/portal/"},
-                                  user=users["manager_a"])  # fmt: skip
-    assert "text" in no_placeholder.errors
-    no_target = CampaignForm({**base, "text": "详情 {link}"}, user=users["manager_a"])
-    assert "link" in no_target.errors
+    base = {"name": "活动", "email-use": "on", "control_share": "0", "conversion_days": "30"}
+    no_placeholder = CampaignForms({**base, "email-text": "详情", "link": "/portal/"},
+                                   user=users["manager_a"])  # fmt: skip
+    assert not no_placeholder.is_valid() and no_placeholder.errors == [str(MSG_LINK_UNUSED)]
+    no_target = CampaignForms({**base, "email-text": "详情 {link}"}, user=users["manager_a"])
+    assert not no_target.is_valid() and no_target.errors == [str(MSG_LINK_MISSING)]
 
 
 def test_a_target_no_longer_allowed_redirects_home_not_away(users, client, settings):

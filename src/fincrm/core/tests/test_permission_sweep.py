@@ -153,9 +153,9 @@ def _make_side(name: str, offset: int, owner, product, survey) -> Side:
         place="上海", capacity=20, organiser=owner,
     )  # fmt: skip
     campaign = Campaign.objects.create(
-        id=pk(), name="春季回馈", channel="sms", text="您好", created_by=owner, status="launched",
-        launched_at=now,
+        id=pk(), name="春季回馈", created_by=owner, status="launched", launched_at=now,
     )  # fmt: skip
+    campaign.channels.create(id=pk(), channel="sms", text="您好")
     made = [
         event,
         Invitee.objects.create(id=pk(), event=event, customer=customer),

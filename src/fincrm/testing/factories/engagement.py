@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import factory
 
 from fincrm.campaigns.choices import Group
-from fincrm.campaigns.models import Campaign, Recipient
+from fincrm.campaigns.models import Campaign, CampaignChannel, Recipient
 from fincrm.engagement.choices import InteractionChannel, NotificationKind, TaskKind
 from fincrm.engagement.models import Interaction, MessageTemplate, Notification, Task
 from fincrm.events.choices import EventKind
@@ -90,9 +90,19 @@ class CampaignFactory(factory.django.DjangoModelFactory):
         model = Campaign
 
     name = factory.Sequence(lambda n: f"续贷推广{n}")
+    created_by = factory.SubFactory("fincrm.testing.factories.accounts.UserFactory")
+    channel_entry = factory.RelatedFactory(
+        "fincrm.testing.factories.engagement.CampaignChannelFactory", "campaign"
+    )
+
+
+class CampaignChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignChannel
+
+    campaign = factory.SubFactory(CampaignFactory, channel_entry=None)
     channel = MessageChannel.SMS
     text = "您的授信即将到期，欢迎咨询续贷。"
-    created_by = factory.SubFactory("fincrm.testing.factories.accounts.UserFactory")
 
 
 class RecipientFactory(factory.django.DjangoModelFactory):
