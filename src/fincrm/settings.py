@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "fincrm.checks",
     "fincrm.staff",
     "fincrm.postloan",
+    "fincrm.knowledge",
     "fincrm.web",
     "ninja",  # the API docs use its local Swagger files (the CSP allows no CDN)
     "axes",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("checks/", include("fincrm.checks.urls")),
     path("staff/", include("fincrm.staff.urls")),
     path("postloan/", include("fincrm.postloan.urls")),
+    path("knowledge/", include("fincrm.knowledge.urls")),
     path("s/<str:token>/", survey_views.answer, name="survey_answer"),
     path("accounts/tokens/", api_views.tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", api_views.token_revoke, name="api_token_revoke"),

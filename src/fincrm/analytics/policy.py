@@ -123,6 +123,12 @@ class LoyaltyRules(_Config):
     #: A facility starting this many days before or after another's maturity renews it.
     renewal_before_days: int = Field(120, ge=0)
     renewal_after_days: int = Field(60, ge=0)
+    #: Articles of the knowledge library read in the portal in the last 12 months
+    #: (``fincrm.evaluation.knowledge_reads``), saturating at ``knowledge_reads_ref``: a small
+    #: weight, engagement rather than value. A client without a portal login has no such
+    #: input: its weight goes to the others.
+    knowledge_reads_ref: int = Field(6, gt=0)
+    knowledge_weight: float = Field(0.05, ge=0)
 
 
 DEFAULT_GRADE_POINTS = {

@@ -48,6 +48,9 @@ REASON_TEXTS: dict[str, str] = {
         "Satisfaction {value:.1f} of 10 in the latest survey (its NPS answer, else its overall "
         "rating on the same scale)"
     ),
+    "knowledge_reads": gettext_noop(
+        "Read {value:.0f} briefings, reports and cases shared in the portal in the last 12 months"
+    ),
     "event_attendance": gettext_noop(
         "Came to {value:.0%} of the events invited to in the last 12 months"
     ),
@@ -96,6 +99,7 @@ NUMERIC_INPUTS = (
 #: survey's NPS answer, else its overall rating rescaled) falls back on ``last_nps``.
 OPTIONAL_INPUTS = (
     "last_nps", "satisfaction", "event_attendance", "open_legal_disputes", "referrals",
+    "knowledge_reads_12m",
 )  # fmt: skip
 #: Confidence of a demand prediction → how much it counts (``demand_signal``).
 DEMAND_CONFIDENCE = {"high": 1.0, "medium": 0.7, "low": 0.4}
@@ -148,6 +152,9 @@ def _components(policy: PolicyConfig) -> list[tuple[str, str, str, float, pl.Exp
         ("responsiveness", "loyalty", "responsiveness", lo.responsiveness_weight, responsiveness),
         ("satisfaction", "loyalty", "satisfaction", lo.satisfaction_weight,
          (pl.col("satisfaction") / 10).clip(0, 1)),
+        # Unknown (no portal login, nothing published) drops out with no "missing" reason.
+        ("knowledge_reads", "loyalty", "knowledge_reads_12m", lo.knowledge_weight,
+         _ratio("knowledge_reads_12m", lo.knowledge_reads_ref)),
         # Unknown (not invited) drops out with no "missing" reason: most clients never are.
         ("event_attendance", "loyalty", "event_attendance", lo.events_weight,
          pl.col("event_attendance").clip(0, 1)),

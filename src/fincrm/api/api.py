@@ -185,6 +185,7 @@ def _unexpected(request, exc):
 from fincrm.campaigns.api import register as register_campaigns  # noqa: E402
 from fincrm.checks.api import register as register_checks  # noqa: E402
 from fincrm.events.api import register as register_events  # noqa: E402
+from fincrm.knowledge.api import register as register_knowledge  # noqa: E402
 from fincrm.postloan.api import register as register_postloan  # noqa: E402
 
 from . import routers, routers_more  # noqa: E402  (routers register on ``api``)
@@ -195,3 +196,4 @@ register_events(api)
 register_postloan(api)
 register_campaigns(api)
 register_checks(api)
+register_knowledge(api)

@@ -108,6 +108,10 @@ VALUE_INPUT_LABELS = {
         _("Satisfaction"),
         _("the latest survey's NPS answer, else its overall rating on the same scale"),
     ),
+    "knowledge_reads": (
+        _("Knowledge reads"),
+        _("articles of the knowledge library read in the portal, 12 months"),
+    ),
     "event_attendance": (
         _("Event attendance"),
         _("events checked in at of those invited to, 12 months"),

@@ -713,6 +713,10 @@ def load_features(
         .join(reads.get("events"), on="customer_id", how="left")
         .join(reads.get("legal"), on="customer_id", how="left")
     )
+    from .knowledge_reads import read_knowledge_reads, with_knowledge_reads  # issue 24.8
+
+    reads.add("knowledge", lambda: read_knowledge_reads(as_of, reads.ids))
+    frame = with_knowledge_reads(frame, reads.get("knowledge"))
     from .referrals import read_referrals, with_referrals  # (its own module: issue 21.5)
 
     reads.add("referrals", lambda: read_referrals(as_of, reads.ids))

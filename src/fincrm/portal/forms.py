@@ -55,3 +55,43 @@ class AssistantForm(forms.Form):
         max_length=300,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. When is my next repayment due?")}),
     )
+
+
+class ClientDetailsForm(forms.Form):
+    """The client's own phone (a mainland mobile), e-mail and address."""
+
+    phone = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+    def clean_phone(self) -> str:
+        return _checked_mobile(self.cleaned_data["phone"], self.initial.get("phone", ""))
+
+
+class ContactDetailsForm(forms.Form):
+    """One contact person's details (the key contact first)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    title = forms.CharField(label=_("Role"), max_length=60, required=False)
+    phone = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    wechat_id = forms.CharField(label=_("WeChat ID"), max_length=60, required=False)
+
+    def clean_phone(self) -> str:
+        return _checked_mobile(self.cleaned_data["phone"], self.initial.get("phone", ""))
+
+
+def _checked_mobile(value: str, stored: str) -> str:
+    """A changed number must be a mainland mobile (normalised: ``+86 138-0013-8000`` →
+    ``13800138000``); the stored one may stay as it is (an office line kept)."""
+    from fincrm.messaging.services import mainland_mobile
+
+    from .services import MSG_NOT_A_MOBILE
+
+    value = (value or "").strip()
+    if not value or value == (stored or ""):
+        return value
+    number = mainland_mobile(value)
+    if not number:
+        raise forms.ValidationError(MSG_NOT_A_MOBILE, code="not_a_mobile")
+    return number

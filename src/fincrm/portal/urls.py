@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import contact_views, knowledge_views, views
 
 app_name = "portal"
 
@@ -17,4 +17,12 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report, name="report"),
     path("assistant/", views.assistant_page, name="assistant"),
     path("assistant/handover/", views.assistant_handover, name="assistant_handover"),
+    path("knowledge/", knowledge_views.article_list, name="knowledge"),
+    path("knowledge/<int:article_id>/", knowledge_views.article, name="article"),
+    path(
+        "knowledge/<int:article_id>/attachment/",
+        knowledge_views.attachment,
+        name="article_attachment",
+    ),
+    path("contact-details/", contact_views.contact_details, name="contact_details"),
 ]

@@ -593,7 +593,10 @@ ROLE_PAGES = {
     # risk.rules: risk.view_models (the model governance page, issue 21 point 2); a switch
     # on it is a risk officer's only, not an admin's (risk.rules.may_switch_model).
     "risk:models": {"risk", "exec", "admin"},
-}
+    # knowledge.rules: the library is read by every role and written (drafts) by account
+    # managers, leads, risk officers and admins; its articles belong to no client's book, so
+    # editing and publishing them by role is tested in knowledge/tests/test_views.py.
+    "knowledge:list": {"manager_a", "manager_b", "lead", "risk", "agent", "exec", "admin"}
 
 
 def test_role_pages_and_the_scorecard_switch_by_role(users):

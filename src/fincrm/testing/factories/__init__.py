@@ -12,6 +12,7 @@ from .customers import *  # noqa: F403
 from .engagement import *  # noqa: F403
 from .evaluation import *  # noqa: F403
 from .financing import *  # noqa: F403
+from .knowledge import *  # noqa: F403
 from .postloan import *  # noqa: F403
 from .service import *  # noqa: F403
 from .staff import *  # noqa: F403
