@@ -107,6 +107,10 @@ class Command(BaseCommand):
         for username, role, team, _display in USERS:
             users.add_row(username, str(role.label), team, demo_password(username))
         portal = create_portal_demo(as_of=as_of)
+        from fincrm.demo.knowledge import create_knowledge_demo
+
+        articles, reads = create_knowledge_demo(as_of=as_of, seed=options["seed"])
+        out.print(f"knowledge library: {articles} articles published, {reads:,} reads")
         if portal is not None:
             username, client = portal
             users.add_row(
