@@ -45,6 +45,7 @@ NAV = (
     ),
     ("insights:dashboard", _("KPIs"), _ALL_STAFF),
     ("staff:training", _("Training"), _ALL_STAFF),
+    ("knowledge:list", _("Knowledge"), _ALL_STAFF),
     ("risk:alerts", _("Alerts"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     ("risk:portfolio", _("Risk"), _ALL_STAFF - {Role.SERVICE_AGENT}),
     (
