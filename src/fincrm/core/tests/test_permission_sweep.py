@@ -596,7 +596,9 @@ ROLE_PAGES = {
     # knowledge.rules: the library is read by every role and written (drafts) by account
     # managers, leads, risk officers and admins; its articles belong to no client's book, so
     # editing and publishing them by role is tested in knowledge/tests/test_views.py.
-    "knowledge:list": {"manager_a", "manager_b", "lead", "risk", "agent", "exec", "admin"}
+    "knowledge:list": {"manager_a", "manager_b", "lead", "risk", "agent", "exec", "admin"},
+    "knowledge:create": {"manager_a", "manager_b", "lead", "risk", "admin"},
+}
 
 
 def test_role_pages_and_the_scorecard_switch_by_role(users):
