@@ -111,6 +111,10 @@ class Command(BaseCommand):
 
         articles, reads = create_knowledge_demo(as_of=as_of, seed=options["seed"])
         out.print(f"knowledge library: {articles} articles published, {reads:,} reads")
+        from fincrm.demo.training import create_training_demo
+
+        records = create_training_demo(as_of=as_of)
+        out.print(f"staff development: {records} training records")
         if portal is not None:
             username, client = portal
             users.add_row(
