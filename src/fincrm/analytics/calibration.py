@@ -99,7 +99,7 @@ def brier_score(y_true: Any, p: Any) -> float:
     return float(np.mean((q - y) ** 2))
 
 
-def band_index(p: Any, bands: Sequence[float] = DEFAULT_BANDS) -> np.ndarray:
+def band_index(p: Any, bands: Sequence[float] | np.ndarray = DEFAULT_BANDS) -> np.ndarray:
     """The band of each probability: ``i`` for ``bands[i] ≤ p < bands[i + 1]``, the last
     band also holding ``p = 1``."""
     edges = np.asarray(bands, dtype=float)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 from types import SimpleNamespace
+from typing import cast
 
 from django.conf import settings
 from django.core import signing
@@ -21,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.customers.models import Customer
-from fincrm.messaging.choices import MessageChannel, MessageKind, MessageStatus
+from fincrm.messaging.choices import BlockReason, MessageChannel, MessageKind, MessageStatus
 from fincrm.messaging.protection import route
 from fincrm.messaging.services import Outline, messages_send, refusals_by_channel
 
@@ -190,7 +192,7 @@ def channels_check(*, entries: list[dict], link: str) -> None:
     channel without a gateway (an e-mail always has Django's)."""
     from fincrm.messaging.gateways import gateway_url
 
-    errors = []
+    errors: list[object] = []
     codes = [e["channel"] for e in entries]
     if not entries:
         errors.append(MSG_NO_CHANNEL)
@@ -207,7 +209,7 @@ def channels_check(*, entries: list[dict], link: str) -> None:
         errors.append(MSG_LINK_MISSING)
     for code in dict.fromkeys(codes):
         if code != MessageChannel.EMAIL and not gateway_url(code):
-            errors.append(MSG_CHANNEL_NO_GATEWAY % {"channel": MessageChannel(code).label})
+            errors.append(str(MSG_CHANNEL_NO_GATEWAY) % {"channel": MessageChannel(code).label})
     if errors:
         raise ValidationError(errors)
 
@@ -289,7 +291,11 @@ def campaign_routes(*, channels: list[str], customers: list, now: datetime | Non
                                    now=now)  # fmt: skip
     preferred = preferred_channels(sorted(c.pk for c in customers))
     return {
-        c.pk: route(preferred=preferred.get(c.pk, ""), order=channels, refusals=refusals[c.pk])
+        c.pk: route(
+            preferred=preferred.get(c.pk, ""),
+            order=channels,
+            refusals=cast("Mapping[str, BlockReason | None]", refusals[c.pk]),
+        )
         for c in customers
     }
 
@@ -357,7 +363,8 @@ def campaign_launch(*, campaign: Campaign, user, now: datetime | None = None) ->
             continue
         sent = messages_send(outlines=batch, channel=code, kind=MessageKind.MARKETING,
                              marketing=True, created_by=user, now=now)  # fmt: skip
-        message_of.update({o.customer.pk: m for o, m in zip(batch, sent, strict=True)})
+        for outline, message in zip(batch, sent, strict=True):
+            message_of[cast(Customer, outline.customer).pk] = message
     Recipient.objects.bulk_create(
         [Recipient(campaign=campaign, customer_id=pk, group=groups[pk], channel=routes[pk][0],
                    message=message_of.get(pk)) for pk in sorted(customers)],

@@ -75,7 +75,7 @@ def referrer_candidates(
     found = (
         list(
             allowed.filter(pk__in=matches)
-            .exclude(pk=keep)
+            .exclude(pk__in=[] if keep is None else [keep])
             .order_by("name", "pk")[:REFERRER_CHOICES]
         )
         if matches is not None

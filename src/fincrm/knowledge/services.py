@@ -62,7 +62,7 @@ def article_save(
         article.attachment = attachment
     elif remove_attachment:
         article.attachment = ""
-    article._history_user = user
+    article._history_user = user  # type: ignore[attr-defined]
     article.full_clean()
     article.save()
     tags = _tags(article, TagDimension.INDUSTRY, industries, Industry.values) + _tags(
@@ -89,7 +89,7 @@ def article_publish(*, article: Article, user, now: datetime | None = None) -> A
     article.status = ArticleStatus.PUBLISHED
     article.published_at = now or timezone.now()
     article.published_by = user
-    article._history_user = user
+    article._history_user = user  # type: ignore[attr-defined]
     article.full_clean()
     article.save(update_fields=["status", "published_at", "published_by", "updated_at"])
     return article
@@ -105,7 +105,7 @@ def article_withdraw(*, article: Article, user) -> Article:
     article.status = ArticleStatus.DRAFT
     article.published_at = None
     article.published_by = None
-    article._history_user = user
+    article._history_user = user  # type: ignore[attr-defined]
     article.save(update_fields=["status", "published_at", "published_by", "updated_at"])
     return article
 

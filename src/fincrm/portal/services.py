@@ -39,6 +39,11 @@ CLIENT_DETAIL_FIELDS = ("phone", "email", "address")
 CONTACT_DETAIL_FIELDS = ("name", "title", "phone", "email", "wechat_id")
 
 
+def _label(model, name: str) -> str:
+    """A model field's verbose name, as the client reads it in a notification."""
+    return str(getattr(model._meta.get_field(name), "verbose_name", name))
+
+
 def _mobile(field: str, value: str) -> str:
     from fincrm.messaging.services import mainland_mobile
 
@@ -84,7 +89,7 @@ def contact_details_update(*, account, client: dict, contacts: dict[int, dict]) 
         customer._history_user = account.user
         customer._change_reason = "portal"
         book.customer_update(customer=customer, data=client_changes)
-        changed_names += [str(Customer._meta.get_field(f).verbose_name) for f in client_changes]
+        changed_names += [_label(Customer, f) for f in client_changes]
     own = {c.pk: c for c in Contact.objects.filter(customer=customer, pk__in=list(contacts))}
     for pk, data in contacts.items():
         contact = own.get(pk)
@@ -99,7 +104,7 @@ def contact_details_update(*, account, client: dict, contacts: dict[int, dict]) 
             contact._change_reason = "portal"
             book.contact_update(contact=contact, data=contact_changes)
             changed_names += [
-                f"{contact.name}: {Contact._meta.get_field(f).verbose_name}"
+                f"{contact.name}: {_label(Contact, f)}"
                 for f in contact_changes
             ]
     if not changed_names:
