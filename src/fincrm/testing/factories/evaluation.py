@@ -227,6 +227,9 @@ class ChurnModelReportFactory(factory.django.DjangoModelFactory):
     top_decile_rate = 0.29
     base_rate = 0.12
     importance = factory.LazyFunction(lambda: {"days_since_contact": 0.31, "utilisation": 0.22})
+    brier_raw = 0.21
+    brier = 0.17
+    calibration = "platt"
 
 
 class PredictionFactory(factory.django.DjangoModelFactory):
