@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .strategy import StrategyRules, strategy_problems
+
 TIERS: tuple[str, ...] = ("core", "key", "ordinary", "low")
 LIFECYCLE_STAGES: tuple[str, ...] = ("potential", "new", "active", "dormant", "lost")
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
@@ -1011,6 +1013,8 @@ class PolicyConfig(_Config):
     checks: ChecksRules = Field(default_factory=ChecksRules)
     staff_incentive: StaffIncentive = Field(default_factory=StaffIncentive)
     staff_training: StaffTraining = Field(default_factory=StaffTraining)
+    #: Strategies per segment and lifecycle stage (``fincrm.analytics.strategy``).
+    strategies: StrategyRules = Field(default_factory=StrategyRules)
 
     @model_validator(mode="after")
     def _consistent(self) -> PolicyConfig:
@@ -1049,6 +1053,9 @@ class PolicyConfig(_Config):
             raise ValueError("size_bands: only the last band may (and must) be open-ended")
         if any(b <= a for a, b in pairwise(uppers[:-1])):
             raise ValueError("size_bands: upper bounds must increase")
+        segment_codes = [rule.code for rule in self.segments]
+        if problems := strategy_problems(self.strategies, segment_codes=segment_codes):
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -16,6 +16,14 @@ Score
     other clients in the same segment; when still too few, the whole book (whatever its
     size). The level is chosen per client, so all of a client's recommendations cite the same
     peers. A product no peer holds is not recommended: nothing would explain it.
+Suitability
+    A client's ``max_product_risk`` (optional column: the riskiest level its risk appetite is
+    offered first, ``fincrm.analytics.strategy``) puts every product whose ``risk_level``
+    (optional column of the products) is above it after every product within it, the less
+    far above the sooner, whatever their scores: a conservative client is not offered the
+    riskiest product first. A client's
+    ``preferred_products`` (optional list: its segment's and stage's product priorities, best
+    first) come first among the products of equal suitability.
 Reasons
     ``reason_code`` names the peer group (a key of :data:`REASON_TEXTS`), ``reason_value`` holds
     ``share``, ``holders`` and ``peers`` ("4 of 10 clients in the same segment and industry use
@@ -185,6 +193,50 @@ def eligible_products(
     )
 
 
+def _suitability(
+    pairs: pl.DataFrame, clients: pl.DataFrame, products: pl.DataFrame
+) -> pl.DataFrame:
+    """``pairs`` (customer_id, product_code) with ``_over`` (levels by which the product's
+    risk is above the client's cap, 0 within it) and ``_place`` (its position among the
+    client's preferred products; beyond them: their count), both 0 where the optional
+    columns are absent."""
+    if "max_product_risk" in clients.columns and "risk_level" in products.columns:
+        risk = products.select(
+            pl.col("code").cast(pl.String).alias("product_code"),
+            pl.col("risk_level").cast(pl.Int64).alias("_risk"),
+        )
+        caps = clients.select("customer_id", pl.col("max_product_risk").cast(pl.Int64))
+        pairs = (
+            pairs.join(risk, on="product_code", how="left")
+            .join(caps, on="customer_id", how="left")
+            .with_columns(_over=(pl.col("_risk") - pl.col("max_product_risk")).clip(0).fill_null(0))
+            .drop("_risk", "max_product_risk")
+        )
+    else:
+        pairs = pairs.with_columns(_over=pl.lit(0, pl.Int64))
+    if "preferred_products" not in clients.columns:
+        return pairs.with_columns(_place=pl.lit(0, pl.Int64))
+    preferred = clients.select(
+        "customer_id", pl.col("preferred_products").cast(pl.List(pl.String)).fill_null([])
+    )
+    positions = (
+        preferred.explode("preferred_products")
+        .drop_nulls("preferred_products")
+        .with_columns(_pos=pl.int_range(pl.len()).over("customer_id").cast(pl.Int64))
+        .unique(["customer_id", "preferred_products"], keep="first")
+        .rename({"preferred_products": "product_code"})
+    )
+    counts = preferred.select(
+        "customer_id", _n=pl.col("preferred_products").list.len().cast(pl.Int64)
+    )
+    return (
+        pairs.join(positions, on=["customer_id", "product_code"], how="left")
+        .join(counts, on="customer_id", how="left")
+        .with_columns(_place=pl.coalesce("_pos", "_n", pl.lit(0, pl.Int64)))
+        .drop("_pos", "_n")
+    )
+
+
 def recommend_products(
     clients: pl.DataFrame,
     products: pl.DataFrame,
@@ -268,7 +320,13 @@ def recommend_products(
         .with_columns(peers=n_peers, holders=n_holders.cast(pl.Int64))
         .filter((pl.col("peers") > 0) & (pl.col("holders") > 0))
         .with_columns(score=pl.col("holders") / pl.col("peers"))
-        .sort(["customer_id", "score", "product_code"], descending=[False, True, False])
+    )
+    scored = (
+        _suitability(scored, clients, products)
+        .sort(
+            ["customer_id", "_over", "_place", "score", "product_code"],
+            descending=[False, False, False, True, False],
+        )
         .with_columns(rank=pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int64))
         .filter(pl.col("rank") <= k)
     )

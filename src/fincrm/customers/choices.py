@@ -55,7 +55,7 @@ PERSON_CLIENT_TYPES = frozenset({ClientType.SME_OWNER, ClientType.HIGH_NET_WORTH
 class NeedsLevel(models.TextChoices):
     BASIC = "basic", _("Basic")
     COMPREHENSIVE = "comprehensive", _("Comprehensive")
-    PREMIUM = "premium", _("Premium")
+    PREMIUM = "premium", _("High-end")  # not "Premium": that is an insurance premium (保费)
 
 
 class RiskAppetite(models.TextChoices):

@@ -95,6 +95,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
     """Every daily job, each in its own transaction: one failing does not undo the others."""
     from fincrm.campaigns.services import campaigns_launch_due
     from fincrm.checks.services import checks_due
+    from fincrm.evaluation.programmes import programme_tasks_plan
     from fincrm.financing.collections import collections_run
     from fincrm.financing.routing import routes_follow_tiers
     from fincrm.financing.services import renewals_open
@@ -123,4 +124,7 @@ def run_daily(*, as_of: date | None = None) -> dict[str, int]:
         "scheduled_campaigns": campaigns_launch_due(),
         "use_of_funds_checklists": evidence_checklists_open(as_of=as_of),
         "cover_expiry_reminders": cover_expiry_reminders(as_of=as_of),
+        # Strategies per segment and stage (issue 24, point 1): one task per client,
+        # programme and period, from the last evaluation's segments and stages.
+        "programme_tasks": sum(programme_tasks_plan(as_of=as_of).values()),
     }

@@ -112,6 +112,34 @@ def task_schedule(
     return task
 
 
+#: The columns of a task given to :func:`tasks_schedule_many`, in this order.
+TASK_ROW = ("customer_id", "owner_id", "kind", "title", "detail", "channel", "priority",
+            "due_on", "source_key")  # fmt: skip
+
+
+@transaction.atomic
+def tasks_schedule_many(*, rows) -> int:
+    """:func:`task_schedule` with ``once`` for a nightly job's thousands of tasks: each row
+    (:data:`TASK_ROW`) becomes a task unless its client has one under the same ``source_key``
+    in any status (done or cancelled included), so a job run again in the same period
+    creates nothing. Returns how many were created."""
+    from fincrm.core.bulk import insert_rows
+
+    rows = [(*r[:3], r[3][:200], *r[4:8], r[8][:40]) for r in rows]
+    if not rows:
+        return 0
+    keys = sorted({r[8] for r in rows})
+    taken: set[tuple[int, str]] = set()
+    for start in range(0, len(keys), 500):
+        taken.update(
+            Task.objects.filter(source_key__in=keys[start : start + 500])
+            .values_list("customer_id", "source_key")
+            .iterator(chunk_size=10_000)
+        )
+    fresh = [(*r, TaskStatus.OPEN, timezone.now()) for r in rows if (r[0], r[8]) not in taken]
+    return insert_rows(Task, [*TASK_ROW, "status", "created_at"], fresh, ignore_conflicts=True)
+
+
 @transaction.atomic
 def interaction_log(
     *,

@@ -13,7 +13,7 @@ class Tier(models.TextChoices):
 
 class Lifecycle(models.TextChoices):
     POTENTIAL = "potential", _("Potential")
-    NEW = "new", _("New")
+    NEW = "new", _("Newly acquired")  # not a bare "New": that is a record's status (新建)
     ACTIVE = "active", _("Active")
     DORMANT = "dormant", _("Dormant")
     LOST = "lost", _("Lost")

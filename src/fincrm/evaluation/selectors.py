@@ -15,6 +15,7 @@ from fincrm.core.db import reporting
 from .choices import RunStatus, Tier
 from .features import fetch
 from .models import Classification, EvaluationRun, Snapshot, SnapshotArchive, TierChange
+from .programmes import customer_strategy
 from .services import policy_active, policy_config
 
 TIER_HISTORY_LIMIT = 20
@@ -58,6 +59,12 @@ def customer_evaluation(*, customer) -> dict | None:
             for r in snapshot.reasons
         ],
         "segments": [names.get(code, code) for code in snapshot.segments],
+        "strategy": customer_strategy(
+            customer=customer,
+            lifecycle=snapshot.lifecycle,
+            segments=snapshot.segments,
+            tier=snapshot.tier,
+        ),
         "tier_history": list(TierChange.objects.filter(customer=customer)[:TIER_HISTORY_LIMIT]),
         "past": [
             {"snapshot": past, "reasons": [reason_text(r) for r in past.reasons]}

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from fincrm.analytics.policy import PolicyConfig, policy_errors
 from fincrm.analytics.scorecard import InsufficientData
 from fincrm.analytics.segments import KMeansSegmenter, rule_segments
+from fincrm.analytics.strategy import contact_cadence
 from fincrm.analytics.tiering import assign_tiers, score_customers, tier_cutoffs
 from fincrm.core import partitions
 from fincrm.core.bulk import insert_frame, insert_rows, json_text
@@ -553,7 +554,12 @@ def _write_plan_tasks(
     plans = policy.service_plans
     horizon = as_of + timedelta(days=TASK_LOOKAHEAD_DAYS)
     rows = frame.filter(pl.col("owner_id").is_not_null() & (pl.col("lifecycle") != "lost"))
-    rows = rows.select("customer_id", "owner_id", "tier", "days_since_successful_contact")
+    rows = rows.select(
+        "customer_id", "owner_id", "tier", "days_since_successful_contact", "lifecycle", "segments"
+    )
+    # The tier's cadence, tightened by the strategies of the client's segments and stage.
+    tier_days = {tier: plan.contact_every_days for tier, plan in plans.items()}
+    rows = rows.with_columns(cadence=contact_cadence(rows, policy.strategies, tier_days))
     # Clients that already have the open task are left out before the insert (the partial
     # unique constraint still guards against a race): a re-run sends almost nothing.
     open_tasks = _open_plan_tasks(ids) if open_tasks is None else open_tasks
@@ -562,19 +568,18 @@ def _write_plan_tasks(
         for tier in Tier:
             plan = plans[tier.value]
             clients = rows.filter(pl.col("tier") == tier.value)
-            cadence = plan.contact_every_days
             since = pl.col("days_since_successful_contact")
             # Due when the cadence lapses; never contacted or lapsed long ago: due today.
             due = (
                 pl.when(since.is_null())
                 .then(pl.lit(as_of))
-                .otherwise(pl.lit(as_of) + pl.duration(days=cadence - since))
+                .otherwise(pl.lit(as_of) + pl.duration(days=pl.col("cadence") - since))
             )
             contacts = clients.with_columns(due_on=pl.max_horizontal(due, pl.lit(as_of)))
             contacts = contacts.filter(pl.col("due_on") <= horizon)
             items = [
                 (
-                    contacts.select("customer_id", "owner_id", "due_on"),
+                    group.select("customer_id", "owner_id", "due_on"),
                     {
                         "kind": VISIT_OR_CALL[plan.priority_channel == "visit"],
                         "title": _(
@@ -586,6 +591,7 @@ def _write_plan_tasks(
                         "source_key": "plan:contact",
                     },
                 )
+                for (cadence,), group in contacts.group_by("cadence", maintain_order=True)
             ]
             if plan.report_every_days:
                 report_due = as_of + timedelta(days=plan.report_every_days)

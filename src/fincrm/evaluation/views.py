@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from . import selectors, services
 from .forms import PolicyForm
 from .models import PolicyVersion
+from .programmes import strategy_table
 
 
 def _value_inputs(policy) -> list[dict]:
@@ -64,6 +65,7 @@ def policy_edit(request):
         "form": form,
         "active": active,
         "inputs": _value_inputs(services.policy_config(active)),
+        "strategies": strategy_table(services.policy_config(active)),
         "preview": preview,
         "versions": PolicyVersion.objects.select_related("created_by")[:20],
     }

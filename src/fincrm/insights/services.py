@@ -276,6 +276,28 @@ def _calibration_name(calibrator) -> str:
     return ""
 
 
+def _strategy_columns(policy, products: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, max_product_risk, preferred_products (codes of the product types its
+    strategies put first, in their order)."""
+    from fincrm.evaluation.programmes import book_profiles
+
+    profiles = book_profiles(policy)
+    by_type = products.select("code", "product_type").sort("code")
+    preferred = (
+        profiles.select("customer_id", "preferred_types")
+        .explode("preferred_types")
+        .drop_nulls("preferred_types")
+        .with_columns(_order=pl.int_range(pl.len()).over("customer_id"))
+        .join(by_type, left_on="preferred_types", right_on="product_type")
+        .sort("customer_id", "_order", "code")
+        .group_by("customer_id", maintain_order=True)
+        .agg(preferred_products=pl.col("code"))
+    )
+    return profiles.select("customer_id", "max_product_risk").join(
+        preferred, on="customer_id", how="left"
+    )
+
+
 def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     rules = policy.prediction
     classes = fetch(
@@ -304,13 +326,14 @@ def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     products = pl.DataFrame(
         [
             {"code": code, "name": name, "max_amount": float(amount),
-             "min_grade": rules.product_min_grade.get(kind, policy.grades[-1].grade)}
+             "min_grade": rules.product_min_grade.get(kind, policy.grades[-1].grade),
+             "product_type": kind, "risk_level": policy.strategies.product_risk.get(kind)}
             for code, name, amount, kind in Product.objects.filter(is_active=True).values_list(
                 "code", "name", "max_amount", "product_type"
             )
         ],
         schema={"code": pl.String, "name": pl.String, "max_amount": pl.Float64,
-                "min_grade": pl.String},
+                "min_grade": pl.String, "product_type": pl.String, "risk_level": pl.Int64},
     ).with_columns(
         eligible_tiers=pl.lit(None, pl.List(pl.String)),
         segments=pl.lit(None, pl.List(pl.String)),
@@ -318,6 +341,9 @@ def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     uptake = book.facilities.select("customer_id", product_code=pl.col("product")).unique()
     if clients.is_empty() or products.is_empty():
         return pl.DataFrame()
+    # Strategies (issue 24, point 1): the segment's and stage's product types first, nothing
+    # above the client's risk appetite first.
+    clients = clients.join(_strategy_columns(policy, products), on="customer_id", how="left")
     return recommend_products(
         clients,
         products,
