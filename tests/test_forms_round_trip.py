@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from fincrm.customers.models import Tag
 from fincrm.engagement.models import MessageTemplate
 from fincrm.events.models import Event
+from fincrm.knowledge.choices import ArticleStatus
 from fincrm.testing import factories
 from fincrm.testing.html import forms
 
@@ -100,7 +101,14 @@ def _realistic_objects(users) -> list:
         channel="sms",
         organiser=manager,
     )
-    return [company, person, contact, statement, template, event]
+    article = factories.ArticleFactory(
+        author=manager,
+        status=ArticleStatus.DRAFT,
+        published_at=None,
+        title="2026年三季度制造业景气简报",
+        summary="采购经理指数回升至 50.8%。",
+    )
+    return [company, person, contact, statement, template, event, article]
 
 
 def _state(obj) -> dict:
@@ -118,7 +126,11 @@ def _state(obj) -> dict:
 
 
 def _kwargs(names: list[str], obj) -> dict:
-    values = {"pk": obj.pk, "customer_pk": getattr(obj, "customer_id", None) or obj.pk}
+    values = {
+        "pk": obj.pk,
+        "customer_pk": getattr(obj, "customer_id", None) or obj.pk,
+        f"{obj._meta.model_name}_id": obj.pk,  # e.g. knowledge's article_id
+    }
     return {name: values[name] for name in names if name in values}
 
 
@@ -134,7 +146,10 @@ def _edits(client, users, objects):
                 client.force_login(user)
                 response = client.get(url)
                 form = (response.context or {}).get("form") if response.status_code == 200 else None
-                instance = getattr(form, "instance", None)
+                # A model form's instance, else (a plain form) the object the page names.
+                instance = getattr(form, "instance", None) or (response.context or {}).get(
+                    obj._meta.model_name
+                )
                 if type(instance) is type(obj) and instance.pk == obj.pk:
                     yield name, obj, role, url, response
 

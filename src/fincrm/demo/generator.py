@@ -491,6 +491,7 @@ def reset_book() -> None:
         Tranche,
     )
     from fincrm.insights.models import ChurnModelReport, Prediction, Recommendation
+    from fincrm.knowledge.models import Article
     from fincrm.loyalty.models import PointsEntry
     from fincrm.portal.models import PortalAccount
     from fincrm.risk.models import (
@@ -502,6 +503,7 @@ def reset_book() -> None:
         ScorecardModel,
     )
     from fincrm.service.models import Ticket
+    from fincrm.staff.models import TrainingRecord
     from fincrm.surveys.models import Answer, Invitation, Question, Response, Survey
 
     models = [
@@ -527,6 +529,9 @@ def reset_book() -> None:
             partitions.drop_partitions(model._meta.db_table)
         PolicyVersion.objects.all().delete()
         Product.objects.all().delete()
+        # The demo users' own rows (the knowledge library, training records) go before them.
+        Article.objects.all().delete()
+        TrainingRecord.objects.all().delete()
         User.objects.filter(username__in=[u[0] for u in USERS] + [PORTAL_USERNAME]).delete()
         for name, _parent in reversed(TEAMS):
             Team.objects.filter(name=name).delete()

@@ -27,6 +27,9 @@ class ArticleForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ArticleKind.choices)
     summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
     body = forms.CharField(
+        # Not stripped: Markdown's trailing spaces and newlines are the author's, and an
+        # untouched form saved back must not change the article (tests/test_forms_round_trip).
+        strip=False,
         label=_("Text"), max_length=50_000, widget=forms.Textarea(attrs={"rows": 16}),
         help_text=_("Markdown: headings (#), lists (-), **bold**, links, tables."),
     )  # fmt: skip
