@@ -63,29 +63,11 @@ def audience_ids(*, spec: dict, user) -> list[int]:
         qs = qs.filter(facilities__product__code__in=spec["products"])
     if spec.get("programmes"):  # in a strategy's programme: a task of it, not cancelled
         qs = qs.filter(pk__in=programme_members(spec["programmes"]))
-    if spec.get("programmes"):  # in a strategy's programme: a task of it, not cancelled
-        qs = qs.filter(pk__in=programme_members(spec["programmes"]))
     if spec.get("customers"):
         qs = qs.filter(pk__in=[int(pk) for pk in spec["customers"]])
     rows = qs.values_list("pk", "classification__segments").distinct().order_by("pk")
     wanted = set(spec.get("segments") or ())
     return sorted({pk for pk, segments in rows if not wanted or wanted & set(segments or ())})
-
-
-def programme_members(codes):
-    """The client ids of the programmes ``codes`` (``policy.strategies.programmes``): those
-    the nightly run gave a task of one of them that was not cancelled."""
-    from django.db.models import Q
-
-    from fincrm.analytics.strategy import KEY_PREFIX
-    from fincrm.engagement.choices import TaskStatus
-    from fincrm.engagement.models import Task
-
-    enrolled = Q(pk__in=[])
-    for code in codes:
-        enrolled |= Q(source_key__startswith=f"{KEY_PREFIX}{code}:")
-    tasks = Task.objects.filter(enrolled).exclude(status=TaskStatus.CANCELLED)
-    return tasks.values("customer_id")
 
 
 def programme_members(codes):
