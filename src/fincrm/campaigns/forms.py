@@ -21,6 +21,18 @@ def _template_label(template) -> str:
     return f"{name} · {template.get_channel_display() or '*'} · {template.language}"
 
 
+def _programme_choices() -> list[tuple[str, str]]:
+    """The programmes of the active policy's strategies (``policy.strategies.programmes``):
+    a campaign may reach the clients the nightly run enrolled in them."""
+    from django.utils.translation import get_language
+
+    from fincrm.core.policy import policy_active, policy_config
+
+    programmes = policy_config(policy_active()).strategies.programmes
+    chinese = (get_language() or "").startswith("zh")
+    return [(code, p.name_zh if chinese else p.name_en) for code, p in programmes.items()]
+
+
 class CampaignForm(forms.ModelForm):
     tiers = forms.MultipleChoiceField(
         label=_("Tiers"),
@@ -31,6 +43,12 @@ class CampaignForm(forms.ModelForm):
     lifecycles = forms.MultipleChoiceField(
         label=_("Lifecycle stages"),
         choices=Lifecycle.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    programmes = forms.MultipleChoiceField(
+        label=_("Programmes of the strategies"),
+        choices=(),  # the active policy's, named in the user's language (__init__)
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -62,6 +80,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["saved_view"].queryset = SavedView.objects.restrict(user, "view").filter(
             path=reverse("customers:list")
         )
+        self.fields["programmes"].choices = _programme_choices()
         self.fields["link"].help_text = _(
             "A page of this site (a path starting with /) or an address on an allowed host; "
             "the link placeholder in the text becomes each client's own tracked link."
@@ -87,6 +106,7 @@ class CampaignForm(forms.ModelForm):
         spec = {
             "tiers": data["tiers"],
             "lifecycles": data["lifecycles"],
+            "programmes": data["programmes"],
             "segments": split(data["segments"]),
             "products": split(data["products"]),
             "customers": data["customers"],

@@ -159,3 +159,28 @@ def test_a_policy_whose_strategy_names_an_unknown_programme_is_not_published(use
     config["strategies"]["segments"]["startup"]["programmes"] = ["bootcamp"]
     with pytest.raises(ValidationError, match=r"segments\.startup: unknown programme 'bootcamp'"):
         services.policy_publish(config=config, user=users["admin"])
+
+
+def test_the_campaign_form_offers_the_policys_programmes_as_an_audience(classified, users):
+    from django.utils import translation
+
+    from fincrm.campaigns.forms import CampaignForm
+    from fincrm.core.policy import policy_active, policy_config
+
+    programmes = policy_config(policy_active()).strategies.programmes
+    manager = users["manager_a"]
+    with translation.override("zh-hans"):
+        choices = dict(CampaignForm(user=manager).fields["programmes"].choices)
+    assert choices == {code: p.name_zh for code, p in programmes.items()}
+    with translation.override("en"):
+        choices = dict(CampaignForm(user=manager).fields["programmes"].choices)
+    assert choices["startup_coaching"] == programmes["startup_coaching"].name_en
+    data = {"name": "创业辅导沙龙", "programmes": ["startup_coaching"], "control_share": "0",
+            "conversion_days": "30"}  # fmt: skip
+    form = CampaignForm(data, user=manager)
+    assert form.is_valid(), form.errors
+    assert form.audience() == {"programmes": ["startup_coaching"]}
+    programme_tasks_plan(as_of=date(2026, 5, 10))
+    assert audience_ids(spec=form.audience(), user=users["admin"]) == [classified["a_company"].pk]
+    refused = CampaignForm({**data, "programmes": ["no_such_programme"]}, user=manager)
+    assert not refused.is_valid() and "programmes" in refused.errors
