@@ -21,7 +21,7 @@ def _template_label(template) -> str:
     return f"{name} · {template.get_channel_display() or '*'} · {template.language}"
 
 
-def _programme_choices() -> list[tuple[str, str]]:
+def programme_choices() -> list[tuple[str, str]]:
     """The programmes of the active policy's strategies (``policy.strategies.programmes``):
     a campaign may reach the clients the nightly run enrolled in them."""
     from django.utils.translation import get_language
@@ -80,7 +80,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["saved_view"].queryset = SavedView.objects.restrict(user, "view").filter(
             path=reverse("customers:list")
         )
-        self.fields["programmes"].choices = _programme_choices()
+        self.fields["programmes"].choices = programme_choices()
         self.fields["link"].help_text = _(
             "A page of this site (a path starting with /) or an address on an allowed host; "
             "the link placeholder in the text becomes each client's own tracked link."

@@ -1,12 +1,14 @@
+import copy
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fincrm.campaigns.forms import CampaignForm
+from fincrm.campaigns.forms import CampaignForm, programme_choices
 
 from .choices import Response
 from .models import Event
 
-_AUDIENCE = ("tiers", "lifecycles", "segments", "products", "customers")
+_AUDIENCE = ("tiers", "lifecycles", "programmes", "segments", "products", "customers")
 
 
 class EventForm(forms.ModelForm):
@@ -26,7 +28,9 @@ class EventForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         base = CampaignForm.base_fields
         for name in _AUDIENCE:
-            self.fields[name] = base[name]
+            self.fields[name] = copy.deepcopy(base[name])
+        # an investor forum for the mature clients' programme, a seminar for the startups'
+        self.fields["programmes"].choices = programme_choices()
         if self.instance.pk and not self.is_bound:
             spec = self.instance.audience or {}
             for name in _AUDIENCE:

@@ -184,3 +184,25 @@ def test_the_campaign_form_offers_the_policys_programmes_as_an_audience(classifi
     assert audience_ids(spec=form.audience(), user=users["admin"]) == [classified["a_company"].pk]
     refused = CampaignForm({**data, "programmes": ["no_such_programme"]}, user=manager)
     assert not refused.is_valid() and "programmes" in refused.errors
+
+
+def test_an_event_invites_a_programmes_clients(classified, users):
+    """An investor forum or a coaching seminar is the programme's event: the event form
+    offers the same programmes and its audience is the enrolled clients."""
+    from fincrm.events.forms import EventForm
+    from fincrm.events.services import event_audience
+
+    data = {"kind": "seminar", "title": "创业辅导沙龙", "starts_at": "2026-06-01 14:00",
+            "place": "上海浦东", "capacity": "30", "channel": "sms",
+            "programmes": ["startup_coaching"]}  # fmt: skip
+    form = EventForm(data)
+    assert "startup_coaching" in dict(form.fields["programmes"].choices)
+    assert form.is_valid(), form.errors
+    event = form.save(commit=False)
+    event.audience, event.organiser = form.audience(), users["admin"]
+    event.save()
+    assert event.audience == {"programmes": ["startup_coaching"]}
+    programme_tasks_plan(as_of=date(2026, 5, 10))
+    assert event_audience(event=event, user=users["admin"]) == [classified["a_company"].pk]
+    edit = EventForm(instance=event)
+    assert edit.initial["programmes"] == ["startup_coaching"]
