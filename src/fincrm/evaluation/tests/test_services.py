@@ -145,7 +145,7 @@ def test_a_failed_run_leaves_previous_results_intact(rich_book, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_write_tier_changes", boom)
+    monkeypatch.setattr(services.run, "_write_tier_changes", boom)
     with pytest.raises(RuntimeError):
         services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
 
