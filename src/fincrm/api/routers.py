@@ -21,6 +21,8 @@ from ninja import (
 from ninja.pagination import paginate
 
 from fincrm.accounts.models import User
+from fincrm.core.api_pagination import KeysetPagination
+from fincrm.core.api_types import Id, IsoDate, IsoDatetime, PathId
 from fincrm.core.masking import shown
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.choices import CityTier, ClientType, CustomerKind, Industry
@@ -44,9 +46,6 @@ from fincrm.financing.selectors import facility_for_servicing
 from fincrm.financing.services import installment_report_missed, payment_record
 from fincrm.risk.choices import CLOSED_ALERT_STATUSES
 from fincrm.risk.models import Alert
-
-from .pagination import KeysetPagination
-from .types import Id, IsoDate, IsoDatetime, PathId
 
 
 def _user(request):

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from pydantic import StrictBool
 
 from fincrm.accounts.models import User
+from fincrm.core.api_pagination import KeysetPagination
 from fincrm.core.masking import shown
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.models import Contact, Customer, FinancialStatement
@@ -27,7 +28,6 @@ from fincrm.service.views import may_log_ticket
 from fincrm.surveys.models import Response, Survey
 from fincrm.surveys.selectors import DIMENSIONS, survey_results
 
-from .pagination import KeysetPagination
 from .routers import Id, IsoDate, IsoDatetime, PathId, _user, _visible
 
 Money = Field(..., ge=0, le=Decimal("1e15"), decimal_places=2)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from fincrm.api.types import PathId
+from fincrm.core.api_types import PathId
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.messaging.choices import MessageChannel
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from fincrm.api.types import PathId
+from fincrm.core.api_types import PathId
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.models import Customer
 

@@ -7,7 +7,7 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import StrictBool
 
-from fincrm.api.types import PathId
+from fincrm.core.api_types import PathId
 from fincrm.core.permissions import get_restricted_or_404
 
 from . import services

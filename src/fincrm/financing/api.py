@@ -20,7 +20,7 @@ from ninja import Field, File, ModelSchema, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from fincrm.api.types import Id, IsoDate, PathId
+from fincrm.core.api_types import Id, IsoDate, PathId
 from fincrm.customers.models import Customer
 
 from . import collections, services, servicing, tranches

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Field, ModelSchema, Router, Schema, Status
 from ninja.errors import HttpError
 
-from fincrm.api.types import PathId
+from fincrm.core.api_types import PathId
 
 from . import modifications
 from .choices import ModificationKind, RepaymentMethod

@@ -7,8 +7,8 @@ from django.db.models import Count, Prefetch
 from ninja import FilterSchema, Query, Router, Schema
 from ninja.pagination import paginate
 
-from fincrm.api.pagination import KeysetPagination
-from fincrm.api.types import PathId
+from fincrm.core.api_pagination import KeysetPagination
+from fincrm.core.api_types import PathId
 from fincrm.core.permissions import get_restricted_or_404
 
 from .choices import ArticleKind, ArticleStatus, TagDimension

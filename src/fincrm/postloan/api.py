@@ -15,7 +15,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from fincrm.api.types import Id, IsoDate, PathId
+from fincrm.core.api_types import Id, IsoDate, PathId
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.customers.models import Customer
 from fincrm.financing.models import Facility
