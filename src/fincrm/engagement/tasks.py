@@ -7,6 +7,6 @@ from django_tasks import task
 
 @task()
 def daily_service() -> dict[str, int]:
-    from .daily import run_daily
+    from fincrm.core.daily import run_daily
 
     return run_daily()

@@ -1,5 +1,19 @@
+from datetime import date
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _daily_use_of_funds_checklists(as_of: date) -> int:
+    from .services import evidence_checklists_open
+
+    return evidence_checklists_open(as_of=as_of)
+
+
+def _daily_cover_expiry_reminders(as_of: date) -> int:
+    from .services import cover_expiry_reminders
+
+    return cover_expiry_reminders(as_of=as_of)
 
 
 class PostloanConfig(AppConfig):
@@ -8,3 +22,9 @@ class PostloanConfig(AppConfig):
 
     name = "fincrm.postloan"
     verbose_name = _("After disbursement")
+
+    def ready(self) -> None:
+        from fincrm.core import daily
+
+        daily.register("use_of_funds_checklists", _daily_use_of_funds_checklists, order=130)
+        daily.register("cover_expiry_reminders", _daily_cover_expiry_reminders, order=140)

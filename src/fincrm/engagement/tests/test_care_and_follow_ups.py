@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from fincrm.engagement import care
-from fincrm.engagement.daily import maturity_follow_ups
+from fincrm.financing.daily import maturity_follow_ups
 from fincrm.engagement.models import Interaction, Task
 from fincrm.financing.services import application_move_stage
 from fincrm.loyalty.models import PointsEntry
@@ -138,7 +138,7 @@ def test_the_calendar_shows_my_open_tasks_on_their_day(book, users, login):
 
 
 def test_annual_surveys_invite_every_client_once_a_year(book):
-    from fincrm.engagement.daily import annual_surveys
+    from fincrm.surveys.daily import annual_surveys
 
     Survey.objects.create(name="年度调查", trigger="annual", channel="portal")
     assert annual_surveys(as_of=date(2026, 11, 25)) == 4

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand
 
-from fincrm.engagement.daily import run_daily
+from fincrm.core.daily import run_daily
 
 
 class Command(BaseCommand):
