@@ -536,12 +536,14 @@ def _after_disbursement(application: Application, now) -> None:
     from fincrm.engagement.choices import TaskKind
     from fincrm.engagement.services import task_schedule
     from fincrm.loyalty.services import points_earn
-    from fincrm.postloan.services import evidence_checklist_create
     from fincrm.surveys.services import survey_trigger
 
-    # The checklist of evidence that the money went where the application said.
+    from .signals import facility_booked
+
+    # The checklist of evidence that the money went where the application said (postloan
+    # makes it, in this transaction).
     for booked in Facility.objects.filter(application=application).select_related("product"):
-        evidence_checklist_create(facility=booked)
+        facility_booked.send(sender=Facility, facility=booked)
     customer = application.customer
     days = policy_config(policy_active()).service.follow_up_after_disbursement_days
     task_schedule(

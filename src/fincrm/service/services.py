@@ -28,6 +28,7 @@ from fincrm.engagement.services import task_schedule
 
 from .choices import OPEN_STATUSES, TicketCategory, TicketKind, TicketSource, TicketStatus
 from .models import Ticket
+from .signals import ticket_closed
 
 MSG_CLOSED = _("This ticket is already closed.")
 MSG_NOT_RESOLVED = _("Record the resolution and root cause before closing.")
@@ -162,9 +163,8 @@ def ticket_resolve(
 @transaction.atomic
 def ticket_close(*, ticket: Ticket, user, now=None) -> Ticket:
     """Close a resolved ticket: a follow-up visit (回访) is scheduled for the client's manager
-    and the after-complaint survey goes out."""
-    from fincrm.surveys.services import survey_trigger
-
+    and the after-complaint survey goes out (``signals.ticket_closed``: surveys sends it, in
+    this transaction)."""
     ticket = _editable(ticket)
     if ticket.status != TicketStatus.RESOLVED or not ticket.root_cause:
         raise ValidationError(MSG_NOT_RESOLVED, code="not_resolved")
@@ -182,7 +182,7 @@ def ticket_close(*, ticket: Ticket, user, now=None) -> Ticket:
         priority=Priority.HIGH,
         detail=ticket.resolution,
     )
-    survey_trigger(event="complaint_closed", customer=ticket.customer, key=f"ticket:{ticket.pk}")
+    ticket_closed.send(sender=Ticket, ticket=ticket)
     return ticket
 
 
