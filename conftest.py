@@ -152,7 +152,7 @@ def replica(settings, monkeypatch):
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
 
-    from fincrm.evaluation.features import frames as features  # where the copy is called
+    from fincrm.core import frames as features  # where the copy is called
 
     settings.FINCRM_REPORTING_DATABASE = "reporting"
     copies: list[tuple[str, str]] = []

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.models import SavedView
+from fincrm.core.classes import Lifecycle, Tier
 from fincrm.engagement.models import MessageTemplate
-from fincrm.evaluation.choices import Lifecycle, Tier
 from fincrm.messaging.choices import MessageChannel
 
 from .models import Campaign

@@ -52,3 +52,18 @@ def policy_current() -> tuple[PolicyConfig, int]:
     """The active policy and its version number, in one read."""
     version = policy_active()
     return policy_config(version), version.number
+
+
+def segment_names() -> dict[str, str]:
+    """Segment code → name in the reader's language, from the active policy."""
+    from django.utils.translation import get_language
+
+    policy, _number = policy_current()
+    chinese = (get_language() or "").startswith("zh")
+    return {rule.code: rule.name_zh if chinese else rule.name_en for rule in policy.segments}
+
+
+def green_channel_tiers() -> list[str]:
+    """Tiers whose service plan grants green-channel approval (their applications go first)."""
+    policy, _number = policy_current()
+    return [tier for tier, plan in policy.service_plans.items() if plan.green_channel]

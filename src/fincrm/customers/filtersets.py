@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
+from fincrm.core.classes import Grade, Lifecycle, Tier
 from fincrm.core.models import AccessAction, access_log
-from fincrm.evaluation.choices import Grade, Lifecycle, Tier
 
 from . import search_index
 from .choices import CityTier, ClientType, CustomerKind, Industry, NeedsLevel, RiskAppetite

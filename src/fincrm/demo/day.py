@@ -127,7 +127,7 @@ def _at(rng: np.random.Generator, day: date, n: int) -> pl.Series:
 
 
 def _repayments(rng: np.random.Generator, day: date, stats: DayStats) -> None:
-    from fincrm.evaluation.features import fetch
+    from fincrm.core.frames import fetch
     from fincrm.financing.choices import FacilityStatus
     from fincrm.financing.models import Facility, Installment, Payment
 
@@ -204,10 +204,10 @@ def _repayments(rng: np.random.Generator, day: date, stats: DayStats) -> None:
 
 
 def _tasks_and_contacts(rng: np.random.Generator, day: date, stats: DayStats) -> None:
+    from fincrm.core.frames import fetch
     from fincrm.customers.models import Customer
     from fincrm.engagement.choices import TaskStatus
     from fincrm.engagement.models import Interaction, Task
-    from fincrm.evaluation.features import fetch
 
     tasks = fetch(
         Task.objects.order_by()

@@ -172,13 +172,13 @@ def customer_strategy(
     segment and for its stage ("成长型企业：优先推荐设备融资租赁、流动资金贷款。推出中长期贷款
     产品，支持业务扩张"), its programmes with their next open task, the contact cadence they
     ask for, and the proposed needs level and risk appetite."""
+    from fincrm.core.policy import segment_names
     from fincrm.customers.choices import NeedsLevel, RiskAppetite
     from fincrm.engagement.choices import TaskStatus
     from fincrm.engagement.models import Task
     from fincrm.financing.choices import ProductType
 
     from .choices import Lifecycle
-    from .selectors import segment_names
 
     policy = policy_config(policy_active())
     rules = policy.strategies

@@ -5,18 +5,17 @@ from __future__ import annotations
 import polars as pl
 from django.db.models import Count, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.tiering import REASON_TEXTS, migration_matrix
 from fincrm.core.db import reporting
+from fincrm.core.policy import segment_names
 
 from .choices import RunStatus, Tier
 from .features import fetch
 from .models import Classification, EvaluationRun, Snapshot, SnapshotArchive, TierChange
 from .programmes import customer_strategy
-from .services import policy_active, policy_config
 
 TIER_HISTORY_LIMIT = 20
 
@@ -30,13 +29,6 @@ def reason_text(reason: dict) -> str:
         return _(template).format(value=reason.get("value"))
     except (ValueError, TypeError, KeyError):
         return _(template)
-
-
-def segment_names() -> dict[str, str]:
-    """Segment code → name in the reader's language, from the active policy."""
-    policy = policy_config(policy_active())
-    chinese = (get_language() or "").startswith("zh")
-    return {rule.code: rule.name_zh if chinese else rule.name_en for rule in policy.segments}
 
 
 def customer_evaluation(*, customer) -> dict | None:
@@ -179,9 +171,3 @@ def segment_overview(*, user) -> dict:
         "clusters": clusters,
         "run": run,
     }
-
-
-def green_channel_tiers() -> list[str]:
-    """Tiers whose service plan grants green-channel approval (their applications go first)."""
-    policy = policy_config(policy_active())
-    return [tier for tier, plan in policy.service_plans.items() if plan.green_channel]

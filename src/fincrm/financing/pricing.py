@@ -115,8 +115,8 @@ def quote_as_dict(quote: Quote) -> dict:
 def rule_rows(policy: PolicyConfig) -> list[tuple[str, str]]:
     """The pricing rule in words, component by component, for the page where an application
     is opened (before there is a client and amount to quote)."""
+    from fincrm.core.classes import Tier
     from fincrm.customers.choices import Industry
-    from fincrm.evaluation.choices import Tier
 
     from .choices import GuaranteeType
 

@@ -23,7 +23,7 @@ def routes_follow_tiers() -> dict[str, int]:
     green for the tiers whose plan grants the green channel, standard for the others. An
     application at a stage the green route passes by (due diligence) stays standard: it would
     have no way on. Returns how many went green and how many standard."""
-    from fincrm.evaluation.selectors import green_channel_tiers
+    from fincrm.core.policy import green_channel_tiers
 
     from .services import policy_current
 

@@ -205,7 +205,7 @@ def application_create(
     field); what is not given is proposed from the product and the client's grade controls
     (``proposed_terms``). Green-channel tiers get the green route.
     """
-    from fincrm.evaluation.selectors import green_channel_tiers
+    from fincrm.core.policy import green_channel_tiers
 
     policy, _version = policy_current()
     terms = proposed_terms(

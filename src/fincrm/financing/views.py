@@ -10,11 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fincrm.core.excel import local_time
 from fincrm.core.params import query_id
+from fincrm.core.policy import green_channel_tiers
 from fincrm.core.redirects import redirect_next
 from fincrm.core.templatetags.fincrm_tags import person
 from fincrm.core.views import RestrictedListView, flash_errors
 from fincrm.customers.models import Customer
-from fincrm.evaluation.selectors import green_channel_tiers
 
 from . import pricing, selectors, services, tranches
 from .choices import LETTER_STEPS, CollectionStatus, Stage, pipeline_choices

@@ -10,9 +10,9 @@ from django.db.models import Sum
 
 from fincrm.analytics.kpi import funnel_parts
 from fincrm.core.bulk import insert_rows
+from fincrm.core.frames import LOCAL_DATE, fetch
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction
-from fincrm.evaluation.features import LOCAL_DATE, fetch
 from fincrm.financing.models import ApplicationStageChange, Installment
 
 from .kpis import FUNNEL_STAGES

@@ -17,9 +17,9 @@ import polars as pl
 from django.utils import timezone
 
 from fincrm.analytics.churn import CHURN_FEATURES
+from fincrm.core.frames import LOCAL_DATE, fetch
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction
-from fincrm.evaluation.features import LOCAL_DATE, fetch
 from fincrm.financing.choices import FacilityStatus
 from fincrm.financing.models import Application, Facility, Installment
 from fincrm.risk.models import Alert, CreditAssessment

@@ -31,11 +31,11 @@ from fincrm.analytics.kpi import (
 from fincrm.analytics.policy import TIERS
 from fincrm.analytics.surveys import summarise
 from fincrm.core.db import reporting
+from fincrm.core.frames import LOCAL_DATE, fetch
 from fincrm.core.params import query_id
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction, Task
 from fincrm.evaluation.choices import RunKind, RunStatus, Tier
-from fincrm.evaluation.features import LOCAL_DATE, fetch
 from fincrm.evaluation.models import EvaluationRun
 from fincrm.financing.choices import Stage
 from fincrm.financing.models import ApplicationStageChange, Facility, Installment

@@ -34,10 +34,10 @@ from fincrm.analytics.demand import (
 from fincrm.analytics.recommend import recommend_products
 from fincrm.analytics.running_book import running_book_value
 from fincrm.core.bulk import insert_rows
+from fincrm.core.frames import fetch
 from fincrm.core.policy import policy_active, policy_config
 from fincrm.engagement.choices import Priority, TaskKind
 from fincrm.engagement.models import Task
-from fincrm.evaluation.features import fetch
 from fincrm.evaluation.models import Classification
 from fincrm.financing.models import Application, Product
 

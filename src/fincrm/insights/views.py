@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
+from fincrm.core.classes import Tier
 from fincrm.core.excel import workbook
-from fincrm.evaluation.choices import Tier
-from fincrm.evaluation.selectors import segment_names
+from fincrm.core.policy import segment_names
 from fincrm.financing.models import Product
 
 from . import kpis, selectors, services

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from django.db.models import Count, F, Prefetch, QuerySet
-from django.utils.translation import get_language
 
-from fincrm.core.policy import policy_active, policy_config
+from fincrm.core.policy import segment_names
 
 from .models import Article, ArticleTag
 
 
 def segment_choices() -> list[tuple[str, str]]:
-    """(code, name in the reader's language) of the active policy's rule segments.
-    (``evaluation.selectors.segment_names`` says the same, but evaluation sits above this
-    app: the policy is read from core, where it lives.)"""
-    policy = policy_config(policy_active())
-    chinese = (get_language() or "").startswith("zh")
-    return [(r.code, r.name_zh if chinese else r.name_en) for r in policy.segments]
+    """(code, name in the reader's language) of the active policy's rule segments."""
+    return list(segment_names().items())
 
 
 def _with_tags(qs: QuerySet) -> QuerySet:

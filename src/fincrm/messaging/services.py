@@ -133,16 +133,17 @@ def _in_chunks(ids: list[int], size: int = 5_000):
 
 def _standings(ids: list[int], *, channel: str, now: datetime, rules, marketing: bool) -> dict:
     """What the rules need of many clients on one channel, in a few queries per 5,000."""
-    from fincrm.evaluation.models import Classification
-    from fincrm.financing.models import Facility
+    # The tier (evaluation) and the arrears (financing) are read through the client's
+    # relations: both apps sit above messaging, which must not import them.
+    from fincrm.customers.models import Customer
     from fincrm.service.choices import TicketKind
     from fincrm.service.models import Ticket
 
     tiers, opted, sent, collections, complaints = {}, set(), Counter(), set(), set()
     live = (MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED)
     for chunk in _in_chunks(ids):
-        tiers.update(Classification.objects.filter(customer_id__in=chunk)
-                     .values_list("customer_id", "tier"))  # fmt: skip
+        tiers.update(Customer.objects.filter(pk__in=chunk, classification__isnull=False)
+                     .values_list("pk", "classification__tier"))  # fmt: skip
         opted.update(Consent.objects.filter(customer_id__in=chunk, channel=channel,
                                             status=ConsentStatus.OPTED_OUT)
                      .values_list("customer_id", flat=True))  # fmt: skip
@@ -152,9 +153,9 @@ def _standings(ids: list[int], *, channel: str, now: datetime, rules, marketing:
         )  # fmt: skip
         sent.update(dict(window.values_list("customer_id").annotate(n=Count("pk"))))
         if marketing:
-            collections.update(Facility.objects.filter(customer_id__in=chunk,
-                                                       days_past_due__gt=0)
-                               .values_list("customer_id", flat=True))  # fmt: skip
+            collections.update(Customer.objects.filter(pk__in=chunk,
+                                                       facilities__days_past_due__gt=0)
+                               .values_list("pk", flat=True))  # fmt: skip
             complaints.update(Ticket.objects.filter(customer_id__in=chunk,
                                                     kind=TicketKind.COMPLAINT).open()
                               .values_list("customer_id", flat=True))  # fmt: skip

@@ -13,8 +13,9 @@ from fincrm.analytics.delinquency import BUCKETS, LOAN_CLASSES, bucket, bucket_e
 from fincrm.analytics.ratios import RATIOS, compute_ratios, industry_medians
 from fincrm.analytics.scorecard import band_shares, population_stability
 from fincrm.analytics.validation import characteristic_stability, stability_verdict
+from fincrm.core.frames import fetch
+from fincrm.customers.frames import STATEMENT_SCHEMA, statement_rows
 from fincrm.customers.models import Customer, FinancialStatement
-from fincrm.evaluation.features import STATEMENT_SCHEMA, fetch, statement_rows
 from fincrm.financing.choices import FacilityStatus, LoanClass
 from fincrm.financing.models import Facility, Installment
 
@@ -556,7 +557,7 @@ def loan_class_rules() -> dict:
 def client_signals(customer_ids) -> pl.DataFrame:
     """customer_id, grade (current classification) and the severities of its open alerts,
     for the given clients (None: all)."""
-    from fincrm.evaluation.features import fetch_for
+    from fincrm.core.frames import fetch_for
     from fincrm.evaluation.models import Classification
 
     grades = fetch_for(
@@ -571,7 +572,7 @@ def client_signals(customer_ids) -> pl.DataFrame:
 
 def open_alert_severities(customer_ids) -> pl.DataFrame:
     """customer_id, alert_severities (list) of the clients' open alerts (None: all)."""
-    from fincrm.evaluation.features import fetch_for
+    from fincrm.core.frames import fetch_for
 
     return (
         fetch_for(

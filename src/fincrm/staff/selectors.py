@@ -16,9 +16,9 @@ from fincrm.analytics.incentive import arrears_share, score_staff
 from fincrm.analytics.policy import IncentiveMeasure
 from fincrm.analytics.surveys import summarise
 from fincrm.core.db import reporting
+from fincrm.core.frames import fetch
 from fincrm.core.policy import policy_current
 from fincrm.engagement.models import Interaction
-from fincrm.evaluation.features import fetch
 from fincrm.financing.models import Facility, Installment
 from fincrm.service.choices import TicketKind
 from fincrm.service.models import Ticket

@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fincrm.analytics.surveys import driver_analysis, summarise
-from fincrm.evaluation.choices import Tier
-from fincrm.evaluation.features import ColumnType, fetch
-from fincrm.evaluation.selectors import segment_names
+from fincrm.core.classes import Tier
+from fincrm.core.frames import ColumnType, fetch
+from fincrm.core.policy import segment_names
 
 from .choices import SCORED_KINDS, QuestionKind, Sentiment
 from .models import Answer, Invitation, Response, Survey

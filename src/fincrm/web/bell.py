@@ -23,12 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fincrm.accounts.choices import Role
+from fincrm.core.classes import Tier
 from fincrm.core.permissions import get_restricted_or_404
 from fincrm.core.policy import policy_current
 from fincrm.core.redirects import redirect_next
 from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Notification, Task
-from fincrm.evaluation.choices import Tier
 from fincrm.financing.choices import Stage, Vote
 from fincrm.financing.models import Application, ApprovalVote
 from fincrm.risk.choices import CLOSED_ALERT_STATUSES

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from fincrm.accounts.choices import Role
 from fincrm.accounts.models import User
+from fincrm.core.classes import Tier
 from fincrm.core.params import query_id
 from fincrm.customers.models import Customer
 from fincrm.engagement.choices import TaskStatus
 from fincrm.engagement.models import Interaction, Notification, Task
-from fincrm.evaluation.choices import Tier
 from fincrm.financing.choices import CLOSED_STAGES, PIPELINE, Stage
 from fincrm.financing.models import Application, Facility, Installment
 from fincrm.insights import kpis

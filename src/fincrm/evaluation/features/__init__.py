@@ -10,18 +10,26 @@ per source table), :mod:`.book` (a run's reads, each once, prefetched in paralle
 :mod:`.load` (the feature frame built from them). Every name is importable from here.
 """
 
+from fincrm.core.frames import (
+    FETCH_CHUNK,
+    ID_CHUNK,
+    LOCAL_DATE,
+    ColumnType,
+    client_ids,
+    fetch,
+    fetch_for,
+)
+from fincrm.customers.frames import STATEMENT_SCHEMA, statement_rows
+
 from .book import READ_CONNECTIONS, READ_WORK_MEM, BookReads
-from .frames import FETCH_CHUNK, ID_CHUNK, LOCAL_DATE, ColumnType, client_ids, fetch, fetch_for
 from .load import changed_customer_ids, latest_statement_ratios, load_features
 from .reads import (
     PREDICTION_SCHEMA,
     REPAYMENT_SCHEMA,
-    STATEMENT_SCHEMA,
     YEAR,
     DaysBetween,
     _read_repayment,
     local_midnight,
-    statement_rows,
 )
 
 __all__ = [

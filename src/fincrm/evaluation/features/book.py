@@ -9,11 +9,11 @@ from datetime import date
 import polars as pl
 from django.db import connections, transaction
 
+from fincrm.core.frames import client_ids, fetch_for
+from fincrm.customers.frames import STATEMENT_SCHEMA, statement_rows
 from fincrm.customers.models import FinancialStatement
 
-from .frames import client_ids, fetch_for
 from .reads import (
-    STATEMENT_SCHEMA,
     _read_customers,
     _read_event_attendance,
     _read_facility_rows,
@@ -26,7 +26,6 @@ from .reads import (
     _read_predictions,
     _read_repayment,
     _read_satisfaction,
-    statement_rows,
 )
 
 #: Connections reading at once when a run prefetches its tables (PostgreSQL only).

@@ -18,7 +18,6 @@ from django.db.models import (
     Max,
     Min,
     Q,
-    QuerySet,
     Sum,
     Value,
     When,
@@ -26,13 +25,11 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest, Least, NullIf
 from django.utils import timezone
 
-from fincrm.analytics.ratios import STATEMENT_LINES
+from fincrm.core.frames import LOCAL_DATE, fetch_for
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import SUCCESSFUL_OUTCOMES, Interaction
 from fincrm.financing.choices import FacilityStatus
 from fincrm.financing.models import Application, Facility, Fee, Installment, Payment
-
-from .frames import LOCAL_DATE, fetch_for
 
 YEAR = timedelta(days=365)
 
@@ -40,12 +37,6 @@ PREDICTION_SCHEMA = {
     "customer_id": pl.Int64,
     "days_to_need": pl.Int64,
     "need_confidence": pl.String,
-}
-
-STATEMENT_SCHEMA = {
-    "customer_id": pl.Int64,
-    "period_end": pl.Date,
-    **dict.fromkeys(STATEMENT_LINES, pl.Float64),
 }
 
 REPAYMENT_SCHEMA = {
@@ -87,11 +78,6 @@ def _scan_friendly(field: str, connection_alias: str = "default"):
     if connections[connection_alias].vendor == "sqlite":
         return Coalesce(F(field), F(field))
     return F(field)
-
-
-def statement_rows(qs: QuerySet) -> QuerySet:
-    """``FinancialStatement`` rows in the columns of ``STATEMENT_SCHEMA``."""
-    return qs.values_list("customer_id", "period_end", *STATEMENT_LINES)
 
 
 def _read_repayment(as_of: date, ids) -> pl.DataFrame:

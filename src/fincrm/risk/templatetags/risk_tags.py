@@ -2,7 +2,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.analytics.delinquency import BUCKETS
-from fincrm.evaluation.choices import SIZE_BAND_LABELS
+from fincrm.core.classes import SIZE_BAND_LABELS
 from fincrm.risk.choices import (
     EXPERT_PARAM_LABELS,
     FACTOR_LABELS,
