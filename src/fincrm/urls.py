@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from fincrm.api import views as api_views
 from fincrm.api.api import api
+from fincrm.engagement import urls as engagement_urls
+from fincrm.messaging import urls as messaging_urls
 from fincrm.surveys import views as survey_views
 
 urlpatterns = [
@@ -12,7 +14,12 @@ urlpatterns = [
     path("financing/", include("fincrm.financing.urls")),
     path("evaluation/", include("fincrm.evaluation.urls")),
     path("risk/", include("fincrm.risk.urls")),
-    path("engagement/", include("fincrm.engagement.urls")),
+    path(
+        "engagement/",
+        include(
+            (engagement_urls.urlpatterns + messaging_urls.engagement_urlpatterns, "engagement")
+        ),
+    ),
     path("messaging/", include("fincrm.messaging.urls")),
     path("campaigns/", include("fincrm.campaigns.urls")),
     path("events/", include("fincrm.events.urls")),

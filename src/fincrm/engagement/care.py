@@ -147,9 +147,12 @@ class _Blank(dict):
 
 
 def _tiers() -> dict[int, str]:
-    from fincrm.evaluation.models import Classification
+    """Each evaluated client's tier, read through the client's ``classification`` (the
+    evaluation writes it; engagement, below it, only reads the relation)."""
+    from fincrm.customers.models import Customer
 
-    return dict(Classification.objects.values_list("customer_id", "tier"))
+    evaluated = Customer.objects.filter(classification__isnull=False)
+    return dict(evaluated.values_list("pk", "classification__tier"))
 
 
 @dataclass(frozen=True)
@@ -260,23 +263,14 @@ def care_tasks_plan(*, as_of: date | None = None, horizon_days: int = 30) -> int
 
 
 @transaction.atomic
-def care_send(*, task: Task, user, channel: str, message: str):
-    """Send the care message: through the channel's gateway when one is configured (queued;
-    once sent it is logged as an interaction and the task closes), else record that staff
-    sent it themselves (an interaction now, the task closed). Returns the queued
-    ``fincrm.messaging.models.Message`` or the ``Interaction``."""
-    from fincrm.messaging.choices import MessageChannel, MessageKind
-    from fincrm.messaging.gateways import gateway_url
-    from fincrm.messaging.services import message_send
-
-    channel = channel or task.channel or InteractionChannel.WECHAT
-    if channel in MessageChannel.values and gateway_url(channel):
-        return message_send(customer=task.customer, channel=channel, text=message,
-                            subject=task.title, kind=MessageKind.CARE, task=task,
-                            created_by=user)  # fmt: skip
+def care_log_sent(*, task: Task, user, channel: str, message: str):
+    """Record that staff sent the care message themselves: an interaction now, the task
+    closed. Returns the ``Interaction``. (Sending through a gateway is messaging's:
+    ``fincrm.messaging.care.care_send``, which comes here when no gateway carries the
+    channel.)"""
     interaction = interaction_log(
         customer=task.customer,
-        channel=channel,
+        channel=channel or task.channel or InteractionChannel.WECHAT,
         subject=task.title,
         summary=message,
         outcome=Outcome.INFO_SENT,

@@ -27,13 +27,11 @@ from fincrm.core.views import (
 )
 from fincrm.customers.importer import BadFile, may_import
 from fincrm.customers.selectors import customer_get
-from fincrm.messaging.choices import MessageStatus
-from fincrm.messaging.models import Message
 
-from . import care, importer, services
+from . import importer, services
 from .choices import Priority, TaskStatus
 from .filtersets import TaskFilterSet
-from .forms import CareSendForm, InteractionForm, InteractionImportForm
+from .forms import InteractionForm, InteractionImportForm
 from .models import Interaction, Task
 
 #: Tasks most urgent first: high 0, normal 1, low 2 (the codes do not sort so).
@@ -176,31 +174,6 @@ def interaction_add(request, customer_pk: int):
         messages.success(request, _("Interaction logged."))
         return redirect(customer.get_absolute_url() + "#timeline")
     return render(request, "engagement/interaction_form.html", {"form": form, "customer": customer})
-
-
-@login_required
-def care_send(request, pk: int):
-    """Send a care task's message (edited if need be): logged as an interaction."""
-    task = get_restricted_or_404(
-        request.user, Task.objects.select_related("customer"), "change", pk=pk,
-        status=TaskStatus.OPEN,
-    )  # fmt: skip
-    form = CareSendForm(
-        request.POST or None, initial={"channel": task.channel, "message": task.detail}
-    )
-    if request.method == "POST" and form.is_valid():
-        sent = care.care_send(task=task, user=request.user, **form.cleaned_data)
-        if not isinstance(sent, Message):
-            messages.success(request, _("Care message recorded as sent."))
-        elif sent.status in (MessageStatus.BLOCKED, MessageStatus.FAILED):
-            messages.error(request, _("Not sent: %(reason)s") % {"reason": sent.reason_display})
-            return redirect("engagement:care_send", pk=task.pk)
-        else:
-            messages.success(
-                request, _("Care message queued: it is logged once the gateway has sent it.")
-            )
-        return redirect("engagement:tasks")
-    return render(request, "engagement/care_send.html", {"form": form, "task": task})
 
 
 @login_required

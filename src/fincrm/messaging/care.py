@@ -1,11 +1,13 @@
 """Care messages that go by themselves: on an occasion's day, the greeting of every client
-whose tier's care plan sends it by SMS or WeChat (visits and calls stay tasks for staff)."""
+whose tier's care plan sends it by SMS or WeChat (visits and calls stay tasks for staff); and
+the care message a member of staff sends from a care task (:func:`care_send`)."""
 
 from __future__ import annotations
 
 import string
 from datetime import date, datetime, time
 
+from django.db import transaction
 from django.utils import timezone, translation
 
 from fincrm.core.policy import policy_active, policy_config
@@ -14,7 +16,7 @@ from . import gateways
 from .choices import MessageChannel, MessageKind, MessageStatus
 from .models import Message
 from .protection import LOCAL
-from .services import Outline, messages_send
+from .services import Outline, message_send, messages_send
 
 #: Care plan channels a gateway delivers.
 AUTOMATIC = (MessageChannel.SMS, MessageChannel.WECHAT)
@@ -104,3 +106,21 @@ def care_messages_queue(*, as_of: date | None = None) -> int:
     for channel, batch in outlines.items():
         messages_send(outlines=batch, channel=channel, kind=MessageKind.CARE, now=now)
     return Message.objects.filter(pk__gt=last, status=MessageStatus.QUEUED).count()
+
+
+@transaction.atomic
+def care_send(*, task, user, channel: str, message: str):
+    """Send a care task's message: through the channel's gateway when one is configured
+    (queued; once sent it is logged as an interaction and the task closes), else record that
+    staff sent it themselves (an interaction now, the task closed:
+    ``fincrm.engagement.care.care_log_sent``). Returns the queued ``Message`` or the
+    ``Interaction``."""
+    from fincrm.engagement.care import care_log_sent
+    from fincrm.engagement.choices import InteractionChannel
+
+    channel = channel or task.channel or InteractionChannel.WECHAT
+    if channel in MessageChannel.values and gateways.gateway_url(channel):
+        return message_send(customer=task.customer, channel=channel, text=message,
+                            subject=task.title, kind=MessageKind.CARE, task=task,
+                            created_by=user)  # fmt: skip
+    return care_log_sent(task=task, user=user, channel=channel, message=message)

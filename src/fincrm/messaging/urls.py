@@ -12,3 +12,9 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("inbound/<str:token>/", views.inbound, name="inbound"),
 ]
+
+#: Messaging's pages in engagement's namespace (``fincrm.urls`` composes them): sending a
+#: care task's message is reached from the task list as ``engagement:care_send``.
+engagement_urlpatterns = [
+    path("tasks/<int:pk>/send/", views.care_send, name="care_send"),
+]

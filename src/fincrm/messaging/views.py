@@ -1,5 +1,5 @@
 """The outbox (what went, what failed and why), the message templates, the unsubscribe
-page of e-mails."""
+page of e-mails, and sending a care task's message."""
 
 from __future__ import annotations
 
@@ -18,16 +18,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from fincrm.core.permissions import is_admin
+from fincrm.core.permissions import get_restricted_or_404, is_admin
 from fincrm.core.views import RestrictedListView
 from fincrm.customers.models import Customer
 from fincrm.customers.selectors import customer_get
 from fincrm.engagement.care import OCCASION_NAMES, fill
-from fincrm.engagement.models import MessageTemplate
+from fincrm.engagement.choices import TaskStatus
+from fincrm.engagement.forms import CareSendForm
+from fincrm.engagement.models import MessageTemplate, Task
 
-from . import services
+from . import care, services
 from .care import placeholders
-from .choices import ConsentSource, ConsentStatus
+from .choices import ConsentSource, ConsentStatus, MessageStatus
 from .filtersets import MessageFilterSet
 from .forms import MessageTemplateForm
 from .models import Message
@@ -159,3 +161,30 @@ def inbound(request, token: str):
     except (UnicodeDecodeError, ValueError):
         return JsonResponse({"error": "not JSON"}, status=400)
     return JsonResponse(services.inbound_receive(payload))
+
+
+@login_required
+def care_send(request, pk: int):
+    """Send a care task's message (edited if need be): through the channel's gateway, else
+    logged as sent by staff. Named ``engagement:care_send`` (the task list's page;
+    ``fincrm.urls`` puts it in engagement's URLs)."""
+    task = get_restricted_or_404(
+        request.user, Task.objects.select_related("customer"), "change", pk=pk,
+        status=TaskStatus.OPEN,
+    )  # fmt: skip
+    form = CareSendForm(
+        request.POST or None, initial={"channel": task.channel, "message": task.detail}
+    )
+    if request.method == "POST" and form.is_valid():
+        sent = care.care_send(task=task, user=request.user, **form.cleaned_data)
+        if not isinstance(sent, Message):
+            messages.success(request, _("Care message recorded as sent."))
+        elif sent.status in (MessageStatus.BLOCKED, MessageStatus.FAILED):
+            messages.error(request, _("Not sent: %(reason)s") % {"reason": sent.reason_display})
+            return redirect("engagement:care_send", pk=task.pk)
+        else:
+            messages.success(
+                request, _("Care message queued: it is logged once the gateway has sent it.")
+            )
+        return redirect("engagement:tasks")
+    return render(request, "engagement/care_send.html", {"form": form, "task": task})

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from fincrm.engagement import care
-from fincrm.financing.daily import maturity_follow_ups
 from fincrm.engagement.models import Interaction, Task
+from fincrm.financing.daily import maturity_follow_ups
 from fincrm.financing.services import application_move_stage
 from fincrm.loyalty.models import PointsEntry
 from fincrm.surveys.models import Invitation, Survey
