@@ -16,6 +16,7 @@ from fincrm.core.validators import normalize_ric, normalize_uscc
 from .choices import CustomerKind
 from .geo import city_tier
 from .models import MSG_REFERRAL_CYCLE, Contact, Customer, FinancialStatement
+from .signals import customer_reassigned
 
 #: Referral chains longer than this are not followed (a guard, not a business rule).
 MAX_REFERRAL_DEPTH = 1_000
@@ -119,10 +120,8 @@ def customer_update(*, customer: Customer, data: dict[str, Any], tags=None) -> C
     _check_referrer(customer)
     customer.save()
     if customer.owner_id != previous_owner:  # reassigned: its open work moves with it
-        from fincrm.engagement.models import Task
-
-        Task.objects.filter(customer=customer, owner_id=previous_owner, status="open").update(
-            owner_id=customer.owner_id
+        customer_reassigned.send(
+            sender=Customer, customer=customer, previous_owner_id=previous_owner
         )
     if tags is not None:
         customer.tags.set(tags)

@@ -18,3 +18,11 @@ class EngagementConfig(AppConfig):
         from fincrm.core import daily
 
         daily.register("care_tasks", _daily_care_tasks, order=10)
+
+        from fincrm.customers.signals import customer_reassigned
+
+        from .services import tasks_follow_owner
+
+        customer_reassigned.connect(
+            tasks_follow_owner, dispatch_uid="engagement.tasks_follow_owner"
+        )

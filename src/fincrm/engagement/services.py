@@ -15,6 +15,15 @@ from .models import Interaction, Task
 MSG_CONTACT_OF_OTHER_CLIENT = _("This contact belongs to another client.")
 
 
+def tasks_follow_owner(sender, *, customer, previous_owner_id, **kwargs) -> int:
+    """A client changed hands (``customers.signals.customer_reassigned``, connected in
+    ``EngagementConfig.ready``): the previous owner's open tasks on it move to the new owner,
+    in the reassignment's transaction. Done tasks keep who did them."""
+    return Task.objects.filter(
+        customer=customer, owner_id=previous_owner_id, status=TaskStatus.OPEN
+    ).update(owner_id=customer.owner_id)
+
+
 @transaction.atomic
 def task_complete(*, task: Task) -> Task:
     """Mark an open task done (idempotent); the next plan task appears on the next run."""
