@@ -21,6 +21,9 @@ from django.db import transaction
 
 #: A client's data changed in a way its evaluation depends on (payload: ``customer_id``).
 CUSTOMER_CHANGED = "customer.changed"
+#: The nightly full evaluation is done (payload: ``run_id``): the night's work that reads its
+#: tiers (insights' predictions) queues itself.
+NIGHTLY_EVALUATED = "evaluation.nightly_evaluated"
 
 Receiver = Callable[..., Any]
 

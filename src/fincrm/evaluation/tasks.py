@@ -4,7 +4,9 @@
   payment, a stage move, an edit): services announce it through the event hook
   (``fincrm.core.events.customer_changed``), :func:`customer_reevaluate` hears it after the
   commit (subscribed in ``EvaluationConfig.ready``) and the task runs in ``fincrm db_worker``.
-- ``nightly_evaluation`` runs the full evaluation and queues itself for the next night.
+- ``nightly_evaluation`` runs the full evaluation, queues the daily jobs (``fincrm daily``),
+  announces ``core.events.NIGHTLY_EVALUATED`` (insights queues its predictions) and queues
+  itself for the next night.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 from django_tasks import task
+
+from fincrm.core import events
 
 from .choices import RunKind
 
@@ -103,9 +107,8 @@ def nightly_evaluation() -> int:
         from fincrm.engagement.tasks import daily_service
 
         daily_service.enqueue()  # care, follow-ups, escalations, points: after the tiers
-        from fincrm.insights.tasks import nightly_predictions
-
-        nightly_predictions.enqueue()
+        # The apps above that work on tonight's tiers (insights' predictions) hear it.
+        events.publish(events.NIGHTLY_EVALUATED, run_id=run.pk)
         return run.pk
     finally:
         schedule_nightly()
