@@ -3,14 +3,21 @@ from django.urls import include, path
 
 from fincrm.api import views as api_views
 from fincrm.api.api import api
+from fincrm.customers import urls as customer_urls
 from fincrm.engagement import urls as engagement_urls
 from fincrm.messaging import urls as messaging_urls
 from fincrm.surveys import views as survey_views
+from fincrm.web import customer360
 
 urlpatterns = [
     path("", include("fincrm.web.urls")),
     path("accounts/", include("fincrm.accounts.urls")),
-    path("customers/", include("fincrm.customers.urls")),
+    # The customers namespace: the app's own pages and the 360° page and personal-data
+    # requests, which the web layer composes from every app (``fincrm.web.customer360``).
+    path(
+        "customers/",
+        include((customer_urls.urlpatterns + customer360.urlpatterns, customer_urls.app_name)),
+    ),
     path("financing/", include("fincrm.financing.urls")),
     path("evaluation/", include("fincrm.evaluation.urls")),
     path("risk/", include("fincrm.risk.urls")),

@@ -292,10 +292,10 @@ def _with_pk(view, pk: int):
 
 def phase_dashboard() -> list[dict]:
     from fincrm.accounts.models import User
-    from fincrm.customers.views import customer_detail
     from fincrm.evaluation.views import runs, segments
     from fincrm.insights.views import dashboard as kpi_dashboard
     from fincrm.risk.views import portfolio
+    from fincrm.web.customer360 import customer_detail
     from fincrm.web.views import home
 
     def uncached_kpis(request):

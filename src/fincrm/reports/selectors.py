@@ -3,7 +3,7 @@ client may see.
 
 A report's figures are the 360° page's own: the ratios and the industry medians come from
 :func:`fincrm.risk.selectors.customer_ratios`, the facilities and their schedules from
-:func:`fincrm.customers.selectors.customer_360`, points from
+:func:`fincrm.financing.client_section.customer_financing`, points from
 :func:`fincrm.loyalty.selectors.loyalty_summary` and the recommended products from
 :func:`fincrm.insights.selectors.customer_insights`, and they are formatted by the same
 filters as the page, so a figure in the PDF reads exactly as on the page.
@@ -20,8 +20,8 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from fincrm.core.templatetags.fincrm_tags import money, percent, person
-from fincrm.customers.selectors import customer_360
 from fincrm.financing.choices import FacilityStatus
+from fincrm.financing.client_section import customer_financing
 from fincrm.insights.selectors import customer_insights
 from fincrm.loyalty.selectors import loyalty_summary
 from fincrm.risk.choices import RATIO_LABELS
@@ -87,7 +87,7 @@ def _repayment(facility, as_of: date) -> dict:
 
 
 def _facilities(customer, as_of: date) -> dict:
-    live = [f for f in customer_360(customer=customer)["facilities"]
+    live = [f for f in customer_financing(customer=customer)["facilities"]
             if f.status != FacilityStatus.CLOSED]  # fmt: skip
     rows = []
     for f in live:

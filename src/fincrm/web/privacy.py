@@ -7,6 +7,9 @@ hold personal data (interaction summaries, survey comments, complaint descriptio
 cleared. Contracts, schedules, repayments, credit assessments and their audit history stay
 (record-keeping duties of lenders), tied to the anonymised client. Refused while a facility
 is running or an application is open: the contract still needs its counterparty.
+
+It reads and clears the data of several apps (customers, financing, engagement, service,
+surveys, loyalty), so it lives in the top layer with the client pages that call it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fincrm.core.models import AccessAction, access_log
-
-from .models import Customer
+from fincrm.customers.models import Customer
+from fincrm.engagement.models import Interaction
+from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
+from fincrm.financing.models import Application, Facility, Payment
+from fincrm.loyalty.models import PointsEntry
+from fincrm.service.models import Ticket
+from fincrm.surveys.models import Answer
 
 MSG_ACTIVE = _(
     "This client still has a running facility or an open application: its data must be kept "
@@ -40,12 +48,6 @@ def _rows(qs, fields) -> list[dict[str, Any]]:
 
 def customer_export(*, customer: Customer, user) -> dict[str, Any]:
     """Everything fincrm holds about the client, as JSON-ready data (logged)."""
-    from fincrm.engagement.models import Interaction
-    from fincrm.financing.models import Application, Facility, Payment
-    from fincrm.loyalty.models import PointsEntry
-    from fincrm.service.models import Ticket
-    from fincrm.surveys.models import Answer
-
     hidden = ("owner", "team")
     profile_fields = [f.name for f in Customer._meta.concrete_fields if f.name not in hidden]
     data = {
@@ -101,12 +103,6 @@ def customer_export(*, customer: Customer, user) -> dict[str, Any]:
 
 @transaction.atomic
 def customer_erase(*, customer: Customer, user, reason: str) -> Customer:
-    from fincrm.engagement.models import Interaction
-    from fincrm.financing.choices import CLOSED_STAGES, FacilityStatus
-    from fincrm.financing.models import Application, Facility
-    from fincrm.service.models import Ticket
-    from fincrm.surveys.models import Answer
-
     if not reason.strip():
         raise ValidationError(MSG_REASON, code="reason")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
