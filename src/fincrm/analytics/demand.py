@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 from math import ceil, floor
@@ -234,6 +235,38 @@ def _expected_amount(
     return middle * factor ** ((m + 1) / 2), factor - 1
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """The thresholds of :func:`predict_demand`, in its order; checked when built."""
+
+    as_of: date
+    default_cycle_days: int
+    amount_window: int
+    scale_by_growth: bool
+    lapse_after_cycles: float
+    high_cv: float
+    medium_cv: float
+    min_seasonal_years: int
+    seasonal_min_cycle_days: int
+    min_industry_intervals: int
+    min_industry_drawdowns: int
+    industry_peak_ratio: float
+
+    def __post_init__(self) -> None:
+        _check_int("default_cycle_days", self.default_cycle_days, 1)
+        _check_int("amount_window", self.amount_window, 1)
+        _check_int("min_seasonal_years", self.min_seasonal_years, 2)
+        _check_int("seasonal_min_cycle_days", self.seasonal_min_cycle_days, 1)
+        _check_positive("lapse_after_cycles", self.lapse_after_cycles)
+        _check_int("min_industry_intervals", self.min_industry_intervals, 1)
+        _check_int("min_industry_drawdowns", self.min_industry_drawdowns, 1)
+        _check_positive("industry_peak_ratio", self.industry_peak_ratio)
+        if not 0 <= self.high_cv <= self.medium_cv:
+            raise ValueError(
+                BAD_PARAM.format(name="high_cv", rule="between 0 and medium_cv", value=self.high_cv)
+            )
+
+
 def predict_demand(
     drawdowns: pl.DataFrame,
     *,
@@ -298,18 +331,21 @@ def predict_demand(
         ``growth_per_drawdown`` (null unless scaled), ``confidence`` (high / medium / low),
         ``active``, ``reason`` (a key of :data:`REASON_TEXTS`).
     """
-    _check_int("default_cycle_days", default_cycle_days, 1)
-    _check_int("amount_window", amount_window, 1)
-    _check_int("min_seasonal_years", min_seasonal_years, 2)
-    _check_int("seasonal_min_cycle_days", seasonal_min_cycle_days, 1)
-    _check_positive("lapse_after_cycles", lapse_after_cycles)
-    _check_int("min_industry_intervals", min_industry_intervals, 1)
-    _check_int("min_industry_drawdowns", min_industry_drawdowns, 1)
-    _check_positive("industry_peak_ratio", industry_peak_ratio)
-    if not 0 <= high_cv <= medium_cv:
-        raise ValueError(
-            BAD_PARAM.format(name="high_cv", rule="between 0 and medium_cv", value=high_cv)
-        )
+    rules = _Rules(
+        as_of, default_cycle_days, amount_window, scale_by_growth, lapse_after_cycles, high_cv,
+        medium_cv, min_seasonal_years, seasonal_min_cycle_days, min_industry_intervals,
+        min_industry_drawdowns, industry_peak_ratio,
+    )  # fmt: skip
+    histories = _histories(drawdowns, rules)
+    rows = _predictions(histories, rules, facilities=facilities, industries=industries)
+    schema = {**PREDICTION_SCHEMA, "customer_id": drawdowns.schema["customer_id"]}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _histories(drawdowns: pl.DataFrame, rules: _Rules) -> pl.DataFrame:
+    """Per client up to ``as_of``, in ``customer_id`` order: the drawdown days and the amounts
+    (same-day drawdowns summed); raises on missing columns, nulls, or (``scale_by_growth``)
+    amounts that are not positive."""
     missing = [c for c in ("customer_id", "drawn_on", "amount") if c not in drawdowns.columns]
     if missing:
         raise ValueError(MISSING_COLUMNS.format(missing=", ".join(missing)))
@@ -317,14 +353,26 @@ def predict_demand(
         if drawdowns[column].null_count():
             raise ValueError(NULL_VALUES.format(column=column))
     daily = (
-        drawdowns.filter(pl.col("drawn_on") <= as_of)
+        drawdowns.filter(pl.col("drawn_on") <= rules.as_of)
         .group_by("customer_id", "drawn_on")
         .agg(pl.col("amount").cast(pl.Float64).sum())
         .sort("customer_id", "drawn_on")
     )
-    if scale_by_growth and (bad := daily.filter(pl.col("amount") <= 0).height):
+    if rules.scale_by_growth and (bad := daily.filter(pl.col("amount") <= 0).height):
         raise ValueError(NON_POSITIVE_AMOUNTS.format(count=bad))
-    histories = daily.group_by("customer_id", maintain_order=True).agg("drawn_on", "amount")
+    return daily.group_by("customer_id", maintain_order=True).agg("drawn_on", "amount")
+
+
+def _predictions(
+    histories: pl.DataFrame,
+    rules: _Rules,
+    *,
+    facilities: pl.DataFrame | None,
+    industries: pl.DataFrame | None,
+) -> list[tuple]:
+    """One prediction row per client of ``histories``, with its running maturity and its
+    industry's cycle and peak month when those frames are given."""
+    as_of = rules.as_of
     maturities = running_maturities(facilities, as_of=as_of) if facilities is not None else {}
     industry_of: dict = {}
     cycles: dict[str, int] = {}
@@ -332,10 +380,9 @@ def predict_demand(
     if industries is not None:
         industry_of = dict(industries.select("customer_id", "industry").iter_rows())
         cycles, peaks = _industry_profile(
-            histories, industry_of, min_industry_intervals, min_industry_drawdowns,
-            industry_peak_ratio,
+            histories, industry_of, rules.min_industry_intervals, rules.min_industry_drawdowns,
+            rules.industry_peak_ratio,
         )  # fmt: skip
-
     rows = []
     for customer_id, dates, amounts in histories.iter_rows():
         industry = industry_of.get(customer_id, "")
@@ -344,67 +391,55 @@ def predict_demand(
                 customer_id,
                 dates,
                 amounts,
+                rules,
                 maturity=maturities.get(customer_id),
                 industry_cycle=cycles.get(industry),
                 industry_peak=peaks.get(industry),
-                as_of=as_of,
-                default_cycle_days=default_cycle_days,
-                amount_window=amount_window,
-                scale_by_growth=scale_by_growth,
-                lapse_after_cycles=lapse_after_cycles,
-                high_cv=high_cv,
-                medium_cv=medium_cv,
-                min_seasonal_years=min_seasonal_years,
-                seasonal_min_cycle_days=seasonal_min_cycle_days,
             )
         )
-    schema = {**PREDICTION_SCHEMA, "customer_id": drawdowns.schema["customer_id"]}
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return rows
+
+
+def _own_cycle(
+    intervals: list[int], rules: _Rules, industry_cycle: int | None
+) -> tuple[float | None, float | None, int, str, str]:
+    """Median interval, its CV, the cycle (days), the rule confidence and the reason: from the
+    client's own intervals, else its industry's cycle, else the default cycle."""
+    if intervals:
+        middle = float(median(intervals))
+        cycle = max(_half_up(middle), 1)
+        mean = sum(intervals) / len(intervals)
+        cv = pstdev(intervals) / mean if len(intervals) >= 2 else None
+        confidence = _confidence_from_cv(cv, rules.high_cv, rules.medium_cv)
+        return middle, cv, cycle, confidence, "regular_interval"
+    if industry_cycle is not None:
+        return None, None, industry_cycle, "low", "industry_cycle"
+    return None, None, rules.default_cycle_days, "low", "single_drawdown"
 
 
 def _predict_one(
     customer_id: int,
     dates: list[date],
     amounts: list[float],
+    rules: _Rules,
     *,
-    as_of: date,
-    default_cycle_days: int,
-    amount_window: int,
-    scale_by_growth: bool,
-    lapse_after_cycles: float,
-    high_cv: float,
-    medium_cv: float,
-    min_seasonal_years: int,
-    seasonal_min_cycle_days: int,
     maturity: date | None = None,
     industry_cycle: int | None = None,
     industry_peak: tuple[int, int] | None = None,
 ) -> tuple:
+    as_of = rules.as_of
     last = dates[-1]
     idle = (as_of - last).days
     intervals = [(b - a).days for a, b in pairwise(dates)]
-    if intervals:
-        middle = float(median(intervals))
-        median_interval: float | None = middle
-        cycle = max(_half_up(middle), 1)
-        mean = sum(intervals) / len(intervals)
-        cv = pstdev(intervals) / mean if len(intervals) >= 2 else None
-        confidence = _confidence_from_cv(cv, high_cv, medium_cv)
-        reason = "regular_interval"
-    elif industry_cycle is not None:
-        median_interval, cv = None, None
-        cycle, confidence, reason = industry_cycle, "low", "industry_cycle"
-    else:
-        median_interval, cv = None, None
-        cycle, confidence, reason = default_cycle_days, "low", "single_drawdown"
+    median_interval, cv, cycle, confidence, reason = _own_cycle(intervals, rules, industry_cycle)
 
-    clockwork = confidence == "high" and cycle < seasonal_min_cycle_days
+    clockwork = confidence == "high" and cycle < rules.seasonal_min_cycle_days
     # (month, distinct years or None for an industry's peak month, next date)
     season: tuple[int, int | None, date] | None = (
-        None if clockwork else _seasonal(dates, as_of, min_seasonal_years)
+        None if clockwork else _seasonal(dates, as_of, rules.min_seasonal_years)
     )
     lapse_cycle = max(cycle, 365) if season else cycle
-    active = idle <= lapse_after_cycles * lapse_cycle or maturity is not None
+    active = idle <= rules.lapse_after_cycles * lapse_cycle or maturity is not None
 
     next_date = last + timedelta(days=cycle)
     missed = 0
@@ -426,7 +461,7 @@ def _predict_one(
                 next_date, missed, reason, confidence = peak_date, 0, "industry_season", "low"
                 season = (industry_peak[0], None, peak_date)
 
-    amount, growth = _expected_amount(amounts, amount_window, scale_by_growth)
+    amount, growth = _expected_amount(amounts, rules.amount_window, rules.scale_by_growth)
     return (
         customer_id,
         len(dates),

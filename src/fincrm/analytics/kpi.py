@@ -103,6 +103,19 @@ def funnel(
     keys = _by(by)
     _require(applications, "applications", [*keys, *stages])
 
+    aggregations = _funnel_aggregations(stages)
+    if keys:
+        wide = applications.group_by(keys).agg(aggregations).sort(keys, nulls_last=True)
+    else:
+        wide = applications.select(aggregations)
+    parts = [_funnel_stage(wide, keys, i, stage) for i, stage in enumerate(stages)]
+    return pl.concat(parts).sort("_group", "step").drop("_group")
+
+
+def _funnel_aggregations(stages: list[str]) -> list[pl.Expr]:
+    """Per stage ``i``: ``_reached_i`` (reached it or a later one) and, from the second
+    stage, ``_median_i`` and ``_mean_i`` (days from the previous stage, negative ones left
+    out)."""
     aggregations: list[pl.Expr] = []
     for i, stage in enumerate(stages):
         reached = pl.any_horizontal([pl.col(s).is_not_null() for s in stages[i:]])
@@ -114,36 +127,27 @@ def funnel(
                 days.median().alias(f"_median_{i}"),
                 days.mean().alias(f"_mean_{i}"),
             ]
-    if keys:
-        wide = applications.group_by(keys).agg(aggregations).sort(keys, nulls_last=True)
-    else:
-        wide = applications.select(aggregations)
+    return aggregations
 
-    parts = []
-    for i, stage in enumerate(stages):
-        reached = pl.col(f"_reached_{i}")
-        first = pl.col("_reached_0")
-        previous = pl.col(f"_reached_{i - 1}") if i else None
-        parts.append(
-            wide.with_row_index("_group").select(
-                "_group",
-                *keys,
-                stage=pl.lit(stage),
-                step=pl.lit(i + 1, dtype=pl.Int64),
-                reached=reached,
-                conversion_from_previous=(
-                    _ratio(reached, previous) if previous is not None else pl.lit(None)
-                ).cast(pl.Float64),
-                conversion_from_first=_ratio(reached, first).cast(pl.Float64),
-                median_days_from_previous=(pl.col(f"_median_{i}") if i else pl.lit(None)).cast(
-                    pl.Float64
-                ),
-                mean_days_from_previous=(pl.col(f"_mean_{i}") if i else pl.lit(None)).cast(
-                    pl.Float64
-                ),
-            )
-        )
-    return pl.concat(parts).sort("_group", "step").drop("_group")
+
+def _funnel_stage(wide: pl.DataFrame, keys: list[str], i: int, stage: str) -> pl.DataFrame:
+    """The funnel rows of stage ``i`` (one per group of ``wide``, numbered ``_group``)."""
+    reached = pl.col(f"_reached_{i}")
+    first = pl.col("_reached_0")
+    previous = pl.col(f"_reached_{i - 1}") if i else None
+    return wide.with_row_index("_group").select(
+        "_group",
+        *keys,
+        stage=pl.lit(stage),
+        step=pl.lit(i + 1, dtype=pl.Int64),
+        reached=reached,
+        conversion_from_previous=(
+            _ratio(reached, previous) if previous is not None else pl.lit(None)
+        ).cast(pl.Float64),
+        conversion_from_first=_ratio(reached, first).cast(pl.Float64),
+        median_days_from_previous=(pl.col(f"_median_{i}") if i else pl.lit(None)).cast(pl.Float64),
+        mean_days_from_previous=(pl.col(f"_mean_{i}") if i else pl.lit(None)).cast(pl.Float64),
+    )
 
 
 def funnel_parts(
@@ -509,39 +513,14 @@ def migration_matrix(
     order = list(order)
     rank = {c: i for i, c in enumerate(order)}
     for name, frame in (("before", before), ("after", after)):
-        _require(frame, name, [key, col])
-        if duplicates := frame.height - frame[key].n_unique():
-            raise ValueError(DUPLICATE_KEYS.format(frame=name, count=duplicates, key=key))
-        values = frame[col].unique().to_list()
-        unknown = [v for v in values if v not in rank]
-        if unknown:
-            unknown = sorted(unknown, key=lambda v: (v is None, str(v)))
-            raise ValueError(
-                UNKNOWN_CATEGORY.format(frame=name, column=col, values=unknown, order=order)
-            )
+        _check_categories(frame, name, key=key, col=col, order=order)
     joined = before.select(key, pl.col(col).cast(pl.String).alias("from")).join(
         after.select(key, pl.col(col).cast(pl.String).alias("to")),
         on=key,
         how="full",
         coalesce=True,
     )
-    pairs = {
-        (source, target): n for source, target, n in joined.group_by("from", "to").len().iter_rows()
-    }
-    sources: list[str | None] = [*order, None]
-    targets: list[str | None] = [*order, None]
-    rows = [
-        {
-            "from": source,
-            **{
-                str(t) if t is not None else "exited": int(pairs.get((source, t), 0))
-                for t in targets
-            },
-        }
-        for source in sources
-    ]
-    schema = {"from": pl.String, **dict.fromkeys(order, pl.Int64), "exited": pl.Int64}
-    counts = pl.DataFrame(rows, schema=schema, orient="row")
+    counts = _migration_counts(joined, order)
     columns = [*order, "exited"]
     total = pl.sum_horizontal(columns)
     shares = counts.select(
@@ -560,6 +539,43 @@ def migration_matrix(
         new=int(joined["from"].is_null().sum()),
         exited=int(joined["to"].is_null().sum()),
     )
+
+
+def _check_categories(
+    frame: pl.DataFrame, name: str, *, key: str, col: str, order: list[str]
+) -> None:
+    """Raise unless ``frame`` has ``key`` and ``col``, unique keys and categories in ``order``."""
+    _require(frame, name, [key, col])
+    if duplicates := frame.height - frame[key].n_unique():
+        raise ValueError(DUPLICATE_KEYS.format(frame=name, count=duplicates, key=key))
+    values = frame[col].unique().to_list()
+    unknown = [v for v in values if v not in order]
+    if unknown:
+        unknown = sorted(unknown, key=lambda v: (v is None, str(v)))
+        raise ValueError(
+            UNKNOWN_CATEGORY.format(frame=name, column=col, values=unknown, order=order)
+        )
+
+
+def _migration_counts(joined: pl.DataFrame, order: list[str]) -> pl.DataFrame:
+    """The ``counts`` matrix of :class:`Migration` from the joined ``from``/``to`` pairs."""
+    pairs = {
+        (source, target): n for source, target, n in joined.group_by("from", "to").len().iter_rows()
+    }
+    sources: list[str | None] = [*order, None]
+    targets: list[str | None] = [*order, None]
+    rows = [
+        {
+            "from": source,
+            **{
+                str(t) if t is not None else "exited": int(pairs.get((source, t), 0))
+                for t in targets
+            },
+        }
+        for source in sources
+    ]
+    schema = {"from": pl.String, **dict.fromkeys(order, pl.Int64), "exited": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,14 +625,7 @@ def staff_kpis(
         or before the due date), ``on_time_share``, ``conversions``, ``balance``,
         ``good_balance``, ``good_balance_share`` (null when there is no balance).
     """
-    _require(contacts, "contacts", ["manager_id"])
-    _require(tasks, "tasks", ["manager_id", "due_on", "completed_on"])
-    _require(conversions, "conversions", ["manager_id"])
-    _require(portfolio, "portfolio", ["manager_id", "balance", "loan_class"])
-    classes = set(portfolio["loan_class"].drop_nulls()) | set(good_classes)
-    if unknown := sorted(classes - set(LOAN_CLASSES)):
-        raise ValueError(UNKNOWN_LOAN_CLASS.format(values=unknown, order=list(LOAN_CLASSES)))
-
+    _check_staff_frames(contacts, tasks, conversions, portfolio, good_classes)
     frames = (contacts, tasks, conversions, portfolio)
     managers = (
         pl.concat([f.select("manager_id") for f in frames], how="vertical_relaxed")
@@ -647,6 +656,29 @@ def staff_kpis(
     out = managers
     for part in parts:
         out = out.join(part, on="manager_id", how="left")
+    return _staff_columns(out)
+
+
+def _check_staff_frames(
+    contacts: pl.DataFrame,
+    tasks: pl.DataFrame,
+    conversions: pl.DataFrame,
+    portfolio: pl.DataFrame,
+    good_classes: Sequence[str],
+) -> None:
+    """Raise on a missing column or a loan class outside :data:`~.delinquency.LOAN_CLASSES`."""
+    _require(contacts, "contacts", ["manager_id"])
+    _require(tasks, "tasks", ["manager_id", "due_on", "completed_on"])
+    _require(conversions, "conversions", ["manager_id"])
+    _require(portfolio, "portfolio", ["manager_id", "balance", "loan_class"])
+    classes = set(portfolio["loan_class"].drop_nulls()) | set(good_classes)
+    if unknown := sorted(classes - set(LOAN_CLASSES)):
+        raise ValueError(UNKNOWN_LOAN_CLASS.format(values=unknown, order=list(LOAN_CLASSES)))
+
+
+def _staff_columns(out: pl.DataFrame) -> pl.DataFrame:
+    """The joined per-manager figures, missing ones zero, in the columns of :func:`staff_kpis`,
+    with the two shares."""
     counts = ["contacts", "tasks_due", "tasks_on_time", "conversions"]
     return out.with_columns(
         *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts],
