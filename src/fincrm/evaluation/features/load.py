@@ -41,6 +41,12 @@ def load_features(
         The renewal window and demand horizon (default: the shipped policy's).
     """
     reads = reads or BookReads(as_of=as_of, customer_ids=customer_ids)
+    policy = policy or default_policy()
+    return _feature_columns(_joined_reads(reads, as_of, policy), as_of, policy)
+
+
+def _joined_reads(reads: BookReads, as_of: date, policy: PolicyConfig) -> pl.DataFrame:
+    """Every read of the book joined on the client: one row per client, raw columns."""
     customers = reads.get("customers")
     facilities = reads.get("facilities")
     repayment = reads.repayment.select("customer_id", "interest_income_12m", "max_dpd_12m")
@@ -49,7 +55,6 @@ def load_features(
     applications = reads.get("applications")
     interactions = reads.get("interactions")
     ratios = latest_statement_ratios(reads.statements)
-    policy = policy or default_policy()
     renewals = renewal_counts(
         reads.get("facility_rows"),
         before_days=policy.loyalty.renewal_before_days,
@@ -89,6 +94,12 @@ def load_features(
 
     reads.add("referrals", lambda: read_referrals(as_of, reads.ids))
     frame = with_referrals(frame, reads.get("referrals"))
+    return frame
+
+
+def _feature_columns(frame: pl.DataFrame, as_of: date, policy: PolicyConfig) -> pl.DataFrame:
+    """The tiering's input columns from the joined reads: nulls filled, days counted from
+    ``as_of``, the demand signal over the policy's horizon."""
     last_transaction = pl.max_horizontal("last_paid", "last_start")
     return frame.with_columns(
         tenure_days=_days_since("first_start", as_of).fill_null(0).clip(0),

@@ -9,7 +9,7 @@ previous results exactly as they were, and its row says why it failed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -28,7 +28,7 @@ from ..choices import RunKind, RunStatus
 from ..features import ID_CHUNK, BookReads, changed_customer_ids, load_features
 from ..models import EvaluationPart, EvaluationRun
 from ..risk import assess_pending, previous_assessments, scorecard_train
-from .scoring import score_frame
+from .scoring import Scored, score_frame
 from .writes import (
     Progress,
     _current_classifications,
@@ -168,6 +168,70 @@ def _refresh_arrears(as_of: date, customer_ids: Sequence[int] | None) -> None:
     penalty_accrue(as_of=as_of, customer_ids=customer_ids)  # 罚息 up to the run's day
 
 
+def _read_book(
+    run: EvaluationRun,
+    policy: PolicyConfig,
+    customer_ids: Sequence[int] | None,
+    progress: Progress,
+) -> tuple[BookReads, pl.DataFrame]:
+    """The run's reads (prefetched at once on PostgreSQL) and the feature frame built on
+    them."""
+    progress("read", 0, 1)
+    reads = BookReads(as_of=run.as_of, customer_ids=customer_ids)
+    ids = reads.ids
+    reads.add("previous_assessments", lambda: previous_assessments(ids))
+    reads.add("classifications", lambda: _current_classifications(ids))
+    # Nothing this run writes before it reads them: plan tasks are the last thing it writes.
+    reads.add("open_plan_tasks", lambda: _open_plan_tasks(ids))
+    reads.prefetch()
+    features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads, policy=policy)
+    progress("read", 1, 1)
+    return reads, features
+
+
+def _scorer(
+    run: EvaluationRun,
+    policy: PolicyConfig,
+    base: EvaluationRun | None,
+    features: pl.DataFrame,
+    *,
+    fit: bool,
+) -> Callable[[], Scored]:
+    """The scoring of ``features``: fitting cut-offs and clusters (``fit``), else with
+    ``base``'s (its cut-offs only under the same policy version)."""
+    if fit:
+        return partial(
+            score_frame,
+            features,
+            policy,
+            fit_clusters=True,
+            previous_clusters=base.clusters if base else None,
+        )
+    return partial(
+        score_frame,
+        features,
+        policy,
+        segmenter=KMeansSegmenter.from_dict(base.clusters) if base.clusters else None,
+        cutoffs=base.cutoffs if base.policy_id == run.policy_id else None,
+    )
+
+
+def _score_while_writing(score: Callable[[], Scored], assessed) -> tuple[Scored, Callable]:
+    """Score, and write the credit assessments; returns the scores and the assessments'
+    partition attach (to call last)."""
+    if connection.vendor == "postgresql":
+        # The scoring touches no database: it runs in a thread while PostgreSQL ingests the
+        # assessments (a book's worth of rows) and checks their foreign keys. (SQLite's
+        # inserts are Python work that would only contend with the scoring for the GIL.)
+        with ThreadPoolExecutor(1, thread_name_prefix="scoring") as pool:
+            scoring = pool.submit(score)
+            attach_assessments = assessed.write()
+            connection.check_constraints()  # now rather than at commit: same checks
+            return scoring.result(), attach_assessments
+    attach_assessments = assessed.write()
+    return score(), attach_assessments
+
+
 def _evaluate(
     run: EvaluationRun,
     policy: PolicyConfig,
@@ -180,16 +244,8 @@ def _evaluate(
     """Evaluate ``customer_ids`` (None: the book) for ``run``; returns (clients, tier
     changes, tasks created). ``fit``: fit the tier cut-offs and clusters on these clients and
     store them on the run; otherwise use ``base``'s (an incremental run, a partition)."""
-    progress("read", 0, 1)
-    reads = BookReads(as_of=run.as_of, customer_ids=customer_ids)
+    reads, features = _read_book(run, policy, customer_ids, progress)
     ids = reads.ids
-    reads.add("previous_assessments", lambda: previous_assessments(ids))
-    reads.add("classifications", lambda: _current_classifications(ids))
-    # Nothing this run writes before it reads them: plan tasks are the last thing it writes.
-    reads.add("open_plan_tasks", lambda: _open_plan_tasks(ids))
-    reads.prefetch()
-    features = load_features(as_of=run.as_of, customer_ids=customer_ids, reads=reads, policy=policy)
-    progress("read", 1, 1)
     assessed = assess_pending(
         features=features,
         policy=policy,
@@ -203,34 +259,8 @@ def _evaluate(
         assessed.frame, on="customer_id", how="left"
     )
     progress("credit risk", 1, 1)
-    if fit:
-        score = partial(
-            score_frame,
-            features,
-            policy,
-            fit_clusters=True,
-            previous_clusters=base.clusters if base else None,
-        )
-    else:
-        score = partial(
-            score_frame,
-            features,
-            policy,
-            segmenter=KMeansSegmenter.from_dict(base.clusters) if base.clusters else None,
-            cutoffs=base.cutoffs if base.policy_id == run.policy_id else None,
-        )
-    if connection.vendor == "postgresql":
-        # The scoring touches no database: it runs in a thread while PostgreSQL ingests the
-        # assessments (a book's worth of rows) and checks their foreign keys. (SQLite's
-        # inserts are Python work that would only contend with the scoring for the GIL.)
-        with ThreadPoolExecutor(1, thread_name_prefix="scoring") as pool:
-            scoring = pool.submit(score)
-            attach_assessments = assessed.write()
-            connection.check_constraints()  # now rather than at commit: same checks
-            scored = scoring.result()
-    else:
-        attach_assessments = assessed.write()
-        scored = score()
+    score = _scorer(run, policy, base, features, fit=fit)
+    scored, attach_assessments = _score_while_writing(score, assessed)
     if fit:
         run.cutoffs, run.clusters = scored.cutoffs, scored.clusters
     frame = scored.frame

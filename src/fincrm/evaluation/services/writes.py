@@ -213,6 +213,51 @@ def _open_plan_tasks(ids: Sequence[int] | None) -> pl.DataFrame:
     )
 
 
+def _plan_items(plan, tier: Tier, clients: pl.DataFrame, as_of: date, horizon: date) -> list:
+    """The service plan's tasks for the clients of one tier, as (rows, constant fields)
+    pairs: a contact when the cadence lapses within ``horizon`` (one pair per cadence, its
+    title naming it) and, when the plan has one, the value-added report."""
+    since = pl.col("days_since_successful_contact")
+    # Due when the cadence lapses; never contacted or lapsed long ago: due today.
+    due = (
+        pl.when(since.is_null())
+        .then(pl.lit(as_of))
+        .otherwise(pl.lit(as_of) + pl.duration(days=pl.col("cadence") - since))
+    )
+    contacts = clients.with_columns(due_on=pl.max_horizontal(due, pl.lit(as_of)))
+    contacts = contacts.filter(pl.col("due_on") <= horizon)
+    items = [
+        (
+            group.select("customer_id", "owner_id", "due_on"),
+            {
+                "kind": VISIT_OR_CALL[plan.priority_channel == "visit"],
+                "title": _("Service plan: contact this %(tier)s client (every %(days)s days)")
+                % {"tier": tier.label, "days": cadence},
+                "channel": plan.priority_channel,
+                "priority": Priority.HIGH if tier == Tier.CORE else Priority.NORMAL,
+                "source_key": "plan:contact",
+            },
+        )
+        for (cadence,), group in contacts.group_by("cadence", maintain_order=True)
+    ]
+    if plan.report_every_days:
+        report_due = as_of + timedelta(days=plan.report_every_days)
+        items.append(
+            (
+                clients.select("customer_id", "owner_id", due_on=pl.lit(report_due)),
+                {
+                    "kind": TaskKind.REPORT,
+                    "title": _("Send the value-added report to this %(tier)s client")
+                    % {"tier": tier.label},
+                    "channel": "email",
+                    "priority": Priority.NORMAL,
+                    "source_key": "plan:report",
+                },
+            )
+        )
+    return items
+
+
 def _write_plan_tasks(
     policy: PolicyConfig,
     frame: pl.DataFrame,
@@ -242,48 +287,8 @@ def _write_plan_tasks(
     created = done = 0
     with translation.override(settings.LANGUAGE_CODE):
         for tier in Tier:
-            plan = plans[tier.value]
             clients = rows.filter(pl.col("tier") == tier.value)
-            since = pl.col("days_since_successful_contact")
-            # Due when the cadence lapses; never contacted or lapsed long ago: due today.
-            due = (
-                pl.when(since.is_null())
-                .then(pl.lit(as_of))
-                .otherwise(pl.lit(as_of) + pl.duration(days=pl.col("cadence") - since))
-            )
-            contacts = clients.with_columns(due_on=pl.max_horizontal(due, pl.lit(as_of)))
-            contacts = contacts.filter(pl.col("due_on") <= horizon)
-            items = [
-                (
-                    group.select("customer_id", "owner_id", "due_on"),
-                    {
-                        "kind": VISIT_OR_CALL[plan.priority_channel == "visit"],
-                        "title": _(
-                            "Service plan: contact this %(tier)s client (every %(days)s days)"
-                        )
-                        % {"tier": tier.label, "days": cadence},
-                        "channel": plan.priority_channel,
-                        "priority": Priority.HIGH if tier == Tier.CORE else Priority.NORMAL,
-                        "source_key": "plan:contact",
-                    },
-                )
-                for (cadence,), group in contacts.group_by("cadence", maintain_order=True)
-            ]
-            if plan.report_every_days:
-                report_due = as_of + timedelta(days=plan.report_every_days)
-                items.append(
-                    (
-                        clients.select("customer_id", "owner_id", due_on=pl.lit(report_due)),
-                        {
-                            "kind": TaskKind.REPORT,
-                            "title": _("Send the value-added report to this %(tier)s client")
-                            % {"tier": tier.label},
-                            "channel": "email",
-                            "priority": Priority.NORMAL,
-                            "source_key": "plan:report",
-                        },
-                    )
-                )
+            items = _plan_items(plans[tier.value], tier, clients, as_of, horizon)
             for table, constants in items:
                 taken = open_tasks.filter(pl.col("source_key") == constants["source_key"])
                 table = table.join(taken, on="customer_id", how="anti")
