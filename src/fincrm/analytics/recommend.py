@@ -130,44 +130,9 @@ def eligible_products(
     ValueError
         Missing columns, duplicate clients or grades outside ``grade_order``.
     """
-    _require(clients, "clients", CLIENT_COLUMNS)
-    _require(products, "products", PRODUCT_COLUMNS)
-    _require(uptake, "uptake", UPTAKE_COLUMNS)
-    if duplicates := clients.height - clients["customer_id"].n_unique():
-        raise ValueError(DUPLICATE_CLIENTS.format(count=duplicates))
+    _check_inputs(clients, products, uptake, grade_order)
     rank = {g: i for i, g in enumerate(grade_order)}
-    grades = set(clients["grade"].drop_nulls()) | set(products["min_grade"].drop_nulls())
-    if unknown := sorted(grades - set(rank)):
-        raise ValueError(UNKNOWN_GRADE.format(values=unknown, order=list(grade_order)))
-
-    offer = products.select(
-        pl.col("code").cast(pl.String).alias("product_code"),
-        pl.col("name").alias("product_name"),
-        pl.col("min_grade")
-        .cast(pl.String)
-        .replace_strict(rank, default=None, return_dtype=pl.Int64)
-        .alias("_min_rank"),
-        pl.col("max_amount").cast(pl.Float64).alias("_max_amount"),
-        pl.col("eligible_tiers").cast(pl.List(pl.String)).alias("_tiers"),
-        pl.col("segments").cast(pl.List(pl.String)).alias("_segments"),
-        (pl.col("is_credit") if "is_credit" in products.columns else pl.lit(True))
-        .fill_null(True)
-        .alias("_credit"),
-        (pl.col("is_active") if "is_active" in products.columns else pl.lit(True))
-        .fill_null(True)
-        .alias("_active"),
-    )
-    who = clients.select(
-        "customer_id",
-        pl.col("segment").cast(pl.String),
-        pl.col("industry").cast(pl.String),
-        pl.col("tier").cast(pl.String),
-        pl.col("grade")
-        .cast(pl.String)
-        .replace_strict(rank, default=None, return_dtype=pl.Int64)
-        .alias("_rank"),
-        pl.col("available_limit").cast(pl.Float64).fill_null(0.0).alias("_limit"),
-    )
+    offer, who = _offer(products, rank), _who(clients, rank)
     allowed = (
         pl.col("_active")
         & (pl.col("_min_rank").is_null() | (pl.col("_rank") <= pl.col("_min_rank")))
@@ -190,6 +155,57 @@ def eligible_products(
             ),
         )
         .sort("customer_id", "product_code")
+    )
+
+
+def _check_inputs(
+    clients: pl.DataFrame, products: pl.DataFrame, uptake: pl.DataFrame, grade_order: Sequence[str]
+) -> None:
+    """Raise on missing columns, duplicate clients or grades outside ``grade_order``."""
+    _require(clients, "clients", CLIENT_COLUMNS)
+    _require(products, "products", PRODUCT_COLUMNS)
+    _require(uptake, "uptake", UPTAKE_COLUMNS)
+    if duplicates := clients.height - clients["customer_id"].n_unique():
+        raise ValueError(DUPLICATE_CLIENTS.format(count=duplicates))
+    grades = set(clients["grade"].drop_nulls()) | set(products["min_grade"].drop_nulls())
+    if unknown := sorted(grades - set(grade_order)):
+        raise ValueError(UNKNOWN_GRADE.format(values=unknown, order=list(grade_order)))
+
+
+def _offer(products: pl.DataFrame, rank: dict[str, int]) -> pl.DataFrame:
+    """The products with the rule columns: ``_min_rank``, ``_max_amount``, ``_tiers``,
+    ``_segments``, ``_credit`` and ``_active`` (both true when absent)."""
+    return products.select(
+        pl.col("code").cast(pl.String).alias("product_code"),
+        pl.col("name").alias("product_name"),
+        pl.col("min_grade")
+        .cast(pl.String)
+        .replace_strict(rank, default=None, return_dtype=pl.Int64)
+        .alias("_min_rank"),
+        pl.col("max_amount").cast(pl.Float64).alias("_max_amount"),
+        pl.col("eligible_tiers").cast(pl.List(pl.String)).alias("_tiers"),
+        pl.col("segments").cast(pl.List(pl.String)).alias("_segments"),
+        (pl.col("is_credit") if "is_credit" in products.columns else pl.lit(True))
+        .fill_null(True)
+        .alias("_credit"),
+        (pl.col("is_active") if "is_active" in products.columns else pl.lit(True))
+        .fill_null(True)
+        .alias("_active"),
+    )
+
+
+def _who(clients: pl.DataFrame, rank: dict[str, int]) -> pl.DataFrame:
+    """The clients with their grade's ``_rank`` and ``_limit`` (unused limit, null: 0)."""
+    return clients.select(
+        "customer_id",
+        pl.col("segment").cast(pl.String),
+        pl.col("industry").cast(pl.String),
+        pl.col("tier").cast(pl.String),
+        pl.col("grade")
+        .cast(pl.String)
+        .replace_strict(rank, default=None, return_dtype=pl.Int64)
+        .alias("_rank"),
+        pl.col("available_limit").cast(pl.Float64).fill_null(0.0).alias("_limit"),
     )
 
 
@@ -277,6 +293,36 @@ def recommend_products(
         "customer_id", pl.col("segment").cast(pl.String), pl.col("industry").cast(pl.String)
     )
     held = _holdings(clients, uptake).join(book, on="customer_id")
+    scored = (
+        _suitability(_peer_scores(candidates, book, held, min_peers), clients, products)
+        .sort(
+            ["customer_id", "_over", "_place", "score", "product_code"],
+            descending=[False, False, False, True, False],
+        )
+        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int64))
+        .filter(pl.col("rank") <= k)
+    )
+    return scored.select(
+        "customer_id",
+        "rank",
+        "product_code",
+        "product_name",
+        "score",
+        reason_code=pl.col("level").replace_strict(
+            dict(enumerate(_LEVELS)), return_dtype=pl.String
+        ),
+        reason_value=pl.struct(share="score", holders="holders", peers="peers"),
+        suggested_amount="suggested_amount",
+    )
+
+
+def _peer_scores(
+    candidates: pl.DataFrame, book: pl.DataFrame, held: pl.DataFrame, min_peers: int
+) -> pl.DataFrame:
+    """The candidate pairs with the client's peer ``level`` (0 segment and industry, 1
+    segment, 2 the whole book: the narrowest with ``min_peers``), ``peers``, ``holders`` (of
+    the product among them) and ``score`` (holders / peers); pairs without a peer or a holder
+    are left out."""
     both, seg = ["segment", "industry"], ["segment"]
 
     known_segment = pl.col("segment").is_not_null()
@@ -312,7 +358,7 @@ def recommend_products(
         .then(pl.col("_h_s"))
         .otherwise(pl.col("_h_all"))
     ).fill_null(0)
-    scored = (
+    return (
         candidates.join(peers.drop("segment", "industry"), on="customer_id")
         .join(holders_si, on=[*both, "product_code"], how="left")
         .join(holders_s, on=[*seg, "product_code"], how="left")
@@ -320,23 +366,4 @@ def recommend_products(
         .with_columns(peers=n_peers, holders=n_holders.cast(pl.Int64))
         .filter((pl.col("peers") > 0) & (pl.col("holders") > 0))
         .with_columns(score=pl.col("holders") / pl.col("peers"))
-    )
-    scored = (
-        _suitability(scored, clients, products)
-        .sort(
-            ["customer_id", "_over", "_place", "score", "product_code"],
-            descending=[False, False, False, True, False],
-        )
-        .with_columns(rank=pl.int_range(1, pl.len() + 1).over("customer_id").cast(pl.Int64))
-        .filter(pl.col("rank") <= k)
-    )
-    return scored.select(
-        "customer_id",
-        "rank",
-        "product_code",
-        "product_name",
-        "score",
-        reason_code=level.replace_strict(dict(enumerate(_LEVELS)), return_dtype=pl.String),
-        reason_value=pl.struct(share="score", holders="holders", peers="peers"),
-        suggested_amount="suggested_amount",
     )

@@ -116,6 +116,35 @@ def running_book_value(
     if bad:
         raise ValueError(BAD_PD.format(count=bad))
     rows = (
+        _future_margins(instalments, funding_rate=funding_rate, as_of=as_of)
+        .join(risk, on="customer_id", how="left")
+        .with_columns(
+            value=pl.col("margin")
+            * (1 - pl.col("pd")).pow(pl.col("years"))
+            / pl.lit(1 + discount_rate).pow(pl.col("years"))
+        )
+    )
+    if rows.is_empty():
+        return pl.DataFrame(schema=RESULT_SCHEMA)
+    return (
+        rows.group_by("customer_id")
+        .agg(
+            instalments=pl.len(),
+            income=pl.col("income").sum(),
+            funding=pl.col("funding").sum(),
+            margin=pl.col("margin").sum(),
+            # Null as soon as the client's PD is unknown (sum would treat it as zero).
+            value=pl.when(pl.col("value").null_count() == 0).then(pl.col("value").sum()),
+        )
+        .sort("customer_id")
+        .cast(RESULT_SCHEMA)
+    )
+
+
+def _future_margins(instalments: pl.DataFrame, *, funding_rate: float, as_of: date) -> pl.DataFrame:
+    """The instalments due after ``as_of``, each with the facility's ``balance`` still owed,
+    ``years`` from ``as_of`` to it and its ``income``, ``funding`` and ``margin`` (CNY)."""
+    return (
         instalments.select(
             *(pl.col(c).cast(t) for c, t in INSTALMENT_COLUMNS.items()),
         )
@@ -138,25 +167,4 @@ def running_book_value(
             funding=funding_rate * pl.col("balance") * pl.col("days") / DAYS_PER_YEAR,
         )
         .with_columns(margin=pl.col("income") - pl.col("funding"))
-        .join(risk, on="customer_id", how="left")
-        .with_columns(
-            value=pl.col("margin")
-            * (1 - pl.col("pd")).pow(pl.col("years"))
-            / pl.lit(1 + discount_rate).pow(pl.col("years"))
-        )
-    )
-    if rows.is_empty():
-        return pl.DataFrame(schema=RESULT_SCHEMA)
-    return (
-        rows.group_by("customer_id")
-        .agg(
-            instalments=pl.len(),
-            income=pl.col("income").sum(),
-            funding=pl.col("funding").sum(),
-            margin=pl.col("margin").sum(),
-            # Null as soon as the client's PD is unknown (sum would treat it as zero).
-            value=pl.when(pl.col("value").null_count() == 0).then(pl.col("value").sum()),
-        )
-        .sort("customer_id")
-        .cast(RESULT_SCHEMA)
     )

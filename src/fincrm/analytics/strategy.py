@@ -473,55 +473,19 @@ def propose_profile(
         option that decided, when an answer did). Null where nothing tells.
     """
     p = rules.profiling
-    held = (
-        holdings.select("customer_id", pl.col("product_type").cast(pl.String))
-        .drop_nulls()
-        .unique()
-        .with_columns(
-            risk=pl.col("product_type").replace_strict(
-                dict(rules.product_risk), default=None, return_dtype=pl.Int64
-            )
-        )
-        .group_by("customer_id")
-        .agg(product_types=pl.len().cast(pl.Int64), max_product_risk=pl.col("risk").max())
-    )
-    by_types = (
-        pl.when(pl.col("product_types") >= p.premium_types)
-        .then(pl.lit("premium"))
-        .when(pl.col("product_types") >= p.comprehensive_types)
-        .then(pl.lit("comprehensive"))
-        .when(pl.col("product_types") >= 1)
-        .then(pl.lit("basic"))
-    )
-    by_risk = (
-        pl.when(pl.col("max_product_risk") >= p.aggressive_risk)
-        .then(pl.lit("aggressive"))
-        .when(pl.col("max_product_risk") <= p.conservative_risk)
-        .then(pl.lit("conservative"))
-        .when(pl.col("max_product_risk").is_not_null())
-        .then(pl.lit("steady"))
-    )
-
-    def latest(mapping: dict[str, str], name: str) -> pl.DataFrame:
-        return (
-            answers.filter(pl.col("option").is_in(list(mapping)))
-            .sort("answered_at")
-            .group_by("customer_id")
-            .agg(pl.col("option").last().alias(f"answer_{name}"))
-            .with_columns(
-                pl.col(f"answer_{name}")
-                .replace_strict(mapping, return_dtype=pl.String)
-                .alias(f"_said_{name}")
-            )
-        )
-
+    held = _held_types(holdings, rules)
+    by_types, by_risk = _by_holdings(p)
     ids = pl.concat(
         [held.select("customer_id"), answers.select(pl.col("customer_id").cast(pl.Int64))]
     ).unique()
     frame = (
         ids.join(held, on="customer_id", how="left")
-        .join(latest(dict(p.answers_needs), "needs"), on="customer_id", how="left")
-        .join(latest(dict(p.answers_appetite), "appetite"), on="customer_id", how="left")
+        .join(_latest_answer(answers, dict(p.answers_needs), "needs"), on="customer_id", how="left")
+        .join(
+            _latest_answer(answers, dict(p.answers_appetite), "appetite"),
+            on="customer_id",
+            how="left",
+        )
         .with_columns(pl.col("product_types").fill_null(0))
     )
     return frame.select(
@@ -541,6 +505,60 @@ def propose_profile(
         answer_needs="answer_needs",
         answer_appetite="answer_appetite",
     ).sort("customer_id")
+
+
+def _held_types(holdings: pl.DataFrame, rules: StrategyRules) -> pl.DataFrame:
+    """Per client: ``product_types`` (distinct types held) and ``max_product_risk``."""
+    return (
+        holdings.select("customer_id", pl.col("product_type").cast(pl.String))
+        .drop_nulls()
+        .unique()
+        .with_columns(
+            risk=pl.col("product_type").replace_strict(
+                dict(rules.product_risk), default=None, return_dtype=pl.Int64
+            )
+        )
+        .group_by("customer_id")
+        .agg(product_types=pl.len().cast(pl.Int64), max_product_risk=pl.col("risk").max())
+    )
+
+
+def _by_holdings(p: Profiling) -> tuple[pl.Expr, pl.Expr]:
+    """The needs level from ``product_types`` and the appetite from ``max_product_risk``
+    (null when nothing is held)."""
+    by_types = (
+        pl.when(pl.col("product_types") >= p.premium_types)
+        .then(pl.lit("premium"))
+        .when(pl.col("product_types") >= p.comprehensive_types)
+        .then(pl.lit("comprehensive"))
+        .when(pl.col("product_types") >= 1)
+        .then(pl.lit("basic"))
+    )
+    by_risk = (
+        pl.when(pl.col("max_product_risk") >= p.aggressive_risk)
+        .then(pl.lit("aggressive"))
+        .when(pl.col("max_product_risk") <= p.conservative_risk)
+        .then(pl.lit("conservative"))
+        .when(pl.col("max_product_risk").is_not_null())
+        .then(pl.lit("steady"))
+    )
+    return by_types, by_risk
+
+
+def _latest_answer(answers: pl.DataFrame, mapping: dict[str, str], name: str) -> pl.DataFrame:
+    """Per client, the latest answer among ``mapping``'s options (``answer_<name>``) and what
+    it says (``_said_<name>``)."""
+    return (
+        answers.filter(pl.col("option").is_in(list(mapping)))
+        .sort("answered_at")
+        .group_by("customer_id")
+        .agg(pl.col("option").last().alias(f"answer_{name}"))
+        .with_columns(
+            pl.col(f"answer_{name}")
+            .replace_strict(mapping, return_dtype=pl.String)
+            .alias(f"_said_{name}")
+        )
+    )
 
 
 def cautious_appetite(recorded: str | None, proposed: str | None) -> str | None:

@@ -435,11 +435,26 @@ def driver_analysis(
     import statsmodels.api as sm  # slow to import; only needed here
 
     fit = sm.OLS(y, design).fit()
+    return DriverResult(
+        target=target,
+        n=n,
+        r_squared=float(fit.rsquared),
+        intercept=float(fit.params[0]),
+        drivers=_driver_effects(fit, drivers, x, sd_y),
+        warning=SMALL_SAMPLE_WARNING if n < min_responses else None,
+    )
+
+
+def _driver_effects(
+    fit: Any, drivers: list[str], x: np.ndarray, sd_y: float
+) -> tuple[DriverEffect, ...]:
+    """One effect per driver of the fitted OLS ``fit``, by decreasing ``|beta|`` (the
+    coefficient scaled by the driver's and the target's standard deviations ``x``, ``sd_y``)."""
     ci = fit.conf_int(alpha=1 - CONFIDENCE_LEVEL)
     betas = fit.params[1:] * x.std(axis=0, ddof=1) / sd_y
-    order = sorted(range(k), key=lambda j: -abs(betas[j]))
+    order = sorted(range(len(drivers)), key=lambda j: -abs(betas[j]))
     rank = {j: position + 1 for position, j in enumerate(order)}
-    effects = tuple(
+    return tuple(
         DriverEffect(
             driver=drivers[j],
             coefficient=float(fit.params[j + 1]),
@@ -451,12 +466,4 @@ def driver_analysis(
             rank=rank[j],
         )
         for j in order
-    )
-    return DriverResult(
-        target=target,
-        n=n,
-        r_squared=float(fit.rsquared),
-        intercept=float(fit.params[0]),
-        drivers=effects,
-        warning=SMALL_SAMPLE_WARNING if n < min_responses else None,
     )

@@ -290,6 +290,36 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
     """
     w = policy.weights
     weights = {"contribution": w.contribution, "potential": w.potential, "loyalty": w.loyalty}
+    components = _components(policy)
+    base = _base_frame(frame, policy, components)
+    subs, shares = _sub_scores(components, weights)
+    scored = base.with_columns(*shares, **subs, **_risk_columns(policy))
+    scored = scored.with_columns(
+        value_score=(
+            w.contribution * pl.col("contribution")
+            + w.potential * pl.col("potential")
+            + w.loyalty * pl.col("loyalty")
+            + w.risk * pl.col("risk")
+        ).clip(0, 100)
+    )
+    reasons = _client_reasons(scored, components, w.risk)
+    return scored.select(
+        "customer_id",
+        "contribution",
+        "potential",
+        "loyalty",
+        "risk",
+        "value_score",
+        "expert_grade",
+        "grade",
+        "size_band",
+        "lifecycle",
+    ).join(reasons, on="customer_id", how="left", maintain_order="left")
+
+
+def _base_frame(frame: pl.DataFrame, policy: PolicyConfig, components) -> pl.DataFrame:
+    """``frame`` with every input typed, the derived inputs, the expert grade, size band,
+    lifecycle and grade, and each component's value ``_v<i>`` (0–1, null when unknown)."""
     # Inputs added since a caller was written arrive as unknown (reported as missing).
     frame = frame.with_columns(
         pl.lit(None, dtype=pl.Float64).alias(c) for c in OPTIONAL_INPUTS if c not in frame.columns
@@ -307,11 +337,15 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
         lifecycle=lifecycle_stage(frame, policy),
     )
     base = base.with_columns(grade=pl.coalesce("credit_grade", "expert_grade"))
-    components = _components(policy)
-    base = base.with_columns(
+    return base.with_columns(
         [expr.cast(pl.Float64).alias(f"_v{i}") for i, (*_x, expr) in enumerate(components)]
     )
-    # Each sub-score: weighted mean of its available components (unknown ones drop out).
+
+
+def _sub_scores(components, weights: dict[str, float]) -> tuple[dict[str, pl.Expr], list[pl.Expr]]:
+    """Each sub-score (0–100): the weighted mean of its available components (unknown ones
+    drop out; 50 when none is known); and each component's points ``_p<i>`` in the value
+    score."""
     subs: dict[str, pl.Expr] = {}
     shares: list[pl.Expr] = []
     for sub in weights:
@@ -328,6 +362,13 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
             shares.append(
                 (weights[sub] * 100 * share * (pl.col(f"_v{i}") - 0.5)).fill_null(0).alias(f"_p{i}")
             )
+    return subs, shares
+
+
+def _risk_columns(policy: PolicyConfig) -> dict[str, pl.Expr]:
+    """``risk`` (0–100, higher = safer): the grade's points less the arrears, warnings and
+    legal-dispute penalties, each also kept (``_grade_points``, ``_penalty``, ``_warnings``,
+    ``_legal``) for the reasons."""
     grade_points = pl.col("grade").replace_strict(
         policy.risk.grade_points, default=50.0, return_dtype=pl.Float64
     )
@@ -338,46 +379,27 @@ def score_customers(frame: pl.DataFrame, policy: PolicyConfig) -> pl.DataFrame:
     legal = (pl.col("open_legal_disputes").fill_null(0) * policy.risk.legal_dispute_penalty).clip(
         0, policy.risk.max_legal_penalty
     )
-    scored = base.with_columns(
-        *shares,
-        contribution=subs["contribution"],
-        potential=subs["potential"],
-        loyalty=subs["loyalty"],
-        risk=(grade_points - penalty - warnings - legal).clip(0, 100),
-        _grade_points=grade_points,
-        _penalty=penalty,
-        _warnings=warnings,
-        _legal=legal,
-    )
-    scored = scored.with_columns(
-        value_score=(
-            w.contribution * pl.col("contribution")
-            + w.potential * pl.col("potential")
-            + w.loyalty * pl.col("loyalty")
-            + w.risk * pl.col("risk")
-        ).clip(0, 100)
-    )
-    reasons = _reasons(scored, components, w.risk).join(
+    return {
+        "risk": (grade_points - penalty - warnings - legal).clip(0, 100),
+        "_grade_points": grade_points,
+        "_penalty": penalty,
+        "_warnings": warnings,
+        "_legal": legal,
+    }
+
+
+def _client_reasons(scored: pl.DataFrame, components, risk_weight: float) -> pl.DataFrame:
+    """customer_id, reasons: the top reasons followed by the missing inputs (null when there
+    are neither)."""
+    reasons = _reasons(scored, components, risk_weight).join(
         _missing_inputs(scored, components), on="customer_id", how="left", maintain_order="left"
     )
-    reasons = reasons.select(
+    return reasons.select(
         "customer_id",
         reasons=pl.when(pl.col("reasons").is_null() & (pl.col("missing").list.len() == 0))
         .then(None)
         .otherwise(pl.concat_list(pl.col("reasons").fill_null([]), "missing")),
     )
-    return scored.select(
-        "customer_id",
-        "contribution",
-        "potential",
-        "loyalty",
-        "risk",
-        "value_score",
-        "expert_grade",
-        "grade",
-        "size_band",
-        "lifecycle",
-    ).join(reasons, on="customer_id", how="left", maintain_order="left")
 
 
 def _reason_entries(components, risk_weight: float) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
