@@ -19,8 +19,21 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         from fincrm.core import daily, events
+        from fincrm.financing.signals import evaluation_wanted
+        from fincrm.risk import hooks as risk_hooks
+        from fincrm.risk.signals import review_completed
 
+        from . import receivers
         from .tasks import customer_reevaluate
 
         events.subscribe(events.CUSTOMER_CHANGED, customer_reevaluate)
+        evaluation_wanted.connect(
+            receivers.evaluate_after_commit, dispatch_uid="evaluation.evaluate_after_commit"
+        )
+        review_completed.connect(receivers.evaluate_reviewed, dispatch_uid="evaluation.reviewed")
+        risk_hooks.provide(
+            latest_run=receivers.latest_run_id,
+            client_grades=receivers.client_grades,
+            scorecard_train=receivers.scorecard_train,
+        )
         daily.register("programme_tasks", _daily_programme_tasks, order=150)

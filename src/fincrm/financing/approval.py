@@ -413,10 +413,8 @@ AUTO_REASONS = {
 def auto_decision_blockers(application: Application, policy: PolicyConfig) -> list[dict]:
     """The automatic-decision rule's conditions ``application`` fails (empty: it qualifies),
     each a code with its figures (``describe_auto_reasons`` words them)."""
-    from fincrm.risk.choices import CLOSED_ALERT_STATUSES
-    from fincrm.risk.models import Alert
-
     from .choices import DocumentStatus
+    from .hooks import auto_decision_checks
 
     rule = policy.lending.auto_approval
     if not rule.enabled:
@@ -433,13 +431,9 @@ def auto_decision_blockers(application: Application, policy: PolicyConfig) -> li
         blockers.append({"code": "controls"})
     if application.documents.exclude(status=DocumentStatus.ACCEPTED).exists():
         blockers.append({"code": "documents"})
-    alerts = (
-        Alert.objects.filter(customer_id=application.customer_id)
-        .exclude(status__in=CLOSED_ALERT_STATUSES)
-        .count()
-    )
-    if alerts:
-        blockers.append({"code": "alerts", "count": alerts})
+    # The apps above lending add theirs: risk refers a client with open early-warning alerts.
+    for check in auto_decision_checks():
+        blockers.extend(check(application, policy))
     return blockers
 
 

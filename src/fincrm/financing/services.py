@@ -630,7 +630,7 @@ def facility_refresh_delinquency(*, facility: Facility, as_of: date | None = Non
     ``fincrm.analytics.delinquency.loan_classes``) and never drops below a risk officer's
     override; the change is written to the facility's history.
     """
-    from fincrm.risk.selectors import facility_class_inputs
+    from .hooks import facility_class_inputs
 
     dpd = facility.compute_days_past_due(as_of)
     facility.days_past_due = dpd
@@ -678,13 +678,11 @@ MSG_ALREADY_REPORTED = _("This instalment has already been reported missed.")
 
 def evaluate_now(customer_id: int) -> None:
     """Re-evaluate one client as soon as the current transaction commits, in this process:
-    an alert for a missed payment must not wait for the task worker or the nightly run."""
-    from fincrm.evaluation.choices import RunKind
-    from fincrm.evaluation.services import evaluation_run
+    an alert for a missed payment must not wait for the task worker or the nightly run.
+    (``signals.evaluation_wanted``: the evaluation, above financing, listens.)"""
+    from .signals import evaluation_wanted
 
-    transaction.on_commit(
-        lambda: evaluation_run(kind=RunKind.EVENT, customer_ids=[customer_id]), robust=True
-    )
+    evaluation_wanted.send(sender=Facility, customer_id=customer_id)
 
 
 @transaction.atomic

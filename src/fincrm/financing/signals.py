@@ -13,3 +13,8 @@ from django.dispatch import Signal
 #: A facility was booked at disbursement (``facility``, its product loaded): its checklist of
 #: evidence of the use of funds is created (postloan), in the same transaction as the booking.
 facility_booked = Signal()
+
+#: A client must be re-evaluated as soon as the current transaction commits, in this process
+#: (``customer_id``): an alert for a missed payment must not wait for the task worker or the
+#: nightly run. The evaluation connects its receiver (which waits for the commit).
+evaluation_wanted = Signal()

@@ -48,15 +48,10 @@ def industry_ratio_medians(industry: str) -> dict:
     """
     from django.core.cache import cache
 
-    from fincrm.evaluation.models import EvaluationRun
+    from .hooks import latest_run_id
 
     newest = FinancialStatement.objects.order_by("-pk").values_list("pk", flat=True).first()
-    run = (
-        EvaluationRun.objects.filter(status="succeeded")
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    run = latest_run_id()
     key = f"risk:industry-medians:{industry}:{newest}:{run}"
     return cache.get_or_set(
         key, lambda: _industry_ratio_medians(industry), INDUSTRY_MEDIANS_SECONDS
@@ -163,20 +158,15 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
     from django.db.models import Max
 
     from fincrm.core.db import reporting
-    from fincrm.evaluation.models import EvaluationRun
+
+    from .hooks import latest_run_id
 
     db = reporting()
     as_of = as_of or timezone.localdate()
     scope = "all" if user.sees_whole_portfolio else f"user{user.pk}"
     changed = Facility.objects.using(db).aggregate(m=Max("updated_at"))["m"]
-    run = (
-        EvaluationRun.objects.using(db)
-        .filter(status="succeeded")
-        .order_by("-pk")
-        .values("pk")
-        .first()
-    )
-    key = f"risk:portfolio:{scope}:{as_of}:{changed and changed.timestamp()}:{run and run['pk']}"
+    run = latest_run_id(using=db)
+    key = f"risk:portfolio:{scope}:{as_of}:{changed and changed.timestamp()}:{run}"
     return cache.get_or_set(
         key,
         lambda: _portfolio_delinquency(user=user, as_of=as_of, db=db),
@@ -558,10 +548,11 @@ def client_signals(customer_ids) -> pl.DataFrame:
     """customer_id, grade (current classification) and the severities of its open alerts,
     for the given clients (None: all)."""
     from fincrm.core.frames import fetch_for
-    from fincrm.evaluation.models import Classification
+
+    from .hooks import client_grades
 
     grades = fetch_for(
-        Classification.objects.order_by().values_list("customer_id", "grade"),
+        client_grades(),
         "customer_id",
         customer_ids,
         {"customer_id": pl.Int64, "grade": pl.String},

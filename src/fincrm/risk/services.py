@@ -21,6 +21,7 @@ from .choices import (
     SwitchStatus,
 )
 from .models import Alert, ControlProposal, ModelSwitch, Review, ScorecardModel
+from .signals import review_completed
 
 MSG_ALREADY_DECIDED = _("This proposal has already been decided.")
 MSG_REVIEW_DONE = _("This review has already been completed.")
@@ -328,10 +329,8 @@ def review_complete(
         review.effect_status = EffectStatus.PENDING
     review.full_clean()
     review.save()
-    from fincrm.evaluation.choices import RunKind
-    from fincrm.evaluation.services import evaluation_run
-
-    evaluation_run(kind=RunKind.EVENT, customer_ids=[review.customer_id])
+    # The evaluation (above risk) re-evaluates the client now, in this transaction.
+    review_completed.send(sender=Review, review=review)
     review.assessment = review.customer.credit_assessments.first()
     review.save(update_fields=["assessment"])
     return review
@@ -384,7 +383,8 @@ def scorecard_retrain(*, user):
     history changes nothing."""
     from fincrm.analytics.scorecard import InsufficientData
     from fincrm.core.policy import policy_active, policy_config
-    from fincrm.evaluation.risk import scorecard_train
+
+    from .hooks import scorecard_train
 
     policy = policy_config(policy_active())
     try:

@@ -498,7 +498,7 @@ def governance(request):
     """Model governance: champion and challenger side by side, calibration, stability,
     agreement with the expert card, switches and the next retraining. Risk officers,
     executives and admins read it; risk officers ask for and approve switches."""
-    from fincrm.evaluation.services import policy_active, policy_config
+    from fincrm.core.policy import policy_active, policy_config
 
     if not request.user.has_perm("risk.view_models"):
         raise PermissionDenied

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fincrm.analytics.scorecard import InsufficientData
 from fincrm.core.policy import policy_active, policy_config
-from fincrm.evaluation.risk import scorecard_train
+from fincrm.risk.hooks import scorecard_train
 from fincrm.risk.models import ScorecardModel
 
 
