@@ -12,7 +12,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -56,6 +56,21 @@ def report_pdf(content: dict) -> bytes:
         author=_("Your account manager"),
     )
     story = [
+        *_header(content),
+        *_ratios_section(content["ratios"]),
+        *_facilities_section(content["facilities"]),
+        *_repayment_section(content["facilities"]),
+        *_loyalty_section(content["loyalty"]),
+        *_recommendations_section(content["recommendations"]),
+        *_manager_section(content["manager"]),
+    ]
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _header(content: dict) -> list[Flowable]:
+    """The title line (client and report) and the month, date, tier and industry."""
+    return [
         Paragraph(f"{content['customer']} · {content['title']}", TITLE),
         Paragraph(
             _("Month %(month)s · figures as of %(date)s · tier %(tier)s · industry %(industry)s")
@@ -69,8 +84,10 @@ def report_pdf(content: dict) -> bytes:
         ),
     ]
 
-    ratios = content["ratios"]
-    story.append(Paragraph(_("Financial ratios against the industry median"), HEADING))
+
+def _ratios_section(ratios: dict) -> list[Flowable]:
+    """The client's ratios by period against the industry median."""
+    story: list[Flowable] = [Paragraph(_("Financial ratios against the industry median"), HEADING)]
     if ratios["periods"]:
         rows = [[_("Ratio"), *ratios["periods"], _("Industry median")]]
         rows += [[r["label"], *r["values"], r["median"]] for r in ratios["rows"]]
@@ -83,9 +100,12 @@ def report_pdf(content: dict) -> bytes:
         )
     else:
         story.append(Paragraph(_("No financial statements on file."), BODY))
+    return story
 
-    facilities = content["facilities"]
-    story.append(Paragraph(_("Facility utilisation"), HEADING))
+
+def _facilities_section(facilities: dict) -> list[Flowable]:
+    """The totals of limit, drawn and utilisation, then one row per facility."""
+    story: list[Flowable] = [Paragraph(_("Facility utilisation"), HEADING)]
     story.append(
         _table(
             [
@@ -100,8 +120,12 @@ def report_pdf(content: dict) -> bytes:
         rows += [[f["contract"], f["product"], f["limit"], f["drawn"], f["utilisation"],
                   f["days_past_due"], f["loan_class"]] for f in facilities["rows"]]  # fmt: skip
         story += [Spacer(1, 3 * mm), _table(rows)]
+    return story
 
-    story.append(Paragraph(_("Repayment record"), HEADING))
+
+def _repayment_section(facilities: dict) -> list[Flowable]:
+    """Per facility: instalments due, paid on time, late, overdue and the amounts."""
+    story: list[Flowable] = [Paragraph(_("Repayment record"), HEADING)]
     if facilities["rows"]:
         rows = [[_("Contract no."), _("Instalments due"), _("Paid on time"), _("Paid late"),
                  _("Overdue"), _("Paid (CNY)"), _("Overdue amount (CNY)")]]  # fmt: skip
@@ -112,37 +136,44 @@ def report_pdf(content: dict) -> bytes:
         story.append(_table(rows))
     else:
         story.append(Paragraph(_("No facilities."), BODY))
+    return story
 
-    loyalty = content["loyalty"]
-    story.append(Paragraph(_("Points and membership"), HEADING))
-    story.append(
+
+def _loyalty_section(loyalty: dict) -> list[Flowable]:
+    """Membership level, available points and the points expiring within 90 days."""
+    return [
+        Paragraph(_("Points and membership"), HEADING),
         _table(
             [
                 [_("Membership level"), _("Available points"), _("Expiring within 90 days")],
                 [loyalty["level"], loyalty["available"], loyalty["expiring_90d"]],
             ]
-        )
-    )
+        ),
+    ]
 
-    story.append(Paragraph(_("Recommended products"), HEADING))
-    if content["recommendations"]:
+
+def _recommendations_section(recommendations: list[dict]) -> list[Flowable]:
+    """The recommended products with why."""
+    story: list[Flowable] = [Paragraph(_("Recommended products"), HEADING)]
+    if recommendations:
         rows = [[_("Product"), _("Why")]]
-        rows += [[r["product"], Paragraph(r["reason"], BODY)] for r in content["recommendations"]]
+        rows += [[r["product"], Paragraph(r["reason"], BODY)] for r in recommendations]
         table = Table(rows, colWidths=[50 * mm, None])
         table.setStyle(GRID)
         story.append(table)
     else:
         story.append(Paragraph(_("No recommendation."), BODY))
+    return story
 
-    manager = content["manager"]
-    story.append(Paragraph(_("Your account manager"), HEADING))
-    story.append(
+
+def _manager_section(manager: dict) -> list[Flowable]:
+    """The account manager's name, phone, e-mail and team."""
+    return [
+        Paragraph(_("Your account manager"), HEADING),
         _table(
             [
                 [_("Name"), _("Phone"), _("E-mail"), _("Team")],
                 [manager["name"], manager["phone"], manager["email"], manager["team"]],
             ]
-        )
-    )
-    document.build(story)
-    return buffer.getvalue()
+        ),
+    ]
