@@ -204,6 +204,26 @@ _LABELS = {
 def findings_import(*, data: bytes, user=None) -> ImportResult:
     """Import bought reports from CSV (UTF-8, header ``identifier,category,key,title,amount,
     date,source``): all or nothing; every bad row named with its field and why."""
+    reader = _csv_reader(data)
+    rows: list[tuple[Customer, str, Reported]] = []
+    errors: list[str] = []
+    clients: dict[str, Customer] = {}
+    for number, row in enumerate(reader, start=2):
+        problems, parsed = _parse_row(row, clients)
+        for field, why in problems:
+            errors.append(
+                _("Row %(row)s, %(field)s: %(why)s.") % {"row": number, "field": field, "why": why}
+            )
+        if parsed is not None:
+            rows.append(parsed)
+    if errors:
+        raise ValidationError(errors)
+    return _save_imported(rows, user=user)
+
+
+def _csv_reader(data: bytes) -> csv.DictReader:
+    """The rows of the UTF-8 CSV ``data``, its Chinese headers read as the English ones;
+    raises when it is not UTF-8 or a required column is missing."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -215,88 +235,87 @@ def findings_import(*, data: bytes, user=None) -> ImportResult:
     missing = [c for c in CSV_COLUMNS[:4] if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationError(_("Missing columns: %(cols)s.") % {"cols": ", ".join(missing)})
-    rows: list[tuple[Customer, str, Reported]] = []
-    errors: list[str] = []
-    clients: dict[str, Customer] = {}
-    for number, row in enumerate(reader, start=2):
-        ident = (row.get("identifier") or "").strip()
-        customer = (
-            clients.get(ident)
-            or Customer.objects.filter(Q(credit_code=ident) | Q(id_number=ident)).first()
-            if ident
-            else None
-        )
-        category = (row.get("category") or "").strip()
-        category = _LABELS.get(category, category)
-        problems = []
-        if customer is None:
-            problems.append(("identifier", _("no client has this credit code or ID number")))
-        if category not in FindingCategory.values:
-            problems.append(("category", _("unknown category")))
-        if not (row.get("key") or "").strip():
-            problems.append(("key", _("empty")))
-        amount = None
-        if (row.get("amount") or "").strip():
-            try:
-                amount = Decimal(row["amount"].replace(",", "").strip())
-            except InvalidOperation:
-                problems.append(("amount", _("not a number")))
-        day = None
-        if (row.get("date") or "").strip():
-            try:
-                day = date.fromisoformat(row["date"].strip())
-            except ValueError:
-                problems.append(("date", _("not a date (YYYY-MM-DD)")))
-        for field, why in problems:
-            errors.append(
-                _("Row %(row)s, %(field)s: %(why)s.") % {"row": number, "field": field, "why": why}
-            )
-        if not problems and customer is not None:  # no problem: a client was found
-            clients[ident] = customer
-            source = (row.get("source") or "").strip()[:40] or "csv"
-            rows.append(
-                (
-                    customer,
-                    source,
-                    Reported(
-                        category,
-                        row["key"].strip()[:120],
-                        (row.get("title") or row["key"]).strip()[:300],
-                        amount,
-                        day,
-                    ),
-                )
-            )
-    if errors:
-        raise ValidationError(errors)
+    return reader
+
+
+def _parse_row(
+    row: dict, clients: dict[str, Customer]
+) -> tuple[list[tuple[str, str]], tuple[Customer, str, Reported] | None]:
+    """The problems of one CSV row (field, why) and, when there are none, the row as
+    (client, source, finding). ``clients`` caches the clients of valid rows by identifier."""
+    ident = (row.get("identifier") or "").strip()
+    customer = (
+        clients.get(ident)
+        or Customer.objects.filter(Q(credit_code=ident) | Q(id_number=ident)).first()
+        if ident
+        else None
+    )
+    category = (row.get("category") or "").strip()
+    category = _LABELS.get(category, category)
+    problems = []
+    if customer is None:
+        problems.append(("identifier", _("no client has this credit code or ID number")))
+    if category not in FindingCategory.values:
+        problems.append(("category", _("unknown category")))
+    if not (row.get("key") or "").strip():
+        problems.append(("key", _("empty")))
+    amount = None
+    if (row.get("amount") or "").strip():
+        try:
+            amount = Decimal(row["amount"].replace(",", "").strip())
+        except InvalidOperation:
+            problems.append(("amount", _("not a number")))
+    day = None
+    if (row.get("date") or "").strip():
+        try:
+            day = date.fromisoformat(row["date"].strip())
+        except ValueError:
+            problems.append(("date", _("not a date (YYYY-MM-DD)")))
+    if problems or customer is None:  # without a problem, a client was found
+        return problems, None
+    clients[ident] = customer
+    source = (row.get("source") or "").strip()[:40] or "csv"
+    reported = Reported(
+        category,
+        row["key"].strip()[:120],
+        (row.get("title") or row["key"]).strip()[:300],
+        amount,
+        day,
+    )
+    return problems, (customer, source, reported)
+
+
+@transaction.atomic
+def _save_imported(rows: list[tuple[Customer, str, Reported]], *, user) -> ImportResult:
+    """One import check per client and source with its findings recorded (never resolving
+    the ones it does not list)."""
     now = timezone.now()
     result = ImportResult(0, 0, 0)
-    with transaction.atomic():
-        groups: dict[tuple[int, str], list] = {}
-        for customer, source, reported in rows:
-            groups.setdefault((customer.pk, source), [customer, []])[1].append(reported)
-        for (_pk, source), (customer, reported) in groups.items():
-            check = ExternalCheck.objects.create(
-                customer=customer,
-                provider=source,
-                reason=CheckReason.IMPORT,
-                status=CheckStatus.DONE,
-                findings_count=len(reported),
-                checked_at=now,
-                requested_by=user,
-            )
-            check.new_count = _record(
-                customer=customer,
-                reported=reported,
-                check=check,
-                source=source,
-                now=now,
-                resolve_missing=False,
-            )
-            check.save(update_fields=["new_count"])
-            if check.new_count:
-                customer_changed(customer.pk)
-            result.checks += 1
-            result.findings += len(reported)
-            result.new += check.new_count
+    groups: dict[tuple[int, str], list] = {}
+    for customer, source, reported in rows:
+        groups.setdefault((customer.pk, source), [customer, []])[1].append(reported)
+    for (_pk, source), (customer, reported) in groups.items():
+        check = ExternalCheck.objects.create(
+            customer=customer,
+            provider=source,
+            reason=CheckReason.IMPORT,
+            status=CheckStatus.DONE,
+            findings_count=len(reported),
+            checked_at=now,
+            requested_by=user,
+        )
+        check.new_count = _record(
+            customer=customer,
+            reported=reported,
+            check=check,
+            source=source,
+            now=now,
+            resolve_missing=False,
+        )
+        check.save(update_fields=["new_count"])
+        if check.new_count:
+            customer_changed(customer.pk)
+        result.checks += 1
+        result.findings += len(reported)
+        result.new += check.new_count
     return result
