@@ -369,42 +369,12 @@ def partition_by_range(table: str, column: str, first_new: str) -> Callable:
         with connection.cursor() as cursor:
             cursor.execute(first_new)
             bound = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
-                "pg_get_constraintdef(con.oid) FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid "
-                "LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid "
-                "AND con.conrelid = i.indrelid WHERE i.indrelid = to_regclass(%s) "
-                "ORDER BY c.relname",
-                [table],
-            )
-            indexes = cursor.fetchall()
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
-                [table],
-            )
-            foreign = cursor.fetchall()
+            indexes, foreign = _indexes_and_foreign_keys(cursor, table)
             starts = _next_values(cursor, table)
             cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(legacy)}")
             for identity in starts:
                 cursor.execute(f"ALTER TABLE {quote(legacy)} ALTER {quote(identity)} DROP IDENTITY")
-            keys = []
-            # Index names are per schema: the old table's get a suffix, the parent takes the
-            # original ones.
-            for name, _definition, con, condef in indexes:
-                if con:
-                    if column not in _key_columns(condef):
-                        head, _p, rest = condef.partition("(")
-                        cols, _c, tail = rest.partition(")")
-                        condef = f"{head}({cols}, {quote(column)}){tail}"
-                    cursor.execute(f"ALTER TABLE {quote(legacy)} DROP CONSTRAINT {quote(con)}")
-                    cursor.execute(
-                        f"ALTER TABLE {quote(legacy)} ADD CONSTRAINT {quote(con + '_l')} {condef}"
-                    )
-                    keys.append((con, condef))
-                else:
-                    cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name + '_l')}")
+            keys = _rename_legacy_keys(cursor, quote, legacy, column, indexes)
             cursor.execute(
                 f"CREATE TABLE {quote(table)} (LIKE {quote(legacy)} INCLUDING DEFAULTS "
                 f"INCLUDING CONSTRAINTS) PARTITION BY RANGE ({quote(column)})"
@@ -415,26 +385,76 @@ def partition_by_range(table: str, column: str, first_new: str) -> Callable:
                 "FOR VALUES FROM (MINVALUE) TO (%s)",
                 [bound],
             )
-            # Created on the parent, each key, index and foreign key adopts the old table's
-            # own instead of building or validating another.
-            for con, condef in keys:
-                cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con)} {condef}")
-            for name, definition, con, _condef in indexes:
-                if not con:
-                    cursor.execute(
-                        _INDEX_HEAD.sub(
-                            rf"CREATE \1INDEX {quote(name)} ON {quote(table)} ", definition
-                        )
-                    )
-            for name, definition in foreign:
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
-                )
+            _adopt_keys(cursor, quote, table, keys, indexes, foreign)
             cursor.execute(
                 f"CREATE TABLE {quote(table + '_default')} PARTITION OF {quote(table)} DEFAULT"
             )
 
     return apply
+
+
+def _indexes_and_foreign_keys(cursor, table: str) -> tuple[list[tuple], list[tuple]]:
+    """``table``'s indexes as (name, definition, constraint or None, its definition), by
+    name, and its foreign keys as (name, definition)."""
+    cursor.execute(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname, "
+        "pg_get_constraintdef(con.oid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid "
+        "AND con.conrelid = i.indrelid WHERE i.indrelid = to_regclass(%s) "
+        "ORDER BY c.relname",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+        [table],
+    )
+    return indexes, cursor.fetchall()
+
+
+def _rename_legacy_keys(
+    cursor, quote, legacy: str, column: str, indexes: list[tuple]
+) -> list[tuple[str, str]]:
+    """Give the old table's indexes and primary/unique keys a ``_l`` suffix, a key gaining
+    ``column`` when it lacks it; returns the keys as (original name, definition) for the
+    parent."""
+    keys = []
+    # Index names are per schema: the old table's get a suffix, the parent takes the
+    # original ones.
+    for name, _definition, con, condef in indexes:
+        if con:
+            if column not in _key_columns(condef):
+                head, _p, rest = condef.partition("(")
+                cols, _c, tail = rest.partition(")")
+                condef = f"{head}({cols}, {quote(column)}){tail}"
+            cursor.execute(f"ALTER TABLE {quote(legacy)} DROP CONSTRAINT {quote(con)}")
+            cursor.execute(
+                f"ALTER TABLE {quote(legacy)} ADD CONSTRAINT {quote(con + '_l')} {condef}"
+            )
+            keys.append((con, condef))
+        else:
+            cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(name + '_l')}")
+    return keys
+
+
+def _adopt_keys(
+    cursor, quote, table: str, keys: list[tuple[str, str]], indexes: list[tuple],
+    foreign: list[tuple],
+) -> None:  # fmt: skip
+    """Create the keys, the other indexes and the foreign keys on the partitioned parent under
+    their original names: each adopts the old table's own instead of building or validating
+    another."""
+    for con, condef in keys:
+        cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(con)} {condef}")
+    for name, definition, con, _condef in indexes:
+        if not con:
+            cursor.execute(
+                _INDEX_HEAD.sub(rf"CREATE \1INDEX {quote(name)} ON {quote(table)} ", definition)
+            )
+    for name, definition in foreign:
+        cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def merge_partitions(table: str, column: str) -> Callable:
