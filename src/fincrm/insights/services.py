@@ -367,67 +367,108 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
 
     funding_rate = funding_rate_annual(policy)
     drawdowns = book.drawdowns(as_of, funding_rate=funding_rate)
-    try:
-        values = lifetime_values(
-            drawdowns, as_of=as_of, horizon_weeks=rules.clv_horizon_weeks,
-            annual_rate=rules.clv_discount_rate_annual, penalizer=rules.clv_penalizer,
-        )  # fmt: skip
-        frame = frame.join(values, on="customer_id", how="left")
-    except (ValueError, RuntimeError) as exc:  # too little history to fit, or no optimum
-        result.notes.append(f"lifetime value: {exc}")
-        frame = frame.with_columns(
-            expected_transactions=pl.lit(None, pl.Float64),
-            prob_alive=pl.lit(None, pl.Float64),
-            clv=pl.lit(None, pl.Float64),
-        )
+    frame = _with_lifetime_values(frame, drawdowns, rules, as_of=as_of, result=result)
     frame = _with_running_book(frame, as_of=as_of, funding_rate=funding_rate,
                                discount_rate=rules.clv_discount_rate_annual)  # fmt: skip
     result.with_clv = int(frame["clv"].is_not_null().sum())
     result.with_running_value = int(frame["clv_running"].is_not_null().sum())
 
+    frame, reasons = _with_churn(frame, book, rules, as_of=as_of, result=result)
+    frame = _with_need(frame, book, drawdowns, rules, as_of=as_of)
+    frame = frame.join(reasons, on="customer_id", how="left")
+    result.with_need = int(frame["next_need_on"].is_not_null().sum())
+
+    now = timezone.now()
+    result.clients = _save_predictions(frame, computed_at=now)
+    recommended = _recommendations(book, policy, as_of)
+    result.recommendations = _save_recommendations(recommended, created_at=now)
+    from .cube import cube_rebuild
+
+    result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
+    return result
+
+
+def _with_lifetime_values(
+    frame: pl.DataFrame, drawdowns: pl.DataFrame, rules, *, as_of: date, result: PredictionResult
+) -> pl.DataFrame:
+    """``frame`` with ``expected_transactions``, ``prob_alive`` and ``clv`` (future
+    drawdowns); all null, with a note in ``result``, when the models cannot be fitted."""
+    try:
+        values = lifetime_values(
+            drawdowns, as_of=as_of, horizon_weeks=rules.clv_horizon_weeks,
+            annual_rate=rules.clv_discount_rate_annual, penalizer=rules.clv_penalizer,
+        )  # fmt: skip
+        return frame.join(values, on="customer_id", how="left")
+    except (ValueError, RuntimeError) as exc:  # too little history to fit, or no optimum
+        result.notes.append(f"lifetime value: {exc}")
+        return frame.with_columns(
+            expected_transactions=pl.lit(None, pl.Float64),
+            prob_alive=pl.lit(None, pl.Float64),
+            clv=pl.lit(None, pl.Float64),
+        )
+
+
+def _with_churn(
+    frame: pl.DataFrame, book: Book, rules, *, as_of: date, result: PredictionResult
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Train the churn model and score the clients who could leave: ``frame`` with
+    ``churn_probability``, and the reasons (``customer_id``, ``churn_reasons``). Stores the
+    model's report and the retention tasks in ``result`` (a note when there is no model)."""
     trained = train_churn(book, as_of=as_of, horizon=rules.churn_horizon_days)
     reasons = pl.DataFrame(schema={"customer_id": pl.Int64, "churn_reasons": pl.String})
     if trained is None:
         result.notes.append("churn: too few clients or churners to train on")
-        frame = frame.with_columns(churn_probability=pl.lit(None, pl.Float64))
-    else:
-        model, calibrator, report = trained
-        result.churn_report = ChurnModelReport.objects.create(**report)
-        # Scored only where leaving is possible: clients with a facility to renew in the horizon.
-        at_risk = book.churn_population(as_of, rules.churn_horizon_days)
-        current = book.churn_features(as_of).join(at_risk, on="customer_id", how="semi")
-        columns = churn_columns()
-        probability = model.predict_proba(current.select(columns))
-        scored = current.select(
-            "customer_id",
-            churn_probability=pl.Series(
-                calibrator.predict(probability) if calibrator else probability, dtype=pl.Float64
-            ),
-        )
-        explained = model.explain(current.select(columns), top=3)
-        rows_to_ids = current.select("customer_id").with_row_index("row")
-        reasons = (
-            explained.join(rows_to_ids.with_columns(pl.col("row").cast(explained["row"].dtype)),
-                           on="row")
-            .group_by("customer_id")
-            .agg(
-                pl.struct(
-                    feature="feature", label="label", value="value", contribution="contribution"
-                )
-                .sort_by("rank")
-                .alias("reasons")
-            )
-            .with_columns(churn_reasons=pl.struct(v=pl.col("reasons")).struct.json_encode()
-                          .str.slice(5).str.strip_suffix("}"))
-            .select("customer_id", "churn_reasons")
-        )  # fmt: skip
-        frame = frame.join(scored, on="customer_id", how="left")
-        result.retention_tasks = _retention_tasks(scored, rules, as_of)
+        return frame.with_columns(churn_probability=pl.lit(None, pl.Float64)), reasons
+    model, calibrator, report = trained
+    result.churn_report = ChurnModelReport.objects.create(**report)
+    # Scored only where leaving is possible: clients with a facility to renew in the horizon.
+    at_risk = book.churn_population(as_of, rules.churn_horizon_days)
+    current = book.churn_features(as_of).join(at_risk, on="customer_id", how="semi")
+    columns = churn_columns()
+    probability = model.predict_proba(current.select(columns))
+    scored = current.select(
+        "customer_id",
+        churn_probability=pl.Series(
+            calibrator.predict(probability) if calibrator else probability, dtype=pl.Float64
+        ),
+    )
+    reasons = _churn_reasons(model, current.select(columns), current.select("customer_id"))
+    frame = frame.join(scored, on="customer_id", how="left")
+    result.retention_tasks = _retention_tasks(scored, rules, as_of)
+    return frame, reasons
 
+
+def _churn_reasons(model: ChurnModel, features: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+    """``customer_id``, ``churn_reasons``: the model's top three contributions per scored
+    client (``features``, in the order of ``ids``), as JSON."""
+    explained = model.explain(features, top=3)
+    rows_to_ids = ids.with_row_index("row")
+    return (
+        explained.join(rows_to_ids.with_columns(pl.col("row").cast(explained["row"].dtype)),
+                       on="row")
+        .group_by("customer_id")
+        .agg(
+            pl.struct(
+                feature="feature", label="label", value="value", contribution="contribution"
+            )
+            .sort_by("rank")
+            .alias("reasons")
+        )
+        .with_columns(churn_reasons=pl.struct(v=pl.col("reasons")).struct.json_encode()
+                      .str.slice(5).str.strip_suffix("}"))
+        .select("customer_id", "churn_reasons")
+    )  # fmt: skip
+
+
+def _with_need(
+    frame: pl.DataFrame, book: Book, drawdowns: pl.DataFrame, rules, *, as_of: date
+) -> pl.DataFrame:
+    """``frame`` with the next financing need: ``next_need_on`` (active clients only),
+    ``next_need_amount``, ``need_confidence`` and ``need_reason`` (JSON)."""
     need = _demand(book, drawdowns.select("customer_id", "drawn_on", "amount"), rules,
                    as_of=as_of, computed_at=timezone.now())  # fmt: skip
     need = due_within(need, as_of=as_of)
-    frame = frame.join(
+    return frame.join(
         need.select(
             "customer_id",
             next_need_on=pl.when(pl.col("active")).then(pl.col("expected_next_date")),
@@ -441,10 +482,11 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
         ),
         on="customer_id",
         how="left",
-    ).join(reasons, on="customer_id", how="left")  # fmt: skip
-    result.with_need = int(frame["next_need_on"].is_not_null().sum())
+    )  # fmt: skip
 
-    now = timezone.now()
+
+def _save_predictions(frame: pl.DataFrame, *, computed_at) -> int:
+    """Replace every ``Prediction`` row by ``frame``'s; returns how many."""
     rows = frame.select(
         "customer_id", "expected_transactions", "prob_alive", "clv", "clv_running",
         "clv_drawdowns", pl.col("clv_basis").fill_null("{}"), "churn_probability",
@@ -458,37 +500,37 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
          "clv_drawdowns", "clv_basis", "churn_probability", "churn_reasons", "next_need_on",
          "next_need_amount", "need_confidence", "need_reason"),
         rows.iter_rows(),
-        constants={"computed_at": now},
+        constants={"computed_at": computed_at},
         json_text=("clv_basis", "churn_reasons", "need_reason"),
     )  # fmt: skip
-    result.clients = rows.height
+    return rows.height
 
-    recommended = _recommendations(book, policy, as_of)
+
+def _save_recommendations(recommended: pl.DataFrame, *, created_at) -> int:
+    """Replace the open recommendations by ``recommended``, leaving out a product accepted or
+    dismissed for the client in the last 90 days; returns how many were created."""
     Recommendation.objects.filter(status=RecommendationStatus.OPEN).delete()
-    if recommended.height:
-        products = dict(Product.objects.values_list("code", "pk"))
-        decided = set(
-            Recommendation.objects.exclude(status=RecommendationStatus.OPEN)
-            .filter(created_at__gte=now - timedelta(days=90))
-            .values_list("customer_id", "product_id")
-        )
-        recs = [
-            (r["customer_id"], products[r["product_code"]], r["rank"], r["score"],
-             r["reason_code"], r["reason_value"], r["suggested_amount"])
-            for r in recommended.iter_rows(named=True)
-            if (r["customer_id"], products[r["product_code"]]) not in decided
-        ]  # fmt: skip
-        result.recommendations = insert_rows(
-            Recommendation,
-            ("customer_id", "product_id", "rank", "score", "reason_code", "reason_value",
-             "suggested_amount"),
-            recs,
-            constants={"created_at": now, "status": RecommendationStatus.OPEN},
-        )  # fmt: skip
-    from .cube import cube_rebuild
-
-    result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
-    return result
+    if not recommended.height:
+        return 0
+    products = dict(Product.objects.values_list("code", "pk"))
+    decided = set(
+        Recommendation.objects.exclude(status=RecommendationStatus.OPEN)
+        .filter(created_at__gte=created_at - timedelta(days=90))
+        .values_list("customer_id", "product_id")
+    )
+    recs = [
+        (r["customer_id"], products[r["product_code"]], r["rank"], r["score"],
+         r["reason_code"], r["reason_value"], r["suggested_amount"])
+        for r in recommended.iter_rows(named=True)
+        if (r["customer_id"], products[r["product_code"]]) not in decided
+    ]  # fmt: skip
+    return insert_rows(
+        Recommendation,
+        ("customer_id", "product_id", "rank", "score", "reason_code", "reason_value",
+         "suggested_amount"),
+        recs,
+        constants={"created_at": created_at, "status": RecommendationStatus.OPEN},
+    )  # fmt: skip
 
 
 def funding_rate_annual(policy) -> float:
