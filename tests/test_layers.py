@@ -85,3 +85,26 @@ def test_the_graph_script_sees_analytics_import_no_other_app():
     assert not [i for i in imports if import_graph.app_of(i.source) == "analytics"]
     kinds = {i.kind for i in imports}
     assert {"module", "local"} <= kinds
+
+
+def test_the_apps_form_no_import_cycle():
+    """No app reaches itself through the apps it imports, module-level or inside a function
+    (issue 20, point 3): news goes up through core.events, core.daily and Django signals that
+    the upper app connects in its ready(), never by an import."""
+    graph = _import_graph()
+    g = graph.graph(graph.cross_app(graph.collect()), {"module", "local"})
+    assert graph.cycles(g) == [], "apps importing one another in a loop: " + repr(graph.cycles(g))
+
+
+def test_the_cycle_check_sees_a_loop(tmp_path):
+    """The check above is not blind: two apps importing each other inside functions (the way
+    a cycle used to be hidden) are found."""
+    graph = _import_graph()
+    for app, other in (("alpha", "beta"), ("beta", "alpha")):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "__init__.py").write_text("")
+        (tmp_path / app / "services.py").write_text(
+            f"def run():\n    from fincrm.{other}.services import run\n\n    return run\n"
+        )
+    g = graph.graph(graph.cross_app(graph.collect(tmp_path)), {"module", "local"})
+    assert [sorted(c) for c in graph.cycles(g)] == [["alpha", "beta"]]
