@@ -20,7 +20,7 @@ The order, as the apps register it (``order``: name, app):
 - 100 ``client_reports`` reports · 110 ``external_checks`` checks
 - 120 ``scheduled_campaigns`` campaigns
 - 130 ``use_of_funds_checklists`` · 140 ``cover_expiry_reminders`` postloan
-- 150 ``programme_tasks`` evaluation
+- 150 ``programme_tasks`` · 160 ``programme_tasks_withdrawn`` evaluation
 """
 
 from __future__ import annotations

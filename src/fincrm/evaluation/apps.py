@@ -12,6 +12,13 @@ def _daily_programme_tasks(as_of: date) -> int:
     return sum(programme_tasks_plan(as_of=as_of).values())
 
 
+def _daily_programme_withdrawals(as_of: date) -> int:
+    # A client that left a programme (its stage or segments moved on) keeps no open task of it.
+    from .programmes import programme_tasks_withdraw
+
+    return programme_tasks_withdraw()
+
+
 class EvaluationConfig(AppConfig):
     name = "fincrm.evaluation"
     verbose_name = _("Evaluation")
@@ -37,3 +44,4 @@ class EvaluationConfig(AppConfig):
             scorecard_train=receivers.scorecard_train,
         )
         daily.register("programme_tasks", _daily_programme_tasks, order=150)
+        daily.register("programme_tasks_withdrawn", _daily_programme_withdrawals, order=160)

@@ -96,6 +96,30 @@ def programme_tasks_plan(*, as_of: date | None = None, customer_ids=None) -> dic
     return created
 
 
+def programme_tasks_withdraw(*, customer_ids=None) -> int:
+    """Cancel the open programme tasks of clients no longer in that programme: their stage or
+    segments moved on (a new client became active, a dormant one came back), they lost their
+    account manager, or the policy dropped the programme. Done tasks stay as they are. Returns
+    how many were cancelled."""
+    from fincrm.analytics.strategy import KEY_PREFIX
+    from fincrm.engagement.choices import TaskStatus
+    from fincrm.engagement.models import Task
+    from fincrm.engagement.services import tasks_cancel_many
+
+    rules = policy_config(policy_active()).strategies
+    members = _members(rules, customer_ids)
+    enrolled = set(members.select("customer_id", "programme").iter_rows())
+    tasks = Task.objects.filter(source_key__startswith=KEY_PREFIX, status=TaskStatus.OPEN)
+    if customer_ids is not None:
+        tasks = tasks.filter(customer_id__in=customer_ids)
+    left = [
+        pk
+        for pk, customer_id, key in tasks.values_list("pk", "customer_id", "source_key").iterator()
+        if (customer_id, key[len(KEY_PREFIX) :].split(":", 1)[0]) not in enrolled
+    ]
+    return tasks_cancel_many(ids=left)
+
+
 def _source_names(policy: PolicyConfig, chinese: bool) -> dict[str, str]:
     """``segment:<code>`` / ``lifecycle:<stage>`` → why a client is in a programme, in words
     ("成长型企业：推出中长期贷款产品，支持业务扩张")."""

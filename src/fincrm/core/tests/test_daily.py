@@ -28,6 +28,7 @@ STEPS = [
     "use_of_funds_checklists",
     "cover_expiry_reminders",
     "programme_tasks",
+    "programme_tasks_withdrawn",
 ]
 
 

@@ -206,3 +206,35 @@ def test_an_event_invites_a_programmes_clients(classified, users):
     assert event_audience(event=event, user=users["admin"]) == [classified["a_company"].pk]
     edit = EventForm(instance=event)
     assert edit.initial["programmes"] == ["startup_coaching"]
+
+
+def test_a_client_that_leaves_a_programme_keeps_no_open_task_of_it(classified):
+    """The new client became active and left its startup stage, the dormant one came back:
+    their open onboarding, coaching and reactivation tasks are cancelled; a done task and the
+    tasks of clients still in their programme stay."""
+    from fincrm.evaluation.programmes import programme_tasks_withdraw
+
+    programme_tasks_plan(as_of=date(2026, 5, 10))
+    Task.objects.filter(source_key="prog:startup_coaching:2026H1").update(status=TaskStatus.DONE)
+    assert programme_tasks_withdraw() == 0  # nobody moved: nothing cancelled
+
+    _classify(classified["a_company"], lifecycle="active", segments=["growing"])
+    _classify(classified["a_person"], lifecycle="active", segments=[])
+    assert programme_tasks_withdraw() == 2
+    assert _programme_tasks() == [
+        ("深圳华信供应链管理有限公司", "prog:risk_watch:2026-05", "open"),
+        ("王建国", "prog:reactivation:2026Q2", "cancelled"),
+        ("苏州恒瑞精密机械有限公司", "prog:onboarding:1", "cancelled"),
+        ("苏州恒瑞精密机械有限公司", "prog:startup_coaching:2026H1", "done"),
+    ]
+    assert programme_tasks_withdraw() == 0
+
+
+def test_withdrawal_within_given_clients_leaves_the_others(classified):
+    from fincrm.evaluation.programmes import programme_tasks_withdraw
+
+    programme_tasks_plan(as_of=date(2026, 5, 10))
+    _classify(classified["a_person"], lifecycle="active", segments=[])
+    _classify(classified["b_company"], lifecycle="active", segments=[])
+    assert programme_tasks_withdraw(customer_ids=[classified["a_person"].pk]) == 1
+    assert Task.objects.get(source_key="prog:risk_watch:2026-05").status == "open"
