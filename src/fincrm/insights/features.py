@@ -44,78 +44,17 @@ class Book:
 
     @classmethod
     def read(cls, *, competitor_words: list[str]) -> Book:
-        interactions = fetch(
-            Interaction.objects.order_by().values_list(
-                "customer_id", "occurred_at", "outcome", "summary"
-            ),
-            {"customer_id": pl.Int64, "on": LOCAL_DATE, "outcome": pl.String, "summary": pl.String},
-        )
-        pattern = "|".join(re.escape(w) for w in competitor_words if w)
-        mentions = (
-            pl.col("summary").fill_null("").str.contains(pattern) if pattern else pl.lit(False)
-        )
+        """The whole book as frames, each read in bulk."""
+        interactions = _read_interactions(competitor_words)
         return cls(
-            customers=fetch(
-                Customer.objects.order_by().values_list(
-                    "pk", "created_at", "industry", "owner_id", "annual_revenue"
-                ),
-                {
-                    "customer_id": pl.Int64,
-                    "created_on": LOCAL_DATE,
-                    "industry": pl.String,
-                    "owner_id": pl.Int64,
-                    "revenue": pl.Float64,
-                },
-            ),
-            facilities=fetch(
-                Facility.objects.order_by().values_list(
-                    "pk",
-                    "customer_id",
-                    "product__code",
-                    "start_date",
-                    "maturity_date",
-                    "approved_limit",
-                    "drawn_amount",
-                    "rate",
-                    "tenor_months",
-                    "status",
-                    "loan_class",
-                ),
-                {
-                    "facility_id": pl.Int64,
-                    "customer_id": pl.Int64,
-                    "product": pl.String,
-                    "start_date": pl.Date,
-                    "maturity_date": pl.Date,
-                    "limit": pl.Float64,
-                    "drawn": pl.Float64,
-                    "rate": pl.Float64,
-                    "tenor_months": pl.Int64,
-                    "status": pl.String,
-                    "loan_class": pl.String,
-                },
-            ),
-            installments=fetch(
-                Installment.objects.order_by().values_list(
-                    "facility__customer_id",
-                    "facility_id",
-                    "due_date",
-                    "principal_due",
-                    "paid_off_on",
-                ),
-                {
-                    "customer_id": pl.Int64,
-                    "facility_id": pl.Int64,
-                    "due_date": pl.Date,
-                    "principal": pl.Float64,
-                    "paid_off_on": pl.Date,
-                },
-            ),
+            customers=_read_customers(),
+            facilities=_read_facilities(),
+            installments=_read_installments(),
             applications=fetch(
                 Application.objects.order_by().values_list("customer_id", "created_at"),
                 {"customer_id": pl.Int64, "on": LOCAL_DATE},
             ),
-            interactions=interactions.with_columns(competitor=mentions).drop("summary"),
+            interactions=interactions,
             tickets=fetch(
                 Ticket.objects.order_by().values_list("customer_id", "opened_at"),
                 {"customer_id": pl.Int64, "on": LOCAL_DATE},
@@ -197,20 +136,7 @@ class Book:
             ]
         ).filter(pl.col("on") < cutoff)
         tenure = first_seen.group_by("customer_id").agg(pl.col("on").min().alias("first_seen"))
-        late = (
-            self.installments.filter((pl.col("due_date") >= year) & (pl.col("due_date") < cutoff))
-            .with_columns(
-                paid=pl.when(pl.col("paid_off_on") < cutoff)
-                .then(pl.col("paid_off_on"))
-                .otherwise(pl.lit(cutoff))
-            )
-            .group_by("customer_id")
-            .agg(
-                ((pl.col("paid") - pl.col("due_date")).dt.total_days().clip(0).max())
-                .cast(pl.Float64)
-                .alias("max_dpd_12m")
-            )
-        )
+        late = self._max_days_past_due(year, cutoff)
         frame = (
             self.active_at(cutoff)
             .join(self.balance(cutoff, "balance"), on="customer_id", how="left")
@@ -232,26 +158,25 @@ class Book:
                               "open_warnings"), on="customer_id", how="left")
             .join(late, on="customer_id", how="left")
         )  # fmt: skip
-        day = pl.lit(cutoff)
-        return frame.select(
-            "customer_id",
-            activity_trend=pl.col("recent").fill_null(0) - pl.col("before").fill_null(0),
-            balance_trend=pl.when(pl.col("balance_before") > 0)
-            .then(pl.col("balance").fill_null(0) / pl.col("balance_before") - 1)
-            .otherwise(None),
-            utilisation=(pl.col("balance").fill_null(0) / pl.col("limit")).clip(0, 2),
-            complaints_12m=pl.col("complaints_12m").fill_null(0),
-            last_nps=pl.col("last_nps"),
-            days_since_last_contact=(day - pl.col("last_contact")).dt.total_days().cast(pl.Float64),
-            days_to_nearest_maturity=(pl.col("nearest_maturity") - day)
-            .dt.total_days()
-            .cast(pl.Float64),
-            competitor_mentions_12m=pl.col("competitor_mentions_12m").fill_null(0),
-            tenure_days=(day - pl.col("first_seen")).dt.total_days().cast(pl.Float64),
-            open_warnings=pl.col("open_warnings").fill_null(0),
-            max_dpd_12m=pl.col("max_dpd_12m").fill_null(0),
-            observed_to=pl.lit(cutoff - timedelta(days=1)),
-        ).sort("customer_id")
+        return _churn_feature_columns(frame, cutoff)
+
+    def _max_days_past_due(self, start: date, cutoff: date) -> pl.DataFrame:
+        """customer_id, max_dpd_12m: the most days an instalment due from ``start`` to before
+        the cut-off was paid late (one still unpaid at the cut-off counts as late until it)."""
+        return (
+            self.installments.filter((pl.col("due_date") >= start) & (pl.col("due_date") < cutoff))
+            .with_columns(
+                paid=pl.when(pl.col("paid_off_on") < cutoff)
+                .then(pl.col("paid_off_on"))
+                .otherwise(pl.lit(cutoff))
+            )
+            .group_by("customer_id")
+            .agg(
+                ((pl.col("paid") - pl.col("due_date")).dt.total_days().clip(0).max())
+                .cast(pl.Float64)
+                .alias("max_dpd_12m")
+            )
+        )
 
     def churn_population(self, cutoff: date, horizon_days: int) -> pl.DataFrame:
         """customer_id, maturity: the clients at risk of leaving over the horizon after
@@ -308,6 +233,109 @@ class Book:
                 / 12
             ).clip(0),
         )  # fmt: skip
+
+
+def _read_interactions(competitor_words: list[str]) -> pl.DataFrame:
+    """customer_id, on, outcome, competitor (the summary names a competitor word)."""
+    interactions = fetch(
+        Interaction.objects.order_by().values_list(
+            "customer_id", "occurred_at", "outcome", "summary"
+        ),
+        {"customer_id": pl.Int64, "on": LOCAL_DATE, "outcome": pl.String, "summary": pl.String},
+    )
+    pattern = "|".join(re.escape(w) for w in competitor_words if w)
+    mentions = pl.col("summary").fill_null("").str.contains(pattern) if pattern else pl.lit(False)
+    return interactions.with_columns(competitor=mentions).drop("summary")
+
+
+def _read_customers() -> pl.DataFrame:
+    return fetch(
+        Customer.objects.order_by().values_list(
+            "pk", "created_at", "industry", "owner_id", "annual_revenue"
+        ),
+        {
+            "customer_id": pl.Int64,
+            "created_on": LOCAL_DATE,
+            "industry": pl.String,
+            "owner_id": pl.Int64,
+            "revenue": pl.Float64,
+        },
+    )
+
+
+def _read_facilities() -> pl.DataFrame:
+    return fetch(
+        Facility.objects.order_by().values_list(
+            "pk",
+            "customer_id",
+            "product__code",
+            "start_date",
+            "maturity_date",
+            "approved_limit",
+            "drawn_amount",
+            "rate",
+            "tenor_months",
+            "status",
+            "loan_class",
+        ),
+        {
+            "facility_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "product": pl.String,
+            "start_date": pl.Date,
+            "maturity_date": pl.Date,
+            "limit": pl.Float64,
+            "drawn": pl.Float64,
+            "rate": pl.Float64,
+            "tenor_months": pl.Int64,
+            "status": pl.String,
+            "loan_class": pl.String,
+        },
+    )
+
+
+def _read_installments() -> pl.DataFrame:
+    return fetch(
+        Installment.objects.order_by().values_list(
+            "facility__customer_id",
+            "facility_id",
+            "due_date",
+            "principal_due",
+            "paid_off_on",
+        ),
+        {
+            "customer_id": pl.Int64,
+            "facility_id": pl.Int64,
+            "due_date": pl.Date,
+            "principal": pl.Float64,
+            "paid_off_on": pl.Date,
+        },
+    )
+
+
+def _churn_feature_columns(frame: pl.DataFrame, cutoff: date) -> pl.DataFrame:
+    """The churn features (and ``observed_to``) from the joined pieces of
+    :meth:`Book.churn_features`, sorted by client."""
+    day = pl.lit(cutoff)
+    return frame.select(
+        "customer_id",
+        activity_trend=pl.col("recent").fill_null(0) - pl.col("before").fill_null(0),
+        balance_trend=pl.when(pl.col("balance_before") > 0)
+        .then(pl.col("balance").fill_null(0) / pl.col("balance_before") - 1)
+        .otherwise(None),
+        utilisation=(pl.col("balance").fill_null(0) / pl.col("limit")).clip(0, 2),
+        complaints_12m=pl.col("complaints_12m").fill_null(0),
+        last_nps=pl.col("last_nps"),
+        days_since_last_contact=(day - pl.col("last_contact")).dt.total_days().cast(pl.Float64),
+        days_to_nearest_maturity=(pl.col("nearest_maturity") - day)
+        .dt.total_days()
+        .cast(pl.Float64),
+        competitor_mentions_12m=pl.col("competitor_mentions_12m").fill_null(0),
+        tenure_days=(day - pl.col("first_seen")).dt.total_days().cast(pl.Float64),
+        open_warnings=pl.col("open_warnings").fill_null(0),
+        max_dpd_12m=pl.col("max_dpd_12m").fill_null(0),
+        observed_to=pl.lit(cutoff - timedelta(days=1)),
+    ).sort("customer_id")
 
 
 def running_instalments() -> pl.DataFrame:
