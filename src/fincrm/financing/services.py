@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -183,6 +183,43 @@ def proposed_terms(
     return terms
 
 
+def _application_terms(
+    *,
+    customer,
+    product: Product,
+    amount: Decimal,
+    tenor_months: int,
+    repayment_method: str | None,
+    frequency: str,
+    rate: Decimal | None,
+    check_bounds: bool,
+) -> dict:
+    """The terms of a new application: proposed, overridden by those given, then checked
+    against the product's bounds (a ValidationError by field) unless ``check_bounds`` is off."""
+    policy, _version = policy_current()
+    terms = proposed_terms(
+        customer=customer,
+        product=product,
+        policy=policy,
+        amount=amount,
+        tenor_months=tenor_months,
+    )
+    if repayment_method:
+        terms["repayment_method"] = repayment_method
+    if rate is not None:
+        terms["rate"] = rate
+    if check_bounds:
+        check_product_bounds(
+            product=product,
+            amount=amount,
+            tenor_months=tenor_months,
+            rate=rate,
+            repayment_method=terms["repayment_method"],
+            frequency=frequency,
+        )
+    return terms
+
+
 @transaction.atomic
 def application_create(
     *,
@@ -207,27 +244,16 @@ def application_create(
     """
     from fincrm.core.policy import green_channel_tiers
 
-    policy, _version = policy_current()
-    terms = proposed_terms(
+    terms = _application_terms(
         customer=customer,
         product=product,
-        policy=policy,
         amount=amount,
         tenor_months=tenor_months,
+        repayment_method=repayment_method,
+        frequency=frequency,
+        rate=rate,
+        check_bounds=check_bounds,
     )
-    if repayment_method:
-        terms["repayment_method"] = repayment_method
-    if rate is not None:
-        terms["rate"] = rate
-    if check_bounds:
-        check_product_bounds(
-            product=product,
-            amount=amount,
-            tenor_months=tenor_months,
-            rate=rate,
-            repayment_method=terms["repayment_method"],
-            frequency=frequency,
-        )
     tier = getattr(getattr(customer, "classification", None), "tier", None)
     application = Application(
         customer=customer,
@@ -291,26 +317,55 @@ def application_move_stage(
     facility and its schedule (the whole amount, or the first tranche of a plan).
     """
     if to_stage in DECISIONS and not decided:
-        from .approval import application_decide
-
-        policy, version = policy_current()
-        stage = Application.objects.values_list("stage", flat=True).get(pk=application.pk)
-        if stage != Stage.CREDIT_REVIEW:
-            _refuse(stage, to_stage)
-        application_decide(
+        return _move_by_decision(
             application=application,
+            to_stage=to_stage,
             user=user,
-            vote=DECISIONS[to_stage],
             note=note,
             override_reason=override_reason,
-            policy=policy,
-            policy_version=version,
         )
-        return Application.objects.get(pk=application.pk)
     application = Application.objects.select_for_update().get(pk=application.pk)
     current = application.stage
+    _check_move(application, to_stage)
+    now = timezone.now()
+    _record_move(application, current=current, to_stage=to_stage, user=user, note=note, now=now)
+    _after_move(application, to_stage=to_stage, user=user, now=now)
+    customer_changed(application.customer_id)
+    return application
+
+
+def _move_by_decision(
+    *,
+    application: Application,
+    to_stage: str,
+    user,
+    note: str,
+    override_reason: str,
+) -> Application:
+    """Approval or rejection asked of the pipeline: only from credit review, and through
+    ``approval.application_decide`` (authority, the grade's controls, the votes)."""
+    from .approval import application_decide
+
+    policy, version = policy_current()
+    stage = Application.objects.values_list("stage", flat=True).get(pk=application.pk)
+    if stage != Stage.CREDIT_REVIEW:
+        _refuse(stage, to_stage)
+    application_decide(
+        application=application,
+        user=user,
+        vote=DECISIONS[to_stage],
+        note=note,
+        override_reason=override_reason,
+        policy=policy,
+        policy_version=version,
+    )
+    return Application.objects.get(pk=application.pk)
+
+
+def _check_move(application: Application, to_stage: str) -> None:
+    """The move is one the route allows, and the stage's documents are all accepted."""
     if to_stage not in allowed_stages(application):
-        _refuse(current, to_stage)
+        _refuse(application.stage, to_stage)
     if to_stage in NEEDS_ALL_DOCUMENTS:
         missing = [
             d.get_kind_display()
@@ -322,7 +377,13 @@ def application_move_stage(
                 MSG_DOCUMENTS_MISSING % {"missing": "、".join(map(str, missing))},
                 code="documents_missing",
             )
-    now = timezone.now()
+
+
+def _record_move(
+    application: Application, *, current: str, to_stage: str, user, note: str, now: datetime
+) -> None:
+    """Save the new stage (with the submission's date and maker), its history row and
+    the stage webhook (and the decision webhook for an approval or a rejection)."""
     application.stage = to_stage
     application.stage_changed_at = now
     fields = ["stage", "stage_changed_at"]
@@ -368,6 +429,11 @@ def application_move_stage(
                 }
             ],
         )
+
+
+def _after_move(application: Application, *, to_stage: str, user, now: datetime) -> None:
+    """What entering a stage sets off: the contract number, the facility booked at
+    disbursement, the automatic decision at credit review."""
     if to_stage == Stage.CONTRACT:
         from .booking import contract_prepare
 
@@ -386,8 +452,6 @@ def application_move_stage(
         policy, version = policy_current()
         application_auto_decide(application=application, policy=policy, policy_version=version)
         application.refresh_from_db()
-    customer_changed(application.customer_id)
-    return application
 
 
 MSG_TERMS_CLOSED = _("The terms can no longer be changed at this stage.")
