@@ -137,6 +137,15 @@ class Scorecard:
     #: Inverse L2 strengths tried by the cross-validation.
     C_GRID = tuple(float(c) for c in np.logspace(-3, 2, 11))
 
+    # Fitted attributes a card loaded by :meth:`from_dict` may lack (None): it was stored
+    # before they were recorded.
+    auc_: float | None
+    C_: float | None
+    n_defaults_: int | None
+    calibration_gap_: float | None
+    train_default_rate_: float | None
+    train_mean_pd_: float | None
+
     def __init__(
         self,
         features: Sequence[str],
@@ -352,9 +361,9 @@ class Scorecard:
         woes = sorted(set(spec["categories"].values()))
         codes = {c: woes.index(w) for c, w in spec["categories"].items()}
         # An unseen category: its own bin of WoE 0 (neutral), after the known ones.
-        values = column.cast(pl.String)
-        index = values.replace_strict(codes, default=len(woes), return_dtype=pl.Int64)
-        return np.where(values.is_null().to_numpy(), -1, index.to_numpy()), [*woes, 0.0]
+        labels = column.cast(pl.String)
+        bins = labels.replace_strict(codes, default=len(woes), return_dtype=pl.Int64)
+        return np.where(labels.is_null().to_numpy(), -1, bins.to_numpy()), [*woes, 0.0]
 
     def _woe(self, X: pl.DataFrame, features: Sequence[str] | None = None) -> np.ndarray:
         columns = []
@@ -420,7 +429,7 @@ class Scorecard:
         if not self.features_:
             points = np.full((W.shape[0], 1), offset - factor * self.intercept_)
         frame = pl.DataFrame(points, schema=self.features_ or ["base"], orient="row")
-        if self.prior_weight_ > 0:
+        if self.prior_weight_ > 0 and prior_points is not None:  # None: _prior_needed raised
             w = self.prior_weight_
             shift = -factor * self.calibration_shift_ / frame.width
             frame = pl.concat(

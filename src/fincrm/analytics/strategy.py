@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, cast
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,8 +35,8 @@ PRODUCT_TYPE = Literal[
     "working_capital", "equipment_leasing", "factoring", "supply_chain", "project",
     "bill_discounting",
 ]  # fmt: skip
-APPETITES: tuple[str, ...] = ("conservative", "steady", "aggressive")
 APPETITE = Literal["conservative", "steady", "aggressive"]
+APPETITES: tuple[APPETITE, ...] = ("conservative", "steady", "aggressive")
 NEEDS_LEVELS: tuple[str, ...] = ("basic", "comprehensive", "premium")
 NEEDS = Literal["basic", "comprehensive", "premium"]
 PERIOD = Literal["once", "year", "half", "quarter", "month"]
@@ -86,6 +86,23 @@ class Strategy(_Config):
     advice_en: str = Field("", max_length=200)
 
 
+def _answers_appetite() -> dict[str, APPETITE]:
+    return {
+        "保本为主，不愿承担风险": "conservative",
+        "低风险、收益稳定": "conservative",
+        "适度风险，收益与风险平衡": "steady",
+        "愿意承担较高风险以获取更高收益": "aggressive",
+    }
+
+
+def _answers_needs() -> dict[str, NEEDS]:
+    return {
+        "只需要融资，关注金额和利率": "basic",
+        "希望同时获得财务规划、风险管理等服务": "comprehensive",
+        "需要定制化融资方案和专属服务": "premium",
+    }
+
+
 class Profiling(_Config):
     """How needs level and risk appetite are proposed (the account manager confirms them).
 
@@ -101,21 +118,8 @@ class Profiling(_Config):
     premium_types: int = Field(3, ge=1)
     conservative_risk: int = Field(2, ge=1, le=5)
     aggressive_risk: int = Field(5, ge=1, le=5)
-    answers_appetite: dict[str, APPETITE] = Field(
-        default_factory=lambda: {
-            "保本为主，不愿承担风险": "conservative",
-            "低风险、收益稳定": "conservative",
-            "适度风险，收益与风险平衡": "steady",
-            "愿意承担较高风险以获取更高收益": "aggressive",
-        }
-    )
-    answers_needs: dict[str, NEEDS] = Field(
-        default_factory=lambda: {
-            "只需要融资，关注金额和利率": "basic",
-            "希望同时获得财务规划、风险管理等服务": "comprehensive",
-            "需要定制化融资方案和专属服务": "premium",
-        }
-    )
+    answers_appetite: dict[str, APPETITE] = Field(default_factory=_answers_appetite)
+    answers_needs: dict[str, NEEDS] = Field(default_factory=_answers_needs)
 
     @model_validator(mode="after")
     def _ordered(self) -> Profiling:
@@ -200,7 +204,7 @@ def _segment_strategies() -> dict[str, Strategy]:
     }  # fmt: skip
 
 
-def _stage_strategies() -> dict[str, Strategy]:
+def _stage_strategies() -> dict[STAGE, Strategy]:
     return {
         "potential": Strategy(
             product_priorities=["working_capital", "bill_discounting"],
@@ -222,12 +226,16 @@ def _stage_strategies() -> dict[str, Strategy]:
     }  # fmt: skip
 
 
-def _product_risk() -> dict[str, int]:
+def _product_risk() -> dict[PRODUCT_TYPE, int]:
     """1 (lowest) to 5: a discounted accepted bill or a receivable pays the lender from a third
     party; a working-capital loan or a lease from the client's own cash flow; a project from
     cash flows that do not exist yet."""
     return {"bill_discounting": 1, "factoring": 2, "supply_chain": 2, "working_capital": 3,
             "equipment_leasing": 3, "project": 5}  # fmt: skip
+
+
+def _appetite_max_risk() -> dict[APPETITE, int]:
+    return {"conservative": 2, "steady": 3, "aggressive": 5}
 
 
 class StrategyRules(_Config):
@@ -240,9 +248,7 @@ class StrategyRules(_Config):
     product_risk: dict[PRODUCT_TYPE, int] = Field(default_factory=_product_risk)
     #: The riskiest product a client of each appetite is offered first; riskier ones come
     #: after every product within it (still offered: the client may ask).
-    appetite_max_risk: dict[APPETITE, int] = Field(
-        default_factory=lambda: {"conservative": 2, "steady": 3, "aggressive": 5}
-    )
+    appetite_max_risk: dict[APPETITE, int] = Field(default_factory=_appetite_max_risk)
     profiling: Profiling = Field(default_factory=Profiling)
 
     @model_validator(mode="after")
@@ -267,7 +273,8 @@ class StrategyRules(_Config):
         caps = [self.appetite_max_risk.get(a) for a in APPETITES]
         if None in caps:
             problems.append("appetite_max_risk: a cap for each of " + ", ".join(APPETITES))
-        elif any(b < a for a, b in pairwise(caps)):  # type: ignore[operator]
+        # Every cap is set here (no None, checked above); mypy cannot follow `None in`.
+        elif any(b < a for a, b in pairwise(cast(list[int], caps))):
             problems.append(APPETITE_ORDER)
         if problems:
             raise ValueError("; ".join(problems))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field, ValidationError, model_validator
 
 from ..strategy import StrategyRules, strategy_problems
-from .base import SEVERITIES, TIER, TIERS, _Config
+from .base import SEVERITIES, SEVERITY, TIER, TIERS, _Config
 from .credit import (
     ChecksRules,
     ExpertGradeRules,
@@ -48,6 +48,17 @@ from .value import (
     _segments,
 )
 
+ROUTE = Literal["owner", "team_lead", "risk_officer"]
+
+
+def _alert_routing() -> dict[SEVERITY, ROUTE]:
+    return {
+        "low": "owner",
+        "medium": "owner",
+        "high": "team_lead",
+        "critical": "risk_officer",
+    }
+
 
 class PolicyConfig(_Config):
     weights: Weights = Field(default_factory=Weights)
@@ -75,16 +86,7 @@ class PolicyConfig(_Config):
     loan_classification: LoanClassRules = Field(default_factory=LoanClassRules)
     #: Who must act on an alert of each severity: the client's account manager, the lead of
     #: its team (up the team tree), or the least-loaded risk officer. The owner is always told.
-    alert_routing: dict[
-        Literal["low", "medium", "high", "critical"], Literal["owner", "team_lead", "risk_officer"]
-    ] = Field(
-        default_factory=lambda: {
-            "low": "owner",
-            "medium": "owner",
-            "high": "team_lead",
-            "critical": "risk_officer",
-        }
-    )
+    alert_routing: dict[SEVERITY, ROUTE] = Field(default_factory=_alert_routing)
     segments: list[SegmentRule] = Field(default_factory=_segments)
     clustering: Clustering = Field(default_factory=Clustering)
     service_plans: dict[Literal["core", "key", "ordinary", "low"], ServicePlan] = Field(
@@ -138,7 +140,8 @@ class PolicyConfig(_Config):
         uppers = [b.upper_cny for b in self.size_bands]
         if not uppers or uppers[-1] is not None or None in uppers[:-1]:
             raise ValueError("size_bands: only the last band may (and must) be open-ended")
-        if any(b <= a for a, b in pairwise(uppers[:-1])):
+        # The check above leaves no None before the last band; mypy cannot follow `None in`.
+        if any(b <= a for a, b in pairwise(cast(list[float], uppers[:-1]))):
             raise ValueError("size_bands: upper bounds must increase")
         segment_codes = [rule.code for rule in self.segments]
         if problems := strategy_problems(self.strategies, segment_codes=segment_codes):

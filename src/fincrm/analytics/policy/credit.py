@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import _Config
+from .base import SEVERITY, _Config
 
 
 class ExpertGradeRules(_Config):
@@ -104,6 +104,10 @@ class ScorecardScaling(_Config):
     expert: ExpertScorecard = Field(default_factory=ExpertScorecard)
 
 
+def _watch_alert_severities() -> list[SEVERITY]:
+    return ["high", "critical"]
+
+
 class LoanClassRules(_Config):
     """China's five-tier classification (贷款五级分类) of each facility.
 
@@ -122,7 +126,7 @@ class LoanClassRules(_Config):
     watch_grades: list[str] = Field(default_factory=lambda: ["CCC"])
     substandard_grades: list[str] = Field(default_factory=lambda: ["C"])
     watch_alert_severities: list[Literal["low", "medium", "high", "critical"]] = Field(
-        default_factory=lambda: ["high", "critical"]
+        default_factory=_watch_alert_severities
     )
     #: A restructured facility (重组资产, 2023 NFRA/PBoC rule, art. 18-19) is at least special
     #: mention through its observation period (this many months from the first due date of
@@ -194,6 +198,15 @@ def _warnings() -> list[WarningRule]:
     return [WarningRule(code=c, signal=s, op=o, threshold=t, severity=v) for c, s, o, t, v in rows]
 
 
+CHECK_CATEGORY = Literal[
+    "dishonest", "enforcement", "litigation", "penalty", "registration", "shareholder"
+]
+
+
+def _signal_categories() -> list[CHECK_CATEGORY]:
+    return ["dishonest", "enforcement", "litigation", "penalty"]
+
+
 class ChecksRules(_Config):
     """External checks (外部核查, seed 004): reputation and legal data about clients, asked at
     onboarding, before approval and every ``recheck_days`` for the live book, at most
@@ -205,6 +218,4 @@ class ChecksRules(_Config):
     before_approval_days: int = Field(7, ge=0)
     daily_limit: int = Field(500, ge=0)
     signal_days: int = Field(30, ge=1)
-    signal_categories: list[
-        Literal["dishonest", "enforcement", "litigation", "penalty", "registration", "shareholder"]
-    ] = Field(default_factory=lambda: ["dishonest", "enforcement", "litigation", "penalty"])
+    signal_categories: list[CHECK_CATEGORY] = Field(default_factory=_signal_categories)

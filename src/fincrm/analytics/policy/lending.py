@@ -9,7 +9,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import _Config
+from .base import TIER, _Config
+
+ROLE = Literal["lead", "risk", "exec", "admin"]
 
 
 class AuthorityRule(_Config):
@@ -17,7 +19,7 @@ class AuthorityRule(_Config):
     once every role listed has approved it (one role: a single approver; several: four eyes
     or a committee, each member's vote recorded)."""
 
-    roles: list[Literal["lead", "risk", "exec", "admin"]] = Field(min_length=1)
+    roles: list[ROLE] = Field(min_length=1)
     max_amount_cny: float | None = Field(None, gt=0)  # None: no upper bound
     worst_grade: str | None = None  # the worst grade it may approve; None: any grade
     product_types: list[str] = Field(default_factory=list)  # empty: every product type
@@ -91,6 +93,31 @@ def _tenor_premiums() -> list[TenorPremium]:
     return [TenorPremium(up_to_months=m, premium_bp=bp) for m, bp in bands]
 
 
+GUARANTEE_TYPE = Literal["credit", "guarantee", "mortgage", "pledge", "receivables"]
+
+COLLATERAL_TYPE = Literal["mortgage", "pledge", "receivables"]
+
+
+def _guarantee_bp() -> dict[GUARANTEE_TYPE, int]:
+    return {"credit": 0, "guarantee": 0, "mortgage": -30, "pledge": -20, "receivables": -10}
+
+
+def _collateral_types() -> list[COLLATERAL_TYPE]:
+    return ["mortgage", "pledge", "receivables"]
+
+
+def _tier_discount_bp() -> dict[TIER, int]:
+    return {"core": 20, "key": 10}
+
+
+def _fee_waiver_share() -> dict[TIER, float]:
+    return {"core": 1.0, "key": 0.5}
+
+
+def _seasonal_frequencies() -> list[Literal["monthly", "quarterly"]]:
+    return ["monthly", "quarterly"]
+
+
 class PricingRules(_Config):
     """The offered rate (``fincrm.analytics.pricing.price``): the reference rate, plus the
     grade's spread, plus a tenor premium, plus a security adjustment, less the relationship's
@@ -105,39 +132,23 @@ class PricingRules(_Config):
     tenor_premiums: list[TenorPremium] = Field(default_factory=_tenor_premiums)
     #: By guarantee type (negative: cheaper). A third-party guarantee is what the grade's
     #: spread already assumes for most grades, so it is priced at 0.
-    guarantee_bp: dict[Literal["credit", "guarantee", "mortgage", "pledge", "receivables"], int] = (
-        Field(
-            default_factory=lambda: {
-                "credit": 0,
-                "guarantee": 0,
-                "mortgage": -30,
-                "pledge": -20,
-                "receivables": -10,
-            }
-        )
-    )
+    guarantee_bp: dict[GUARANTEE_TYPE, int] = Field(default_factory=_guarantee_bp)
     #: Guarantee types whose adjustment scales with coverage (collateral value / amount,
     #: capped at 1): a mortgage worth 60 % of the loan earns 60 % of the mortgage's discount.
-    collateral_types: list[Literal["mortgage", "pledge", "receivables"]] = Field(
-        default_factory=lambda: ["mortgage", "pledge", "receivables"]
-    )
-    tier_discount_bp: dict[Literal["core", "key", "ordinary", "low"], int] = Field(
-        default_factory=lambda: {"core": 20, "key": 10}
-    )
+    collateral_types: list[COLLATERAL_TYPE] = Field(default_factory=_collateral_types)
+    tier_discount_bp: dict[TIER, int] = Field(default_factory=_tier_discount_bp)
     #: Years with us: this much per full year since the client came, at most the cap.
     discount_per_year_bp: int = Field(2, ge=0)
     max_years_discount_bp: int = Field(10, ge=0)
     #: What an account manager may concede below the rule's rate without an exception.
     discretion_bp: int = Field(10, ge=0)
     #: Share of the product's arrangement fee waived, by tier (1: waived).
-    fee_waiver_share: dict[Literal["core", "key", "ordinary", "low"], float] = Field(
-        default_factory=lambda: {"core": 1.0, "key": 0.5}
-    )
+    fee_waiver_share: dict[TIER, float] = Field(default_factory=_fee_waiver_share)
     #: GB/T 4754 sections whose cash comes in seasons: offered quarterly instalments and up
     #: to ``seasonal_interest_only_months`` months paying interest only.
     seasonal_industries: list[str] = Field(default_factory=lambda: ["A", "H"])
     seasonal_frequencies: list[Literal["monthly", "quarterly"]] = Field(
-        default_factory=lambda: ["monthly", "quarterly"]
+        default_factory=_seasonal_frequencies
     )
     seasonal_interest_only_months: int = Field(3, ge=0, le=12)
 
@@ -146,7 +157,8 @@ class PricingRules(_Config):
         bands = self.tenor_premiums
         if not bands or bands[-1].up_to_months is not None:
             raise ValueError("tenor_premiums: the last band must be open (no up_to_months)")
-        if any(b.up_to_months is None or b.up_to_months <= a.up_to_months
+        if any(a.up_to_months is None or b.up_to_months is None
+               or b.up_to_months <= a.up_to_months
                for a, b in pairwise(bands[:-1])):  # fmt: skip
             raise ValueError("tenor_premiums: up_to_months must increase")
         if any(not 0 <= share <= 1 for share in self.fee_waiver_share.values()):
@@ -154,8 +166,11 @@ class PricingRules(_Config):
         return self
 
 
-def _evidence_kinds() -> dict[str, list[str]]:
-    trade = ["invoice", "payee_contract", "bank_statement"]
+EVIDENCE_KIND = Literal["invoice", "payee_contract", "bank_statement"]
+
+
+def _evidence_kinds() -> dict[str, list[EVIDENCE_KIND]]:
+    trade: list[EVIDENCE_KIND] = ["invoice", "payee_contract", "bank_statement"]
     return {
         "working_capital": trade,
         "equipment_leasing": ["invoice", "payee_contract"],
@@ -172,10 +187,12 @@ class UseOfFundsRules(_Config):
     unproven after its deadline, or a payee that does not fit, fires the early-warning rules
     on the signals ``funds_evidence_overdue`` and ``funds_payee_mismatch``."""
 
-    evidence: dict[str, list[Literal["invoice", "payee_contract", "bank_statement"]]] = Field(
-        default_factory=_evidence_kinds
-    )
+    evidence: dict[str, list[EVIDENCE_KIND]] = Field(default_factory=_evidence_kinds)
     deadline_days: int = Field(90, ge=1)
+
+
+def _claimable_classes() -> list[Literal["substandard", "doubtful", "loss"]]:
+    return ["substandard", "doubtful", "loss"]
 
 
 class CoverRules(_Config):
@@ -185,8 +202,16 @@ class CoverRules(_Config):
 
     expiry_reminder_days: int = Field(30, ge=1)
     claimable_classes: list[Literal["substandard", "doubtful", "loss"]] = Field(
-        default_factory=lambda: ["substandard", "doubtful", "loss"]
+        default_factory=_claimable_classes
     )
+
+
+def _override_roles() -> list[ROLE]:
+    return ["risk"]
+
+
+def _green_channel_skip_stages() -> list[Literal["documents", "due_diligence"]]:
+    return ["due_diligence"]
 
 
 class LendingRules(_Config):
@@ -203,13 +228,11 @@ class LendingRules(_Config):
     #: Whoever moved an application to credit review may not approve it.
     maker_checker: bool = True
     #: Roles that may approve despite a breached control, recording a reason.
-    override_roles: list[Literal["lead", "risk", "exec", "admin"]] = Field(
-        default_factory=lambda: ["risk"]
-    )
+    override_roles: list[ROLE] = Field(default_factory=_override_roles)
     #: The green channel (tiers whose service plan grants it): stages it passes by, and the
     #: hours from submission to a decision.
     green_channel_skip_stages: list[Literal["documents", "due_diligence"]] = Field(
-        default_factory=lambda: ["due_diligence"]
+        default_factory=_green_channel_skip_stages
     )
     green_channel_decision_hours: int = Field(48, ge=1)
     #: One approval level fewer on the green channel: a rule of several approvers needs this

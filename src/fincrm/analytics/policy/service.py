@@ -44,7 +44,7 @@ class SlaRule(_Config):
         return self
 
 
-def _sla() -> dict[str, SlaRule]:
+def _sla() -> dict[SEVERITY, SlaRule]:
     return {
         "low": SlaRule(respond_hours=16, resolve_hours=72),
         "medium": SlaRule(respond_hours=8, resolve_hours=40),
@@ -81,7 +81,7 @@ class CarePlan(_Config):
     gift: bool = False
 
 
-def _care() -> dict[str, CarePlan]:
+def _care() -> dict[TIER, CarePlan]:
     everything = list(OCCASIONS)
     return {
         "core": CarePlan(occasions=everything, channel="visit", lead_days=7, gift=True),
@@ -97,7 +97,7 @@ def _care() -> dict[str, CarePlan]:
 MESSAGE_CHANNEL = Literal["sms", "wechat", "email"]
 
 
-def _caps() -> dict[str, dict[str, int]]:
+def _caps() -> dict[TIER, dict[MESSAGE_CHANNEL, int]]:
     return {
         "core": {"sms": 4, "wechat": 6, "email": 6},
         "key": {"sms": 3, "wechat": 4, "email": 4},
@@ -134,20 +134,22 @@ class MembershipLevel(_Config):
     min_tier: TIER = "low"
 
 
+EARNING = Literal["on_time_repayment", "renewal", "referral", "survey_answered", "event_attendance"]
+
+
+def _earn() -> dict[EARNING, int]:
+    return {
+        "on_time_repayment": 10,
+        "renewal": 500,
+        "referral": 300,
+        "survey_answered": 50,
+        # Checked in at a forum, seminar, training day or client gathering (fincrm.events).
+        "event_attendance": 100,
+    }
+
+
 class LoyaltyProgram(_Config):
-    earn: dict[
-        Literal["on_time_repayment", "renewal", "referral", "survey_answered", "event_attendance"],
-        int,
-    ] = Field(
-        default_factory=lambda: {
-            "on_time_repayment": 10,
-            "renewal": 500,
-            "referral": 300,
-            "survey_answered": 50,
-            # Checked in at a forum, seminar, training day or client gathering (fincrm.events).
-            "event_attendance": 100,
-        }
-    )
+    earn: dict[EARNING, int] = Field(default_factory=_earn)
     #: Points expire this many months after they were earned (oldest used first).
     expiry_months: int = Field(24, ge=1)
     rewards: list[Reward] = Field(
@@ -186,7 +188,7 @@ class LoyaltyProgram(_Config):
         return self
 
 
-def _plans() -> dict[str, ServicePlan]:
+def _plans() -> dict[TIER, ServicePlan]:
     return {
         "core": ServicePlan(contact_every_days=14, priority_channel="visit", green_channel=True,
                             recommend_products=True, report_every_days=30),

@@ -19,8 +19,15 @@ class IncentiveMeasure(_Config):
     lower_is_better: bool = False
 
 
-def _incentive_measures() -> dict[str, IncentiveMeasure]:
-    rows = {  # measure: (weight, monthly target, lower is better)
+MEASURE = Literal[
+    "contacts", "nps", "csat", "new_facilities", "new_amount", "dpd30_share", "complaints"
+]
+
+
+def _incentive_measures() -> dict[MEASURE, IncentiveMeasure]:
+    rows: dict[
+        MEASURE, tuple[float, float, bool]
+    ] = {  # measure: (weight, monthly target, lower is better)
         "contacts": (0.20, 40, False),  # contacts made
         "nps": (0.10, 40, False),  # NPS of the manager's clients (points, −100..100)
         "csat": (0.10, 85, False),  # CSAT of the manager's clients (% satisfied)
@@ -38,11 +45,7 @@ class StaffIncentive(_Config):
     measure against its target, capped at ``cap`` times, weighted; a measure without data for
     someone (no survey answered, no book) is left out and its weight shared among the rest."""
 
-    measures: dict[
-        Literal["contacts", "nps", "csat", "new_facilities", "new_amount", "dpd30_share",
-                "complaints"],
-        IncentiveMeasure,
-    ] = Field(default_factory=_incentive_measures)  # fmt: skip
+    measures: dict[MEASURE, IncentiveMeasure] = Field(default_factory=_incentive_measures)
     cap: float = Field(1.2, ge=1, le=5)
     #: Days past due from which an instalment counts against asset quality.
     dpd_threshold_days: int = Field(30, ge=1)
