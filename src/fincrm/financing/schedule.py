@@ -91,6 +91,40 @@ def annuity_payment(principal: Decimal, periodic_rate: Decimal, periods: int) ->
     return money(principal * periodic_rate * factor / (factor - 1))
 
 
+def _check_terms(
+    *,
+    amount: Decimal,
+    rate: Decimal,
+    tenor_months: int,
+    start: date,
+    method: str,
+    frequency: str,
+    day_count: str,
+    first_due: date | None,
+) -> None:
+    """The terms ``build_schedule`` can lay out; a ScheduleError names the first that is not.
+
+    ``rate`` is the annual rate as a fraction (0.065), not in percent.
+    """
+    if amount <= 0 or money(amount) != amount:
+        raise ScheduleError(f"amount: must be positive with at most two decimals (got {amount})")
+    if rate < 0:
+        raise ScheduleError("rate: must not be negative")
+    if method not in METHODS:
+        raise ScheduleError(f"method: one of {', '.join(METHODS)} (got {method})")
+    if frequency not in FREQUENCY_MONTHS:
+        raise ScheduleError(f"frequency: monthly or quarterly (got {frequency})")
+    if day_count not in DAY_COUNTS:
+        raise ScheduleError(f"day count: one of {', '.join(DAY_COUNTS)} (got {day_count})")
+    step = FREQUENCY_MONTHS[frequency]
+    if tenor_months <= 0 or (method != "bullet" and tenor_months % step):
+        raise ScheduleError(
+            f"tenor: {tenor_months} months is not a whole number of {frequency} periods"
+        )
+    if first_due is not None and first_due <= start:
+        raise ScheduleError("first due date: must be after the start")
+
+
 def build_schedule(
     *,
     amount: Decimal,
@@ -121,23 +155,17 @@ def build_schedule(
     """
     amount = Decimal(amount)
     rate = Decimal(annual_rate_percent) / 100
-    if amount <= 0 or money(amount) != amount:
-        raise ScheduleError(f"amount: must be positive with at most two decimals (got {amount})")
-    if rate < 0:
-        raise ScheduleError("rate: must not be negative")
-    if method not in METHODS:
-        raise ScheduleError(f"method: one of {', '.join(METHODS)} (got {method})")
-    if frequency not in FREQUENCY_MONTHS:
-        raise ScheduleError(f"frequency: monthly or quarterly (got {frequency})")
-    if day_count not in DAY_COUNTS:
-        raise ScheduleError(f"day count: one of {', '.join(DAY_COUNTS)} (got {day_count})")
+    _check_terms(
+        amount=amount,
+        rate=rate,
+        tenor_months=tenor_months,
+        start=start,
+        method=method,
+        frequency=frequency,
+        day_count=day_count,
+        first_due=first_due,
+    )
     step = FREQUENCY_MONTHS[frequency]
-    if tenor_months <= 0 or (method != "bullet" and tenor_months % step):
-        raise ScheduleError(
-            f"tenor: {tenor_months} months is not a whole number of {frequency} periods"
-        )
-    if first_due is not None and first_due <= start:
-        raise ScheduleError("first due date: must be after the start")
 
     if method == "bullet":
         maturity = first_due or add_months(start, tenor_months)
@@ -151,6 +179,34 @@ def build_schedule(
     anchor = first_due or add_months(start, step)
     dues = [add_months(anchor, step * k, due_day=due_day) for k in range(periods)]
     regular_first = first_due is None or first_due == add_months(start, step)
+    return _amortise(
+        amount=amount,
+        rate=rate,
+        start=start,
+        dues=dues,
+        step=step,
+        method=method,
+        day_count=day_count,
+        regular_first=regular_first,
+    )
+
+
+def _amortise(
+    *,
+    amount: Decimal,
+    rate: Decimal,
+    start: date,
+    dues: list[date],
+    step: int,
+    method: str,
+    day_count: str,
+    regular_first: bool,
+) -> list[Period]:
+    """The periods of an amortising schedule (not a bullet) over the due dates ``dues``:
+    interest on the balance for each period, principal by ``method``, the last period
+    taking what is left. ``rate`` is the annual rate as a fraction; ``step`` the months
+    per period; ``regular_first`` whether the first period is a whole one."""
+    periods = len(dues)
     instalment = annuity_payment(amount, rate * step / 12, periods)
     principal_each = money(amount / periods)
 
