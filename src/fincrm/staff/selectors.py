@@ -125,6 +125,51 @@ def scored_people(user):
     return people_in_scope(user, "view").filter(role__in=SCORED_ROLES)
 
 
+def _satisfaction(db: str, ids: list[int], between: dict[str, datetime]) -> pl.DataFrame:
+    """NPS and CSAT (with their response counts) of the invitations sent in the month to the
+    clients each person owns; an empty frame when none was sent."""
+    answers = fetch(
+        Invitation.objects.using(db).order_by()
+        .filter(customer__owner_id__in=ids, sent_at__gte=between["gte"],
+                sent_at__lt=between["lt"])
+        .values_list("customer__owner_id", "answered_at", "response__nps_score",
+                     "response__rating"),
+        {"staff_id": pl.Int64, "answered_at": pl.Datetime("us", "UTC"), "nps_score": pl.Int64,
+         "csat_score": pl.Int64},
+    ).with_columns(answered=pl.col("answered_at").is_not_null())  # fmt: skip
+    return (
+        summarise(answers, ["staff_id"]).select(
+            "staff_id", "nps_responses", "csat_responses",
+            nps=pl.col("nps").cast(pl.Float64), csat=pl.col("csat").cast(pl.Float64),
+        )
+        if answers.height
+        else pl.DataFrame(schema={"staff_id": pl.Int64, "nps_responses": pl.Int64,
+                                  "csat_responses": pl.Int64, "nps": pl.Float64,
+                                  "csat": pl.Float64})
+    )  # fmt: skip
+
+
+def _asset_quality(db: str, ids: list[int], last: date, dpd_days: int) -> pl.DataFrame:
+    """The share of each person's clients' drawn balance with an instalment ``dpd_days`` or
+    more past due on ``last`` (the month's last day), as the book stood then."""
+    book = fetch(
+        Facility.objects.using(db).order_by()
+        .filter(customer__owner_id__in=ids, start_date__lte=last)
+        .values_list("pk", "customer__owner_id", "drawn_amount"),
+        {"facility_id": pl.Int64, "manager_id": pl.Int64, "balance": pl.Float64},
+    )  # fmt: skip
+    installments = fetch(
+        Installment.objects.using(db).order_by()
+        .filter(facility__customer__owner_id__in=ids, facility__start_date__lte=last)
+        .filter(Q(paid_off_on__isnull=True) | Q(paid_off_on__gt=last))
+        .values_list("facility_id", "due_date", "paid_off_on"),
+        {"facility_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
+    )  # fmt: skip
+    return arrears_share(book, installments, as_of=last, days=dpd_days).select(
+        staff_id="manager_id", dpd30_share="share"
+    )
+
+
 def staff_measures(ids: list[int], month: date, *, dpd_days: int = 30) -> pl.DataFrame:
     """The month's measures of each person in ``ids`` (one query per measure, not per person).
 
@@ -173,41 +218,8 @@ def staff_measures(ids: list[int], month: date, *, dpd_days: int = 30) -> pl.Dat
         schema={"staff_id": pl.Int64, "new_facilities": pl.Float64, "new_amount": pl.Float64},
         orient="row",
     )  # fmt: skip
-    answers = fetch(
-        Invitation.objects.using(db).order_by()
-        .filter(customer__owner_id__in=ids, sent_at__gte=between["gte"],
-                sent_at__lt=between["lt"])
-        .values_list("customer__owner_id", "answered_at", "response__nps_score",
-                     "response__rating"),
-        {"staff_id": pl.Int64, "answered_at": pl.Datetime("us", "UTC"), "nps_score": pl.Int64,
-         "csat_score": pl.Int64},
-    ).with_columns(answered=pl.col("answered_at").is_not_null())  # fmt: skip
-    satisfaction = (
-        summarise(answers, ["staff_id"]).select(
-            "staff_id", "nps_responses", "csat_responses",
-            nps=pl.col("nps").cast(pl.Float64), csat=pl.col("csat").cast(pl.Float64),
-        )
-        if answers.height
-        else pl.DataFrame(schema={"staff_id": pl.Int64, "nps_responses": pl.Int64,
-                                  "csat_responses": pl.Int64, "nps": pl.Float64,
-                                  "csat": pl.Float64})
-    )  # fmt: skip
-    book = fetch(
-        Facility.objects.using(db).order_by()
-        .filter(customer__owner_id__in=ids, start_date__lte=last)
-        .values_list("pk", "customer__owner_id", "drawn_amount"),
-        {"facility_id": pl.Int64, "manager_id": pl.Int64, "balance": pl.Float64},
-    )  # fmt: skip
-    installments = fetch(
-        Installment.objects.using(db).order_by()
-        .filter(facility__customer__owner_id__in=ids, facility__start_date__lte=last)
-        .filter(Q(paid_off_on__isnull=True) | Q(paid_off_on__gt=last))
-        .values_list("facility_id", "due_date", "paid_off_on"),
-        {"facility_id": pl.Int64, "due_date": pl.Date, "paid_off_on": pl.Date},
-    )  # fmt: skip
-    arrears = arrears_share(book, installments, as_of=last, days=dpd_days).select(
-        staff_id="manager_id", dpd30_share="share"
-    )
+    satisfaction = _satisfaction(db, ids, between)
+    arrears = _asset_quality(db, ids, last, dpd_days)
     out = base
     for part in (contacts, complaints, booked, satisfaction, arrears):
         out = out.join(part, on="staff_id", how="left")
