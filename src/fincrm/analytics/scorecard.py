@@ -629,7 +629,9 @@ def band_shares(scores: np.ndarray, edges: Sequence[float]) -> np.ndarray:
     return counts / max(len(scores), 1)
 
 
-def population_stability(expected: Sequence[float], actual: Sequence[float]) -> float:
+def population_stability(
+    expected: Sequence[float] | np.ndarray, actual: Sequence[float] | np.ndarray
+) -> float:
     """PSI = Σ (a − e) · ln(a / e) over bands, shares floored at 0.0001 so an empty band
     counts without an infinity. Rule of thumb: < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted."""
     e = np.maximum(np.asarray(expected, dtype=float), 1e-4)

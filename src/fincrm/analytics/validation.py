@@ -8,7 +8,7 @@ stable, 0.10 to 0.25 watch, above 0.25 shifted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -141,7 +141,7 @@ def hosmer_lemeshow(pd: np.ndarray, y: np.ndarray, groups: int = 10) -> dict:
 
 
 def characteristic_stability(
-    expected: dict[str, float], actual: dict[str, float]
+    expected: Mapping[str, float], actual: Mapping[str, float]
 ) -> tuple[float, pl.DataFrame]:
     """Stability index of one characteristic (CSI) or of the score (PSI) from counts per bin.
 

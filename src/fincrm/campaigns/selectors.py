@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from fincrm.core.permissions import Action
 from fincrm.messaging.choices import MessageChannel
 
 from .models import Campaign, Recipient
 
 
-def campaign_list(*, user, action: str = "view"):
+def campaign_list(*, user, action: Action = "view"):
     """The campaigns ``user`` may see (their own, their team's for a lead, all for an
     administrator), newest first."""
     return Campaign.objects.restrict(user, action).select_related("created_by")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -53,8 +54,10 @@ def industry_ratio_medians(industry: str) -> dict:
     newest = FinancialStatement.objects.order_by("-pk").values_list("pk", flat=True).first()
     run = latest_run_id()
     key = f"risk:industry-medians:{industry}:{newest}:{run}"
-    return cache.get_or_set(
-        key, lambda: _industry_ratio_medians(industry), INDUSTRY_MEDIANS_SECONDS
+    # get_or_set stores and returns the callable's result on a miss: never None here.
+    return cast(
+        dict,
+        cache.get_or_set(key, lambda: _industry_ratio_medians(industry), INDUSTRY_MEDIANS_SECONDS),
     )
 
 
@@ -167,10 +170,13 @@ def portfolio_delinquency(*, user, as_of: date | None = None) -> dict:
     changed = Facility.objects.using(db).aggregate(m=Max("updated_at"))["m"]
     run = latest_run_id(using=db)
     key = f"risk:portfolio:{scope}:{as_of}:{changed and changed.timestamp()}:{run}"
-    return cache.get_or_set(
-        key,
-        lambda: _portfolio_delinquency(user=user, as_of=as_of, db=db),
-        PORTFOLIO_CACHE_SECONDS,
+    return cast(  # get_or_set stores and returns the callable's result: never None here
+        dict,
+        cache.get_or_set(
+            key,
+            lambda: _portfolio_delinquency(user=user, as_of=as_of, db=db),
+            PORTFOLIO_CACHE_SECONDS,
+        ),
     )
 
 
@@ -201,10 +207,13 @@ def portfolio_collections(*, user, as_of: date | None = None) -> dict:
     paid = Payment.objects.using(db).aggregate(last=Max("pk"))["last"]
     key = f"risk:collections:{scope}:{as_of}:{actions['last']}:{actions['decided']}:{paid}"
     since = as_of - timedelta(days=COLLECTION_WINDOW_DAYS)
-    return cache.get_or_set(
-        key,
-        lambda: collection_rates(since=since, user=user, today=as_of, using=db),
-        PORTFOLIO_CACHE_SECONDS,
+    return cast(  # get_or_set stores and returns the callable's result: never None here
+        dict,
+        cache.get_or_set(
+            key,
+            lambda: collection_rates(since=since, user=user, today=as_of, using=db),
+            PORTFOLIO_CACHE_SECONDS,
+        ),
     )
 
 
@@ -393,12 +402,12 @@ def characteristic_stability_today(*, model: ScorecardModel) -> dict | None:
     result = []
     for feature in features:
         # Training: clients per bin, bins keyed by the points they give (as stored: 0.1).
-        keys: dict[float, list] = {}
+        keys: dict[float, tuple[list, int]] = {}  # points → (bin labels, clients)
         for b in model.bins_table:
             if b["feature"] == feature:
                 key = round(weight * b["points"], 1)
-                label, count = keys.get(key, ([], 0))
-                keys[key] = ([*label, b["bin"]], count + b["count"])
+                bins, count = keys.get(key, ([], 0))
+                keys[key] = ([*bins, b["bin"]], count + b["count"])
         if not keys:
             continue
         grid = np.array(sorted(keys))

@@ -105,7 +105,7 @@ def _open_alert(alert: Alert, user) -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status in CLOSED_ALERT_STATUSES:
         raise ValidationError(MSG_ALERT_CLOSED, code="closed")
-    alert._history_user = user
+    alert._history_user = user  # type: ignore[attr-defined]  # simple_history, no stubs
     return alert
 
 
@@ -474,8 +474,8 @@ def scorecard_put_in_use(*, model: ScorecardModel, user, reason: str) -> Scoreca
         old.save(update_fields=["is_active"])
     model.is_active = True
     model.activated_at = now
-    model._history_user = user
-    model._change_reason = reason[:100]
+    model._history_user = user  # type: ignore[attr-defined]  # simple_history, no stubs
+    model._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple_history, no stubs
     model.save(update_fields=["is_active", "activated_at"])
     return model
 
@@ -507,7 +507,7 @@ def model_switch_request(*, challenger: ScorecardModel, user, reason: str) -> Mo
         requested_by=user,
     )
     switch.full_clean()
-    switch._history_user = user
+    switch._history_user = user  # type: ignore[attr-defined]  # simple_history, no stubs
     switch.save()
     return switch
 
@@ -537,6 +537,6 @@ def model_switch_decide(*, switch: ModelSwitch, user, approve: bool, note: str =
     switch.decided_by = user
     switch.decided_at = timezone.now()
     switch.note = note[:500]
-    switch._history_user = user
+    switch._history_user = user  # type: ignore[attr-defined]  # simple_history, no stubs
     switch.save(update_fields=["status", "decided_by", "decided_at", "note"])
     return switch

@@ -42,7 +42,7 @@ def training_record_create(
     )  # fmt: skip
     if certificate:
         record.certificate = certificate
-    record._history_user = recorded_by
+    record._history_user = recorded_by  # type: ignore[attr-defined]  # simple_history, no stubs
     record.full_clean()
     record.save()
     return record
