@@ -114,9 +114,11 @@ def import_interactions(
     *, path: Path | str, user, filename: str | None = None
 ) -> InteractionImport:
     result = InteractionImport()
-    channels, outcomes, directions = (
-        _choices(InteractionChannel), _choices(Outcome), _choices(Direction)
-    )  # fmt: skip
+    choices = {
+        "channel": _choices(InteractionChannel),
+        "outcome": _choices(Outcome),
+        "direction": _choices(Direction),
+    }
     clients = _Clients(user)
     limits = {f: Interaction._meta.get_field(f).max_length for f in ("subject", "next_step")}
     good: list[Interaction] = []
@@ -129,73 +131,94 @@ def import_interactions(
             result.rows += 1
             if result.rows > MAX_ROWS:
                 raise BadFile(MSG_TOO_MANY_ROWS % {"n": f"{MAX_ROWS:,}"})
-
-            def cell(name: str, cells=cells) -> str:
-                at = columns.get(name)
-                return str(cells[at]).strip() if at is not None and at < len(cells) else ""
-
-            errors: list[RowError] = []
-
-            def bad(name: str, message, value: str = "", number=number, errors=errors) -> None:
-                errors.append(RowError(number, name, str(message), value))
-
-            for name in REQUIRED:
-                if not cell(name):
-                    bad(name, MSG_REQUIRED)
-            customer_id, problem = clients.find(cell("client")) if cell("client") else (None, None)
-            if problem:
-                bad("client", problem, cell("client"))
-            values: dict[str, Any] = {}
-            for name, lookup in (("channel", channels), ("outcome", outcomes),
-                                 ("direction", directions)):  # fmt: skip
-                text = cell(name)
-                if text:
-                    if text.lower() in lookup:
-                        values[name] = lookup[text.lower()]
-                    else:
-                        shown = ", ".join(sorted({v for v in lookup.values()}))
-                        bad(name, MSG_BAD_CHOICE % {"choices": shown}, text)
-            if cell("occurred_at"):
-                try:
-                    values["occurred_at"] = _parse_time(cell("occurred_at"))
-                except ValueError:
-                    bad("occurred_at", MSG_BAD_TIME, cell("occurred_at"))
-                else:
-                    if values["occurred_at"] > timezone.now():
-                        bad("occurred_at", MSG_FUTURE, cell("occurred_at"))
-            for name, limit in limits.items():
-                if len(cell(name)) > limit:
-                    bad(name, MSG_TOO_LONG % {"n": limit})
-            contact = None
-            if cell("contact") and customer_id:
-                contact = Contact.objects.filter(
-                    customer_id=customer_id, name=cell("contact")
-                ).first()
-                if contact is None:
-                    bad("contact", MSG_UNKNOWN_CONTACT, cell("contact"))
-            if errors:
+            interaction, errors = _parse_row(
+                number,
+                cells,
+                columns=columns,
+                clients=clients,
+                choices=choices,
+                limits=limits,
+                user=user,
+            )
+            if interaction is None:
                 result.errors.extend(errors)
                 continue
-            good.append(
-                Interaction(
-                    customer_id=customer_id,
-                    contact=contact,
-                    subject=cell("subject"),
-                    summary=cell("summary"),
-                    next_step=cell("next_step"),
-                    created_by=user,
-                    direction=values.get("direction", Direction.OUTBOUND),
-                    outcome=values.get("outcome", ""),
-                    channel=values["channel"],
-                    occurred_at=values["occurred_at"],
-                )
-            )
+            good.append(interaction)
     if result.errors:
         return result  # all or nothing: the user fixes the file and imports it again
     with transaction.atomic():
         Interaction.objects.bulk_create(good, batch_size=2_000)
     result.created = len(good)
     return result
+
+
+def _parse_row(
+    number: int,
+    cells: list,
+    *,
+    columns: dict[str, int],
+    clients: _Clients,
+    choices: dict[str, dict[str, str]],
+    limits: dict[str, Any],
+    user,
+) -> tuple[Interaction | None, list[RowError]]:
+    """One row: its problems (row, column, why), or the unsaved interaction it records."""
+
+    def cell(name: str) -> str:
+        at = columns.get(name)
+        return str(cells[at]).strip() if at is not None and at < len(cells) else ""
+
+    errors: list[RowError] = []
+
+    def bad(name: str, message, value: str = "") -> None:
+        errors.append(RowError(number, name, str(message), value))
+
+    for name in REQUIRED:
+        if not cell(name):
+            bad(name, MSG_REQUIRED)
+    customer_id, problem = clients.find(cell("client")) if cell("client") else (None, None)
+    if problem:
+        bad("client", problem, cell("client"))
+    values: dict[str, Any] = {}
+    for name, lookup in choices.items():
+        text = cell(name)
+        if text:
+            if text.lower() in lookup:
+                values[name] = lookup[text.lower()]
+            else:
+                shown = ", ".join(sorted({v for v in lookup.values()}))
+                bad(name, MSG_BAD_CHOICE % {"choices": shown}, text)
+    if cell("occurred_at"):
+        try:
+            values["occurred_at"] = _parse_time(cell("occurred_at"))
+        except ValueError:
+            bad("occurred_at", MSG_BAD_TIME, cell("occurred_at"))
+        else:
+            if values["occurred_at"] > timezone.now():
+                bad("occurred_at", MSG_FUTURE, cell("occurred_at"))
+    for name, limit in limits.items():
+        if len(cell(name)) > limit:
+            bad(name, MSG_TOO_LONG % {"n": limit})
+    contact = None
+    if cell("contact") and customer_id:
+        contact = Contact.objects.filter(customer_id=customer_id, name=cell("contact")).first()
+        if contact is None:
+            bad("contact", MSG_UNKNOWN_CONTACT, cell("contact"))
+    if errors:
+        return None, errors
+    interaction = Interaction(
+        customer_id=customer_id,
+        contact=contact,
+        subject=cell("subject"),
+        summary=cell("summary"),
+        next_step=cell("next_step"),
+        created_by=user,
+        direction=values.get("direction", Direction.OUTBOUND),
+        outcome=values.get("outcome", ""),
+        channel=values["channel"],
+        occurred_at=values["occurred_at"],
+    )
+    return interaction, errors
 
 
 def import_upload(*, upload, user) -> InteractionImport:
