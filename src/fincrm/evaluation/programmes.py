@@ -189,28 +189,19 @@ def customer_profile(*, customer, rules: StrategyRules) -> dict:
     }
 
 
-def customer_strategy(
-    *, customer, lifecycle: str | None, segments, tier: str | None = None
-) -> dict:
-    """What the strategies say for one client, in the reader's language: one line per
-    segment and for its stage ("成长型企业：优先推荐设备融资租赁、流动资金贷款。推出中长期贷款
-    产品，支持业务扩张"), its programmes with their next open task, the contact cadence they
-    ask for, and the proposed needs level and risk appetite."""
+def _strategy_lines(
+    rules: StrategyRules, *, lifecycle: str | None, segments, products: dict
+) -> list[dict]:
+    """One line per strategy that applies (each segment's, the stage's), in the reader's
+    language: who it is for, the product types it puts first and its advice."""
     from fincrm.core.policy import segment_names
-    from fincrm.customers.choices import NeedsLevel, RiskAppetite
-    from fincrm.engagement.choices import TaskStatus
-    from fincrm.engagement.models import Task
-    from fincrm.financing.choices import ProductType
 
     from .choices import Lifecycle
 
-    policy = policy_config(policy_active())
-    rules = policy.strategies
     chinese = _chinese(get_language())
     sep = "、" if chinese else ", "
     segment_label = segment_names()
     stage_label = dict(Lifecycle.choices)
-    products = dict(ProductType.choices)
     lines = []
     for source, strategy in strategies_for(rules, lifecycle=lifecycle, segments=segments):
         kind, code = source.split(":", 1)
@@ -223,6 +214,16 @@ def customer_strategy(
         )
         advice = strategy.advice_zh if chinese else strategy.advice_en
         lines.append({"text": (text + ("" if chinese else " ") + advice).strip(), "source": source})
+    return lines
+
+
+def _programmes_with_next_task(
+    rules: StrategyRules, *, customer, lifecycle: str | None, segments
+) -> list[dict]:
+    """The programmes the client is in (code and name), each with its next open task."""
+    from fincrm.engagement.choices import TaskStatus
+    from fincrm.engagement.models import Task
+
     members = client_programmes(
         pl.DataFrame(
             {"customer_id": [customer.pk], "lifecycle": [lifecycle], "segments": [list(segments)]},
@@ -240,10 +241,29 @@ def customer_strategy(
     ).order_by("due_on", "pk"):
         open_tasks.setdefault(task.source_key.split(":")[1], task)
     names = programme_names(rules)
-    programmes = [
+    return [
         {"code": code, "name": names[code], "next_task": open_tasks.get(code)}
         for code in members["programme"].to_list()
     ]
+
+
+def customer_strategy(
+    *, customer, lifecycle: str | None, segments, tier: str | None = None
+) -> dict:
+    """What the strategies say for one client, in the reader's language: one line per
+    segment and for its stage ("成长型企业：优先推荐设备融资租赁、流动资金贷款。推出中长期贷款
+    产品，支持业务扩张"), its programmes with their next open task, the contact cadence they
+    ask for, and the proposed needs level and risk appetite."""
+    from fincrm.customers.choices import NeedsLevel, RiskAppetite
+    from fincrm.financing.choices import ProductType
+
+    policy = policy_config(policy_active())
+    rules = policy.strategies
+    products = dict(ProductType.choices)
+    lines = _strategy_lines(rules, lifecycle=lifecycle, segments=segments, products=products)
+    programmes = _programmes_with_next_task(
+        rules, customer=customer, lifecycle=lifecycle, segments=segments
+    )
     cadences = [s.contact_every_days for _src, s in strategies_for(
         rules, lifecycle=lifecycle, segments=segments) if s.contact_every_days]  # fmt: skip
     profile = customer_profile(customer=customer, rules=rules)
