@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date
+from functools import partial
 
 import polars as pl
 from django.conf import settings
@@ -90,7 +91,7 @@ def evaluation_run_partitioned(
             CreditAssessment._meta.db_table, run.pk, bounds=partitions.instant(run.started_at)
         )
         for part in parts:
-            transaction.on_commit(lambda pk=part.pk: evaluate_part.enqueue(pk))
+            transaction.on_commit(partial(evaluate_part.enqueue, part.pk))
     return run
 
 
@@ -181,7 +182,7 @@ def evaluation_parts_requeue(*, run_id: int | None = None) -> list[int]:
             EvaluationPart.objects.filter(pk__in=ids).update(started_at=None)
             log.warning("evaluation parts %s lost their worker: queued again", ids)
             for pk in ids:
-                transaction.on_commit(lambda pk=pk: evaluate_part.enqueue(pk))
+                transaction.on_commit(partial(evaluate_part.enqueue, pk))
     return ids
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import cast
 
 import polars as pl
 from django.db import connection, transaction
@@ -104,7 +105,8 @@ def evaluation_run(
         kind, customer_ids = RunKind.FULL, None
     if kind == RunKind.INCREMENTAL and customer_ids is None:
         last = EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-started_at")
-        since = since or last.values_list("started_at", flat=True).first()
+        # ``base`` is a succeeded run, so the latest succeeded run exists: never None here.
+        since = since or cast(datetime, last.values_list("started_at", flat=True).first())
         customer_ids = changed_customer_ids(since=since)
     if kind == RunKind.FULL:
         customer_ids = None
@@ -207,6 +209,8 @@ def _scorer(
             fit_clusters=True,
             previous_clusters=base.clusters if base else None,
         )
+    if base is None:
+        raise ValueError("a run that does not fit its cut-offs and clusters needs a base run")
     return partial(
         score_frame,
         features,

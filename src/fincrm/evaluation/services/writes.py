@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import partial
+from typing import cast
 
 import polars as pl
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from fincrm.analytics.policy import PolicyConfig
+from fincrm.analytics.policy import TIER, PolicyConfig
 from fincrm.analytics.strategy import contact_cadence
 from fincrm.core import partitions
 from fincrm.core.bulk import insert_frame, insert_rows, json_text
@@ -279,7 +280,7 @@ def _write_plan_tasks(
         "customer_id", "owner_id", "tier", "days_since_successful_contact", "lifecycle", "segments"
     )
     # The tier's cadence, tightened by the strategies of the client's segments and stage.
-    tier_days = {tier: plan.contact_every_days for tier, plan in plans.items()}
+    tier_days: dict[str, int] = {tier: plan.contact_every_days for tier, plan in plans.items()}
     rows = rows.with_columns(cadence=contact_cadence(rows, policy.strategies, tier_days))
     # Clients that already have the open task are left out before the insert (the partial
     # unique constraint still guards against a race): a re-run sends almost nothing.
@@ -288,7 +289,8 @@ def _write_plan_tasks(
     with translation.override(settings.LANGUAGE_CODE):
         for tier in Tier:
             clients = rows.filter(pl.col("tier") == tier.value)
-            items = _plan_items(plans[tier.value], tier, clients, as_of, horizon)
+            # Tier's values are the policy's TIER literals (the plans are keyed by them).
+            items = _plan_items(plans[cast(TIER, tier.value)], tier, clients, as_of, horizon)
             for table, constants in items:
                 taken = open_tasks.filter(pl.col("source_key") == constants["source_key"])
                 table = table.join(taken, on="customer_id", how="anti")
