@@ -364,7 +364,7 @@ def campaign_launch(*, campaign: Campaign, user, now: datetime | None = None) ->
         sent = messages_send(outlines=batch, channel=code, kind=MessageKind.MARKETING,
                              marketing=True, created_by=user, now=now)  # fmt: skip
         for outline, message in zip(batch, sent, strict=True):
-            message_of[cast(Customer, outline.customer).pk] = message
+            message_of[outline.customer.pk] = message
     Recipient.objects.bulk_create(
         [Recipient(campaign=campaign, customer_id=pk, group=groups[pk], channel=routes[pk][0],
                    message=message_of.get(pk)) for pk in sorted(customers)],

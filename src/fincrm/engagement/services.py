@@ -107,10 +107,10 @@ def task_schedule(
     """An automatic task for the client's account manager (or ``owner``), at most one open
     per ``source_key``: scheduling the same thing again returns the open task. With
     ``once``, a task done or cancelled under that key counts too (a daily job asking again)."""
-    existing = Task.objects.filter(customer=customer, source_key=source_key)
+    matching = Task.objects.filter(customer=customer, source_key=source_key)
     if not once:
-        existing = existing.filter(status=TaskStatus.OPEN)
-    existing = existing.order_by("-pk").first()
+        matching = matching.filter(status=TaskStatus.OPEN)
+    existing = matching.order_by("-pk").first()
     if existing is not None:
         return existing
     task = Task(

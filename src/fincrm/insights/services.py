@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -243,8 +244,11 @@ def train_churn(
     importance = {}
     if test.height:
         contributions = model.contributions(test.select(columns))
+        # polars types mean() as any Python literal; of these Float64 columns it is a float.
         importance = {
-            c: float(contributions[c].abs().mean()) for c in columns if c in contributions.columns
+            c: float(cast(float, contributions[c].abs().mean()))
+            for c in columns
+            if c in contributions.columns
         }
     report = {
         "train_cutoff": train_cuts[0],

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core import signing
@@ -30,6 +31,10 @@ from .choices import (
 )
 from .models import Consent, Message
 from .protection import Standing, refusal, send_after
+
+if TYPE_CHECKING:
+    from fincrm.customers.models import Contact, Customer
+    from fincrm.engagement.models import MessageTemplate, Task
 
 log = logging.getLogger(__name__)
 
@@ -75,14 +80,14 @@ RELATIONS = ("customer", "contact", "template", "task", "interaction", "created_
 class Outline:
     """One message of :func:`messages_send`: to whom, what, and what it is for."""
 
-    customer: object
+    customer: Customer
     text: str
-    contact: object = None
+    contact: Contact | None = None
     subject: str = ""
-    template: object = None
+    template: MessageTemplate | None = None
     template_params: dict | None = None
     source_key: str = ""
-    task: object = None
+    task: Task | None = None
     #: The storage name of a file an e-mail carries (a value-added report).
     attachment: str = ""
 
@@ -139,7 +144,11 @@ def _standings(ids: list[int], *, channel: str, now: datetime, rules, marketing:
     from fincrm.service.choices import TicketKind
     from fincrm.service.models import Ticket
 
-    tiers, opted, sent, collections, complaints = {}, set(), Counter(), set(), set()
+    tiers: dict[int, str] = {}
+    opted: set[int] = set()
+    sent: Counter[int] = Counter()
+    collections: set[int] = set()
+    complaints: set[int] = set()
     live = (MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED)
     for chunk in _in_chunks(ids):
         tiers.update(Customer.objects.filter(pk__in=chunk, classification__isnull=False)
@@ -171,7 +180,7 @@ def _standings(ids: list[int], *, channel: str, now: datetime, rules, marketing:
     }
 
 
-def _addresses(outlines: list[Outline], channel: str) -> list[tuple[str, object]]:
+def _addresses(outlines: list[Outline], channel: str) -> list[tuple[str, Contact | None]]:
     """Each outline's address and the contact it belongs to: the contact named, else the
     client itself (a person's mobile or e-mail), else its key contacts, then the others (the
     clients' contacts read once for all)."""
@@ -189,7 +198,7 @@ def _addresses(outlines: list[Outline], channel: str) -> list[tuple[str, object]
     for chunk in _in_chunks(lacking):
         for person in Contact.objects.filter(customer_id__in=chunk).order_by("-is_key", "pk"):
             contacts.setdefault(person.customer_id, []).append(person)
-    found = []
+    found: list[tuple[str, Contact | None]] = []
     for o in outlines:
         if o.contact is not None:
             found.append((address_of(o.contact), o.contact))
@@ -259,7 +268,7 @@ def messages_send(
     standings = _standings(ids, channel=channel, now=now, rules=rules, marketing=marketing)
     delay = send_after(now, rules=rules, channel=channel, urgent=urgent) - now
     has_gateway = channel == MessageChannel.EMAIL or bool(gateways.gateway_url(channel))
-    result: list[Message | None] = []
+    result: list[Message] = []
     new: list[Message] = []
     for outline, (address, contact) in zip(outlines, _addresses(outlines, channel), strict=True):
         key = (outline.customer.pk, outline.source_key[:60])
@@ -328,7 +337,8 @@ def unsubscribe_token_read(token: str) -> tuple[int, str] | None:
 
 
 def _outgoing(message: Message) -> gateways.Outgoing:
-    text, headers, attachments = message.text, None, ()
+    text, headers = message.text, None
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
     if message.channel == MessageChannel.EMAIL:
         if message.attachment:
             with message.attachment.open("rb") as file:
@@ -562,10 +572,11 @@ def staff_notify(*, user, subject: str, text: str) -> list[str]:
     WeCom (their WeCom user id being their login name). Staff messages are not client
     messages: no consent or caps, no outbox row. Sent at once (callers are background tasks).
     Returns the channels it went on."""
-    went = []
+    went: list[str] = []
     outgoing = gateways.Outgoing(id=f"staff-{user.pk}", to="", text=text, subject=subject)
     if user.email:
-        email = gateways.gateway_for(MessageChannel.EMAIL)
+        # gateway_for gives e-mail a gateway always (None is for other channels only).
+        email = cast(gateways.Gateway, gateways.gateway_for(MessageChannel.EMAIL))
         result = email.send(replace(outgoing, to=user.email))
         if result.ok:
             went.append(MessageChannel.EMAIL)
