@@ -195,18 +195,8 @@ def ten_year_client():
     from django.utils import timezone
 
     from fincrm.accounts.models import User
-    from fincrm.customers.models import Customer, FinancialStatement
-    from fincrm.engagement.models import Interaction
-    from fincrm.financing.models import (
-        Application,
-        ApplicationStageChange,
-        Facility,
-        Installment,
-        Payment,
-        Product,
-    )
-    from fincrm.loyalty.models import PointsEntry
-    from fincrm.service.models import Ticket
+    from fincrm.customers.models import Customer
+    from fincrm.financing.models import Product
 
     existing = Customer.objects.filter(name=TEN_YEAR_CLIENT).first()
     if existing is not None:
@@ -221,6 +211,24 @@ def ten_year_client():
     )  # fmt: skip
     start = timezone.localdate() - timedelta(days=3650)
     product = Product.objects.order_by("pk").first()
+    _ten_years_of_statements(client, start)
+    _ten_years_of_facilities(client, product, start)
+    _ten_years_of_applications(client, product)
+    _ten_years_of_contacts(client, owner)
+    from fincrm.evaluation.choices import RunKind
+    from fincrm.evaluation.services import evaluation_run
+
+    evaluation_run(kind=RunKind.EVENT, customer_ids=[client.pk])
+    return client
+
+
+def _ten_years_of_statements(client, start) -> None:
+    """One annual financial statement for each of the ten years from ``start``."""
+    from datetime import date
+    from decimal import Decimal
+
+    from fincrm.customers.models import FinancialStatement
+
     money = {f: Decimal("50000000") for f in ("revenue", "total_assets", "current_assets")}
     FinancialStatement.objects.bulk_create(
         FinancialStatement(
@@ -232,6 +240,16 @@ def ten_year_client():
         )
         for y in range(10)
     )  # fmt: skip
+
+
+def _ten_years_of_facilities(client, product, start) -> None:
+    """20 closed facilities, one every half year from ``start``, each with 12 monthly
+    instalments paid on their due dates and the payments."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from fincrm.financing.models import Facility, Installment, Payment
+
     for k in range(20):
         begin = start + timedelta(days=182 * k)
         facility = Facility.objects.create(
@@ -252,6 +270,14 @@ def ten_year_client():
                     reference=f"TENYR{k:04d}-{n}")
             for n, d in enumerate(due)
         )  # fmt: skip
+
+
+def _ten_years_of_applications(client, product) -> None:
+    """40 applications, disbursed and rejected in turn, each with its stage moves."""
+    from decimal import Decimal
+
+    from fincrm.financing.models import Application, ApplicationStageChange
+
     for k in range(40):
         application = Application.objects.create(
             customer=client, product=product, amount=Decimal("12000000"), tenor_months=12,
@@ -261,6 +287,19 @@ def ten_year_client():
             ApplicationStageChange(application=application, from_stage="", to_stage=stage)
             for stage in ("lead", "submitted", "credit_review", application.stage)
         )
+
+
+def _ten_years_of_contacts(client, owner) -> None:
+    """600 interactions six days apart, a complaint with every 20th of them (30) and a
+    points entry on each of the latest 240."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fincrm.engagement.models import Interaction
+    from fincrm.loyalty.models import PointsEntry
+    from fincrm.service.models import Ticket
+
     moments = [timezone.now() - timedelta(days=6 * k) for k in range(600)]
     Interaction.objects.bulk_create(
         Interaction(customer=client, channel="phone", subject="回访", summary="沟通经营情况",
@@ -279,11 +318,6 @@ def ten_year_client():
                     key=f"tenyr:{n}")
         for n, at in enumerate(moments[:240])
     )  # fmt: skip
-    from fincrm.evaluation.choices import RunKind
-    from fincrm.evaluation.services import evaluation_run
-
-    evaluation_run(kind=RunKind.EVENT, customer_ids=[client.pk])
-    return client
 
 
 def _with_pk(view, pk: int):
