@@ -106,26 +106,36 @@ def check_run(
             requested_by=user,
         )
     with transaction.atomic():
-        check = ExternalCheck.objects.create(
-            customer=customer,
-            provider=provider.name,
-            reason=reason,
-            status=CheckStatus.DONE,
-            findings_count=len(reported),
-            checked_at=now,
-            requested_by=user,
-        )
-        check.new_count = _record(
-            customer=customer,
-            reported=reported,
-            check=check,
-            source=provider.name,
-            now=now,
-            resolve_missing=True,
-        )
-        check.save(update_fields=["new_count"])
-        if check.new_count:
-            customer_changed(customer.pk)
+        return _check_done(
+            customer=customer, source=provider.name, reason=reason, reported=reported, now=now,
+            user=user, resolve_missing=True,
+        )  # fmt: skip
+
+
+def _check_done(*, customer, source, reason, reported, now, user, resolve_missing) -> ExternalCheck:
+    """A completed check of ``customer`` by ``source`` with its findings recorded (a provider's
+    check resolves the findings it no longer lists, an import does not); the client is
+    re-evaluated when something new was found."""
+    check = ExternalCheck.objects.create(
+        customer=customer,
+        provider=source,
+        reason=reason,
+        status=CheckStatus.DONE,
+        findings_count=len(reported),
+        checked_at=now,
+        requested_by=user,
+    )
+    check.new_count = _record(
+        customer=customer,
+        reported=reported,
+        check=check,
+        source=source,
+        now=now,
+        resolve_missing=resolve_missing,
+    )
+    check.save(update_fields=["new_count"])
+    if check.new_count:
+        customer_changed(customer.pk)
     return check
 
 
@@ -295,26 +305,10 @@ def _save_imported(rows: list[tuple[Customer, str, Reported]], *, user) -> Impor
     for customer, source, reported in rows:
         groups.setdefault((customer.pk, source), [customer, []])[1].append(reported)
     for (_pk, source), (customer, reported) in groups.items():
-        check = ExternalCheck.objects.create(
-            customer=customer,
-            provider=source,
-            reason=CheckReason.IMPORT,
-            status=CheckStatus.DONE,
-            findings_count=len(reported),
-            checked_at=now,
-            requested_by=user,
-        )
-        check.new_count = _record(
-            customer=customer,
-            reported=reported,
-            check=check,
-            source=source,
-            now=now,
-            resolve_missing=False,
-        )
-        check.save(update_fields=["new_count"])
-        if check.new_count:
-            customer_changed(customer.pk)
+        check = _check_done(
+            customer=customer, source=source, reason=CheckReason.IMPORT, reported=reported,
+            now=now, user=user, resolve_missing=False,
+        )  # fmt: skip
         result.checks += 1
         result.findings += len(reported)
         result.new += check.new_count
