@@ -38,7 +38,7 @@ from fincrm.core.bulk import insert_rows
 from fincrm.core.frames import fetch
 from fincrm.core.policy import policy_active, policy_config
 from fincrm.engagement.choices import Priority, TaskKind
-from fincrm.engagement.models import Task
+from fincrm.engagement.services import tasks_schedule_many
 from fincrm.evaluation.models import Classification
 from fincrm.financing.models import Application, Product
 
@@ -639,18 +639,15 @@ def _retention_tasks(scored: pl.DataFrame, rules, as_of: date) -> int:
     ).filter(pl.col("owner_id").is_not_null())
     quarter = f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}"
     key = f"retention:{quarter}"
-    done = set(Task.objects.filter(source_key=key).values_list("customer_id", flat=True).iterator())
     title = gettext("Retention visit: high churn risk")
-    rows = [
-        (r["customer_id"], r["owner_id"], TaskKind.VISIT, title,
-         f"{r['churn_probability']:.0%}", "", Priority.HIGH, as_of + timedelta(days=7), "open",
-         key, timezone.now())
-        for r in at_risk.iter_rows(named=True)
-        if r["customer_id"] not in done
-    ]  # fmt: skip
-    columns = ("customer_id", "owner_id", "kind", "title", "detail", "channel", "priority",
-               "due_on", "status", "source_key", "created_at")  # fmt: skip
-    return insert_rows(Task, columns, rows, ignore_conflicts=True)
+    # engagement's bulk scheduling: none for a client that had this quarter's (in any status)
+    return tasks_schedule_many(
+        rows=(
+            (r["customer_id"], r["owner_id"], TaskKind.VISIT, title,
+             f"{r['churn_probability']:.0%}", "", Priority.HIGH, as_of + timedelta(days=7), key)
+            for r in at_risk.iter_rows(named=True)
+        )
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -93,3 +93,44 @@ def test_accepting_a_recommendation_opens_an_application_draft(book, users, logi
     recommendation.refresh_from_db()
     assert recommendation.status == "accepted" and recommendation.application == application
     assert login(users["manager_a"]).post(url).status_code == 404  # decided once
+
+
+def test_retention_visits_go_to_valuable_clients_at_risk_once_a_quarter(users):
+    """Core and key clients at or above the policy's churn probability get a retention visit
+    from their manager, once per client and quarter whatever became of the first one; an
+    ordinary client at risk and a key client below the threshold get none."""
+    from django.utils import timezone
+
+    from fincrm.analytics.policy import default_policy
+    from fincrm.engagement.models import Task
+    from fincrm.evaluation.models import Classification
+    from fincrm.insights.services import _retention_tasks
+    from fincrm.testing.factories import CustomerFactory
+
+    clients = {}
+    for name, tier in (("core", "core"), ("key", "key"), ("ordinary", "ordinary"),
+                       ("calm", "key")):  # fmt: skip
+        c = clients[name] = CustomerFactory(owner=users["manager_a"])
+        Classification.objects.create(
+            customer=c, tier=tier, tier_since=timezone.now(), value_score=50.0, grade="BBB",
+            size_band="small", lifecycle="active", segments=[], evaluated_at=timezone.now(),
+        )  # fmt: skip
+    scored = pl.DataFrame({
+        "customer_id": [clients[n].pk for n in ("core", "key", "ordinary", "calm")],
+        "churn_probability": [0.81, 0.5, 0.9, 0.2],
+    })  # fmt: skip
+    rules = default_policy().prediction
+    assert (rules.retention_min_probability, rules.retention_min_tier) == (0.5, "key")
+
+    assert _retention_tasks(scored, rules, AS_OF) == 2
+    tasks = Task.objects.filter(source_key="retention:2026Q2").order_by("customer_id")
+    assert [(t.customer_id, t.owner_id, t.kind, t.priority, t.detail, t.due_on, t.status)
+            for t in tasks] == [
+        (clients["core"].pk, users["manager_a"].pk, "visit", "high", "81%",
+         AS_OF + timedelta(days=7), "open"),
+        (clients["key"].pk, users["manager_a"].pk, "visit", "high", "50%",
+         AS_OF + timedelta(days=7), "open"),
+    ]  # fmt: skip
+    tasks.update(status="done")
+    assert _retention_tasks(scored, rules, AS_OF - timedelta(days=1)) == 0
+    assert _retention_tasks(scored, rules, date(2026, 7, 1)) == 2  # the next quarter
