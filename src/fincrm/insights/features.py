@@ -9,15 +9,15 @@ maturing in the horizon), whether they renewed.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import polars as pl
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from fincrm.analytics.churn import CHURN_FEATURES
-from fincrm.core.frames import LOCAL_DATE, fetch
+from fincrm.core.frames import LOCAL_DATE, fetch, fetch_for
 from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction
 from fincrm.financing.choices import FacilityStatus
@@ -27,6 +27,30 @@ from fincrm.service.models import Ticket
 from fincrm.surveys.models import Response
 
 DAY = pl.duration(days=1)
+INSTALLMENT_SCHEMA = {
+    "customer_id": pl.Int64,
+    "facility_id": pl.Int64,
+    "due_date": pl.Date,
+    "principal": pl.Float64,
+    "paid_off_on": pl.Date,
+}
+RUNNING_SCHEMA = {
+    "customer_id": pl.Int64,
+    "facility_id": pl.Int64,
+    "start_date": pl.Date,
+    "due_date": pl.Date,
+    "principal": pl.Float64,
+    "interest": pl.Float64,
+    "fee": pl.Float64,
+}
+INTERACTION_SCHEMA = {
+    "customer_id": pl.Int64,
+    "on": pl.Date,
+    "outcome": pl.String,
+    "competitor": pl.Boolean,
+}
+DATED_SCHEMA = {"customer_id": pl.Int64, "on": LOCAL_DATE}
+RESPONSE_SCHEMA = {"customer_id": pl.Int64, "on": LOCAL_DATE, "nps": pl.Float64}
 #: A client at risk of leaving has until this long after its facility's maturity to renew.
 RENEWAL_GRACE_DAYS = 60
 
@@ -41,31 +65,78 @@ class Book:
     tickets: pl.DataFrame
     responses: pl.DataFrame
     alerts: pl.DataFrame
+    #: The schedules of the running facilities (``running_instalments``' shape); read by
+    #: :meth:`with_rows` along with the instalments, empty otherwise.
+    running: pl.DataFrame = field(default_factory=lambda: _no_rows(RUNNING_SCHEMA))
 
     @classmethod
-    def read(cls, *, competitor_words: list[str]) -> Book:
-        """The whole book as frames, each read in bulk."""
-        interactions = _read_interactions(competitor_words)
+    def read(cls, *, competitor_words: list[str], ids: range | None = None) -> Book:
+        """The whole book (or the clients of ``ids``, a range of customer ids) as frames."""
+        return cls.read_clients(ids=ids).with_rows(ids, competitor_words=competitor_words)
+
+    @classmethod
+    def read_clients(cls, *, ids: range | None = None) -> Book:
+        """The tables of a few rows per client — customers, facilities, applications: a
+        million clients' fit in memory — with the row sets (instalments, interactions,
+        tickets, responses, alerts) empty. What lifetime value, demand and recommendations
+        read; :meth:`with_rows` adds the row sets of one range of clients at a time."""
         return cls(
-            customers=_read_customers(),
-            facilities=_read_facilities(),
-            installments=_read_installments(),
-            applications=fetch(
+            customers=_read_customers(ids),
+            facilities=_read_facilities(ids),
+            installments=_no_rows(INSTALLMENT_SCHEMA),
+            applications=fetch_for(
                 Application.objects.order_by().values_list("customer_id", "created_at"),
+                "customer_id",
+                ids,
                 {"customer_id": pl.Int64, "on": LOCAL_DATE},
             ),
-            interactions=interactions,
-            tickets=fetch(
+            interactions=_no_rows(INTERACTION_SCHEMA),
+            tickets=_no_rows(DATED_SCHEMA),
+            responses=_no_rows(RESPONSE_SCHEMA),
+            alerts=_no_rows(DATED_SCHEMA),
+        )
+
+    def with_rows(
+        self, ids: range | None, *, competitor_words: list[str], due_since: date | None = None
+    ) -> Book:
+        """This book cut to the clients of ``ids`` (None: every client) with their row sets
+        read: one range of a streamed run. ``due_since`` leaves out the instalments due
+        before it (the churn features look back a year from each cut-off, no further)."""
+
+        def cut(frame: pl.DataFrame) -> pl.DataFrame:
+            if ids is None:
+                return frame
+            return frame.filter(pl.col("customer_id").is_between(ids.start, ids.stop - 1))
+
+        facilities = cut(self.facilities)
+        schedules = _read_schedules(ids, facilities, due_since)
+        due = schedules if due_since is None else schedules.filter(pl.col("due_date") >= due_since)
+        return Book(
+            customers=cut(self.customers),
+            facilities=facilities,
+            installments=due.select(
+                "customer_id", "facility_id", "due_date", "paid_off_on", principal="principal_due"
+            ),
+            running=_running_shape(schedules.filter(pl.col("active") == 1)),
+            applications=cut(self.applications),
+            interactions=_read_interactions(competitor_words, ids),
+            tickets=fetch_for(
                 Ticket.objects.order_by().values_list("customer_id", "opened_at"),
-                {"customer_id": pl.Int64, "on": LOCAL_DATE},
+                "customer_id",
+                ids,
+                DATED_SCHEMA,
             ),
-            responses=fetch(
+            responses=fetch_for(
                 Response.objects.order_by().values_list("customer_id", "submitted_at", "nps_score"),
-                {"customer_id": pl.Int64, "on": LOCAL_DATE, "nps": pl.Float64},
+                "customer_id",
+                ids,
+                RESPONSE_SCHEMA,
             ),
-            alerts=fetch(
+            alerts=fetch_for(
                 Alert.objects.order_by().values_list("customer_id", "raised_at"),
-                {"customer_id": pl.Int64, "on": LOCAL_DATE},
+                "customer_id",
+                ids,
+                DATED_SCHEMA,
             ),
         )
 
@@ -235,24 +306,37 @@ class Book:
         )  # fmt: skip
 
 
-def _read_interactions(competitor_words: list[str]) -> pl.DataFrame:
-    """customer_id, on, outcome, competitor (the summary names a competitor word)."""
-    interactions = fetch(
-        Interaction.objects.order_by().values_list(
-            "customer_id", "occurred_at", "outcome", "summary"
-        ),
-        {"customer_id": pl.Int64, "on": LOCAL_DATE, "outcome": pl.String, "summary": pl.String},
+def _read_interactions(competitor_words: list[str], ids: range | None) -> pl.DataFrame:
+    """customer_id, on, outcome, competitor (the summary names a competitor word: looked for
+    by the database with ``LIKE``, so the summaries never leave it; SQLite's ``LIKE`` ignores
+    the case of Latin letters, the default words are Chinese)."""
+    mentions = Q()
+    for word in competitor_words:
+        if word:
+            mentions |= Q(summary__contains=word)
+    competitor = (
+        Case(When(mentions, then=Value(1)), default=Value(0), output_field=IntegerField())
+        if mentions
+        else Value(0, output_field=IntegerField())
     )
-    pattern = "|".join(re.escape(w) for w in competitor_words if w)
-    mentions = pl.col("summary").fill_null("").str.contains(pattern) if pattern else pl.lit(False)
-    return interactions.with_columns(competitor=mentions).drop("summary")
+    interactions = fetch_for(
+        Interaction.objects.order_by()
+        .annotate(competitor=competitor)
+        .values_list("customer_id", "occurred_at", "outcome", "competitor"),
+        "customer_id",
+        ids,
+        {"customer_id": pl.Int64, "on": LOCAL_DATE, "outcome": pl.String, "competitor": pl.Int8},
+    )
+    return interactions.with_columns(pl.col("competitor").cast(pl.Boolean))
 
 
-def _read_customers() -> pl.DataFrame:
-    return fetch(
+def _read_customers(ids: range | None) -> pl.DataFrame:
+    return fetch_for(
         Customer.objects.order_by().values_list(
             "pk", "created_at", "industry", "owner_id", "annual_revenue"
         ),
+        "pk",
+        ids,
         {
             "customer_id": pl.Int64,
             "created_on": LOCAL_DATE,
@@ -263,8 +347,8 @@ def _read_customers() -> pl.DataFrame:
     )
 
 
-def _read_facilities() -> pl.DataFrame:
-    return fetch(
+def _read_facilities(ids: range | None) -> pl.DataFrame:
+    return fetch_for(
         Facility.objects.order_by().values_list(
             "pk",
             "customer_id",
@@ -278,6 +362,8 @@ def _read_facilities() -> pl.DataFrame:
             "status",
             "loan_class",
         ),
+        "customer_id",
+        ids,
         {
             "facility_id": pl.Int64,
             "customer_id": pl.Int64,
@@ -294,23 +380,52 @@ def _read_facilities() -> pl.DataFrame:
     )
 
 
-def _read_installments() -> pl.DataFrame:
+def _read_schedules(
+    ids: range | None, facilities: pl.DataFrame, due_since: date | None
+) -> pl.DataFrame:
+    """The instalments of the clients of ``ids``, read once for two uses: those due since
+    ``due_since`` (every one when None) for the churn features, and every instalment of the
+    running facilities (``active`` = 1) for the running book."""
+    qs = Installment.objects.order_by()
+    active = Q(facility__status=FacilityStatus.ACTIVE)
+    if due_since is not None:
+        qs = qs.filter(Q(due_date__gte=due_since) | active)
     return fetch(
-        Installment.objects.order_by().values_list(
-            "facility__customer_id",
-            "facility_id",
-            "due_date",
-            "principal_due",
-            "paid_off_on",
+        _of_facilities(qs, ids, facilities)
+        .annotate(active=Case(When(active, then=Value(1)), default=Value(0),
+                              output_field=IntegerField()))
+        .values_list(
+            "facility__customer_id", "facility_id", "facility__start_date", "due_date",
+            "principal_due", "principal_paid", "interest_due", "interest_paid", "fee_due",
+            "fee_paid", "paid_off_on", "active",
         ),
         {
-            "customer_id": pl.Int64,
-            "facility_id": pl.Int64,
-            "due_date": pl.Date,
-            "principal": pl.Float64,
-            "paid_off_on": pl.Date,
+            "customer_id": pl.Int64, "facility_id": pl.Int64, "start_date": pl.Date,
+            "due_date": pl.Date, "principal_due": pl.Float64, "principal_paid": pl.Float64,
+            "interest_due": pl.Float64, "interest_paid": pl.Float64, "fee_due": pl.Float64,
+            "fee_paid": pl.Float64, "paid_off_on": pl.Date, "active": pl.Int8,
         },
+    )  # fmt: skip
+
+
+def _of_facilities(qs, ids: range | None, facilities: pl.DataFrame | None):
+    """Instalments of the clients of ``ids``: also bounded by the smallest and largest id of
+    their ``facilities``, so that the database walks the instalments' facility index over that
+    stretch (facilities are mostly numbered client after client) instead of scanning them
+    all for each range."""
+    if ids is None:
+        return qs
+    qs = qs.filter(facility__customer_id__gte=ids.start, facility__customer_id__lt=ids.stop)
+    if facilities.is_empty():
+        return qs.none()
+    return qs.filter(
+        facility_id__gte=facilities["facility_id"].min(),
+        facility_id__lte=facilities["facility_id"].max(),
     )
+
+
+def _no_rows(schema: dict) -> pl.DataFrame:
+    return pl.DataFrame(schema={n: pl.Date if t == LOCAL_DATE else t for n, t in schema.items()})
 
 
 def _churn_feature_columns(frame: pl.DataFrame, cutoff: date) -> pl.DataFrame:
@@ -341,21 +456,10 @@ def _churn_feature_columns(frame: pl.DataFrame, cutoff: date) -> pl.DataFrame:
 def running_instalments() -> pl.DataFrame:
     """The schedules of the running (active) facilities in ``analytics.running_book``'s
     shape: the unpaid principal, interest and fee of every instalment, CNY."""
-    rows = fetch(
-        Installment.objects.order_by()
-        .filter(facility__status=FacilityStatus.ACTIVE)
-        .values_list(
-            "facility__customer_id", "facility_id", "facility__start_date", "due_date",
-            "principal_due", "principal_paid", "interest_due", "interest_paid", "fee_due",
-            "fee_paid",
-        ),
-        {
-            "customer_id": pl.Int64, "facility_id": pl.Int64, "start_date": pl.Date,
-            "due_date": pl.Date, "principal_due": pl.Float64, "principal_paid": pl.Float64,
-            "interest_due": pl.Float64, "interest_paid": pl.Float64, "fee_due": pl.Float64,
-            "fee_paid": pl.Float64,
-        },
-    )  # fmt: skip
+    return Book.read_clients().with_rows(None, competitor_words=[]).running
+
+
+def _running_shape(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(
         "customer_id", "facility_id", "start_date", "due_date",
         principal=(pl.col("principal_due") - pl.col("principal_paid")).clip(0),

@@ -10,6 +10,10 @@ every active client as of today.
 from __future__ import annotations
 
 import logging
+import resource
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -34,7 +38,7 @@ from fincrm.analytics.demand import (
 )
 from fincrm.analytics.recommend import recommend_products
 from fincrm.analytics.running_book import running_book_value
-from fincrm.core.bulk import insert_rows
+from fincrm.core.bulk import insert_frame, insert_rows
 from fincrm.core.frames import fetch
 from fincrm.core.policy import policy_active, policy_config
 from fincrm.engagement.choices import Priority, TaskKind
@@ -42,7 +46,7 @@ from fincrm.engagement.services import tasks_schedule_many
 from fincrm.evaluation.models import Classification
 from fincrm.financing.models import Application, Product
 
-from .features import Book, churn_columns, latest_pds, running_instalments
+from .features import Book, churn_columns, latest_pds
 from .models import (
     DEMAND_MIN_PREDICTIONS,
     ChurnModelReport,
@@ -64,12 +68,34 @@ TRAIN_CUTOFFS, ROLL_DAYS = 10, 60
 CALIBRATION_CUTOFFS = 2
 #: Fewest rows (and churners, and stayers) a calibrator is fitted on; fewer: not calibrated.
 MIN_CALIBRATION, MIN_CALIBRATION_EVENTS = 20, 3
+#: Clients per range of the streamed run (``predictions_run``): the row sets of this many
+#: clients are in memory at once (about 1 GiB at 100,000 clients of the demo book).
+PREDICT_CHUNK_CLIENTS = 100_000
 #: The demand back-test: this many past cut-offs, one window apart (the latest window ends
 #: today). The latest is reported; the earlier ones calibrate its levels (out of time).
 DEMAND_CUTOFFS = 4
 #: The back-test predicts for at most about this many clients (every k-th id beyond): hit
 #: rates need thousands, not a million, and each cut-off is a whole prediction.
 DEMAND_BACKTEST_CLIENTS = 20_000
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Log a stage of the run: its wall time, the resident memory after it and the peak so far
+    (``FINCRM_LOG_LEVEL=INFO fincrm predict`` prints them; the 1M figures come from these)."""
+    started = time.perf_counter()
+    yield
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    log.info("predict %s: %.1f s, rss %.0f MiB, peak %.0f MiB",
+             name, time.perf_counter() - started, _rss_mib(), peak)  # fmt: skip
+
+
+def _rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+    except OSError:  # not Linux
+        return float("nan")
 
 
 @dataclass
@@ -160,7 +186,11 @@ def _basis(calibrator: calibration.Calibrator, y: np.ndarray, **where) -> dict:
 
 
 def _validated_calibrator(
-    labelled, train_cuts: list[date], *, horizon: int, columns: list[str]
+    labelled: Mapping[date, pl.DataFrame],
+    train_cuts: list[date],
+    *,
+    horizon: int,
+    columns: list[str],
 ) -> tuple[calibration.Calibrator, dict] | None:
     """The calibration the test judges, learnt out of time before it: the newest
     ``CALIBRATION_CUTOFFS`` training cut-offs scored by a model trained on the cut-offs whose
@@ -170,11 +200,11 @@ def _validated_calibrator(
     older = [cut for cut in train_cuts if cut <= known_by]
     if not older:
         return None
-    base = pl.concat([labelled(cut) for cut in older])
+    base = pl.concat([labelled[cut] for cut in older])
     base_events = int(base["churned"].sum())
     if base.height < MIN_TRAIN // 2 or min(base_events, base.height - base_events) < 1:
         return None
-    fold = pl.concat([labelled(cut) for cut in newest])
+    fold = pl.concat([labelled[cut] for cut in newest])
     y = fold["churned"].to_numpy()
     calibrator = _calibrator(_churn_model(base, columns).predict_proba(fold.select(columns)), y)
     if calibrator is None:
@@ -195,28 +225,39 @@ def _reliability(y: np.ndarray, calibrated: np.ndarray, raw: np.ndarray) -> list
     ]
 
 
+def churn_cutoffs(*, as_of: date, horizon: int) -> tuple[list[date], date]:
+    """The training cut-offs (newest first) and the test cut-off (``as_of − horizon``): every
+    training label was known before the test cut-off."""
+    test_cut = as_of - timedelta(days=horizon)
+    last_train = test_cut - timedelta(days=horizon)
+    return [last_train - timedelta(days=ROLL_DAYS * k) for k in range(TRAIN_CUTOFFS)], test_cut
+
+
+def labelled_clients(book: Book, cutoffs: list[date], *, horizon: int) -> dict[date, pl.DataFrame]:
+    """At each cut-off, the churn features of the clients at risk then, with their label,
+    sorted by client (a book cut into ranges gives the same rows, range after range)."""
+    labelled = {}
+    for cut in cutoffs:
+        features = book.churn_features(cut)
+        assert_no_leakage(features, as_of_col="observed_to", cutoff=cut)
+        labelled[cut] = features.join(book.churn_labels(cut, horizon), on="customer_id").sort(
+            "customer_id"
+        )
+    return labelled
+
+
 def train_churn(
-    book: Book, *, as_of: date, horizon: int
+    labelled: Mapping[date, pl.DataFrame], *, as_of: date, horizon: int
 ) -> tuple[ChurnModel, calibration.Calibrator | None, dict] | None:
     """Train on rolling cut-offs whose labels were all known before the test cut-off
     (``as_of − horizon``), calibrate on the newest of them (``_validated_calibrator``), test
     there; the calibrator returned for scoring today is refitted on the test clients (the
-    newest outcomes). None when there are too few data to learn from."""
+    newest outcomes). ``labelled``: :func:`labelled_clients` at every cut-off of
+    :func:`churn_cutoffs`. None when there are too few data to learn from."""
     columns = churn_columns()
-    test_cut = as_of - timedelta(days=horizon)
-    last_train = test_cut - timedelta(days=horizon)
-    train_cuts = [last_train - timedelta(days=ROLL_DAYS * k) for k in range(TRAIN_CUTOFFS)]
-    cache: dict[date, pl.DataFrame] = {}
-
-    def labelled(cut: date) -> pl.DataFrame:
-        if cut not in cache:
-            features = book.churn_features(cut)
-            assert_no_leakage(features, as_of_col="observed_to", cutoff=cut)
-            cache[cut] = features.join(book.churn_labels(cut, horizon), on="customer_id")
-        return cache[cut]
-
-    train = pl.concat([labelled(cut) for cut in train_cuts])
-    test = labelled(test_cut)
+    train_cuts, test_cut = churn_cutoffs(as_of=as_of, horizon=horizon)
+    train = pl.concat([labelled[cut] for cut in train_cuts])
+    test = labelled[test_cut]
     churners = int(train["churned"].sum())
     if train.height < MIN_TRAIN or churners < MIN_CHURNERS or train.height == churners:
         return None
@@ -358,38 +399,103 @@ def _recommendations(book: Book, policy, as_of: date) -> pl.DataFrame:
     )
 
 
+@dataclass
+class _Streamed:
+    """What the ranges of clients leave behind: small per-client frames."""
+
+    labelled: dict[date, list[pl.DataFrame]] = field(default_factory=dict)
+    current: list[pl.DataFrame] = field(default_factory=list)
+    running: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, labelled: dict[date, pl.DataFrame], current: pl.DataFrame,
+            running: pl.DataFrame) -> None:  # fmt: skip
+        for cut, rows in labelled.items():
+            self.labelled.setdefault(cut, []).append(rows)
+        self.current.append(current)
+        self.running.append(running)
+
+
+def client_ranges(customer_ids: pl.Series, size: int) -> list[range]:
+    """``customer_ids`` cut into ranges of ids holding ``size`` clients each (the last fewer)."""
+    ids = customer_ids.sort()
+    if ids.is_empty():
+        return []
+    starts = ids.gather_every(size).to_list()
+    stops = [*starts[1:], int(ids[-1]) + 1]
+    return [range(a, b) for a, b in zip(starts, stops, strict=True)]
+
+
 @transaction.atomic
 def predictions_run(*, as_of: date | None = None) -> PredictionResult:
     """Every prediction for every client; rewrites ``Prediction`` rows and open
-    recommendations, adds retention tasks (once per client and quarter)."""
+    recommendations, adds retention tasks (once per client and quarter).
+
+    Streamed: the per-client tables (customers, facilities, applications) are read whole;
+    the row sets (instalments, interactions, tickets, responses, alerts) a range of
+    ``PREDICT_CHUNK_CLIENTS`` clients at a time, each range's churn features at every cut-off
+    and running-book value computed before the next range is read. Every feature is one
+    client's, so the ranges give the rows one read of the whole book would."""
     as_of = as_of or timezone.localdate()
     policy = policy_config(policy_active())
     rules = policy.prediction
     result = PredictionResult()
-    book = Book.read(competitor_words=rules.competitor_words)
-    frame = book.customers.select("customer_id")
-
     funding_rate = funding_rate_annual(policy)
+    with _stage("read clients"):
+        book = Book.read_clients()
+        pds = latest_pds(as_of)
+    horizon = rules.churn_horizon_days
+    train_cuts, test_cut = churn_cutoffs(as_of=as_of, horizon=horizon)
+    due_since = min(train_cuts) - timedelta(days=365)
+    streamed = _Streamed()
+    for ids in client_ranges(book.customers["customer_id"], PREDICT_CHUNK_CLIENTS):
+        with _stage(f"clients {ids.start:,}–{ids.stop - 1:,}"):
+            part = book.with_rows(ids, competitor_words=rules.competitor_words,
+                                  due_since=due_since)  # fmt: skip
+            current = part.churn_features(as_of).join(
+                part.churn_population(as_of, horizon), on="customer_id", how="semi"
+            )
+            running = _running_values(
+                part.running, pds, as_of=as_of,
+                funding_rate=funding_rate, discount_rate=rules.clv_discount_rate_annual,
+            )  # fmt: skip
+            streamed.add(labelled_clients(part, [*train_cuts, test_cut], horizon=horizon),
+                         current, running)  # fmt: skip
+            del part
+    labelled = {cut: _concat(parts) for cut, parts in streamed.labelled.items()}
+    current = _concat(streamed.current)
+
+    frame = book.customers.select("customer_id")
     drawdowns = book.drawdowns(as_of, funding_rate=funding_rate)
-    frame = _with_lifetime_values(frame, drawdowns, rules, as_of=as_of, result=result)
-    frame = _with_running_book(frame, as_of=as_of, funding_rate=funding_rate,
-                               discount_rate=rules.clv_discount_rate_annual)  # fmt: skip
+    with _stage("lifetime value"):
+        frame = _with_lifetime_values(frame, drawdowns, rules, as_of=as_of, result=result)
+    frame = _with_running_book(frame, _concat(streamed.running))
     result.with_clv = int(frame["clv"].is_not_null().sum())
     result.with_running_value = int(frame["clv_running"].is_not_null().sum())
 
-    frame, reasons = _with_churn(frame, book, rules, as_of=as_of, result=result)
-    frame = _with_need(frame, book, drawdowns, rules, as_of=as_of)
+    with _stage("churn"):
+        frame, reasons = _with_churn(frame, labelled, current, rules, as_of=as_of, result=result)
+    with _stage("next need"):
+        frame = _with_need(frame, book, drawdowns, rules, as_of=as_of)
     frame = frame.join(reasons, on="customer_id", how="left")
     result.with_need = int(frame["next_need_on"].is_not_null().sum())
 
     now = timezone.now()
-    result.clients = _save_predictions(frame, computed_at=now)
-    recommended = _recommendations(book, policy, as_of)
-    result.recommendations = _save_recommendations(recommended, created_at=now)
+    with _stage("save predictions"):
+        result.clients = _save_predictions(frame, computed_at=now)
+    with _stage("recommendations"):
+        recommended = _recommendations(book, policy, as_of)
+    with _stage("save recommendations"):
+        result.recommendations = _save_recommendations(recommended, created_at=now)
     from .cube import cube_rebuild
 
-    result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
+    with _stage("KPI cube"):
+        result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
     return result
+
+
+def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The ranges' frames as one, by client (ranges may come back in any order)."""
+    return pl.concat(parts).sort("customer_id")
 
 
 def _with_lifetime_values(
@@ -413,21 +519,21 @@ def _with_lifetime_values(
 
 
 def _with_churn(
-    frame: pl.DataFrame, book: Book, rules, *, as_of: date, result: PredictionResult
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Train the churn model and score the clients who could leave: ``frame`` with
-    ``churn_probability``, and the reasons (``customer_id``, ``churn_reasons``). Stores the
-    model's report and the retention tasks in ``result`` (a note when there is no model)."""
-    trained = train_churn(book, as_of=as_of, horizon=rules.churn_horizon_days)
+    frame: pl.DataFrame, labelled: Mapping[date, pl.DataFrame], current: pl.DataFrame, rules,
+    *, as_of: date, result: PredictionResult,
+) -> tuple[pl.DataFrame, pl.DataFrame]:  # fmt: skip
+    """Train the churn model (on ``labelled``, see :func:`train_churn`) and score the clients
+    who could leave (``current``: the features today of the clients with a facility to renew
+    in the horizon): ``frame`` with ``churn_probability``, and the reasons (``customer_id``,
+    ``churn_reasons``). Stores the model's report and the retention tasks in ``result`` (a
+    note when there is no model)."""
+    trained = train_churn(labelled, as_of=as_of, horizon=rules.churn_horizon_days)
     reasons = pl.DataFrame(schema={"customer_id": pl.Int64, "churn_reasons": pl.String})
     if trained is None:
         result.notes.append("churn: too few clients or churners to train on")
         return frame.with_columns(churn_probability=pl.lit(None, pl.Float64)), reasons
     model, calibrator, report = trained
     result.churn_report = ChurnModelReport.objects.create(**report)
-    # Scored only where leaving is possible: clients with a facility to renew in the horizon.
-    at_risk = book.churn_population(as_of, rules.churn_horizon_days)
-    current = book.churn_features(as_of).join(at_risk, on="customer_id", how="semi")
     columns = churn_columns()
     probability = model.predict_proba(current.select(columns))
     scored = current.select(
@@ -498,13 +604,8 @@ def _save_predictions(frame: pl.DataFrame, *, computed_at) -> int:
         pl.col("need_confidence").fill_null(""), pl.col("need_reason").fill_null("{}"),
     )  # fmt: skip
     Prediction.objects.all().delete()
-    insert_rows(
-        Prediction,
-        ("customer_id", "expected_transactions", "prob_alive", "clv", "clv_running",
-         "clv_drawdowns", "clv_basis", "churn_probability", "churn_reasons", "next_need_on",
-         "next_need_amount", "need_confidence", "need_reason"),
-        rows.iter_rows(),
-        constants={"computed_at": computed_at},
+    insert_frame(
+        Prediction, rows, constants={"computed_at": computed_at},
         json_text=("clv_basis", "churn_reasons", "need_reason"),
     )  # fmt: skip
     return rows.height
@@ -516,23 +617,33 @@ def _save_recommendations(recommended: pl.DataFrame, *, created_at) -> int:
     Recommendation.objects.filter(status=RecommendationStatus.OPEN).delete()
     if not recommended.height:
         return 0
-    products = dict(Product.objects.values_list("code", "pk"))
-    decided = set(
-        Recommendation.objects.exclude(status=RecommendationStatus.OPEN)
-        .filter(created_at__gte=created_at - timedelta(days=90))
-        .values_list("customer_id", "product_id")
+    ids = {"customer_id": pl.Int64, "product_id": pl.Int64}
+    products = pl.DataFrame(
+        list(Product.objects.values_list("code", "pk")),
+        schema={"product_code": pl.String, "product_id": pl.Int64},
+        orient="row",
     )
-    recs = [
-        (r["customer_id"], products[r["product_code"]], r["rank"], r["score"],
-         r["reason_code"], r["reason_value"], r["suggested_amount"])
-        for r in recommended.iter_rows(named=True)
-        if (r["customer_id"], products[r["product_code"]]) not in decided
-    ]  # fmt: skip
-    return insert_rows(
-        Recommendation,
-        ("customer_id", "product_id", "rank", "score", "reason_code", "reason_value",
-         "suggested_amount"),
-        recs,
+    decided = pl.DataFrame(
+        list(
+            Recommendation.objects.exclude(status=RecommendationStatus.OPEN)
+            .filter(created_at__gte=created_at - timedelta(days=90))
+            .values_list("customer_id", "product_id")
+        ),
+        schema=ids,
+        orient="row",
+    )
+    rows = (
+        recommended.join(products, on="product_code", how="left", maintain_order="left")
+        .cast({"customer_id": pl.Int64})
+        .join(decided, on=list(ids), how="anti", maintain_order="left")
+        .select(
+            "customer_id", "product_id", "rank", "score", "reason_code",
+            reason_value=pl.col("reason_value").struct.json_encode(),
+            suggested_amount="suggested_amount",
+        )
+    )  # fmt: skip
+    return insert_frame(
+        Recommendation, rows, json_text=("reason_value",),
         constants={"created_at": created_at, "status": RecommendationStatus.OPEN},
     )  # fmt: skip
 
@@ -544,17 +655,14 @@ def funding_rate_annual(policy) -> float:
     return (percent if percent is not None else policy.lending.base_rate_percent) / 100
 
 
-def _with_running_book(frame: pl.DataFrame, *, as_of: date, funding_rate: float,
-                       discount_rate: float) -> pl.DataFrame:  # fmt: skip
-    """Lifetime value of the whole relationship: the future drawdowns' value (``clv`` so
-    far) becomes ``clv_drawdowns``, the margin still to come on the running facilities
-    ``clv_running`` (``analytics.running_book``), and ``clv`` their sum over the known parts."""
-    pds = latest_pds(as_of)
+def _running_values(instalments: pl.DataFrame, pds: pl.DataFrame, *, as_of: date,
+                    funding_rate: float, discount_rate: float) -> pl.DataFrame:  # fmt: skip
+    """customer_id, clv_running, clv_basis: the margin still to come on the running
+    facilities of the clients of ``instalments`` (``analytics.running_book``) and its basis."""
     running = running_book_value(
-        running_instalments(), pds, discount_rate=discount_rate, funding_rate=funding_rate,
-        as_of=as_of,
-    ).join(pds, on="customer_id", how="left")  # fmt: skip
-    basis = running.select(
+        instalments, pds, discount_rate=discount_rate, funding_rate=funding_rate, as_of=as_of
+    ).join(pds, on="customer_id", how="left")
+    return running.select(
         "customer_id",
         clv_running="value",
         clv_basis=pl.struct(
@@ -565,7 +673,13 @@ def _with_running_book(frame: pl.DataFrame, *, as_of: date, funding_rate: float,
             instalments="instalments",
         ).struct.json_encode(),
     )
-    both = frame.rename({"clv": "clv_drawdowns"}).join(basis, on="customer_id", how="left")
+
+
+def _with_running_book(frame: pl.DataFrame, running: pl.DataFrame) -> pl.DataFrame:
+    """Lifetime value of the whole relationship: the future drawdowns' value (``clv`` so
+    far) becomes ``clv_drawdowns``, the margin still to come on the running facilities
+    ``clv_running`` (:func:`_running_values`), and ``clv`` their sum over the known parts."""
+    both = frame.rename({"clv": "clv_drawdowns"}).join(running, on="customer_id", how="left")
     parts = pl.col("clv_drawdowns"), pl.col("clv_running")
     return both.with_columns(
         clv=pl.when(parts[0].is_not_null() | parts[1].is_not_null()).then(
