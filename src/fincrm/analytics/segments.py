@@ -263,3 +263,30 @@ class KMeansSegmenter:
         segmenter.centers_ = np.asarray(data["centers"], dtype=float)
         segmenter.profiles_ = data["profiles"]
         return segmenter
+
+
+#: The segment under which every client is counted once (``segment_sizes``).
+ALL_SEGMENTS = "*"
+
+
+def segment_sizes(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """How many clients of ``frame`` fall in each group of ``by`` and segment: columns
+    ``*by``, ``segment``, ``clients``.
+
+    ``frame`` has one row per client with the columns ``by`` and ``segments`` (a list of
+    segment codes, or null). Each client is counted once under ``ALL_SEGMENTS`` and once under
+    every segment it is in, so a sum over one segment, or over ``ALL_SEGMENTS``, counts each
+    client once; groups are sorted (nulls first) for a stable output."""
+    keys = list(by)
+    every = frame.select(*keys, segment=pl.lit(ALL_SEGMENTS))
+    members = (
+        frame.select(*keys, segment=pl.col("segments").fill_null([]))
+        .explode("segment")
+        .drop_nulls("segment")
+    )
+    return (
+        pl.concat([every, members.with_columns(pl.col("segment").cast(pl.String))])
+        .group_by(*keys, "segment")
+        .agg(clients=pl.len().cast(pl.Int64))
+        .sort(*keys, "segment", nulls_last=False)
+    )

@@ -269,3 +269,25 @@ class TierChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier or '—'} → {self.to_tier}"
+
+
+class SegmentSize(models.Model):
+    """How many clients a full run left in each tier, cluster and segment, by account
+    manager and team: the segments page sums the rows the user may see instead of decoding a
+    million classifications per request. Written by the run (each part of a partitioned run
+    writes its own rows: the counts add up); a client is counted once under segment "*" and
+    once per segment it is in."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    tier = models.CharField(max_length=10, blank=True)
+    cluster = models.IntegerField(null=True, blank=True)
+    segment = models.CharField(max_length=40, default="*")
+    clients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "segment", "owner_id"])]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.segment} {self.tier}: {self.clients}"

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import polars as pl
-from django.db.models import Count, QuerySet, TextField
+from django.db.models import Count, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from fincrm.analytics.policy import TIERS
+from fincrm.analytics.segments import ALL_SEGMENTS
 from fincrm.analytics.tiering import REASON_TEXTS, migration_matrix
+from fincrm.core.archive_partitions import month_ranges
 from fincrm.core.db import reporting
+from fincrm.core.permissions import NOTHING, scope
 from fincrm.core.policy import segment_names
 
-from .choices import RunStatus, Tier
+from .choices import RunKind, RunStatus, Tier
 from .features import fetch
-from .models import Classification, EvaluationRun, Snapshot, SnapshotArchive, TierChange
+from .models import (
+    Classification,
+    EvaluationRun,
+    SegmentSize,
+    Snapshot,
+    SnapshotArchive,
+    TierChange,
+)
 from .programmes import customer_strategy
 
 TIER_HISTORY_LIMIT = 20
@@ -69,10 +79,16 @@ def customer_snapshot_history(*, customer, limit: int = TIER_HISTORY_LIMIT) -> l
     """A client's latest ``limit`` snapshots, newest first, from the live table and then the
     archive: an archived decision is explained exactly like a recent one."""
     recent = list(Snapshot.objects.filter(customer=customer).select_related("run__policy")[:limit])
-    if len(recent) < limit:
-        recent += SnapshotArchive.objects.filter(customer=customer).select_related("run__policy")[
-            : limit - len(recent)
-        ]
+    archived = SnapshotArchive.objects.filter(customer=customer).select_related("run__policy")
+    # On PostgreSQL the archive has a partition per run under each month: read month by month,
+    # newest first, each query planned over one month's partitions (the first one usually
+    # gives enough). Elsewhere, the one table.
+    for lower, upper in month_ranges(SnapshotArchive._meta.db_table) or [(None, None)]:
+        if len(recent) >= limit:
+            break
+        rows = archived if lower is None else archived.filter(run_id__gte=lower)
+        rows = rows if upper is None else rows.filter(run_id__lt=upper)
+        recent += rows[: limit - len(recent)]
     return recent
 
 
@@ -114,7 +130,37 @@ def tier_migration(*, user, before: EvaluationRun, after: EvaluationRun) -> dict
     return {"columns": [labels[t] for t in TIERS], "rows": rows}
 
 
+def _stored_sizes(user) -> tuple[EvaluationRun, QuerySet] | None:
+    """The last full run and its ``SegmentSize`` rows the user may see (by the manager and
+    team the clients had at the run); None when that run stored none (it predates them, or
+    no full run succeeded yet): the caller counts live."""
+    run = (
+        EvaluationRun.objects.using(reporting())
+        .filter(kind=RunKind.FULL, status=RunStatus.SUCCEEDED)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if run is None:
+        return None
+    rows = SegmentSize.objects.using(reporting()).filter(run=run)
+    if not rows.exists():
+        return None
+    q = scope(user, "view", owner_field="owner_id", team_field="team_id")
+    if q is NOTHING:
+        return run, rows.none()
+    return run, rows.filter(q) if q else rows
+
+
+def _tier_order(counts: dict[str, int]) -> dict[str, int]:
+    # Best tier first (the codes sort core, key, low, ordinary).
+    return {tier: counts[tier] for tier in [*Tier.values, *counts] if tier in counts}
+
+
 def tier_counts(*, user) -> dict[str, int]:
+    stored = _stored_sizes(user)
+    if stored is not None:
+        rows = stored[1].filter(segment=ALL_SEGMENTS).values("tier").annotate(n=Sum("clients"))
+        return _tier_order(dict(rows.values_list("tier", "n")))
     rows = (
         Classification.objects.using(reporting())
         .restrict(user, "view")
@@ -122,22 +168,62 @@ def tier_counts(*, user) -> dict[str, int]:
         .annotate(n=Count("pk"))
         .values_list("tier", "n")
     )
-    counts = dict(rows)
-    # Best tier first (the codes sort core, key, low, ordinary).
-    return {tier: counts[tier] for tier in [*Tier.values, *counts] if tier in counts}
+    return _tier_order(dict(rows))
 
 
 def segment_overview(*, user) -> dict:
-    """Rule segments with their sizes, and the clusters of the last full run described."""
+    """Rule segments with their sizes, and the clusters of the last full run described:
+    counted by the last full run when it stored its counts (``counted_at``: that run), else
+    live over the classifications the user may see."""
     names = segment_names()
+    sizes = dict.fromkeys(names, 0)
+    stored = _stored_sizes(user)
+    if stored is not None:
+        counted_at, rows = stored
+        by_segment = dict(
+            rows.values("segment").annotate(n=Sum("clients")).values_list("segment", "n")
+        )
+        total = by_segment.pop(ALL_SEGMENTS, 0) or 0
+        sizes.update(by_segment)
+        by_cluster = dict(
+            rows.filter(segment=ALL_SEGMENTS, cluster__isnull=False)
+            .values("cluster")
+            .annotate(n=Sum("clients"))
+            .values_list("cluster", "n")
+        )
+    else:
+        counted_at = None
+        total, by_cluster = _live_sizes(user, sizes)
+    run = (
+        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, clusters__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
+    clusters = []
+    if run is not None:
+        for profile in (run.clusters or {}).get("profiles", []):
+            clusters.append({**profile, "visible": by_cluster.get(profile.get("cluster"), 0)})
+    return {
+        "total": total,
+        "segments": [
+            {"code": code, "name": names.get(code, code), "size": size}
+            for code, size in sizes.items()
+        ],
+        "clusters": clusters,
+        "run": run,
+        "counted_at": counted_at,
+    }
+
+
+def _live_sizes(user, sizes: dict[str, int]) -> tuple[int, dict]:
+    """Count the visible classifications into ``sizes`` (by segment) now; returns the total
+    and the counts by cluster."""
     visible = Classification.objects.using(reporting()).restrict(user, "view")
     # Raw JSON text decoded and counted by polars: no Python object per client.
     rows = fetch(
         visible.order_by().annotate(text=Cast("segments", TextField())).values_list("text"),
         {"segments": pl.String},
     )
-    total = rows.height
-    sizes = dict.fromkeys(names, 0)
     codes = (
         rows.select(pl.col("segments").str.json_decode(pl.List(pl.String)))
         .explode("segments")
@@ -147,27 +233,10 @@ def segment_overview(*, user) -> dict:
     )
     for code, n in codes.iter_rows():
         sizes[code] = n
-    run = (
-        EvaluationRun.objects.filter(status=RunStatus.SUCCEEDED, clusters__isnull=False)
-        .order_by("-started_at")
-        .first()
+    by_cluster = dict(
+        visible.filter(run__isnull=False)
+        .values("cluster")
+        .annotate(n=Count("pk"))
+        .values_list("cluster", "n")
     )
-    clusters = []
-    if run is not None:
-        counts = dict(
-            visible.filter(run__isnull=False)
-            .values("cluster")
-            .annotate(n=Count("pk"))
-            .values_list("cluster", "n")
-        )
-        for profile in (run.clusters or {}).get("profiles", []):
-            clusters.append({**profile, "visible": counts.get(profile.get("cluster"), 0)})
-    return {
-        "total": total,
-        "segments": [
-            {"code": code, "name": names.get(code, code), "size": size}
-            for code, size in sizes.items()
-        ],
-        "clusters": clusters,
-        "run": run,
-    }
+    return rows.height, by_cluster

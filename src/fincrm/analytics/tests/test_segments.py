@@ -133,3 +133,29 @@ def test_rule_segments_by_patterns_equal_the_row_by_row_lists(monkeypatch):
     row_by_row = rule_segments(frame, rules).to_list()
     assert by_pattern == row_by_row
     assert len({tuple(s) for s in by_pattern}) > 3  # several patterns, in the rows' order
+
+
+def test_segment_sizes_count_each_client_once_overall_and_once_per_segment():
+    from fincrm.analytics.segments import ALL_SEGMENTS, segment_sizes
+
+    frame = pl.DataFrame(
+        {
+            "owner_id": [1, 1, 1, 2, None],
+            "tier": ["core", "core", "low", "core", "low"],
+            "segments": [["growing", "watch"], ["growing"], [], None, ["watch"]],
+        }
+    )
+    sizes = segment_sizes(frame, ["owner_id", "tier"])
+    assert sizes.rows() == [
+        (None, "low", ALL_SEGMENTS, 1),
+        (None, "low", "watch", 1),
+        (1, "core", ALL_SEGMENTS, 2),
+        (1, "core", "growing", 2),
+        (1, "core", "watch", 1),
+        (1, "low", ALL_SEGMENTS, 1),
+        (2, "core", ALL_SEGMENTS, 1),
+    ]
+    assert sizes.columns == ["owner_id", "tier", "segment", "clients"]
+    # Summed over one segment or over "*", every client counts once.
+    total = sizes.filter(pl.col("segment") == ALL_SEGMENTS)["clients"].sum()
+    assert total == frame.height

@@ -136,6 +136,7 @@ def _read_customers(ids) -> pl.DataFrame:
             "founded_on",
             "birthday",
             "owner_id",
+            "team_id",
         ),
         "pk",
         ids,
@@ -151,6 +152,7 @@ def _read_customers(ids) -> pl.DataFrame:
             "founded_on": pl.Date,
             "birthday": pl.Date,
             "owner_id": pl.Int64,
+            "team_id": pl.Int64,
         },
     )
 

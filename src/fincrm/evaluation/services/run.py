@@ -37,6 +37,7 @@ from .writes import (
     _open_plan_tasks,
     _write_classifications,
     _write_plan_tasks,
+    _write_segment_sizes,
     _write_snapshots,
     _write_tier_changes,
 )
@@ -280,6 +281,8 @@ def _evaluate(
     tasks = _write_plan_tasks(
         policy, frame, run.as_of, progress, ids=ids, open_tasks=reads.get("open_plan_tasks")
     )
+    if run.kind == RunKind.FULL:  # the segments page's counts (a part: its range's)
+        _write_segment_sizes(run, frame)
     # Last: a run of the whole book attaches partitions of its own, which holds locks to the
     # commit (core.partitions): the clients' rows cannot be written, the default partitions
     # not read, for the second or two left.

@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fincrm.analytics.policy import TIER, PolicyConfig
+from fincrm.analytics.segments import segment_sizes
 from fincrm.analytics.strategy import contact_cadence
 from fincrm.core import partitions
 from fincrm.core.bulk import insert_frame, insert_rows, json_text
@@ -25,7 +26,7 @@ from fincrm.webhooks import events as webhooks
 
 from ..choices import Tier
 from ..features import fetch_for
-from ..models import Classification, Snapshot, TierChange
+from ..models import Classification, SegmentSize, Snapshot, TierChange
 
 #: A service-plan task is created this many days before it falls due.
 TASK_LOOKAHEAD_DAYS = 14
@@ -304,3 +305,19 @@ def _write_plan_tasks(
                 done += table.height
             progress("tasks", done, frame.height)
     return created
+
+
+#: What the segments page counts by (``SegmentSize``).
+SIZE_KEYS = ("owner_id", "team_id", "tier", "cluster")
+
+
+def _write_segment_sizes(run, frame: pl.DataFrame) -> int:
+    """The run's clients counted by manager, team, tier, cluster and segment
+    (``SegmentSize``): a full run writes the book's, each part of a partitioned run its own
+    range's (the page sums them)."""
+    sizes = segment_sizes(frame.select(*SIZE_KEYS, "segments"), SIZE_KEYS)
+    return insert_frame(
+        SegmentSize,
+        sizes.select(*SIZE_KEYS, "segment", "clients").with_columns(pl.col("tier").fill_null("")),
+        constants={"run_id": run.pk},
+    )

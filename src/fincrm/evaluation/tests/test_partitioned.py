@@ -7,7 +7,7 @@ from django.db import connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from fincrm.evaluation.choices import RunStatus
-from fincrm.evaluation.models import Classification, EvaluationPart, Snapshot
+from fincrm.evaluation.models import Classification, EvaluationPart, SegmentSize, Snapshot
 from fincrm.evaluation.services import evaluation_run_partitioned
 from fincrm.testing.factories import CustomerFactory, FacilityFactory
 
@@ -55,6 +55,17 @@ def test_two_workers_share_the_ranges_of_a_partitioned_run(users):
     assert all(p.status == RunStatus.SUCCEEDED and p.worker for p in done)
     assert sum(p.customers_evaluated for p in done) == 24
     assert {p.worker.rsplit(":", 1)[-1] for p in done} == {"w1", "w2"}  # both took ranges
+    # Each part stored its range's counts for the segments page: they add up to the book.
+    sizes = SegmentSize.objects.filter(run=run, segment="*")
+    assert sizes.values("owner_id").distinct().count() == 1
+    assert sum(sizes.values_list("clients", flat=True)) == 24
+    by_tier = {}
+    for tier, n in sizes.values_list("tier", "clients"):
+        by_tier[tier] = by_tier.get(tier, 0) + n
+    assert by_tier == {
+        t: Classification.objects.filter(tier=t).count()
+        for t in Classification.objects.values_list("tier", flat=True).distinct()
+    }
     # Every client got the run's cut-offs: its tier is the one they give for its score.
     cutoffs = run.cutoffs
     for c in Classification.objects.all():

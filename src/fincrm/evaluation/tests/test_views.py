@@ -113,7 +113,7 @@ def test_segments_and_runs_pages_count_on_the_replica(evaluated, login, users, r
         segments = client.get(reverse("evaluation:segments"))
         runs = client.get(reverse("evaluation:runs"))
     assert segments.status_code == runs.status_code == 200
-    for table in ("evaluation_classification", "evaluation_snapshot"):
+    for table in ("evaluation_segmentsize", "evaluation_snapshot"):
         assert any(f'"{table}"' in sql for sql in seen["reporting"]), table
         assert not any(f'"{table}"' in sql for sql in seen["default"]), table
     from fincrm.evaluation.selectors import runs_for_matrix, tier_migration
@@ -167,24 +167,50 @@ def test_green_channel_applications_come_first_with_a_badge(evaluated, login, us
     assert page.count('class="badge green"') == 1
 
 
-def test_segment_sizes_count_the_visible_clients_in_each_segment(evaluated, users):
+def _live_segment_counts(user):
     from collections import Counter
 
-    from fincrm.evaluation.models import Classification
+    rows = Classification.objects.restrict(user, "view")
+    sizes = Counter(code for segs in rows.values_list("segments", flat=True) for code in segs)
+    tiers = Counter(rows.values_list("tier", flat=True))
+    return rows.count(), dict(sizes), dict(tiers)
+
+
+def test_segment_sizes_are_stored_by_the_full_run_per_visible_client(evaluated, users):
+    from fincrm.evaluation.models import SegmentSize
+    from fincrm.evaluation.selectors import segment_overview, tier_counts
+
+    run = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    assert SegmentSize.objects.filter(run=run).exists()
+    # Right after the run the stored counts are the live ones, for each role's clients.
+    for user in (users["manager_a"], users["manager_b"], users["risk"]):
+        total, sizes, tiers = _live_segment_counts(user)
+        overview = segment_overview(user=user)
+        assert overview["counted_at"] == run
+        assert overview["total"] == total > 0
+        assert {s["code"]: s["size"] for s in overview["segments"] if s["size"]} == sizes
+        assert tier_counts(user=user) == tiers
+        assert sum(c["visible"] for c in overview["clusters"]) in (0, total)
+    assert _live_segment_counts(users["risk"])[1], "the book has a client in a segment"
+
+
+def test_the_segments_page_shows_the_last_full_runs_counts_until_the_next(evaluated, users, login):
+    from fincrm.evaluation.models import SegmentSize
     from fincrm.evaluation.selectors import segment_overview
 
-    services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
-    Classification.objects.filter(customer__owner=users["manager_a"]).update(
-        segments=["startup_owner", "growing"]
-    )
-    for user in (users["manager_a"], users["risk"]):
-        rows = Classification.objects.restrict(user, "view")
-        expected = Counter(
-            code for segs in rows.values_list("segments", flat=True) for code in segs
-        )
-        overview = segment_overview(user=user)
-        sizes = {s["code"]: s["size"] for s in overview["segments"] if s["size"]}
-        assert overview["total"] == rows.count()
-        assert sizes == dict(expected)
-    mine = {s["code"]: s["size"] for s in segment_overview(user=users["manager_a"])["segments"]}
-    assert mine["startup_owner"] == mine["growing"] == 2
+    run = services.evaluation_run(kind=RunKind.FULL, as_of=AS_OF)
+    before = {s["code"]: s["size"] for s in segment_overview(user=users["risk"])["segments"]}
+    Classification.objects.update(segments=["startup_owner"])  # between runs
+    after = segment_overview(user=users["risk"])
+    assert {s["code"]: s["size"] for s in after["segments"]} == before
+    page = login(users["risk"]).get(reverse("evaluation:segments")).content.decode()
+    assert f"按第 {run.pk} 次评估统计" in page
+    # A run that stored no counts (from before them): counted live, no "as counted" line.
+    SegmentSize.objects.all().delete()
+    live = segment_overview(user=users["risk"])
+    assert live["counted_at"] is None
+    total, sizes, _tiers = _live_segment_counts(users["risk"])
+    assert sizes == {"startup_owner": total}
+    assert {s["code"]: s["size"] for s in live["segments"] if s["size"]} == sizes
+    page = login(users["risk"]).get(reverse("evaluation:segments")).content.decode()
+    assert "次评估统计" not in page

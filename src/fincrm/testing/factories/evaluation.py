@@ -17,6 +17,7 @@ from fincrm.evaluation.models import (
     EvaluationPart,
     EvaluationRun,
     PolicyVersion,
+    SegmentSize,
     Snapshot,
     SnapshotArchive,
     TierChange,
@@ -135,6 +136,19 @@ class TierChangeFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(EvaluationRunFactory)
     from_tier = Tier.ORDINARY
     to_tier = Tier.KEY
+
+
+class SegmentSizeFactory(factory.django.DjangoModelFactory):
+    """A full run's count of one manager's core clients in the growing segment."""
+
+    class Meta:
+        model = SegmentSize
+
+    run = factory.SubFactory(EvaluationRunFactory)
+    owner_id = factory.LazyFunction(lambda: UserFactory(role=Role.ACCOUNT_MANAGER).pk)
+    tier = Tier.CORE
+    segment = "growing"
+    clients = 12
 
 
 class ScorecardModelFactory(factory.django.DjangoModelFactory):
