@@ -12,6 +12,7 @@ from fincrm.accounts.choices import Role
 from fincrm.accounts.models import Team, User
 from fincrm.core.classes import Grade, Lifecycle, Tier
 from fincrm.core.models import AccessAction, access_log
+from fincrm.core.widgets import with_fast_selects
 
 from . import search_index
 from .choices import CityTier, ClientType, CustomerKind, Industry, NeedsLevel, RiskAppetite
@@ -98,6 +99,10 @@ class CustomerFilterSet(django_filters.FilterSet):
     counted = None
     #: Read a page filtered by classification through ``EXISTS`` on SQLite (below).
     page_by_exists = True
+
+    def get_form_class(self):
+        # The list renders this form on every page: its selects in Python (core.widgets).
+        return with_fast_selects(super().get_form_class())
 
     def filter_queryset(self, queryset):
         """The filters in turn; those on the client's current classification together, last.
