@@ -436,39 +436,31 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
     and running-book value computed before the next range is read. Every feature is one
     client's, so the ranges give the rows one read of the whole book would."""
     as_of = as_of or timezone.localdate()
-    policy = policy_config(policy_active())
-    rules = policy.prediction
     result = PredictionResult()
+    _predict_and_save(policy_config(policy_active()), as_of=as_of, result=result)
+    from .cube import cube_rebuild
+
+    with _stage("KPI cube"):
+        result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
+    return result
+
+
+def _predict_and_save(policy, *, as_of: date, result: PredictionResult) -> None:
+    """The predictions and recommendations written, their counts in ``result``; the frames
+    are let go on return, before the KPI cube is rebuilt."""
+    rules = policy.prediction
     funding_rate = funding_rate_annual(policy)
     with _stage("read clients"):
         book = Book.read_clients()
         pds = latest_pds(as_of)
-    horizon = rules.churn_horizon_days
-    train_cuts, test_cut = churn_cutoffs(as_of=as_of, horizon=horizon)
-    due_since = min(train_cuts) - timedelta(days=365)
-    streamed = _Streamed()
-    for ids in client_ranges(book.customers["customer_id"], PREDICT_CHUNK_CLIENTS):
-        with _stage(f"clients {ids.start:,}–{ids.stop - 1:,}"):
-            part = book.with_rows(ids, competitor_words=rules.competitor_words,
-                                  due_since=due_since)  # fmt: skip
-            current = part.churn_features(as_of).join(
-                part.churn_population(as_of, horizon), on="customer_id", how="semi"
-            )
-            running = _running_values(
-                part.running, pds, as_of=as_of,
-                funding_rate=funding_rate, discount_rate=rules.clv_discount_rate_annual,
-            )  # fmt: skip
-            streamed.add(labelled_clients(part, [*train_cuts, test_cut], horizon=horizon),
-                         current, running)  # fmt: skip
-            del part
-    labelled = {cut: _concat(parts) for cut, parts in streamed.labelled.items()}
-    current = _concat(streamed.current)
+    labelled, current, running = _streamed(book, pds, rules, as_of=as_of,
+                                           funding_rate=funding_rate)  # fmt: skip
 
     frame = book.customers.select("customer_id")
     drawdowns = book.drawdowns(as_of, funding_rate=funding_rate)
     with _stage("lifetime value"):
         frame = _with_lifetime_values(frame, drawdowns, rules, as_of=as_of, result=result)
-    frame = _with_running_book(frame, _concat(streamed.running))
+    frame = _with_running_book(frame, running)
     result.with_clv = int(frame["clv"].is_not_null().sum())
     result.with_running_value = int(frame["clv_running"].is_not_null().sum())
 
@@ -486,11 +478,36 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
         recommended = _recommendations(book, policy, as_of)
     with _stage("save recommendations"):
         result.recommendations = _save_recommendations(recommended, created_at=now)
-    from .cube import cube_rebuild
 
-    with _stage("KPI cube"):
-        result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
-    return result
+
+def _streamed(
+    book: Book, pds: pl.DataFrame, rules, *, as_of: date, funding_rate: float
+) -> tuple[dict[date, pl.DataFrame], pl.DataFrame, pl.DataFrame]:
+    """Range after range of clients: the labelled churn features at every cut-off
+    (:func:`labelled_clients`), today's features of the clients who could leave, and the
+    running-book values (:func:`_running_values`), each by client."""
+    horizon = rules.churn_horizon_days
+    train_cuts, test_cut = churn_cutoffs(as_of=as_of, horizon=horizon)
+    due_since = min(train_cuts) - timedelta(days=365)
+    streamed = _Streamed()
+    # An empty book: one empty range, for frames of the right columns.
+    ranges = client_ranges(book.customers["customer_id"], PREDICT_CHUNK_CLIENTS) or [range(0)]
+    for ids in ranges:
+        with _stage(f"clients {ids.start:,}–{ids.stop - 1:,}"):
+            part = book.with_rows(ids, competitor_words=rules.competitor_words,
+                                  due_since=due_since)  # fmt: skip
+            current = part.churn_features(as_of).join(
+                part.churn_population(as_of, horizon), on="customer_id", how="semi"
+            )
+            running = _running_values(
+                part.running, pds, as_of=as_of,
+                funding_rate=funding_rate, discount_rate=rules.clv_discount_rate_annual,
+            )  # fmt: skip
+            streamed.add(labelled_clients(part, [*train_cuts, test_cut], horizon=horizon),
+                         current, running)  # fmt: skip
+            del part
+    labelled = {cut: _concat(parts) for cut, parts in streamed.labelled.items()}
+    return labelled, _concat(streamed.current), _concat(streamed.running)
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -61,3 +61,8 @@ def test_a_run_in_ranges_of_clients_predicts_what_one_range_does(monkeypatch):
     assert_frame_equal(ranges[0], whole[0], rel_tol=1e-9, abs_tol=1e-9)
     assert_frame_equal(ranges[1], whole[1], rel_tol=1e-9, abs_tol=1e-9)
     assert ranges[2][:2] == whole[2][:2] and ranges[2][2] == pytest.approx(whole[2][2])
+
+
+def test_a_book_without_clients_predicts_nothing():
+    result = predictions_run(as_of=AS_OF)
+    assert result.clients == 0 and not Prediction.objects.exists()
