@@ -176,6 +176,13 @@ def move_partition(
                 f"ALTER TABLE {part} ADD CHECK ({column} >= {lower} AND {column} < {upper})"
             )
         moved = f"{target}_p{key}"
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [moved])
+        if cursor.fetchone()[0]:
+            # Left by a book emptied and its ids restarted: empty, it goes.
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_quote(connection, moved)})")
+            if cursor.fetchone()[0]:
+                raise RuntimeError(f"{moved} already holds rows: run {key} is taken")
+            cursor.execute(f"DROP TABLE {_quote(connection, moved)}")
         cursor.execute(f"ALTER TABLE {part} RENAME TO {_quote(connection, moved)}")
         cursor.execute(
             f"ALTER TABLE {_quote(connection, home)} ATTACH PARTITION "

@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 
 from fincrm.evaluation import archive, services
@@ -101,7 +102,9 @@ def test_a_failure_moves_nothing(rich_book, monkeypatch):
     monkeypatch.setattr(archive, "_copy", copy_then_fail)
     with pytest.raises(RuntimeError):
         archive.history_archive(keep_full_runs=1)
-    assert calls and calls[0] > 0
+    # On PostgreSQL the full runs' partitions move whole, last (test_archive_partitions
+    # fails one there): the first copy may have had no event run's rows to copy.
+    assert calls and (calls[0] > 0 or connection.vendor == "postgresql")
     assert Snapshot.objects.count() == snapshots
     assert CreditAssessment.objects.count() == assessments
     assert not SnapshotArchive.objects.exists()
