@@ -614,8 +614,8 @@ def staff_kpis(
     good_classes : sequence of str, default ("normal",)
         Loan classes counted as good.
 
-    ``contacts`` may carry an ``n`` column (pre-aggregated counts, e.g. per month): each row
-    then counts ``n`` contacts.
+    ``contacts``, ``tasks`` and ``conversions`` may carry an ``n`` column (pre-aggregated
+    counts, e.g. per month): each row then counts ``n`` contacts, tasks or conversions.
 
     Returns
     -------
@@ -647,10 +647,16 @@ def staff_kpis(
     on_time = (pl.col("completed_on") <= pl.col("due_on")).fill_null(False)
     balance = pl.col("balance").cast(pl.Float64).fill_null(0.0)
     good = pl.col("loan_class").is_in(list(good_classes)).fill_null(False)
+
+    def count(frame: pl.DataFrame, where: pl.Expr | None = None) -> pl.Expr:
+        if "n" not in frame.columns:
+            return pl.len() if where is None else where.sum()
+        return pl.col("n").sum() if where is None else pl.col("n").filter(where).sum()
+
     parts = [
-        per_manager(contacts, contacts=pl.col("n").sum() if "n" in contacts.columns else pl.len()),
-        per_manager(due, tasks_due=pl.len(), tasks_on_time=on_time.sum()),
-        per_manager(conversions, conversions=pl.len()),
+        per_manager(contacts, contacts=count(contacts)),
+        per_manager(due, tasks_due=count(due), tasks_on_time=count(due, on_time)),
+        per_manager(conversions, conversions=count(conversions)),
         per_manager(portfolio, balance=balance.sum(), good_balance=balance.filter(good).sum()),
     ]
     out = managers

@@ -220,22 +220,50 @@ def _check_scores(frame: pl.DataFrame, scale: int) -> None:
         raise ValueError(f"{CSAT_OUT_OF_RANGE} {scale}")
 
 
-def _aggregations(satisfied_from: int) -> list[pl.Expr]:
+def _aggregations(satisfied_from: int, weight: str | None = None) -> list[pl.Expr]:
+    """The counts of a summary; with ``weight``, each row counts as that many invitations."""
     answered = pl.col("answered").fill_null(False)
     score = _score("nps_score").filter(answered)
     rating = _score("csat_score").filter(answered)
+    if weight is None:
+        count = pl.len()
+
+        def times(condition: pl.Expr) -> pl.Expr:
+            return condition.sum()
+
+        def counted(values: pl.Expr) -> pl.Expr:
+            return values.count()
+    else:
+        w = pl.col(weight).fill_null(0)
+        count = w.sum()
+
+        def times(condition: pl.Expr) -> pl.Expr:
+            return w.filter(condition.fill_null(False)).sum()
+
+        def counted(values: pl.Expr) -> pl.Expr:
+            return w.filter(answered & values.is_not_null()).sum()
+
+    nps_raw, csat_raw = _score("nps_score"), _score("csat_score")
+    if weight is None:
+        nps_n, csat_n = counted(score), counted(rating)
+        promoters, detractors = times(score >= PROMOTER_FROM), times(score <= DETRACTOR_UP_TO)
+        passives = times(score.is_between(DETRACTOR_UP_TO + 1, PROMOTER_FROM - 1))
+        satisfied, answered_n = times(rating >= satisfied_from), times(answered)
+    else:
+        nps_n, csat_n = counted(nps_raw), counted(csat_raw)
+        promoters = times(answered & (nps_raw >= PROMOTER_FROM))
+        detractors = times(answered & (nps_raw <= DETRACTOR_UP_TO))
+        passives = times(answered & nps_raw.is_between(DETRACTOR_UP_TO + 1, PROMOTER_FROM - 1))
+        satisfied, answered_n = times(answered & (csat_raw >= satisfied_from)), times(answered)
     return [
-        pl.len().alias("sent"),
-        answered.sum().cast(pl.Int64).alias("answered"),
-        score.count().cast(pl.Int64).alias("nps_responses"),
-        (score >= PROMOTER_FROM).sum().cast(pl.Int64).alias("promoters"),
-        score.is_between(DETRACTOR_UP_TO + 1, PROMOTER_FROM - 1)
-        .sum()
-        .cast(pl.Int64)
-        .alias("passives"),
-        (score <= DETRACTOR_UP_TO).sum().cast(pl.Int64).alias("detractors"),
-        rating.count().cast(pl.Int64).alias("csat_responses"),
-        (rating >= satisfied_from).sum().cast(pl.Int64).alias("_satisfied"),
+        count.alias("sent"),
+        answered_n.cast(pl.Int64).alias("answered"),
+        nps_n.cast(pl.Int64).alias("nps_responses"),
+        promoters.cast(pl.Int64).alias("promoters"),
+        passives.cast(pl.Int64).alias("passives"),
+        detractors.cast(pl.Int64).alias("detractors"),
+        csat_n.cast(pl.Int64).alias("csat_responses"),
+        satisfied.cast(pl.Int64).alias("_satisfied"),
     ]
 
 
@@ -243,10 +271,12 @@ def _percent(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(100.0 * numerator / denominator)
 
 
-def _summary(frame: pl.DataFrame, by: list[str], scale: int, satisfied_from: int) -> pl.DataFrame:
-    _require(frame, ["nps_score", "csat_score", "answered", *by])
+def _summary(
+    frame: pl.DataFrame, by: list[str], scale: int, satisfied_from: int, weight: str | None
+) -> pl.DataFrame:
+    _require(frame, ["nps_score", "csat_score", "answered", *by, *([weight] if weight else [])])
     _check_scores(frame, scale)
-    aggregations = _aggregations(satisfied_from)
+    aggregations = _aggregations(satisfied_from, weight)
     if by:
         grouped = frame.group_by(by).agg(aggregations).sort(by, nulls_last=True)
     else:
@@ -266,6 +296,7 @@ def summarise(
     previous: pl.DataFrame | None = None,
     scale: int = CSAT_SCALE,
     satisfied_from: int = CSAT_SATISFIED_FROM,
+    weight: str | None = None,
 ) -> pl.DataFrame:
     """One row of survey results per group, optionally compared with a previous period.
 
@@ -282,6 +313,9 @@ def summarise(
         ``by`` columns (null keys match null keys); groups absent from it get nulls.
     scale, satisfied_from
         The CSAT question's scale and satisfied threshold, as in :func:`csat`.
+    weight
+        A column of counts: each row stands for that many invitations alike (pre-aggregated
+        rows, such as the KPI dashboard's nightly facts); ``previous`` too. None: one row each.
 
     Returns
     -------
@@ -299,10 +333,10 @@ def summarise(
     """
     by = list(by)
     _check_csat_scale(scale, satisfied_from)
-    current = _summary(responses, by, scale, satisfied_from)
+    current = _summary(responses, by, scale, satisfied_from, weight)
     if previous is None:
         return current
-    before = _summary(previous, by, scale, satisfied_from).select(
+    before = _summary(previous, by, scale, satisfied_from, weight).select(
         *by, previous_nps=pl.col("nps"), previous_csat=pl.col("csat")
     )
     if by:

@@ -4,9 +4,12 @@ rows. Filters the cube has no dimension for (segments) fall back to the live que
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import CharField, Count, F, FloatField, Sum, Value
+from django.db.models.functions import Cast, Coalesce
 
 from fincrm.analytics.kpi import funnel_parts
 from fincrm.core.bulk import insert_rows
@@ -15,6 +18,7 @@ from fincrm.customers.models import Customer
 from fincrm.engagement.models import Interaction
 from fincrm.financing.models import ApplicationStageChange, Installment
 
+from .facts import facts_rebuild, grouped_facts, month_of, segment_rows
 from .kpis import FUNNEL_STAGES
 from .models import ContactCount, FunnelCount, FunnelDuration, Migration, MonthlyBalance
 
@@ -45,31 +49,43 @@ def _by_segment(frame: pl.DataFrame, clients: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@transaction.atomic
-def cube_rebuild() -> dict[str, int]:
-    clients = _clients()
-    schema = {"customer_id": pl.Int64, "product": pl.String, "day": pl.Date, "amount": pl.Float64}
-    rows = Installment.objects.order_by()
-    started = fetch(
-        rows.values("facility__customer_id", "facility__product__code", "facility__start_date")
-        .annotate(amount=Sum("principal_due"))
-        .values_list(
-            "facility__customer_id", "facility__product__code", "facility__start_date", "amount"
-        ),
-        schema,
-    ).with_columns(month=pl.col("day").dt.truncate("1mo"), started="amount", due=pl.lit(0.0))
-    due = fetch(
-        rows.values("facility__customer_id", "facility__product__code", "due_date")
-        .annotate(amount=Sum("principal_due"))
-        .values_list("facility__customer_id", "facility__product__code", "due_date", "amount"),
-        schema,
-    ).with_columns(month=pl.col("day").dt.truncate("1mo"), started=pl.lit(0.0), due="amount")
-    monthly = (
-        _by_segment(pl.concat([started, due]), clients)
-        .join(clients.drop("segments"), on="customer_id", how="left")
-        .group_by("month", "owner_id", "team_id", "product", "tier", "segment")
-        .agg(pl.col("started").sum(), pl.col("due").sum())
+def _monthly_balances() -> pl.DataFrame:
+    """Principal of facilities started and falling due per month, by the cube's dimensions:
+    grouped by the database (a million clients' instalments never leave it)."""
+    rows = Installment.objects.all()
+    common = {"product": F("facility__product__code"), "n": Count("pk"),
+              "value": Sum("principal_due", output_field=FloatField())}  # fmt: skip
+    client = "facility__customer"
+    started = grouped_facts(rows, client, month=month_of("facility__start_date"), **common)
+    due = grouped_facts(rows, client, month=month_of("due_date"), **common)
+    both = pl.concat(
+        [
+            segment_rows(started).with_columns(started="value", due=pl.lit(0.0)),
+            segment_rows(due).with_columns(started=pl.lit(0.0), due="value"),
+        ]
     )
+    return both.group_by("month", "owner_id", "team_id", "product", "tier", "segment").agg(
+        pl.col("started").sum(), pl.col("due").sum()
+    )
+
+
+def _contact_counts() -> pl.DataFrame:
+    """Contacts logged per month by each member of staff, by the cube's dimensions."""
+    grouped = grouped_facts(
+        Interaction.objects.all(), "customer", month=month_of("occurred_at"),
+        key=Coalesce(Cast("created_by_id", CharField()), Value("")), n=Count("pk"),
+    )  # fmt: skip
+    return segment_rows(grouped).select(
+        "month",
+        manager_id=pl.when(pl.col("key") != "").then(pl.col("key")).cast(pl.Int64),
+        owner_id="owner_id", team_id="team_id", tier="tier", segment="segment", n="n",
+    )  # fmt: skip
+
+
+@transaction.atomic
+def cube_rebuild(*, built_on: date | None = None) -> dict[str, int]:
+    clients = _clients()
+    monthly = _monthly_balances()
     MonthlyBalance.objects.all().delete()
     balances = insert_rows(
         MonthlyBalance,
@@ -90,26 +106,15 @@ def cube_rebuild() -> dict[str, int]:
         FunnelCount, (*dims, "stage", "reached"), counts.iter_rows()
     ) + insert_rows(FunnelDuration, (*dims, "stage", "days", "n"), durations.iter_rows())
     migrations = _migrations(clients)
-    contacts = fetch(
-        Interaction.objects.order_by().values_list("customer_id", "created_by_id",
-                                                   "occurred_at"),
-        {"customer_id": pl.Int64, "manager_id": pl.Int64, "on": LOCAL_DATE},
-    )  # fmt: skip
-    contacts = (
-        _by_segment(contacts, clients)
-        .join(clients.drop("segments"), on="customer_id", how="left")
-        .group_by(month=pl.col("on").dt.truncate("1mo"), manager_id="manager_id",
-                  owner_id="owner_id", team_id="team_id", tier=pl.col("tier").fill_null(""),
-                  segment="segment")
-        .agg(n=pl.len())
-    )  # fmt: skip
+    contacts = _contact_counts()
     ContactCount.objects.all().delete()
     contact_rows = insert_rows(
         ContactCount, ("month", "manager_id", "owner_id", "team_id", "tier", "segment", "n"),
         contacts.iter_rows(), constants={"product": ""},
     )  # fmt: skip
+    facts = facts_rebuild(clients, built_on=built_on)
     return {"monthly_balances": balances, "funnel_rows": applications, "migrations": migrations,
-            "contact_counts": contact_rows}  # fmt: skip
+            "contact_counts": contact_rows, "kpi_facts": facts}  # fmt: skip
 
 
 def stage_dates(changes) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -169,9 +170,16 @@ def _survey_rows(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
-    frame = _survey_rows(clients, f, db).with_columns(month=pl.col("sent").dt.strftime("%Y-%m"))
-    table = summarise(frame, ["month"]) if frame.height else pl.DataFrame()
+def _weight(frame: pl.DataFrame) -> str | None:
+    """``n`` when the rows are pre-aggregated (nightly facts: each stands for ``n``)."""
+    return "n" if "n" in frame.columns else None
+
+
+def satisfaction(surveys: pl.DataFrame) -> Figure:
+    """``surveys``: one row per invitation sent in the period (``sent``, ``answered``,
+    ``nps_score``, ``csat_score``), or pre-aggregated rows with their count ``n``."""
+    frame = surveys.with_columns(month=pl.col("sent").dt.strftime("%Y-%m"))
+    table = summarise(frame, ["month"], weight=_weight(frame)) if frame.height else pl.DataFrame()
     columns = [("month", _("Month")), ("sent", _("Sent")), ("answered", _("Answered")),
                ("response_rate", _("Response rate %")), ("nps", "NPS"),
                ("csat", "CSAT %")]  # fmt: skip
@@ -180,7 +188,7 @@ def satisfaction(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
                   x="month", series=["nps", "csat"])  # fmt: skip
 
 
-def conversion(user, clients: pl.DataFrame, f: Filters, db: str) -> Figure:
+def conversion(user, clients: Callable[[], pl.DataFrame], f: Filters, db: str) -> Figure:
     """The funnel of applications created in the period: from the nightly counts and
     duration histograms when the filters allow, else from the stage changes now. Durations
     are whole days between the local dates a stage was entered, on both paths."""
@@ -213,7 +221,7 @@ def conversion(user, clients: pl.DataFrame, f: Filters, db: str) -> Figure:
         )
         if f.product:
             changes = changes.filter(application__product__code=f.product)
-        wide = stage_dates(changes).join(clients.select("customer_id"), on="customer_id")
+        wide = stage_dates(changes).join(clients().select("customer_id"), on="customer_id")
         table = funnel_from_parts(*funnel_parts(wide, stages), stages)
     return _funnel_figure(table)
 
@@ -248,29 +256,35 @@ def _facilities(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
     ).join(clients, on="customer_id")  # fmt: skip
 
 
-def renewals(facilities: pl.DataFrame, f: Filters) -> Figure:
-    matured = facilities.filter(
+def renewal_rows(facilities: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    """The facilities that matured in the period with their renewal status as at the end of
+    the period (or today): ``month`` (of maturity), ``status``."""
+    # Renewals are looked for among all the clients' facilities, matured ones by month.
+    everything = facilities.select("facility_id", "customer_id", "start_date", "maturity_date")
+    as_of = min(timezone.localdate(), f.end - timedelta(days=1))
+    status = renewal_status(everything, as_of=as_of, period_days=(as_of - f.start).days + 1)
+    return status.filter(
         (pl.col("maturity_date") >= f.start) & (pl.col("maturity_date") < f.end)
-    ).with_columns(quarter=pl.col("maturity_date").dt.strftime("%Y-Q") +
-                   pl.col("maturity_date").dt.quarter().cast(pl.String))  # fmt: skip
+    ).select(month=pl.col("maturity_date").dt.truncate("1mo"), status="status")
+
+
+def renewals(matured: pl.DataFrame) -> Figure:
+    """``matured``: ``month``, ``status`` (``analytics.kpi.renewal_status``), one row per
+    facility or pre-aggregated with ``n``."""
     columns = [("quarter", _("Maturity quarter")), ("matured", _("Matured")),
                ("renewed", _("Renewed")), ("renewal_rate", _("Renewal rate %"))]  # fmt: skip
     if matured.is_empty():
         return Figure("renewal", _("Renewal rate"), "bar", columns, [], x="quarter",
                       series=["renewal_rate"])  # fmt: skip
-    # Renewals are looked for among all the clients' facilities, matured ones by quarter.
-    everything = facilities.select("facility_id", "customer_id", "start_date", "maturity_date")
-    quarters = dict(matured.select("facility_id", "quarter").iter_rows())
-    as_of = min(timezone.localdate(), f.end - timedelta(days=1))
-    status = renewal_status(everything, as_of=as_of, period_days=(as_of - f.start).days + 1).filter(
-        pl.col("facility_id").is_in(list(quarters))
-    )
+    if "n" not in matured.columns:
+        matured = matured.with_columns(n=pl.lit(1))
+    n, month = pl.col("n"), pl.col("month")
     table = (
-        status.with_columns(quarter=pl.col("facility_id").replace_strict(quarters))
+        matured.with_columns(quarter=month.dt.strftime("%Y-Q") + month.dt.quarter().cast(pl.String))
         .group_by("quarter")
         .agg(
-            matured=pl.col("status").is_in(["renewed", "not_renewed"]).sum(),
-            renewed=(pl.col("status") == "renewed").sum(),
+            matured=n.filter(pl.col("status").is_in(["renewed", "not_renewed"])).sum(),
+            renewed=n.filter(pl.col("status") == "renewed").sum(),
         )
         .with_columns(
             renewal_rate=pl.when(pl.col("matured") > 0)
@@ -284,14 +298,19 @@ def renewals(facilities: pl.DataFrame, f: Filters) -> Figure:
                                                   "open are left out."))  # fmt: skip
 
 
-def sales_and_balance(user, facilities: pl.DataFrame, f: Filters, db: str) -> Figure:
-    """New financing by month and the scheduled balance at each month end, with growth."""
-    months = pl.DataFrame({"period": _months(f)})
-    sales = (
+def monthly_sales(facilities: pl.DataFrame, f: Filters) -> pl.DataFrame:
+    """``period`` (month), ``value``: the limits of the facilities started in the period."""
+    return (
         facilities.filter((pl.col("start_date") >= f.start) & (pl.col("start_date") < f.end))
         .group_by(period=pl.col("start_date").dt.truncate("1mo"))
         .agg(value=pl.col("limit").sum())
     )
+
+
+def sales_and_balance(user, sales: pl.DataFrame, f: Filters, db: str) -> Figure:
+    """New financing by month (``sales``: ``period``, ``value``) and the scheduled balance at
+    each month end, with growth."""
+    months = pl.DataFrame({"period": _months(f)})
     balance = _balance_at_month_ends(user, f, months, db)
     sales_growth = growth(months.join(sales, on="period", how="left").fill_null(0))
     table = (
@@ -365,7 +384,9 @@ def _level(months: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def migration(user, clients: pl.DataFrame, f: Filters, db: str) -> tuple[Figure, Figure]:
+def migration(
+    user, clients: Callable[[], pl.DataFrame], f: Filters, db: str
+) -> tuple[Figure, Figure]:
     """Tier and grade migration between the last two full runs (from the nightly cube when
     the filters allow; a product filter does not apply: a client holds several)."""
     from .cube import cube_rows
@@ -394,7 +415,7 @@ def migration(user, clients: pl.DataFrame, f: Filters, db: str) -> tuple[Figure,
             .filter(run=run)
             .values_list("customer_id", "tier", "grade"),
             {"customer_id": pl.Int64, "tier": pl.String, "grade": pl.String},
-        ).join(clients.select("customer_id"), on="customer_id")
+        ).join(clients().select("customer_id"), on="customer_id")
 
     if fresh:
         counts = fetch(
@@ -459,12 +480,26 @@ def _policy():
     return policy_config(policy_active())
 
 
-def delinquency(facilities: pl.DataFrame) -> Figure:
-    active = facilities.filter(pl.col("status") == "active")
-    total = active["drawn"].sum() or 0
+def book_by_class(facilities: pl.DataFrame) -> pl.DataFrame:
+    """The running facilities by loan class: ``loan_class``, ``facilities``, ``drawn``,
+    ``drawn_30`` (of those 30+ days past due), and ``manager_id`` (the client's manager)."""
+    return (
+        facilities.filter(pl.col("status") == "active")
+        .group_by("loan_class", manager_id="owner_id")
+        .agg(
+            facilities=pl.len(),
+            drawn=pl.col("drawn").sum(),
+            drawn_30=pl.col("drawn").filter(pl.col("dpd") >= 30).sum(),
+        )
+    )
+
+
+def delinquency(book: pl.DataFrame) -> Figure:
+    """``book``: :func:`book_by_class`'s rows (any number per class: they are added up)."""
+    total = float(book["drawn"].sum() or 0)
     table = (
-        active.group_by("loan_class")
-        .agg(facilities=pl.len(), balance=pl.col("drawn").sum() / 10_000)
+        book.group_by("loan_class")
+        .agg(facilities=pl.col("facilities").sum(), balance=pl.col("drawn").sum() / 10_000)
         .with_columns(share=pl.col("balance") * 10_000 / total * 100 if total else pl.lit(None))
         .sort("loan_class")
     )
@@ -476,7 +511,7 @@ def delinquency(facilities: pl.DataFrame) -> Figure:
             {c.value: str(c.label) for c in LoanClass}, default=pl.col("loan_class")
         )
     )
-    past_30 = active.filter(pl.col("dpd") >= 30)["drawn"].sum() or 0
+    past_30 = float(book["drawn_30"].sum() or 0)
     columns = [("loan_class", _("Loan class")), ("facilities", _("Facilities")),
                ("balance", _("Balance (10k CNY)")), ("share", _("Share of balance %"))]  # fmt: skip
     note = _("30+ days past due: %(share).1f%% of the balance") % {
@@ -486,7 +521,10 @@ def delinquency(facilities: pl.DataFrame) -> Figure:
                   _table(table), x="loan_class", series=["share"], note=note)  # fmt: skip
 
 
-def complaints(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
+def ticket_rows(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
+    """Complaints opened in the period: ``month`` (date), ``resolved``, ``within_sla``
+    (responded and resolved by their deadlines, or not yet due: as at now) and
+    ``satisfaction``, one row each."""
     tickets = fetch(
         Ticket.objects.using(db).order_by()
         .filter(**f.between("opened_at"))
@@ -497,19 +535,35 @@ def complaints(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
          "resolve_by": pl.Datetime("us", "UTC"), "satisfaction": pl.Float64},
     ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
     now = timezone.now()
-    table = (
-        tickets.with_columns(
-            month=pl.col("opened").dt.strftime("%Y-%m"),
-            breached=(pl.col("responded_at").fill_null(now) > pl.col("respond_by"))
-            | (pl.col("resolved_at").fill_null(now) > pl.col("resolve_by")),
-            resolved=pl.col("resolved_at").is_not_null(),
+    breached = (pl.col("responded_at").fill_null(now) > pl.col("respond_by")) | (
+        pl.col("resolved_at").fill_null(now) > pl.col("resolve_by")
+    )
+    return tickets.select(
+        month=pl.col("opened").dt.truncate("1mo"),
+        resolved=pl.col("resolved_at").is_not_null(),
+        within_sla=~breached,
+        satisfaction="satisfaction",
+    )
+
+
+def complaints(tickets: pl.DataFrame) -> Figure:
+    """``tickets``: :func:`ticket_rows`, or pre-aggregated rows with ``n`` (and the sum and
+    count of the ratings, ``satisfaction_sum``, ``satisfaction_n``)."""
+    if "n" not in tickets.columns:
+        tickets = tickets.with_columns(
+            n=pl.lit(1),
+            satisfaction_sum=pl.col("satisfaction"),
+            satisfaction_n=pl.col("satisfaction").is_not_null().cast(pl.Int64),
         )
-        .group_by("month")
+    n = pl.col("n")
+    rated, rating_sum = pl.col("satisfaction_n").sum(), pl.col("satisfaction_sum").sum()
+    table = (
+        tickets.group_by(month=pl.col("month").dt.strftime("%Y-%m"))
         .agg(
-            opened=pl.len(),
-            resolved=pl.col("resolved").sum(),
-            within_sla=(~pl.col("breached")).sum(),
-            satisfaction=pl.col("satisfaction").mean(),
+            opened=n.sum(),
+            resolved=n.filter(pl.col("resolved")).sum(),
+            within_sla=n.filter(pl.col("within_sla")).sum(),
+            satisfaction=pl.when(rated > 0).then(rating_sum / rated),
         )
         .with_columns(within_sla_rate=pl.col("within_sla") / pl.col("opened") * 100)
         .sort("month")
@@ -522,9 +576,10 @@ def complaints(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
                   series=["opened", "within_sla_rate"])  # fmt: skip
 
 
-def decisions(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
-    """Credit decisions in the period by month: the automatic-decision rule's share and the
-    hours from submission to a decision, by the rule and by people."""
+def decision_rows(clients: pl.DataFrame, f: Filters, db: str) -> pl.DataFrame:
+    """Credit decisions in the period: ``month`` (date), ``automatic`` (by the rule) and
+    ``hours`` from submission to the decision, to the minute (as the nightly facts keep
+    them), one row each."""
     from fincrm.financing.choices import AutoDecision
     from fincrm.financing.models import Application
 
@@ -535,11 +590,23 @@ def decisions(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
         {"customer_id": pl.Int64, "decided_at": pl.Datetime("us", "UTC"),
          "submitted_at": pl.Datetime("us", "UTC"), "auto_decision": pl.String},
     ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
-    frame = rows.select(
-        month=pl.col("decided_at").dt.convert_time_zone(settings.TIME_ZONE).dt.strftime("%Y-%m"),
+    minutes = (pl.col("decided_at") - pl.col("submitted_at")).dt.total_seconds() / 60
+    return rows.select(
+        month=pl.col("decided_at").dt.convert_time_zone(settings.TIME_ZONE).dt.date()
+        .dt.truncate("1mo"),
         automatic=pl.col("auto_decision") == AutoDecision.APPROVED,
-        hours=(pl.col("decided_at") - pl.col("submitted_at")).dt.total_seconds() / 3600,
-    )
+        hours=minutes.round(0) / 60,
+    )  # fmt: skip
+
+
+def decisions(rows: pl.DataFrame) -> Figure:
+    """Credit decisions by month: the automatic-decision rule's share and the hours from
+    submission to a decision, by the rule and by people. ``rows``: :func:`decision_rows`,
+    or pre-aggregated with ``n`` (each row then stands for ``n`` decisions)."""
+    if "n" in rows.columns:  # medians need the values: each row repeated n times
+        rows = rows.select(pl.exclude("n").repeat_by("n").explode())
+    frame = rows.select(month=pl.col("month").dt.strftime("%Y-%m"), automatic="automatic",
+                        hours="hours")  # fmt: skip
     table = decision_speed(frame)
     columns = [("month", _("Month")), ("decided", _("Decided")),
                ("automatic", _("By the automatic rule")),
@@ -550,49 +617,76 @@ def decisions(clients: pl.DataFrame, f: Filters, db: str) -> Figure:
                   _table(table), x="month", series=["decided", "automatic"])  # fmt: skip
 
 
-def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db: str) -> Figure:
-    from django.db.models import Sum
+@dataclass
+class StaffInputs:
+    """What the staff KPIs are computed from (``analytics.kpi.staff_kpis``' frames, each
+    row counting ``n`` where pre-aggregated) and the survey answers by manager."""
 
-    from fincrm.accounts.models import User
+    contacts: pl.DataFrame
+    tasks: pl.DataFrame
+    conversions: pl.DataFrame
+    portfolio: pl.DataFrame
+    answers: pl.DataFrame
+
+
+def contact_counts(user, clients: Callable[[], pl.DataFrame], f: Filters, db: str):
+    """``manager_id`` (who made the contact), ``n``: from the nightly counts when built."""
+    from django.db.models import Sum
 
     from .cube import cube_rows
     from .models import ContactCount
 
     cube = cube_rows(ContactCount, user=user, f=f, by_product=False, db=db)
     if cube is not None:  # contacts have no product: a product filter does not narrow them
-        contacts = fetch(
+        return fetch(
             cube.order_by().filter(month__gte=f.start, month__lt=f.end)
             .values("manager_id").annotate(total=Sum("n")).values_list("manager_id", "total"),
             {"manager_id": pl.Int64, "n": pl.Int64},
         )  # fmt: skip
-    else:
-        contacts = (
-            fetch(
-                Interaction.objects.using(db)
-                .order_by()
-                .filter(**f.between("occurred_at"))
-                .values_list("customer_id", "created_by_id"),
-                {"customer_id": pl.Int64, "manager_id": pl.Int64},
-            )
-            .join(clients.select("customer_id"), on="customer_id")
-            .select("manager_id")
+    return (
+        fetch(
+            Interaction.objects.using(db)
+            .order_by()
+            .filter(**f.between("occurred_at"))
+            .values_list("customer_id", "created_by_id"),
+            {"customer_id": pl.Int64, "manager_id": pl.Int64},
         )
+        .join(clients().select("customer_id"), on="customer_id")
+        .select("manager_id")
+    )
+
+
+def staff_inputs(user, clients: Callable[[], pl.DataFrame], facilities: pl.DataFrame,
+                 f: Filters, db: str) -> StaffInputs:  # fmt: skip
+    """The staff KPIs' inputs read now (the tasks, facilities and invitations of the
+    period)."""
     tasks = fetch(
         Task.objects.using(db).order_by()
         .filter(due_on__gte=f.start, due_on__lt=f.end)
         .values_list("customer_id", "owner_id", "due_on", "completed_at"),
         {"customer_id": pl.Int64, "manager_id": pl.Int64, "due_on": pl.Date,
          "completed_on": LOCAL_DATE},
-    ).join(clients.select("customer_id"), on="customer_id")  # fmt: skip
+    ).join(clients().select("customer_id"), on="customer_id")  # fmt: skip
     conversions = facilities.filter(
         (pl.col("start_date") >= f.start) & (pl.col("start_date") < f.end)
     ).select(manager_id="owner_id")
-    portfolio = facilities.filter(pl.col("status") == "active").select(
-        manager_id="owner_id", balance="drawn", loan_class="loan_class"
+    return StaffInputs(
+        contacts=contact_counts(user, clients, f, db),
+        tasks=tasks.select("manager_id", "due_on", "completed_on"),
+        conversions=conversions,
+        portfolio=book_by_class(facilities).select(
+            "manager_id", balance="drawn", loan_class="loan_class"
+        ),
+        answers=_survey_rows(clients(), f, db).rename({"owner_id": "manager_id"}),
     )
+
+
+def staff(inputs: StaffInputs, f: Filters, db: str) -> Figure:
+    from fincrm.accounts.models import User
+
     table = staff_kpis(
-        contacts, tasks.select("manager_id", "due_on", "completed_on"),
-        conversions, portfolio, as_of=min(timezone.localdate(), f.end - timedelta(days=1)),
+        inputs.contacts, inputs.tasks, inputs.conversions, inputs.portfolio,
+        as_of=min(timezone.localdate(), f.end - timedelta(days=1)),
     )  # fmt: skip
     names = {
         u.pk: (f"{u.last_name}{u.first_name}" or u.username)
@@ -603,9 +697,11 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db:
     )
     # Satisfaction by manager (issue 24, point 7): NPS and CSAT of the invitations their
     # clients were sent in the period, as the satisfaction figure computes them.
-    answers = _survey_rows(clients, f, db).rename({"owner_id": "manager_id"})
+    answers = inputs.answers
     if answers.height and table.height:
-        by_manager = summarise(answers, ["manager_id"]).select("manager_id", "nps", "csat")
+        by_manager = summarise(answers, ["manager_id"], weight=_weight(answers)).select(
+            "manager_id", "nps", "csat"
+        )
         table = table.join(by_manager, on="manager_id", how="left", maintain_order="left")
     else:
         table = table.with_columns(nps=pl.lit(None, pl.Float64), csat=pl.lit(None, pl.Float64))
@@ -621,27 +717,68 @@ def staff(user, clients: pl.DataFrame, facilities: pl.DataFrame, f: Filters, db:
                   _table(table.select([c for c, _l in present])))  # fmt: skip
 
 
+@dataclass
+class DashboardInputs:
+    """Each figure's input rows: read from the book now, or from the nightly facts (then
+    pre-aggregated, with their count ``n``)."""
+
+    surveys: pl.DataFrame
+    matured: pl.DataFrame
+    sales: pl.DataFrame
+    book: pl.DataFrame
+    tickets: pl.DataFrame
+    decided: pl.DataFrame
+    staff: StaffInputs
+
+
+def cache_first(read: Callable[[], pl.DataFrame]) -> Callable[[], pl.DataFrame]:
+    """``read`` called at most once, when first needed."""
+    kept: list[pl.DataFrame] = []
+
+    def once() -> pl.DataFrame:
+        if not kept:
+            kept.append(read())
+        return kept[0]
+
+    return once
+
+
 def dashboard(*, user, filters: Filters, use_cache: bool = True) -> list[Figure]:
     """Every figure of the dashboard, read on the reporting database (a replica lags the
     primary by seconds; the figures are cached for minutes anyway)."""
     key = filters.key(user)
     if use_cache and (cached := cache.get(key)) is not None:
         return cached
+    from .kpi_facts import FactReader
+
     db = reporting()
-    clients = _clients(user, filters, db)
-    facilities = _facilities(clients, filters, db)
+    clients = cache_first(lambda: _clients(user, filters, db))
+    facts = FactReader.for_user(user, filters, db)
+    if facts is not None:
+        inputs = facts.inputs(clients)
+    else:
+        facilities = _facilities(clients(), filters, db)
+        inputs = DashboardInputs(
+            surveys=_survey_rows(clients(), filters, db),
+            matured=renewal_rows(facilities, filters),
+            sales=monthly_sales(facilities, filters),
+            book=book_by_class(facilities),
+            tickets=ticket_rows(clients(), filters, db),
+            decided=decision_rows(clients(), filters, db),
+            staff=staff_inputs(user, clients, facilities, filters, db),
+        )
     tier_migration, risk_migration = migration(user, clients, filters, db)
     figures = [
-        satisfaction(clients, filters, db),
+        satisfaction(inputs.surveys),
         conversion(user, clients, filters, db),
-        renewals(facilities, filters),
-        sales_and_balance(user, facilities, filters, db),
+        renewals(inputs.matured),
+        sales_and_balance(user, inputs.sales, filters, db),
         tier_migration,
         risk_migration,
-        delinquency(facilities),
-        complaints(clients, filters, db),
-        decisions(clients, filters, db),
-        staff(user, clients, facilities, filters, db),
+        delinquency(inputs.book),
+        complaints(inputs.tickets),
+        decisions(inputs.decided),
+        staff(inputs.staff, filters, db),
     ]
     cache.set(key, figures, CACHE_SECONDS)
     return figures

@@ -316,3 +316,46 @@ class Migration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.before}→{self.after}: {self.clients}"
+
+
+class KpiFact(models.Model):
+    """The KPI dashboard's other figures pre-aggregated (rebuilt by each prediction run, on
+    the day ``built_on``): counts ``n`` and sums ``value``/``value2`` of one ``kind`` by
+    month, by the client's manager, team, tier and segment, by product where the figure
+    filters by product, and by a ``key`` of the kind (``insights.facts``):
+
+    - ``survey``: invitations by the month sent; key ``<answered>|<NPS score>|<rating>``
+      (0/1, the 0–10 score and the 1–5 rating, empty when there is none).
+    - ``sales``: facilities by the month they started; value: their limits.
+    - ``renewal``: facilities by the month they matured; key: renewed, not_renewed or
+      pending as at ``built_on``.
+    - ``book``: running facilities (no month); key: loan class; value: drawn, value2: drawn
+      on those 30+ days past due.
+    - ``ticket``: complaints by the month opened; key ``<resolved>|<within SLA>`` (0/1, as
+      at ``built_on``); value: the sum of satisfaction ratings, value2: how many were rated.
+    - ``decision``: credit decisions by month; key: ``auto`` or ``people``; value: hours
+      from submission to the decision (to the minute; null when not submitted).
+    - ``task``: tasks due by ``built_on``, by the month due; key: the task owner's id;
+      value: how many were completed on or before their due date.
+    """
+
+    kind = models.CharField(max_length=10)
+    month = models.DateField(null=True, blank=True)
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    product = models.CharField(max_length=20, blank=True)
+    tier = models.CharField(max_length=10, blank=True)
+    #: A segment code: the client's rows once per segment it is in, plus once under "*"
+    #: (every client) — filters by segment read their rows, others read "*".
+    segment = models.CharField(max_length=40, default="*")
+    key = models.CharField(max_length=40, blank=True)
+    n = models.BigIntegerField(default=0)
+    value = models.FloatField(null=True, blank=True)
+    value2 = models.FloatField(null=True, blank=True)
+    built_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "segment", "month", "owner_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month} {self.key}: {self.n}"

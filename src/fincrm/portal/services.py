@@ -103,10 +103,7 @@ def contact_details_update(*, account, client: dict, contacts: dict[int, dict]) 
             contact._history_user = account.user
             contact._change_reason = "portal"
             book.contact_update(contact=contact, data=contact_changes)
-            changed_names += [
-                f"{contact.name}: {_label(Contact, f)}"
-                for f in contact_changes
-            ]
+            changed_names += [f"{contact.name}: {_label(Contact, f)}" for f in contact_changes]
     if not changed_names:
         return []
     what = _joined(changed_names)

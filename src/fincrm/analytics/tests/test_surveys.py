@@ -287,3 +287,23 @@ def test_driver_analysis_validates_its_arguments():
         s.driver_analysis(frame, target="overall", drivers=["b"])
     with pytest.raises(ValueError, match=re.escape(s.BAD_MIN_RESPONSES)):
         s.driver_analysis(frame, target="overall", drivers=["a"], min_responses=0)
+
+
+def test_summarise_of_weighted_rows_equals_the_summary_of_the_rows_they_stand_for():
+    rows = pl.DataFrame(
+        {
+            "month": ["03", "03", "03", "03", "04", "04"],
+            "answered": [True, True, False, True, True, False],
+            "nps_score": [10, 3, None, None, 8, None],
+            "csat_score": [5, 2, None, 4, None, None],
+            "n": [3, 2, 4, 1, 2, 5],
+        }
+    )
+    expanded = rows.select(pl.all().repeat_by("n").explode()).drop("n")
+    weighted = s.summarise(rows, ["month"], weight="n")
+    assert_frame_equal(weighted, s.summarise(expanded, ["month"]))
+    march = weighted.row(0, named=True)
+    counts = (march["sent"], march["answered"], march["promoters"], march["detractors"])
+    assert counts == (10, 6, 3, 2)
+    assert march["nps"] == pytest.approx(100 * (3 - 2) / 5)
+    assert march["csat"] == pytest.approx(100 * 4 / 6)

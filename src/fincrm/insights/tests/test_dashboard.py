@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from zoneinfo import ZoneInfo
@@ -111,6 +111,43 @@ def test_the_page_renders_and_exports_the_table_behind_a_chart(kpi_book, users, 
     assert login(users["outsider"]).get(url).status_code == 403
 
 
+def _more_of_the_year(book, users):
+    """Surveys, tasks, decisions and renewals in the first half of 2026, for the cube test."""
+    from fincrm.engagement.models import Task
+    from fincrm.financing.choices import AutoDecision
+    from fincrm.testing.factories import InvitationFactory, ResponseFactory, TaskFactory
+
+    product = ProductFactory(code="TL02")
+    for i, (nps, rating) in enumerate([(10, 5), (9, 4), (3, 2), (None, 4), (7, None)]):
+        invitation = InvitationFactory(customer=book["a_company"], sent_at=_at(2026, 2, 3 + i),
+                                       answered_at=_at(2026, 2, 5 + i))  # fmt: skip
+        ResponseFactory(invitation=invitation, nps_score=nps, rating=rating)
+    InvitationFactory(customer=book["a_person"], sent_at=_at(2026, 3, 1), product=product)
+    for due, done in [(date(2026, 5, 10), _at(2026, 5, 9)), (date(2026, 5, 12), _at(2026, 5, 20)),
+                      (date(2026, 6, 1), None)]:  # fmt: skip
+        task = TaskFactory(customer=book["a_company"], due_on=due)
+        Task.objects.filter(pk=task.pk).update(completed_at=done)
+    for hours, auto in [(0.0021, AutoDecision.APPROVED), (30.5, ""), (52.25, ""), (3.75, "")]:
+        app = ApplicationFactory(customer=book["a_company"], product=product)
+        Application.objects.filter(pk=app.pk).update(
+            submitted_at=_at(2026, 4, 2, 9), auto_decision=auto,
+            decided_at=_at(2026, 4, 2, 9) + timedelta(hours=hours),
+        )  # fmt: skip
+    # Renewals: one renewed a month before its maturity, one not, one still in its window.
+    FacilityFactory(customer=book["a_company"], product=product, start_date=date(2025, 3, 1),
+                    maturity_date=date(2026, 3, 1), approved_limit=Decimal(1_000_000),
+                    drawn_amount=Decimal(0))  # fmt: skip
+    FacilityFactory(customer=book["a_company"], product=product, start_date=date(2026, 2, 1),
+                    maturity_date=date(2027, 2, 1), approved_limit=Decimal(1_000_000),
+                    drawn_amount=Decimal(0))  # fmt: skip
+    FacilityFactory(customer=book["a_person"], product=product, start_date=date(2025, 1, 10),
+                    maturity_date=date(2026, 1, 10), approved_limit=Decimal(500_000),
+                    drawn_amount=Decimal(0))  # fmt: skip
+    FacilityFactory(customer=book["a_person"], product=product, start_date=date(2025, 6, 20),
+                    maturity_date=date(2026, 6, 20), approved_limit=Decimal(500_000),
+                    drawn_amount=Decimal(0))  # fmt: skip
+
+
 def test_the_nightly_cube_gives_the_live_figures(kpi_book, users):
     from fincrm.evaluation.models import Classification
     from fincrm.evaluation.services import evaluation_run
@@ -119,28 +156,39 @@ def test_the_nightly_cube_gives_the_live_figures(kpi_book, users):
     evaluation_run(kind="full", as_of=date(2026, 5, 31))
     evaluation_run(kind="full", as_of=date(2026, 6, 30))
     Classification.objects.filter(customer=kpi_book["a_company"]).update(segments=["growing"])
+    _more_of_the_year(kpi_book, users)
     for who in ("manager_a", "risk", "lead"):
         live_segment = _figures(users[who], segment="growing")
         live = _figures(users[who])
-        assert cube_rebuild()["funnel_rows"] > 0
+        live_product = _figures(users[who], product="WC01")
+        early = _figures(users[who], **{"from": "2026-01", "to": "2026-03"})  # ended before
+        built = cube_rebuild(built_on=date(2026, 6, 30))
+        assert built["funnel_rows"] > 0 and built["kpi_facts"] > 0
         cubed = _figures(users[who])
         cubed_segment = _figures(users[who], segment="growing")
         assert live["tier_migration"].rows, who
-        for key in ("growth", "conversion", "tier_migration", "risk_migration", "staff"):
+        assert set(cubed) == set(live)
+        for key in live:  # every figure, from the facts as from the book
             assert cubed[key].rows == live[key].rows, (who, key)
+            assert cubed[key].note == live[key].note, (who, key)
             assert cubed_segment[key].rows == live_segment[key].rows, (who, key, "segment")
         assert live_segment["conversion"].rows  # the segment's client has the applications
         narrowed = _figures(users[who], product="WC01", tier="core")
         assert narrowed["conversion"].rows == [] or who == "risk"
+        for key, figure in _figures(users[who], product="WC01").items():
+            assert figure.rows == live_product[key].rows, (who, key, "product")
+        assert _figures(users[who], **{"from": "2026-01", "to": "2026-03"}) == early, who
         from fincrm.insights.models import (
             ContactCount,
             FunnelCount,
             FunnelDuration,
+            KpiFact,
             Migration,
             MonthlyBalance,
         )
 
-        for model in (FunnelCount, FunnelDuration, MonthlyBalance, Migration, ContactCount):
+        cubes = (FunnelCount, FunnelDuration, MonthlyBalance, Migration, ContactCount, KpiFact)
+        for model in cubes:
             model.objects.all().delete()
 
 

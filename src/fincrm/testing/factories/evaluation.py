@@ -28,6 +28,7 @@ from fincrm.insights.models import (
     DemandBacktest,
     FunnelCount,
     FunnelDuration,
+    KpiFact,
     MonthlyBalance,
     Prediction,
     Recommendation,
@@ -296,6 +297,21 @@ class _CubeFields(factory.django.DjangoModelFactory):
 
     owner_id = factory.LazyAttribute(lambda o: o.owner.id)
     team_id = factory.LazyAttribute(lambda o: o.owner.team_id)
+
+
+class KpiFactFactory(_CubeFields):
+    """Last night's count of one manager's complaints opened in May, resolved within SLA."""
+
+    class Meta:
+        model = KpiFact
+
+    kind = "ticket"
+    month = date(2026, 5, 1)
+    key = "1|1"
+    n = 3
+    value = 12.0
+    value2 = 3
+    built_on = date(2026, 6, 30)
 
 
 class MonthlyBalanceFactory(_CubeFields):
