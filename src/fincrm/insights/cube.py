@@ -98,13 +98,21 @@ def cube_rebuild(*, built_on: date | None = None) -> dict[str, int]:
         .join(clients.drop("segments"), on="customer_id", how="left")
         .with_columns(month=pl.col("created").dt.truncate("1mo"), tier=pl.col("tier").fill_null(""))
     )
-    dims = ["month", "owner_id", "team_id", "product", "tier", "segment"]
-    counts, durations = funnel_parts(funnel, [str(s) for s in FUNNEL_STAGES], by=dims)
     FunnelCount.objects.all().delete()
     FunnelDuration.objects.all().delete()
-    applications = insert_rows(
-        FunnelCount, (*dims, "stage", "reached"), counts.iter_rows()
-    ) + insert_rows(FunnelDuration, (*dims, "stage", "days", "n"), durations.iter_rows())
+    applications = 0
+    # Per manager and team, and once for the whole book (owner and team left empty).
+    for whole_book, dims in ((False, ["month", "owner_id", "team_id", "product", "tier",
+                                      "segment"]),
+                             (True, ["month", "product", "tier", "segment"])):  # fmt: skip
+        counts, durations = funnel_parts(funnel, [str(s) for s in FUNNEL_STAGES], by=dims)
+        applications += insert_rows(
+            FunnelCount, (*dims, "stage", "reached"), counts.iter_rows(),
+            constants={"whole_book": whole_book},
+        ) + insert_rows(
+            FunnelDuration, (*dims, "stage", "days", "n"), durations.iter_rows(),
+            constants={"whole_book": whole_book},
+        )  # fmt: skip
     migrations = _migrations(clients)
     contacts = _contact_counts()
     ContactCount.objects.all().delete()
@@ -191,9 +199,10 @@ def _migrations(clients: pl.DataFrame) -> int:
     )  # fmt: skip
 
 
-def cube_rows(model, *, user, f, db: str, by_product: bool = True):
+def cube_rows(model, *, user, f, db: str, by_product: bool = True, by_manager: bool = False):
     """The cube rows the user may see on database ``db``, narrowed by the filters; None when
-    the cube was never built (the caller computes live)."""
+    the cube was never built (the caller computes live). ``by_manager``: rows the caller
+    groups by manager (never the whole book's, which have none)."""
     from fincrm.core.permissions import NOTHING, scope
 
     cube = model.objects.using(db)
@@ -204,6 +213,9 @@ def cube_rows(model, *, user, f, db: str, by_product: bool = True):
         return cube.none()
     rows = cube.filter(q) if q else cube.all()
     rows = rows.filter(segment=f.segment or "*")
+    if any(field.name == "whole_book" for field in model._meta.fields):
+        # The whole book's rows serve whoever sees it all and asks for no team or manager.
+        rows = rows.filter(whole_book=not (q or f.team or f.manager or by_manager))
     if f.team:
         from fincrm.accounts.models import Team
 

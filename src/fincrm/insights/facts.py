@@ -76,6 +76,22 @@ def segment_rows(frame: pl.DataFrame, *, value_is_key: bool = False) -> pl.DataF
     )
 
 
+def whole_book(facts: pl.DataFrame) -> pl.DataFrame:
+    """``facts`` summed over managers and teams (owner and team left empty): the rows a user
+    who sees the whole book reads (``cube.cube_rows``)."""
+    keys = ["kind", "month", "product", "tier", "segment", "key"]
+    if facts["kind"].first() == "decision":
+        keys.append("value")
+    summed = [m for m in MEASURES if m not in keys]
+    return (
+        facts.group_by(*keys)
+        .agg(
+            *[pl.when(pl.col(m).is_not_null().any()).then(pl.col(m).sum()).alias(m) for m in summed]
+        )
+        .with_columns(owner_id=pl.lit(None, pl.Int64), team_id=pl.lit(None, pl.Int64))
+    )
+
+
 def grouped_facts(rows: QuerySet, client: str, *, n, month=None, product=None, key=None,
              value=None, value2=None) -> pl.DataFrame:  # fmt: skip
     """``rows`` grouped by the database by ``month``, ``product`` and ``key`` (expressions;
@@ -233,13 +249,14 @@ def facts_rebuild(clients: pl.DataFrame, *, built_on: date | None = None) -> int
     }
     columns = ["kind", "month", "owner_id", "team_id", "product", "tier", "segment", "key",
                "n", "value", "value2"]  # fmt: skip
+    by_manager = [
+        segment_rows(frame, value_is_key=kind == "decision").with_columns(kind=pl.lit(kind))
+        for kind, frame in parts.items()
+    ]
     facts = pl.concat(
-        [
-            segment_rows(frame, value_is_key=kind == "decision")
-            .with_columns(kind=pl.lit(kind))
-            .select(columns)
-            for kind, frame in parts.items()
-        ]
-    )
+        [frame.select(columns).with_columns(whole_book=pl.lit(False)) for frame in by_manager]
+        + [whole_book(frame).select(columns).with_columns(whole_book=pl.lit(True))
+           for frame in by_manager]
+    )  # fmt: skip
     KpiFact.objects.all().delete()
     return insert_frame(KpiFact, facts, constants={"built_on": built_on})

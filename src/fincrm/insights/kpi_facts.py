@@ -30,8 +30,13 @@ class FactReader:
 
     def __init__(self, user, f, db: str, built_on: date) -> None:
         self.user, self.f, self.db, self.built_on = user, f, db, built_on
-        self._rows = cube_rows(KpiFact, user=user, f=f, db=db, by_product=False)
-        self._by_product = cube_rows(KpiFact, user=user, f=f, db=db)
+        self._rows = {
+            (product, manager): cube_rows(
+                KpiFact, user=user, f=f, db=db, by_product=product, by_manager=manager
+            )
+            for product in (False, True)
+            for manager in (False, True)
+        }
 
     @classmethod
     def for_user(cls, user, f, db: str) -> FactReader | None:
@@ -42,7 +47,7 @@ class FactReader:
     def _sum(self, kind: str, by: tuple[str, ...], *, product: bool, period: bool = True):
         """The facts of ``kind`` summed by ``by`` (``month``, ``owner_id``, ``key`` and for
         decisions ``value``), within the period's months when ``period``."""
-        rows: QuerySet = self._by_product if product else self._rows
+        rows: QuerySet = self._rows[product, "owner_id" in by]
         rows = rows.filter(kind=kind)
         if period:
             rows = rows.filter(month__gte=self.f.start, month__lt=self.f.end)

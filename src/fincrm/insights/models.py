@@ -243,9 +243,27 @@ class FunnelCount(models.Model):
     segment = models.CharField(max_length=40, default="*")
     stage = models.CharField(max_length=16)
     reached = models.IntegerField()
+    #: A book-wide row (owner and team left empty): what a user who sees the whole book
+    #: reads when no team or manager is asked for, a fraction of the per-manager rows.
+    whole_book = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
+        # Covering: the dashboard's sums read the index alone.
+        indexes = [
+            models.Index(
+                fields=[
+                    "whole_book",
+                    "segment",
+                    "month",
+                    "owner_id",
+                    "tier",
+                    "product",
+                    "stage",
+                    "reached",
+                ],
+                name="insights_funnelcount_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month} {self.stage}: {self.reached}"
@@ -267,8 +285,28 @@ class FunnelDuration(models.Model):
     days = models.IntegerField()
     n = models.IntegerField()
 
+    #: A book-wide row (owner and team left empty): what a user who sees the whole book
+    #: reads when no team or manager is asked for, a fraction of the per-manager rows.
+    whole_book = models.BooleanField(default=False)
+
     class Meta:
-        indexes = [models.Index(fields=["segment", "month", "owner_id"])]
+        # Covering: the dashboard's sums read the index alone.
+        indexes = [
+            models.Index(
+                fields=[
+                    "whole_book",
+                    "segment",
+                    "month",
+                    "owner_id",
+                    "tier",
+                    "product",
+                    "stage",
+                    "days",
+                    "n",
+                ],
+                name="insights_funnelduration_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.month} {self.stage} {self.days} d: {self.n}"
@@ -354,8 +392,30 @@ class KpiFact(models.Model):
     value2 = models.FloatField(null=True, blank=True)
     built_on = models.DateField()
 
+    #: A book-wide row (owner and team left empty): what a user who sees the whole book
+    #: reads when no team or manager is asked for, a fraction of the per-manager rows.
+    whole_book = models.BooleanField(default=False)
+
     class Meta:
-        indexes = [models.Index(fields=["kind", "segment", "month", "owner_id"])]
+        # Covering: the dashboard's sums read the index alone.
+        indexes = [
+            models.Index(
+                fields=[
+                    "kind",
+                    "whole_book",
+                    "segment",
+                    "month",
+                    "owner_id",
+                    "tier",
+                    "product",
+                    "key",
+                    "n",
+                    "value",
+                    "value2",
+                ],
+                name="insights_kpifact_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.month} {self.key}: {self.n}"
