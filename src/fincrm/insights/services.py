@@ -441,7 +441,8 @@ def predictions_run(*, as_of: date | None = None) -> PredictionResult:
     from .cube import cube_rebuild
 
     with _stage("KPI cube"):
-        result.notes.append(", ".join(f"{k}: {v:,}" for k, v in cube_rebuild().items()))
+        built = cube_rebuild(built_on=as_of)  # the facts as at the predictions' day
+        result.notes.append(", ".join(f"{k}: {v:,}" for k, v in built.items()))
     return result
 
 
