@@ -65,7 +65,8 @@ class FastSelect(forms.Select):
 def with_fast_selects(form_class: type[forms.BaseForm]) -> type[forms.BaseForm]:
     """The form class with each plain ``Select`` of its fields rendered by ``FastSelect`` (the
     widgets' class swapped: attributes, choices and state stay as the fields set them)."""
-    for field in form_class.base_fields.values():
+    fields: dict[str, forms.Field] = getattr(form_class, "base_fields", {})
+    for field in fields.values():
         if type(field.widget) is forms.Select:
             field.widget.__class__ = FastSelect
     return form_class
