@@ -50,6 +50,12 @@ SCHEMA = {"month": pl.Date, "owner_id": pl.Int64, "team_id": pl.Int64, "product"
           "value": pl.Float64, "value2": pl.Float64}  # fmt: skip
 
 
+def _sum_or_null(column: str) -> pl.Expr:
+    """The sum of ``column`` in a group, null when all of it is (a kind without the
+    measure keeps no value)."""
+    return pl.when(pl.col(column).is_not_null().any()).then(pl.col(column).sum()).alias(column)
+
+
 def segment_rows(frame: pl.DataFrame, *, value_is_key: bool = False) -> pl.DataFrame:
     """``frame`` (``DIMS``, ``segments`` as JSON text, ``MEASURES``) once under segment "*" and
     once per segment of its list, summed by ``DIMS`` and ``segment`` (and by ``value`` when
@@ -72,7 +78,7 @@ def segment_rows(frame: pl.DataFrame, *, value_is_key: bool = False) -> pl.DataF
     # Sums of nulls stay null (a kind without the measure), counts add up.
     return both.group_by(*keys).agg(
         pl.col("n").sum(),
-        *[pl.when(pl.col(m).is_not_null().any()).then(pl.col(m).sum()).alias(m) for m in summed],
+        *[_sum_or_null(m) for m in summed],
     )
 
 
@@ -85,9 +91,7 @@ def whole_book(facts: pl.DataFrame) -> pl.DataFrame:
     summed = [m for m in MEASURES if m not in keys]
     return (
         facts.group_by(*keys)
-        .agg(
-            *[pl.when(pl.col(m).is_not_null().any()).then(pl.col(m).sum()).alias(m) for m in summed]
-        )
+        .agg(*[_sum_or_null(m) for m in summed])
         .with_columns(owner_id=pl.lit(None, pl.Int64), team_id=pl.lit(None, pl.Int64))
     )
 
